@@ -1,0 +1,68 @@
+# Shopwatch: the verbs. Everything installs into .venv (Python 3.13, the Lambda runtime) from this repository's
+# own files; the SAM CLI lives in its own venv (.tools/sam) because it pins its own dependency versions.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export SAM_CLI_TELEMETRY := 0
+
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM_VENV := .tools/sam
+SAM := $(SAM_VENV)/bin/sam
+PYTEST_ARGS ?=
+
+# The first Python 3.13 found: PYTHON if given, python3.13 on PATH, pyenv's, or the usual system places.
+PYTHON313 := $(shell for p in $(PYTHON) python3.13 $$(ls -d $$HOME/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null) /usr/local/bin/python3.13 /usr/bin/python3.13; do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1 && { command -v "$$p" || echo "$$p"; } && break; done)
+
+.PHONY: help install tools test lint build deploy validate clean demo up
+help:
+	@echo "make install   create .venv (Python 3.13) with Shopwatch and its dev tools"
+	@echo "make test      install, then run every test (unit, integration on moto, template, sam build)"
+	@echo "make lint      ruff, cfn-lint and sam validate --lint"
+	@echo "make build     sam build (no container) into .aws-sam/"
+	@echo "make deploy    sam build, then sam deploy --guided"
+	@echo "make demo      the local stack with simulated traffic (arrives with the local stack issue)"
+
+$(VENV)/.installed: pyproject.toml
+	@if [ -z "$(PYTHON313)" ]; then \
+		echo "error: Python 3.13 (the Lambda runtime) was not found. Install it (e.g. 'pyenv install 3.13'," >&2; \
+		echo "       'apt-get install python3.13' or python.org) or run 'make PYTHON=/path/to/python3.13 ...'." >&2; exit 1; fi
+	@echo "using $(PYTHON313)"
+	"$(PYTHON313)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+$(SAM_VENV)/.installed:
+	@if [ -z "$(PYTHON313)" ]; then echo "error: Python 3.13 not found (see 'make install')" >&2; exit 1; fi
+	"$(PYTHON313)" -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet 'aws-sam-cli>=1.130'
+	@touch $@
+
+tools: $(SAM_VENV)/.installed
+
+test: install tools
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI="$(CURDIR)/$(SAM)" $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install tools
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/cfn-lint template.yaml
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM) validate --lint
+
+# sam build without a container needs python3.13 on PATH: the project's venv provides it.
+build: install tools
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM) build
+
+deploy: build
+	$(SAM) deploy --guided
+
+demo up:
+	@echo "'make $@' arrives with the local stack (see the README's roadmap); today: make test, make build, make deploy" >&2
+	@exit 2
+
+clean:
+	rm -rf .aws-sam .pytest_cache .ruff_cache

@@ -1,0 +1,107 @@
+"""Creating the template's tables, topic and queues on moto (or any DynamoDB/SNS/SQS endpoint).
+
+Tables get exactly the template's key schema, indexes, stream view and TTL, so tests and the local stack run
+against what `sam deploy` creates, not a hand-written copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from infra.template import Resolver, load_template, resources_of_type
+
+_TABLE_FIELDS = ("AttributeDefinitions", "KeySchema", "BillingMode", "GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+
+
+def create_table_kwargs(properties: dict[str, Any], table_name: str) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"TableName": table_name}
+    kwargs |= {k: properties[k] for k in _TABLE_FIELDS if k in properties}
+    stream = properties.get("StreamSpecification")
+    if stream:
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+    sse = properties.get("SSESpecification")
+    if sse:
+        kwargs["SSESpecification"] = {"Enabled": bool(sse.get("SSEEnabled"))}
+    return kwargs
+
+
+@dataclass
+class LocalResources:
+    """Names, ARNs and stream ARNs of the resources created for one template."""
+
+    tables: dict[str, str] = field(default_factory=dict)  # logical id -> table name
+    stream_arns: dict[str, str] = field(default_factory=dict)  # logical id -> latest stream ARN
+    topics: dict[str, str] = field(default_factory=dict)  # logical id -> topic ARN
+    queues: dict[str, str] = field(default_factory=dict)  # logical id -> queue URL
+    queue_arns: dict[str, str] = field(default_factory=dict)
+
+    def resolver(self, template: dict[str, Any], parameters: dict[str, Any] | None = None) -> Resolver:
+        resolver = Resolver(template, parameters or {})
+        resolver.refs |= self.tables | self.topics | self.queues
+        for logical, arn in self.stream_arns.items():
+            resolver.attributes[(logical, "StreamArn")] = arn
+        for logical, name in self.tables.items():
+            resolver.attributes[(logical, "Arn")] = f"arn:aws:dynamodb:us-east-1:123456789012:table/{name}"
+        for logical, arn in self.topics.items():
+            resolver.attributes[(logical, "TopicName")] = arn.rsplit(":", 1)[1]
+            resolver.attributes[(logical, "TopicArn")] = arn
+        for logical, url in self.queues.items():
+            resolver.attributes[(logical, "QueueName")] = url.rsplit("/", 1)[1]
+            resolver.attributes[(logical, "Arn")] = self.queue_arns[logical]
+        return resolver
+
+
+def create_resources(session: Any, prefix: str = "shopwatch", template: dict[str, Any] | None = None) -> LocalResources:
+    """Create every table, topic and queue of the template through `session` (a boto3 Session)."""
+    template = template or load_template()
+    dynamodb, sns, sqs = session.client("dynamodb"), session.client("sns"), session.client("sqs")
+    made = LocalResources()
+    for logical, resource in resources_of_type(template, "AWS::DynamoDB::Table").items():
+        properties = resource["Properties"]
+        name = f"{prefix}-{logical}"
+        description = dynamodb.create_table(**create_table_kwargs(properties, name))["TableDescription"]
+        made.tables[logical] = name
+        if "LatestStreamArn" in description:
+            made.stream_arns[logical] = description["LatestStreamArn"]
+        ttl = properties.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            dynamodb.update_time_to_live(
+                TableName=name, TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True}
+            )
+        pitr = properties.get("PointInTimeRecoverySpecification")
+        if pitr and pitr.get("PointInTimeRecoveryEnabled"):
+            dynamodb.update_continuous_backups(
+                TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+            )
+    for logical in resources_of_type(template, "AWS::SNS::Topic"):
+        made.topics[logical] = sns.create_topic(Name=f"{prefix}-{logical}")["TopicArn"]
+    for logical in resources_of_type(template, "AWS::SQS::Queue"):
+        url = sqs.create_queue(QueueName=f"{prefix}-{logical}")["QueueUrl"]
+        made.queues[logical] = url
+        made.queue_arns[logical] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+    return made
+
+
+def subscription_filter_policies(
+    template: dict[str, Any], parameters: dict[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Each SNS subscription's protocol and resolved FilterPolicy, as the template declares them."""
+    resolver = Resolver(template, parameters or {})
+    return {
+        logical: {
+            "protocol": r["Properties"]["Protocol"],
+            "filter_policy": resolver.resolve(r["Properties"].get("FilterPolicy", {})),
+            "scope": r["Properties"].get("FilterPolicyScope", "MessageAttributes"),
+        }
+        for logical, r in resources_of_type(template, "AWS::SNS::Subscription").items()
+    }
+
+
+def function_environment(template: dict[str, Any], logical_id: str, resolver: Resolver) -> dict[str, str]:
+    """A function's environment as Lambda would see it: Globals merged with its own, intrinsics resolved."""
+    global_env = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    own_env = template["Resources"][logical_id]["Properties"].get("Environment", {}).get("Variables", {})
+    return {k: str(resolver.resolve(v)) for k, v in (global_env | own_env).items()}

@@ -1,0 +1,39 @@
+"""Reading a DynamoDB stream through the DynamoDB Streams API, shard by shard, remembering where it stopped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class StreamCursor:
+    def __init__(self, streams_client: Any, stream_arn: str) -> None:
+        self.client = streams_client
+        self.stream_arn = stream_arn
+        self._positions: dict[str, str] = {}  # shard id -> last sequence number read
+
+    def read_new(self) -> list[dict[str, Any]]:
+        """Every record written since the last call, in sequence order within each shard."""
+        records: list[dict[str, Any]] = []
+        description = self.client.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
+        for shard in description.get("Shards", []):
+            shard_id = shard["ShardId"]
+            if shard_id in self._positions:
+                iterator_args = {
+                    "ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
+                    "SequenceNumber": self._positions[shard_id],
+                }
+            else:
+                iterator_args = {"ShardIteratorType": "TRIM_HORIZON"}
+            iterator = self.client.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard_id, **iterator_args)[
+                "ShardIterator"
+            ]
+            while iterator:
+                response = self.client.get_records(ShardIterator=iterator, Limit=1000)
+                batch = response.get("Records", [])
+                records.extend(batch)
+                if batch:
+                    self._positions[shard_id] = batch[-1]["dynamodb"]["SequenceNumber"]
+                if not batch:
+                    break
+                iterator = response.get("NextShardIterator")
+        return records

@@ -1,0 +1,146 @@
+"""Runtime settings read from the environment.
+
+Why one place: handlers must not carry magic numbers. The template sets these variables from its parameters,
+the local stack sets the same ones, and tests override them explicitly. Every setting has a documented default.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from shopwatch.domain.severity import Severity
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _decimal_map(text: str) -> dict[str, Decimal]:
+    """Parse "a=1.0,b=0.5" into {"a": Decimal("1.0"), "b": Decimal("0.5")}."""
+    result: dict[str, Decimal] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise ValueError(f"expected key=value, got {part!r}")
+        result[key.strip()] = Decimal(value.strip())
+    return result
+
+
+def _severity_thresholds(text: str) -> dict[Severity, Decimal]:
+    return {Severity.parse(k): v for k, v in _decimal_map(text).items()}
+
+
+@dataclass(frozen=True)
+class DetectionSettings:
+    """Thresholds of the per-transaction detectors and the risk scorer."""
+
+    price_thresholds: dict[Severity, Decimal] = field(
+        default_factory=lambda: {
+            Severity.MEDIUM: Decimal("0.20"),
+            Severity.HIGH: Decimal("0.25"),
+            Severity.CRITICAL: Decimal("0.60"),
+        }
+    )
+    price_min_history: int = 5
+    velocity_max_transactions: int = 5
+    velocity_window_seconds: int = 60
+    card_testing_max_failures: int = 4
+    card_testing_window_seconds: int = 300
+    failed_statuses: frozenset[str] = frozenset({"failed", "denied"})
+    failed_burst_window_seconds: int = 600
+    failed_burst_thresholds: dict[Severity, int] = field(
+        default_factory=lambda: {Severity.MEDIUM: 3, Severity.HIGH: 5, Severity.CRITICAL: 10}
+    )
+    geo_min_history: int = 3
+    quantity_sigma: Decimal = Decimal("3")
+    quantity_min_ratio: Decimal = Decimal("2")
+    quantity_customer_min_history: int = 5
+    quantity_sku_min_history: int = 10
+    detector_weights: dict[str, Decimal] = field(
+        default_factory=lambda: {
+            "price": Decimal("1.0"),
+            "velocity": Decimal("0.9"),
+            "failed_payment": Decimal("0.6"),
+            "geo": Decimal("0.7"),
+            "quantity": Decimal("0.7"),
+            "model": Decimal("0.6"),
+        }
+    )
+    risk_thresholds: dict[Severity, Decimal] = field(
+        default_factory=lambda: {
+            Severity.MEDIUM: Decimal("40"),
+            Severity.HIGH: Decimal("65"),
+            Severity.CRITICAL: Decimal("85"),
+        }
+    )
+    alert_group_window_seconds: int = 3600
+
+    @classmethod
+    def from_env(cls) -> DetectionSettings:
+        d = cls()
+        return cls(
+            price_thresholds=_severity_thresholds(_env("PRICE_THRESHOLDS", "")) or d.price_thresholds,
+            price_min_history=int(_env("PRICE_MIN_HISTORY", str(d.price_min_history))),
+            velocity_max_transactions=int(_env("VELOCITY_MAX_TRANSACTIONS", str(d.velocity_max_transactions))),
+            velocity_window_seconds=int(_env("VELOCITY_WINDOW_SECONDS", str(d.velocity_window_seconds))),
+            card_testing_max_failures=int(_env("CARD_TESTING_MAX_FAILURES", str(d.card_testing_max_failures))),
+            card_testing_window_seconds=int(_env("CARD_TESTING_WINDOW_SECONDS", str(d.card_testing_window_seconds))),
+            failed_statuses=frozenset(_env("FAILED_STATUSES", ",".join(sorted(d.failed_statuses))).split(",")),
+            failed_burst_window_seconds=int(_env("FAILED_BURST_WINDOW_SECONDS", str(d.failed_burst_window_seconds))),
+            failed_burst_thresholds={
+                k: int(v) for k, v in _severity_thresholds(_env("FAILED_BURST_THRESHOLDS", "")).items()
+            }
+            or d.failed_burst_thresholds,
+            geo_min_history=int(_env("GEO_MIN_HISTORY", str(d.geo_min_history))),
+            quantity_sigma=Decimal(_env("QUANTITY_SIGMA", str(d.quantity_sigma))),
+            quantity_min_ratio=Decimal(_env("QUANTITY_MIN_RATIO", str(d.quantity_min_ratio))),
+            quantity_customer_min_history=int(
+                _env("QUANTITY_CUSTOMER_MIN_HISTORY", str(d.quantity_customer_min_history))
+            ),
+            quantity_sku_min_history=int(_env("QUANTITY_SKU_MIN_HISTORY", str(d.quantity_sku_min_history))),
+            detector_weights={**d.detector_weights, **_decimal_map(_env("DETECTOR_WEIGHTS", ""))},
+            risk_thresholds=_severity_thresholds(_env("RISK_SEVERITY_THRESHOLDS", "")) or d.risk_thresholds,
+            alert_group_window_seconds=int(_env("ALERT_GROUP_WINDOW_SECONDS", str(d.alert_group_window_seconds))),
+        )
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """Limits of the ingest contract (DESIGN §3)."""
+
+    default_currency: str = "USD"
+    max_batch: int = 500
+    max_body_bytes: int = 5 * 1024 * 1024
+    max_future_seconds: int = 300
+
+    @classmethod
+    def from_env(cls) -> IngestSettings:
+        return cls(default_currency=_env("DEFAULT_CURRENCY", cls.default_currency).upper())
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """Who gets told what, and how often."""
+
+    min_severity: Severity = Severity.MEDIUM
+    quiet_period_seconds: int = 900
+    dashboard_url: str = ""
+
+    @classmethod
+    def from_env(cls) -> NotifySettings:
+        return cls(
+            min_severity=Severity.parse(_env("NOTIFY_MIN_SEVERITY", cls.min_severity.value)),
+            quiet_period_seconds=int(_env("NOTIFY_QUIET_PERIOD_SECONDS", str(cls.quiet_period_seconds))),
+            dashboard_url=_env("DASHBOARD_URL", ""),
+        )
+
+
+def required_env(name: str) -> str:
+    """A resource name the template must provide; a missing one is a deployment error, said plainly."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise RuntimeError(f"environment variable {name} is not set (the template sets it for every function)")
+    return value

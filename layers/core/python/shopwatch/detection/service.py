@@ -1,0 +1,210 @@
+"""Per-transaction detection with exactly-once state and alert updates.
+
+For each transaction of a stream batch:
+1. if its marker exists, it was fully applied before (a redelivery or replay): nothing changes;
+2. otherwise the detectors run on the state as it stands, and one DynamoDB transaction writes the marker (on
+   the condition that it does not exist), the profile counters, the recent-activity item, the alerts (each on
+   the condition that its version did not move) and the SKU statistics. All or nothing.
+A basket with more distinct SKUs than one transaction holds continues in further parts, each guarded by its
+own marker, so a crash between parts resumes where it stopped.
+
+The batch's state is read once up front (BatchGetItem, one Query per customer) and kept in step in memory, so
+a burst by one customer inside one batch is seen by the velocity detector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from shopwatch.config import DetectionSettings
+from shopwatch.detectors.findings import Finding
+from shopwatch.detectors.history import (
+    CatalogEntry,
+    CustomerHistory,
+    DetectionInput,
+    RecentTransaction,
+    SkuDelta,
+    SkuHistory,
+    apply_customer_delta,
+    apply_sku_delta,
+    customer_delta,
+    sku_deltas,
+)
+from shopwatch.detectors.registry import run_detectors
+from shopwatch.detectors.scoring import Assessment, assess
+from shopwatch.domain.alert import Alert, add_occurrence, alert_id_for, open_alert
+from shopwatch.domain.clock import floor_window, utcnow
+from shopwatch.domain.transaction import Transaction
+from shopwatch.storage.alerts import AlertRepository
+from shopwatch.storage.state import Marker, StateRepository
+from shopwatch.storage.unit_of_work import TransactionRefused, write_atomically
+
+FIRST_PART_SKUS = 90  # marker + profile + recent + at most 6 alerts + 90 SKUs stay under 100 actions
+LATER_PART_SKUS = 99  # marker + 99 SKUs
+MAX_WRITE_ATTEMPTS = 5
+
+
+def split_parts(deltas: list[SkuDelta]) -> list[list[SkuDelta]]:
+    parts = [deltas[:FIRST_PART_SKUS]]
+    rest = deltas[FIRST_PART_SKUS:]
+    while rest:
+        parts.append(rest[:LATER_PART_SKUS])
+        rest = rest[LATER_PART_SKUS:]
+    return parts
+
+
+@dataclass(frozen=True)
+class Outcome:
+    transaction_id: str
+    findings: tuple[Finding, ...]
+    risk_score: Decimal
+    alert_ids: tuple[str, ...]
+    replayed: bool = False
+
+
+@dataclass
+class BatchState:
+    """What a batch of transactions reads, kept in step with what it writes."""
+
+    markers: dict[tuple[str, int], Marker]
+    profiles: dict[str, CustomerHistory]
+    skus: dict[tuple[str, str], SkuHistory]
+    catalog: dict[str, CatalogEntry]
+    recent: dict[str, list[RecentTransaction]]
+    alerts: dict[str, Alert | None] = field(default_factory=dict)
+
+
+class DetectionService:
+    def __init__(
+        self,
+        state: StateRepository,
+        alerts: AlertRepository,
+        settings: DetectionSettings,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.state = state
+        self.alerts = alerts
+        self.settings = settings
+        self.clock = clock
+
+    def load(self, transactions: list[Transaction]) -> BatchState:
+        parts = {tx.transaction_id: len(split_parts(sku_deltas(tx))) for tx in transactions}
+        customers = sorted({tx.customer_id for tx in transactions})
+        skus = sorted({(i.sku, tx.currency) for tx in transactions for i in tx.items})
+        lookback = timedelta(seconds=self._lookback_seconds())
+        recent: dict[str, list[RecentTransaction]] = {}
+        for customer in customers:
+            times = [tx.timestamp for tx in transactions if tx.customer_id == customer]
+            recent[customer] = self.state.get_recent(customer, min(times) - lookback, max(times))
+        return BatchState(
+            markers=self.state.get_markers(list(parts), parts),
+            profiles=self.state.get_profiles(customers),
+            skus=self.state.get_sku_stats(skus),
+            catalog=self.state.get_catalog(sorted({sku for sku, _ in skus})),
+            recent=recent,
+        )
+
+    def process(self, batch: BatchState, tx: Transaction) -> Outcome:
+        parts = split_parts(sku_deltas(tx))
+        done = batch.markers.get((tx.transaction_id, 0))
+        if done is not None:
+            self._finish_parts(batch, tx, parts)
+            return Outcome(tx.transaction_id, done.findings, done.risk_score, (), replayed=True)
+
+        findings = run_detectors(self._input(batch, tx), self.settings)
+        assessment = assess(findings, self.settings)
+        marker = Marker(tx.transaction_id, 0, tuple(findings), assessment.risk_score)
+        delta = customer_delta(tx, self.settings.failed_statuses)
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            now = self.clock()
+            alerts = [self._next_alert(batch, f, assessment, tx, now) for f in findings]
+            actions = [
+                self.state.marker_action(marker, now),
+                self.state.profile_action(tx.customer_id, delta, tx.customer_name, now),
+                self.state.recent_action(tx),
+                *(self.alerts.save_action(a) for a in alerts),
+                *(self.state.sku_action(d, now) for d in parts[0]),
+            ]
+            try:
+                write_atomically(actions)
+                break
+            except TransactionRefused as refused:
+                failed = refused.failed_conditions()
+                if 0 in failed:  # another delivery of this record won the race: it is applied, once
+                    batch.markers.update(self.state.get_markers([tx.transaction_id], {tx.transaction_id: len(parts)}))
+                    return self.process(batch, tx)
+                stale = [alerts[i - 3].alert_id for i in failed if 3 <= i < 3 + len(alerts)]
+                if not stale:
+                    raise
+                batch.alerts.update({a: None for a in stale})
+                batch.alerts.update(self.alerts.get_many(stale))
+        else:
+            raise RuntimeError(
+                f"alerts of transaction {tx.transaction_id} kept changing under {MAX_WRITE_ATTEMPTS} attempts"
+            )
+
+        batch.markers[(tx.transaction_id, 0)] = marker
+        batch.profiles[tx.customer_id] = apply_customer_delta(
+            batch.profiles.get(tx.customer_id, CustomerHistory()), delta
+        )
+        batch.recent.setdefault(tx.customer_id, []).append(
+            RecentTransaction(tx.transaction_id, tx.timestamp, tx.status)
+        )
+        for a in alerts:
+            batch.alerts[a.alert_id] = a
+        self._remember_skus(batch, parts[0])
+        self._finish_parts(batch, tx, parts)
+        self.state.record_seen(tx.customer_id, tx.timestamp)
+        return Outcome(tx.transaction_id, tuple(findings), assessment.risk_score, tuple(a.alert_id for a in alerts))
+
+    # ---------------------------------------------------------------------------------------------------------
+    def _lookback_seconds(self) -> int:
+        s = self.settings
+        return max(s.velocity_window_seconds, s.card_testing_window_seconds, s.failed_burst_window_seconds)
+
+    def _input(self, batch: BatchState, tx: Transaction) -> DetectionInput:
+        return DetectionInput(
+            tx=tx,
+            customer=batch.profiles.get(tx.customer_id, CustomerHistory()),
+            skus={i.sku: batch.skus.get((i.sku, tx.currency), SkuHistory()) for i in tx.items},
+            catalog={i.sku: batch.catalog[i.sku] for i in tx.items if i.sku in batch.catalog},
+            recent=tuple(batch.recent.get(tx.customer_id, ())),
+        )
+
+    def _next_alert(
+        self, batch: BatchState, finding: Finding, assessment: Assessment, tx: Transaction, now: datetime
+    ) -> Alert:
+        severity = assessment.severities[finding.detector]
+        window = self.settings.alert_group_window_seconds
+        alert_id = alert_id_for(finding.detector, tx.customer_id, floor_window(tx.timestamp, window))
+        if alert_id not in batch.alerts:
+            batch.alerts.update(self.alerts.get_many([alert_id]) or {alert_id: None})
+        current = batch.alerts[alert_id]
+        if current is None:
+            return open_alert(finding, severity, assessment.risk_score, tx, window, now)
+        return add_occurrence(current, finding, severity, assessment.risk_score, tx, now)
+
+    def _finish_parts(self, batch: BatchState, tx: Transaction, parts: list[list[SkuDelta]]) -> None:
+        for number, deltas in enumerate(parts[1:], start=1):
+            if (tx.transaction_id, number) in batch.markers:
+                continue
+            now = self.clock()
+            marker = Marker(tx.transaction_id, number)
+            try:
+                write_atomically(
+                    [self.state.marker_action(marker, now), *(self.state.sku_action(d, now) for d in deltas)]
+                )
+            except TransactionRefused as refused:
+                if 0 not in refused.failed_conditions():
+                    raise
+            else:
+                self._remember_skus(batch, deltas)
+            batch.markers[(tx.transaction_id, number)] = marker
+
+    @staticmethod
+    def _remember_skus(batch: BatchState, deltas: list[SkuDelta]) -> None:
+        for d in deltas:
+            batch.skus[(d.sku, d.currency)] = apply_sku_delta(batch.skus.get((d.sku, d.currency), SkuHistory()), d)

@@ -1,0 +1,52 @@
+"""Failed payments: every failed payment is reported (low); a burst escalates (seeds 000 and 003)."""
+
+from __future__ import annotations
+
+from shopwatch.config import DetectionSettings
+from shopwatch.detectors.findings import Finding, Reason
+from shopwatch.detectors.history import DetectionInput
+from shopwatch.domain.money import format_money
+from shopwatch.domain.severity import Severity
+
+DETECTOR = "failed_payment"
+
+
+def detect(data: DetectionInput, settings: DetectionSettings) -> Finding | None:
+    tx = data.tx
+    if tx.status not in settings.failed_statuses:
+        return None
+    failures = data.recent_within(settings.failed_burst_window_seconds, settings.failed_statuses)
+    severity = Severity.LOW
+    for level, count in sorted(settings.failed_burst_thresholds.items(), key=lambda kv: kv[0].rank):
+        if len(failures) >= count:
+            severity = level
+    products = ", ".join(dict.fromkeys(i.label for i in tx.items)) or "no items listed"
+    reasons = [
+        Reason(
+            code=f"payment_{tx.status}",
+            message=f"payment {tx.status} for {format_money(tx.amount)} {tx.currency}",
+            value=tx.status,
+            expected="approved",
+        )
+    ]
+    if len(failures) > 1:
+        reasons.append(
+            Reason(
+                code="failure_burst",
+                message=f"{len(failures)} failed or denied payments within {settings.failed_burst_window_seconds} seconds",
+                value=str(len(failures)),
+                expected="1",
+            )
+        )
+    return Finding(
+        detector=DETECTOR,
+        severity=severity,
+        reasons=tuple(reasons),
+        description=f"Transaction {tx.transaction_id} {tx.status}: {tx.customer_label}, "
+        f"{format_money(tx.amount)} {tx.currency} ({products})"
+        + (
+            f", {len(failures)} failures within {settings.failed_burst_window_seconds // 60} minutes"
+            if len(failures) > 1
+            else ""
+        ),
+    )

@@ -1,0 +1,228 @@
+"""What the detectors know about the past: customer profiles, SKU statistics, catalog prices, recent activity.
+
+Every statistic is kept as counters (counts, sums, sums of squares, histogram bins) because counters can be
+updated in DynamoDB with atomic, commutative ADDs: order and concurrency do not matter, and a guarded update
+applied once is exact. The same `*_delta` functions feed DynamoDB and the in-memory copy, so the two agree.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal, localcontext
+
+from shopwatch.domain.transaction import LineItem, Transaction
+
+PRICE_BINS_PER_UNIT_LOG = 200  # bin width 0.5% of price: medians are within 0.25% of the true median
+
+
+def mean_and_std(n: Decimal, total: Decimal, total_sq: Decimal) -> tuple[Decimal, Decimal]:
+    """Population mean and standard deviation from counters, computed exactly in high precision."""
+    if n <= 0:
+        return Decimal(0), Decimal(0)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        mean = total / n
+        variance = max(total_sq / n - mean * mean, Decimal(0))
+        return +mean, variance.sqrt()
+
+
+@dataclass(frozen=True)
+class CustomerHistory:
+    transactions: int = 0
+    approved: int = 0
+    failed: int = 0
+    amount_sum: Decimal = Decimal(0)
+    amount_sumsq: Decimal = Decimal(0)
+    quantity_lines: int = 0
+    quantity_sum: Decimal = Decimal(0)
+    quantity_sumsq: Decimal = Decimal(0)
+    countries: frozenset[str] = frozenset()
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+
+    def amount_stats(self) -> tuple[Decimal, Decimal]:
+        return mean_and_std(Decimal(self.approved), self.amount_sum, self.amount_sumsq)
+
+    def quantity_stats(self) -> tuple[Decimal, Decimal]:
+        return mean_and_std(Decimal(self.quantity_lines), self.quantity_sum, self.quantity_sumsq)
+
+
+@dataclass(frozen=True)
+class CustomerDelta:
+    """The counters one transaction adds to its customer's profile."""
+
+    transactions: int
+    approved: int
+    failed: int
+    amount_sum: Decimal
+    amount_sumsq: Decimal
+    quantity_lines: int
+    quantity_sum: Decimal
+    quantity_sumsq: Decimal
+    countries: frozenset[str]
+    seen: datetime
+
+
+def customer_delta(tx: Transaction, failed_statuses: frozenset[str]) -> CustomerDelta:
+    """Approved transactions teach amounts, baskets and countries; every transaction counts, failures apart."""
+    approved = tx.status == "approved"
+    lines = [i for i in tx.items if i.quantity > 0] if approved else []
+    return CustomerDelta(
+        transactions=1,
+        approved=int(approved),
+        failed=int(tx.status in failed_statuses),
+        amount_sum=tx.amount if approved else Decimal(0),
+        amount_sumsq=tx.amount * tx.amount if approved else Decimal(0),
+        quantity_lines=len(lines),
+        quantity_sum=Decimal(sum(i.quantity for i in lines)),
+        quantity_sumsq=Decimal(sum(i.quantity * i.quantity for i in lines)),
+        countries=frozenset({tx.country}) if approved and tx.country else frozenset(),
+        seen=tx.timestamp,
+    )
+
+
+def apply_customer_delta(history: CustomerHistory, delta: CustomerDelta) -> CustomerHistory:
+    return replace(
+        history,
+        transactions=history.transactions + delta.transactions,
+        approved=history.approved + delta.approved,
+        failed=history.failed + delta.failed,
+        amount_sum=history.amount_sum + delta.amount_sum,
+        amount_sumsq=history.amount_sumsq + delta.amount_sumsq,
+        quantity_lines=history.quantity_lines + delta.quantity_lines,
+        quantity_sum=history.quantity_sum + delta.quantity_sum,
+        quantity_sumsq=history.quantity_sumsq + delta.quantity_sumsq,
+        countries=history.countries | delta.countries,
+        first_seen=min(filter(None, (history.first_seen, delta.seen))),
+        last_seen=max(filter(None, (history.last_seen, delta.seen))),
+    )
+
+
+def price_bin(unit_price: Decimal) -> int:
+    """Log-spaced histogram bin of a positive price (bin k covers [e^(k/200), e^((k+1)/200)))."""
+    return math.floor(math.log(float(unit_price)) * PRICE_BINS_PER_UNIT_LOG)
+
+
+def bin_price(bin_index: int) -> Decimal:
+    """The geometric centre of a bin, rounded to 4 decimals."""
+    return Decimal(str(round(math.exp((bin_index + 0.5) / PRICE_BINS_PER_UNIT_LOG), 4)))
+
+
+@dataclass(frozen=True)
+class SkuHistory:
+    """Per SKU and currency: line quantities and a log-price histogram (for a median that counters can keep)."""
+
+    lines: int = 0
+    quantity_sum: Decimal = Decimal(0)
+    quantity_sumsq: Decimal = Decimal(0)
+    price_bins: Mapping[int, int] = field(default_factory=dict)
+
+    def quantity_stats(self) -> tuple[Decimal, Decimal]:
+        return mean_and_std(Decimal(self.lines), self.quantity_sum, self.quantity_sumsq)
+
+    @property
+    def priced_lines(self) -> int:
+        return sum(self.price_bins.values())
+
+    def median_price(self) -> Decimal | None:
+        total = self.priced_lines
+        if total == 0:
+            return None
+        seen = 0
+        for index in sorted(self.price_bins):
+            seen += self.price_bins[index]
+            if seen * 2 >= total:
+                return bin_price(index)
+        return None  # pragma: no cover - the loop always reaches half of the total
+
+
+@dataclass(frozen=True)
+class SkuDelta:
+    sku: str
+    currency: str
+    lines: int
+    quantity_sum: Decimal
+    quantity_sumsq: Decimal
+    price_bins: Mapping[int, int]
+
+
+def sku_deltas(tx: Transaction) -> list[SkuDelta]:
+    """One delta per distinct SKU of an approved transaction's purchased lines (returns teach nothing)."""
+    if tx.status != "approved":
+        return []
+    grouped: dict[str, list[LineItem]] = {}
+    for item in tx.items:
+        if item.quantity > 0:
+            grouped.setdefault(item.sku, []).append(item)
+    deltas = []
+    for sku, lines in grouped.items():
+        bins: dict[int, int] = {}
+        for line in lines:
+            if line.unit_price > 0:
+                bins[price_bin(line.unit_price)] = bins.get(price_bin(line.unit_price), 0) + 1
+        deltas.append(
+            SkuDelta(
+                sku=sku,
+                currency=tx.currency,
+                lines=len(lines),
+                quantity_sum=Decimal(sum(i.quantity for i in lines)),
+                quantity_sumsq=Decimal(sum(i.quantity * i.quantity for i in lines)),
+                price_bins=bins,
+            )
+        )
+    return deltas
+
+
+def apply_sku_delta(history: SkuHistory, delta: SkuDelta) -> SkuHistory:
+    bins = dict(history.price_bins)
+    for index, count in delta.price_bins.items():
+        bins[index] = bins.get(index, 0) + count
+    return SkuHistory(
+        lines=history.lines + delta.lines,
+        quantity_sum=history.quantity_sum + delta.quantity_sum,
+        quantity_sumsq=history.quantity_sumsq + delta.quantity_sumsq,
+        price_bins=bins,
+    )
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    sku: str
+    price: Decimal
+    currency: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class RecentTransaction:
+    """A customer's transaction as the velocity and failure detectors see it."""
+
+    transaction_id: str
+    timestamp: datetime
+    status: str
+
+
+@dataclass(frozen=True)
+class DetectionInput:
+    """Everything the per-transaction detectors may look at, as of just before this transaction."""
+
+    tx: Transaction
+    customer: CustomerHistory
+    skus: Mapping[str, SkuHistory]
+    catalog: Mapping[str, CatalogEntry]
+    recent: tuple[RecentTransaction, ...]
+
+    def recent_within(self, seconds: int, statuses: frozenset[str] | None = None) -> list[RecentTransaction]:
+        """Transactions of this customer in [t - seconds, t], this one included, optionally of some statuses."""
+        start = self.tx.timestamp.timestamp() - seconds
+        end = self.tx.timestamp.timestamp()
+        others = [
+            r
+            for r in self.recent
+            if r.transaction_id != self.tx.transaction_id and start <= r.timestamp.timestamp() <= end
+        ]
+        me = RecentTransaction(self.tx.transaction_id, self.tx.timestamp, self.tx.status)
+        return [r for r in [*others, me] if statuses is None or r.status in statuses]

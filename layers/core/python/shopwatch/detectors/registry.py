@@ -1,0 +1,24 @@
+"""The per-transaction detectors DetectFunction runs, in one pass over shared inputs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from shopwatch.config import DetectionSettings
+from shopwatch.detectors import failed_payment, geo, price, quantity, velocity
+from shopwatch.detectors.findings import Finding
+from shopwatch.detectors.history import DetectionInput
+
+Detector = Callable[[DetectionInput, DetectionSettings], Finding | None]
+
+PER_TRANSACTION_DETECTORS: tuple[Detector, ...] = (
+    price.detect,
+    velocity.detect,
+    failed_payment.detect,
+    geo.detect,
+    quantity.detect,
+)
+
+
+def run_detectors(data: DetectionInput, settings: DetectionSettings) -> list[Finding]:
+    return [f for f in (detect(data, settings) for detect in PER_TRANSACTION_DETECTORS) if f is not None]

@@ -1,0 +1,51 @@
+"""The risk scorer: several detectors' findings on one transaction → one risk score 0–100 and severities.
+
+risk = 100 × (1 − Π (1 − weight_d × score_d)), a noisy-OR: each detector's evidence raises the risk, none can
+push it past 100, and weights say how much each detector is trusted. The combined risk can raise the severity
+of the transaction's primary finding (the strongest weighted one) to the risk's severity band; the other
+findings keep their own severity, so one odd transaction escalates one alert rather than flooding several.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from shopwatch.config import DetectionSettings
+from shopwatch.detectors.findings import Finding
+from shopwatch.domain.severity import Severity, max_severity
+
+
+@dataclass(frozen=True)
+class Assessment:
+    risk_score: Decimal
+    risk_severity: Severity | None
+    severities: dict[str, Severity]  # final severity per detector
+    primary: str | None
+
+
+def risk_severity(risk: Decimal, thresholds: dict[Severity, Decimal]) -> Severity | None:
+    found = None
+    for severity, limit in sorted(thresholds.items(), key=lambda kv: kv[0].rank):
+        if risk >= limit:
+            found = severity
+    return found
+
+
+def assess(findings: list[Finding], settings: DetectionSettings) -> Assessment:
+    if not findings:
+        return Assessment(Decimal(0), None, {}, None)
+    remaining = Decimal(1)
+    weighted: dict[str, Decimal] = {}
+    for finding in findings:
+        weight = settings.detector_weights.get(finding.detector, Decimal(1))
+        contribution = min(Decimal(1), max(Decimal(0), weight * finding.strength))
+        weighted[finding.detector] = contribution
+        remaining *= Decimal(1) - contribution
+    risk = ((Decimal(1) - remaining) * 100).quantize(Decimal("0.1"))
+    band = risk_severity(risk, settings.risk_thresholds)
+    primary = max(findings, key=lambda f: (weighted[f.detector], f.severity.rank)).detector
+    severities = {f.detector: f.severity for f in findings}
+    if band is not None:
+        severities[primary] = max_severity(severities[primary], band)
+    return Assessment(risk, band, severities, primary)

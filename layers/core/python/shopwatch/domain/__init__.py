@@ -1,0 +1,1 @@
+"""Domain model: what a transaction and an alert are, independent of storage and transport."""

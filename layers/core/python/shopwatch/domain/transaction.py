@@ -1,0 +1,300 @@
+"""The transaction contract (DESIGN §3): what a shop may send, and the normalised record Shopwatch stores.
+
+`TransactionIn` is the wire model: strict types, unknown fields forbidden, every rule stated in its error
+message. `Transaction` is what every later stage reads (stored item, stream image, detectors): defaults applied,
+amount derived, country normalised, time in UTC.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
+
+from shopwatch.domain.clock import parse_iso, parse_rfc3339, to_iso
+from shopwatch.domain.geography import normalize_country, normalize_currency
+from shopwatch.domain.money import CENT, round_cents, to_decimal
+
+MAX_ITEMS = 500
+MAX_METADATA_BYTES = 4096
+MAX_METADATA_DEPTH = 8
+MAX_QUANTITY = 1_000_000
+MAX_AMOUNT = Decimal("1000000000000")  # 10^12: above any real basket, well inside DynamoDB's 38 digits
+EARLIEST = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
+TRANSACTION_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,252}$")
+
+
+class Status(StrEnum):
+    APPROVED = "approved"
+    FAILED = "failed"
+    DENIED = "denied"
+    REVERSED = "reversed"
+    PENDING = "pending"
+
+
+Amount = Annotated[Decimal, BeforeValidator(lambda v: to_decimal(v, places=2, maximum=MAX_AMOUNT))]
+UnitPrice = Annotated[Decimal, BeforeValidator(lambda v: to_decimal(v, places=4, maximum=MAX_AMOUNT))]
+
+
+def _text(max_length: int) -> Any:
+    return Field(default=None, min_length=1, max_length=max_length)
+
+
+class LineItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: StrictStr = Field(min_length=1, max_length=64)
+    name: StrictStr | None = _text(256)
+    quantity: StrictInt = Field(description="units; negative for a return, never 0")
+    unit_price: UnitPrice
+
+    @field_validator("quantity")
+    @classmethod
+    def _quantity_rule(cls, quantity: int) -> int:
+        if quantity == 0:
+            raise ValueError("must not be 0 (negative quantities are returns)")
+        if abs(quantity) > MAX_QUANTITY:
+            raise ValueError(f"must be between -{MAX_QUANTITY} and {MAX_QUANTITY}")
+        return quantity
+
+
+class TransactionIn(BaseModel):
+    """One transaction as a shop sends it. Validate with context={"now": aware datetime, "default_currency": str,
+    "max_future_seconds": int}."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    transaction_id: StrictStr = Field(pattern=TRANSACTION_ID_PATTERN)
+    customer_id: StrictStr = Field(min_length=1, max_length=128)
+    timestamp: StrictStr | None = Field(default=None, max_length=64)
+    status: Status = Status.APPROVED
+    amount: Amount | None = None
+    currency: StrictStr | None = Field(default=None, max_length=3)
+    items: list[LineItemIn] | None = Field(default=None, min_length=1, max_length=MAX_ITEMS)
+    country: StrictStr | None = _text(64)
+    customer_name: StrictStr | None = _text(256)
+    email: StrictStr | None = _text(254)
+    ip: StrictStr | None = _text(45)
+    device_id: StrictStr | None = _text(128)
+    payment_method: StrictStr | None = _text(64)
+    channel: StrictStr | None = _text(64)
+    metadata: dict[str, Any] | None = None
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status_is_text(cls, value: object) -> object:
+        if not isinstance(value, str):
+            raise ValueError("must be one of approved, failed, denied, reversed, pending")
+        return value
+
+    @field_validator("customer_id")
+    @classmethod
+    def _customer_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency_rule(cls, value: str | None) -> str | None:
+        return None if value is None else normalize_currency(value)
+
+    @field_validator("country")
+    @classmethod
+    def _country_rule(cls, value: str | None) -> str | None:
+        return None if value is None else normalize_country(value)
+
+    @field_validator("email")
+    @classmethod
+    def _email_rule(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value):
+            raise ValueError("must be an e-mail address")
+        return value
+
+    @field_validator("ip")
+    @classmethod
+    def _ip_rule(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            raise ValueError("must be an IPv4 or IPv6 address") from None
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata_rule(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        if _depth(value) > MAX_METADATA_DEPTH:
+            raise ValueError(f"must not nest deeper than {MAX_METADATA_DEPTH} levels")
+        size = len(json.dumps(value, default=str, separators=(",", ":")).encode())
+        if size > MAX_METADATA_BYTES:
+            raise ValueError(f"must be at most {MAX_METADATA_BYTES} bytes as JSON (got {size})")
+        return value
+
+    @field_validator("timestamp")
+    @classmethod
+    def _timestamp_rule(cls, value: str | None, info: Any) -> str | None:
+        if value is None:
+            return None
+        moment = parse_rfc3339(value)
+        context = info.context or {}
+        now: datetime = context["now"]
+        if moment > now + timedelta(seconds=context.get("max_future_seconds", 300)):
+            raise ValueError("must not be more than 5 minutes in the future")
+        if moment < EARLIEST:
+            raise ValueError("must not be before 2000-01-01")
+        return value
+
+    @model_validator(mode="after")
+    def _amount_rule(self) -> TransactionIn:
+        if self.items is None:
+            if self.amount is None:
+                raise ValueError("amount is required when items are not given")
+            return self
+        derived = items_total(self.items)
+        if self.amount is not None and abs(self.amount - derived) > CENT:
+            raise ValueError(
+                f"amount {self.amount} contradicts the items, whose quantity x unit_price add up to {derived}"
+            )
+        return self
+
+
+def items_total(items: list[LineItemIn]) -> Decimal:
+    """The transaction's value from its lines: |Σ quantity × unit_price| in cents (a basket of returns is a refund
+    of that value; its negative quantities say it is a return)."""
+    return round_cents(abs(sum((Decimal(i.quantity) * i.unit_price for i in items), Decimal(0))))
+
+
+def _depth(value: object, level: int = 1) -> int:
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level)
+    return level
+
+
+@dataclass(frozen=True)
+class LineItem:
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.sku
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """A validated, normalised transaction: the stored item and the stream image share this shape."""
+
+    transaction_id: str
+    customer_id: str
+    timestamp: datetime
+    received_at: datetime
+    status: str
+    amount: Decimal
+    currency: str
+    items: tuple[LineItem, ...] = ()
+    country: str | None = None
+    customer_name: str | None = None
+    email: str | None = None
+    ip: str | None = None
+    device_id: str | None = None
+    payment_method: str | None = None
+    channel: str | None = None
+    metadata: dict[str, Any] | None = field(default=None, hash=False, compare=False)
+
+    @classmethod
+    def from_input(cls, tx: TransactionIn, *, received_at: datetime, default_currency: str) -> Transaction:
+        items = tuple(LineItem(i.sku, i.quantity, i.unit_price, i.name) for i in tx.items or ())
+        return cls(
+            transaction_id=tx.transaction_id,
+            customer_id=tx.customer_id,
+            timestamp=parse_rfc3339(tx.timestamp) if tx.timestamp else received_at,
+            received_at=received_at,
+            status=tx.status.value,
+            amount=tx.amount if tx.amount is not None else items_total(tx.items or []),
+            currency=tx.currency or default_currency,
+            items=items,
+            country=tx.country,
+            customer_name=tx.customer_name,
+            email=tx.email,
+            ip=tx.ip,
+            device_id=tx.device_id,
+            payment_method=tx.payment_method,
+            channel=tx.channel,
+            metadata=tx.metadata,
+        )
+
+    @property
+    def customer_label(self) -> str:
+        """How people name the customer: "Alice Johnson (1)" or "customer 1"."""
+        return f"{self.customer_name} ({self.customer_id})" if self.customer_name else f"customer {self.customer_id}"
+
+    def to_item(self) -> dict[str, Any]:
+        """The DynamoDB item (absent optionals are left out, not stored as nulls)."""
+        item: dict[str, Any] = {
+            "transaction_id": self.transaction_id,
+            "customer_id": self.customer_id,
+            "timestamp": to_iso(self.timestamp),
+            "received_at": to_iso(self.received_at),
+            "status": self.status,
+            "amount": self.amount,
+            "currency": self.currency,
+        }
+        if self.items:
+            item["items"] = [
+                {"sku": i.sku, "quantity": i.quantity, "unit_price": i.unit_price}
+                | ({"name": i.name} if i.name else {})
+                for i in self.items
+            ]
+        for name in ("country", "customer_name", "email", "ip", "device_id", "payment_method", "channel", "metadata"):
+            value = getattr(self, name)
+            if value is not None:
+                item[name] = value
+        return item
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Transaction:
+        return cls(
+            transaction_id=item["transaction_id"],
+            customer_id=item["customer_id"],
+            timestamp=parse_iso(item["timestamp"]),
+            received_at=parse_iso(item["received_at"]),
+            status=item["status"],
+            amount=Decimal(item["amount"]),
+            currency=item["currency"],
+            items=tuple(
+                LineItem(i["sku"], int(i["quantity"]), Decimal(i["unit_price"]), i.get("name"))
+                for i in item.get("items", ())
+            ),
+            country=item.get("country"),
+            customer_name=item.get("customer_name"),
+            email=item.get("email"),
+            ip=item.get("ip"),
+            device_id=item.get("device_id"),
+            payment_method=item.get("payment_method"),
+            channel=item.get("channel"),
+            metadata=item.get("metadata"),
+        )

@@ -1,0 +1,54 @@
+"""One place that turns exceptions into API responses: the DESIGN's JSON error shape, never a stack trace."""
+
+from __future__ import annotations
+
+import json
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from botocore.exceptions import ClientError
+
+from shopwatch.errors import NotFound, ServiceUnavailable, ShopwatchError
+
+_RETRYABLE = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+}
+
+
+def json_response(status: int, body: object, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(body, default=str),
+        headers=headers,
+    )
+
+
+def register_error_handlers(app: APIGatewayRestResolver, logger: Logger) -> None:
+    @app.exception_handler(ShopwatchError)
+    def _domain_error(exc: ShopwatchError) -> Response:
+        logger.info("request refused", extra={"status": exc.status, "code": exc.code, "reason": exc.message})
+        return json_response(exc.status, exc.body())
+
+    @app.exception_handler(ClientError)
+    def _aws_error(exc: ClientError) -> Response:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in _RETRYABLE:
+            logger.warning("storage throttled or unavailable", extra={"aws_error": code})
+            error = ServiceUnavailable("storage is busy; retry the same request (it is idempotent)")
+            return json_response(error.status, error.body(), {"Retry-After": "1"})
+        logger.exception("AWS call failed", extra={"aws_error": code})
+        return json_response(500, {"error": {"code": "internal_error", "message": "internal error"}})
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        logger.exception("unhandled error")
+        return json_response(500, {"error": {"code": "internal_error", "message": "internal error"}})
+
+    @app.not_found
+    def _no_route(exc: Exception) -> Response:
+        error = NotFound(f"no route {app.current_event.http_method} {app.current_event.path}")
+        return json_response(error.status, error.body())

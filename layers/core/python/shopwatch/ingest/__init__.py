@@ -1,0 +1,1 @@
+"""Ingest: turn a request body into validated transactions and store each one exactly once."""

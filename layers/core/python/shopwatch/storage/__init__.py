@@ -1,0 +1,1 @@
+"""Repositories: the only code that talks to DynamoDB and SNS. Handlers and services call these."""

@@ -1,0 +1,276 @@
+"""StateTable: what the detectors learn (customer profiles, SKU statistics, recent activity), the catalog,
+and the markers that make stream processing exactly-once.
+
+Key layout (pk / sk):
+    CUST#<customer>      / PROFILE          counters and countries of a customer (ADD only)
+    SKU#<sku>#<currency> / STATS            line quantities and a log-price histogram (ADD only)
+    SKU#<sku>            / CATALOG          catalog price and name
+    RECENT#<customer>    / <time>#<txn id>  one item per transaction, for velocity; expires after a day
+    TXN#<txn id>         / DETECT#<part>    marker: this transaction's part was applied; holds the findings
+Derived items carry `expires_at` (TTL).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from shopwatch.detectors.findings import Finding
+from shopwatch.detectors.history import (
+    CatalogEntry,
+    CustomerDelta,
+    CustomerHistory,
+    RecentTransaction,
+    SkuDelta,
+    SkuHistory,
+)
+from shopwatch.domain.clock import epoch_seconds, parse_iso, to_iso
+from shopwatch.domain.transaction import Transaction
+from shopwatch.storage.aws import client
+from shopwatch.storage.batch_reads import get_many
+from shopwatch.storage.items import from_attributes, to_attribute, to_attributes
+
+PROFILE_RETENTION = timedelta(days=400)
+RECENT_RETENTION = timedelta(days=1)
+MARKER_RETENTION = timedelta(days=7)  # far beyond the stream's 24 h retention and the records' maximum age
+_BIN_ATTRIBUTE = re.compile(r"^pb(m?)(\d+)$")
+
+
+def _key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def profile_key(customer_id: str) -> dict[str, Any]:
+    return _key(f"CUST#{customer_id}", "PROFILE")
+
+
+def sku_stats_key(sku: str, currency: str) -> dict[str, Any]:
+    return _key(f"SKU#{sku}#{currency}", "STATS")
+
+
+def catalog_key(sku: str) -> dict[str, Any]:
+    return _key(f"SKU#{sku}", "CATALOG")
+
+
+def marker_key(transaction_id: str, part: int) -> dict[str, Any]:
+    return _key(f"TXN#{transaction_id}", f"DETECT#{part}")
+
+
+def _bin_attribute(index: int) -> str:
+    return f"pbm{-index}" if index < 0 else f"pb{index}"
+
+
+@dataclass(frozen=True)
+class Marker:
+    transaction_id: str
+    part: int
+    findings: tuple[Finding, ...] = ()
+    risk_score: Decimal = Decimal(0)
+
+
+class StateRepository:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    # --- reads -----------------------------------------------------------------------------------------
+    def get_markers(self, transaction_ids: list[str], parts: dict[str, int]) -> dict[tuple[str, int], Marker]:
+        keys = [marker_key(t, p) for t in transaction_ids for p in range(parts.get(t, 1))]
+        markers = {}
+        for item in get_many(self.table_name, keys):
+            tid, part = item["pk"].removeprefix("TXN#"), int(item["sk"].removeprefix("DETECT#"))
+            findings = tuple(Finding.from_dict(f) for f in json.loads(item.get("findings", "[]")))
+            markers[(tid, part)] = Marker(tid, part, findings, Decimal(item.get("risk_score", 0)))
+        return markers
+
+    def get_profiles(self, customer_ids: list[str]) -> dict[str, CustomerHistory]:
+        profiles = {c: CustomerHistory() for c in customer_ids}
+        for item in get_many(self.table_name, [profile_key(c) for c in customer_ids]):
+            profiles[item["pk"].removeprefix("CUST#")] = _profile_from_item(item)
+        return profiles
+
+    def get_sku_stats(self, skus: list[tuple[str, str]]) -> dict[tuple[str, str], SkuHistory]:
+        stats = {k: SkuHistory() for k in skus}
+        wanted = {f"SKU#{sku}#{currency}": (sku, currency) for sku, currency in skus}
+        for item in get_many(self.table_name, [sku_stats_key(s, c) for s, c in skus]):
+            stats[wanted[item["pk"]]] = _sku_from_item(item)
+        return stats
+
+    def get_catalog(self, skus: list[str]) -> dict[str, CatalogEntry]:
+        return {
+            item["pk"].removeprefix("SKU#"): CatalogEntry(
+                sku=item["pk"].removeprefix("SKU#"),
+                price=Decimal(item["price"]),
+                currency=item["currency"],
+                name=item.get("name"),
+            )
+            for item in get_many(self.table_name, [catalog_key(s) for s in skus])
+        }
+
+    def get_recent(self, customer_id: str, since: datetime, until: datetime) -> list[RecentTransaction]:
+        recent: list[RecentTransaction] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": f"RECENT#{customer_id}"},
+                ":lo": {"S": to_iso(since)},
+                ":hi": {"S": to_iso(until) + "~"},
+            },
+            "ConsistentRead": True,
+        }
+        while True:
+            response = client("dynamodb").query(**kwargs)
+            for item in map(from_attributes, response.get("Items", [])):
+                moment, _, tid = item["sk"].partition("#")
+                recent.append(RecentTransaction(tid, parse_iso(moment), item["status"]))
+            if "LastEvaluatedKey" not in response:
+                return recent
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    # --- guarded writes (actions for write_atomically) -------------------------------------------------------
+    def marker_action(self, marker: Marker, now: datetime) -> dict[str, Any]:
+        item = {
+            "pk": f"TXN#{marker.transaction_id}",
+            "sk": f"DETECT#{marker.part}",
+            "findings": json.dumps([f.to_dict() for f in marker.findings]),
+            "risk_score": marker.risk_score,
+            "processed_at": to_iso(now),
+            "expires_at": epoch_seconds(now + MARKER_RETENTION),
+        }
+        return {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": to_attributes(item),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def profile_action(
+        self, customer_id: str, delta: CustomerDelta, customer_name: str | None, now: datetime
+    ) -> dict[str, Any]:
+        adds = {
+            "transactions": Decimal(delta.transactions),
+            "approved": Decimal(delta.approved),
+            "failed": Decimal(delta.failed),
+            "amount_sum": delta.amount_sum,
+            "amount_sumsq": delta.amount_sumsq,
+            "quantity_lines": Decimal(delta.quantity_lines),
+            "quantity_sum": delta.quantity_sum,
+            "quantity_sumsq": delta.quantity_sumsq,
+        }
+        names = {f"#{k}": k for k in adds}
+        values = {f":{k}": to_attribute(v) for k, v in adds.items()}
+        clauses = [f"#{k} :{k}" for k in adds]
+        if delta.countries:
+            names["#countries"] = "countries"
+            values[":countries"] = to_attribute(set(delta.countries))
+            clauses.append("#countries :countries")
+        sets = ["expires_at = :expires"]
+        values[":expires"] = to_attribute(epoch_seconds(now + PROFILE_RETENTION))
+        if customer_name:
+            sets.append("customer_name = :name")
+            values[":name"] = to_attribute(customer_name)
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": profile_key(customer_id),
+                "UpdateExpression": f"ADD {', '.join(clauses)} SET {', '.join(sets)}",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def sku_action(self, delta: SkuDelta, now: datetime) -> dict[str, Any]:
+        adds: dict[str, Decimal] = {
+            "lines": Decimal(delta.lines),
+            "quantity_sum": delta.quantity_sum,
+            "quantity_sumsq": delta.quantity_sumsq,
+        }
+        adds |= {_bin_attribute(index): Decimal(count) for index, count in delta.price_bins.items()}
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": sku_stats_key(delta.sku, delta.currency),
+                "UpdateExpression": "ADD "
+                + ", ".join(f"#a{i} :a{i}" for i in range(len(adds)))
+                + " SET expires_at = :expires",
+                "ExpressionAttributeNames": {f"#a{i}": name for i, name in enumerate(adds)},
+                "ExpressionAttributeValues": {f":a{i}": to_attribute(v) for i, v in enumerate(adds.values())}
+                | {":expires": to_attribute(epoch_seconds(now + PROFILE_RETENTION))},
+            }
+        }
+
+    def recent_action(self, tx: Transaction) -> dict[str, Any]:
+        """Idempotent by nature (same key, same content), so it needs no guard of its own."""
+        item = {
+            "pk": f"RECENT#{tx.customer_id}",
+            "sk": f"{to_iso(tx.timestamp)}#{tx.transaction_id}",
+            "status": tx.status,
+            "expires_at": epoch_seconds(tx.timestamp + RECENT_RETENTION),
+        }
+        return {"Put": {"TableName": self.table_name, "Item": to_attributes(item)}}
+
+    def record_seen(self, customer_id: str, moment: datetime) -> None:
+        """first_seen = min, last_seen = max: idempotent and order-free, so applied outside the transaction."""
+        stamp = to_attribute(to_iso(moment))
+        for attribute, comparison in (("first_seen", ">"), ("last_seen", "<")):
+            try:
+                client("dynamodb").update_item(
+                    TableName=self.table_name,
+                    Key=profile_key(customer_id),
+                    UpdateExpression=f"SET {attribute} = :t",
+                    ConditionExpression=f"attribute_not_exists({attribute}) OR {attribute} {comparison} :t",
+                    ExpressionAttributeValues={":t": stamp},
+                )
+            except client("dynamodb").exceptions.ConditionalCheckFailedException:
+                pass
+
+    # --- catalog -----------------------------------------------------------------------------------------------
+    def put_catalog_entry(self, entry: CatalogEntry) -> None:
+        item = {"pk": f"SKU#{entry.sku}", "sk": "CATALOG", "price": entry.price, "currency": entry.currency}
+        if entry.name:
+            item["name"] = entry.name
+        client("dynamodb").put_item(TableName=self.table_name, Item=to_attributes(item))
+
+    def get_profile_item(self, customer_id: str) -> dict[str, Any] | None:
+        response = client("dynamodb").get_item(
+            TableName=self.table_name, Key=profile_key(customer_id), ConsistentRead=True
+        )
+        return from_attributes(response["Item"]) if "Item" in response else None
+
+
+def _profile_from_item(item: dict[str, Any]) -> CustomerHistory:
+    def number(name: str) -> Decimal:
+        return Decimal(item.get(name, 0))
+
+    return CustomerHistory(
+        transactions=int(number("transactions")),
+        approved=int(number("approved")),
+        failed=int(number("failed")),
+        amount_sum=number("amount_sum"),
+        amount_sumsq=number("amount_sumsq"),
+        quantity_lines=int(number("quantity_lines")),
+        quantity_sum=number("quantity_sum"),
+        quantity_sumsq=number("quantity_sumsq"),
+        countries=frozenset(item.get("countries", set())),
+        first_seen=parse_iso(item["first_seen"]) if "first_seen" in item else None,
+        last_seen=parse_iso(item["last_seen"]) if "last_seen" in item else None,
+    )
+
+
+def _sku_from_item(item: dict[str, Any]) -> SkuHistory:
+    bins: dict[int, int] = {}
+    for name, value in item.items():
+        match = _BIN_ATTRIBUTE.match(name)
+        if match:
+            bins[-int(match.group(2)) if match.group(1) else int(match.group(2))] = int(value)
+    return SkuHistory(
+        lines=int(item.get("lines", 0)),
+        quantity_sum=Decimal(item.get("quantity_sum", 0)),
+        quantity_sumsq=Decimal(item.get("quantity_sumsq", 0)),
+        price_bins=bins,
+    )
