@@ -116,6 +116,9 @@ class Stack:
                 messages.append(json.loads(message["Body"]))
                 self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
+    def pipeline(self, **env_overrides: str) -> Pipeline:
+        return Pipeline(self, env_overrides)
+
     def scan(self, logical_id: str) -> list[dict[str, Any]]:
         from shopwatch.storage.items import from_attributes
 
@@ -126,6 +129,43 @@ class Stack:
             if "LastEvaluatedKey" not in response:
                 return items
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+class Pipeline:
+    """Ingest → transactions stream → DetectFunction → alerts stream → NotifyFunction, in one process, with
+    records read through the DynamoDB Streams API and each event source's FilterCriteria applied."""
+
+    def __init__(self, stack: Stack, env_overrides: dict[str, str]) -> None:
+        self.stack = stack
+        self.ingest = stack.handler("IngestFunction", **env_overrides)
+        self.detect = stack.handler("DetectFunction", **env_overrides)
+        self.notify = stack.handler("NotifyFunction", **env_overrides)
+        self.transactions = stack.cursor("TransactionsTable")
+        self.alerts = stack.cursor("AlertsTable")
+        self.responses: list[dict[str, Any]] = []
+
+    def post(self, body: Any) -> dict[str, Any]:
+        event = load_event("ingest_post_transactions.json")
+        event["body"] = json.dumps(body)
+        response = self.ingest(event)
+        return {"status": response["statusCode"], "body": json.loads(response["body"])}
+
+    def drain(self) -> None:
+        """Deliver every pending stream record to its consumer until nothing new appears."""
+        while True:
+            moved = False
+            for cursor, function, handler in (
+                (self.transactions, "DetectFunction", self.detect),
+                (self.alerts, "NotifyFunction", self.notify),
+            ):
+                event = self.stack.stream_event(cursor, function)
+                if event is not None:
+                    response = handler(event)
+                    self.responses.append(response)
+                    assert response == {"batchItemFailures": []}, response
+                    moved = True
+            if not moved:
+                return
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver()
-register_error_handlers(app, logger)
+register_error_handlers(app, logger, metrics)
 service = IngestService(TransactionRepository(required_env("TRANSACTIONS_TABLE")), IngestSettings.from_env())
 
 
@@ -47,6 +47,7 @@ def post_transactions() -> Response:
             "rejected": len(result.rejected),
         },
     )
+    result.raise_if_all_rejected()
     return json_response(202, result.body())
 
 

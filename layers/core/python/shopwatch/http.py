@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
 from shopwatch.errors import NotFound, ServiceUnavailable, ShopwatchError
@@ -27,10 +28,11 @@ def json_response(status: int, body: object, headers: dict[str, str] | None = No
     )
 
 
-def register_error_handlers(app: APIGatewayRestResolver, logger: Logger) -> None:
+def register_error_handlers(app: APIGatewayRestResolver, logger: Logger, metrics: Metrics) -> None:
     @app.exception_handler(ShopwatchError)
     def _domain_error(exc: ShopwatchError) -> Response:
         logger.info("request refused", extra={"status": exc.status, "code": exc.code, "reason": exc.message})
+        metrics.add_metric(name="RequestsRefused", unit=MetricUnit.Count, value=1)
         return json_response(exc.status, exc.body())
 
     @app.exception_handler(ClientError)
@@ -38,14 +40,17 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Logger) -> None
         code = exc.response.get("Error", {}).get("Code", "")
         if code in _RETRYABLE:
             logger.warning("storage throttled or unavailable", extra={"aws_error": code})
+            metrics.add_metric(name="RequestsThrottled", unit=MetricUnit.Count, value=1)
             error = ServiceUnavailable("storage is busy; retry the same request (it is idempotent)")
             return json_response(error.status, error.body(), {"Retry-After": "1"})
         logger.exception("AWS call failed", extra={"aws_error": code})
+        metrics.add_metric(name="RequestsFailed", unit=MetricUnit.Count, value=1)
         return json_response(500, {"error": {"code": "internal_error", "message": "internal error"}})
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
         logger.exception("unhandled error")
+        metrics.add_metric(name="RequestsFailed", unit=MetricUnit.Count, value=1)
         return json_response(500, {"error": {"code": "internal_error", "message": "internal error"}})
 
     @app.not_found

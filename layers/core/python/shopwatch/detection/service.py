@@ -8,8 +8,9 @@ For each transaction of a stream batch:
 A basket with more distinct SKUs than one transaction holds continues in further parts, each guarded by its
 own marker, so a crash between parts resumes where it stopped.
 
-The batch's state is read once up front (BatchGetItem, one Query per customer) and kept in step in memory, so
-a burst by one customer inside one batch is seen by the velocity detector.
+The batch's state is read once up front (BatchGetItem, one Query per customer) and kept in step in memory.
+Every transaction of the batch counts as recent activity from the start, so the velocity and failure windows
+are judged by timestamps, whatever order the stream's shards deliver the records in.
 """
 
 from __future__ import annotations
@@ -97,8 +98,16 @@ class DetectionService:
         lookback = timedelta(seconds=self._lookback_seconds())
         recent: dict[str, list[RecentTransaction]] = {}
         for customer in customers:
-            times = [tx.timestamp for tx in transactions if tx.customer_id == customer]
-            recent[customer] = self.state.get_recent(customer, min(times) - lookback, max(times))
+            mine = [tx for tx in transactions if tx.customer_id == customer]
+            stored = self.state.get_recent(
+                customer, min(t.timestamp for t in mine) - lookback, max(t.timestamp for t in mine)
+            )
+            known = {r.transaction_id for r in stored}
+            recent[customer] = stored + [
+                RecentTransaction(t.transaction_id, t.timestamp, t.status)
+                for t in mine
+                if t.transaction_id not in known
+            ]
         return BatchState(
             markers=self.state.get_markers(list(parts), parts),
             profiles=self.state.get_profiles(customers),
@@ -110,8 +119,9 @@ class DetectionService:
     def process(self, batch: BatchState, tx: Transaction) -> Outcome:
         parts = split_parts(sku_deltas(tx))
         done = batch.markers.get((tx.transaction_id, 0))
-        if done is not None:
+        if done is not None:  # applied before; finish what a crash may have left (both steps are idempotent)
             self._finish_parts(batch, tx, parts)
+            self.state.record_seen(tx.customer_id, tx.timestamp)
             return Outcome(tx.transaction_id, done.findings, done.risk_score, (), replayed=True)
 
         findings = run_detectors(self._input(batch, tx), self.settings)
@@ -150,9 +160,9 @@ class DetectionService:
         batch.profiles[tx.customer_id] = apply_customer_delta(
             batch.profiles.get(tx.customer_id, CustomerHistory()), delta
         )
-        batch.recent.setdefault(tx.customer_id, []).append(
-            RecentTransaction(tx.transaction_id, tx.timestamp, tx.status)
-        )
+        known = batch.recent.setdefault(tx.customer_id, [])
+        if all(r.transaction_id != tx.transaction_id for r in known):
+            known.append(RecentTransaction(tx.transaction_id, tx.timestamp, tx.status))
         for a in alerts:
             batch.alerts[a.alert_id] = a
         self._remember_skus(batch, parts[0])

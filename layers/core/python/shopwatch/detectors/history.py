@@ -106,26 +106,40 @@ def price_bin(unit_price: Decimal) -> int:
     return math.floor(math.log(float(unit_price)) * PRICE_BINS_PER_UNIT_LOG)
 
 
-def bin_price(bin_index: int) -> Decimal:
-    """The geometric centre of a bin, rounded to 4 decimals."""
-    return Decimal(str(round(math.exp((bin_index + 0.5) / PRICE_BINS_PER_UNIT_LOG), 4)))
+@dataclass(frozen=True)
+class PriceBin:
+    """Lines whose price fell in one log bin, and the sum of their prices (so the bin's mean is exact)."""
+
+    count: int
+    price_sum: Decimal
+
+    def plus(self, other: PriceBin) -> PriceBin:
+        return PriceBin(self.count + other.count, self.price_sum + other.price_sum)
+
+    @property
+    def mean_price(self) -> Decimal:
+        return (self.price_sum / self.count).quantize(Decimal("0.0001"))
 
 
 @dataclass(frozen=True)
 class SkuHistory:
-    """Per SKU and currency: line quantities and a log-price histogram (for a median that counters can keep)."""
+    """Per SKU and currency: line quantities and a log-price histogram (for a median that counters can keep).
+
+    The median is the mean price of the bin holding the middle line: exact when the SKU sells at one price,
+    within half a bin (0.25%) otherwise.
+    """
 
     lines: int = 0
     quantity_sum: Decimal = Decimal(0)
     quantity_sumsq: Decimal = Decimal(0)
-    price_bins: Mapping[int, int] = field(default_factory=dict)
+    price_bins: Mapping[int, PriceBin] = field(default_factory=dict)
 
     def quantity_stats(self) -> tuple[Decimal, Decimal]:
         return mean_and_std(Decimal(self.lines), self.quantity_sum, self.quantity_sumsq)
 
     @property
     def priced_lines(self) -> int:
-        return sum(self.price_bins.values())
+        return sum(b.count for b in self.price_bins.values())
 
     def median_price(self) -> Decimal | None:
         total = self.priced_lines
@@ -133,9 +147,9 @@ class SkuHistory:
             return None
         seen = 0
         for index in sorted(self.price_bins):
-            seen += self.price_bins[index]
+            seen += self.price_bins[index].count
             if seen * 2 >= total:
-                return bin_price(index)
+                return self.price_bins[index].mean_price
         return None  # pragma: no cover - the loop always reaches half of the total
 
 
@@ -146,7 +160,7 @@ class SkuDelta:
     lines: int
     quantity_sum: Decimal
     quantity_sumsq: Decimal
-    price_bins: Mapping[int, int]
+    price_bins: Mapping[int, PriceBin]
 
 
 def sku_deltas(tx: Transaction) -> list[SkuDelta]:
@@ -159,10 +173,11 @@ def sku_deltas(tx: Transaction) -> list[SkuDelta]:
             grouped.setdefault(item.sku, []).append(item)
     deltas = []
     for sku, lines in grouped.items():
-        bins: dict[int, int] = {}
+        bins: dict[int, PriceBin] = {}
         for line in lines:
             if line.unit_price > 0:
-                bins[price_bin(line.unit_price)] = bins.get(price_bin(line.unit_price), 0) + 1
+                index = price_bin(line.unit_price)
+                bins[index] = bins.get(index, PriceBin(0, Decimal(0))).plus(PriceBin(1, line.unit_price))
         deltas.append(
             SkuDelta(
                 sku=sku,
@@ -178,8 +193,8 @@ def sku_deltas(tx: Transaction) -> list[SkuDelta]:
 
 def apply_sku_delta(history: SkuHistory, delta: SkuDelta) -> SkuHistory:
     bins = dict(history.price_bins)
-    for index, count in delta.price_bins.items():
-        bins[index] = bins.get(index, 0) + count
+    for index, added in delta.price_bins.items():
+        bins[index] = bins[index].plus(added) if index in bins else added
     return SkuHistory(
         lines=history.lines + delta.lines,
         quantity_sum=history.quantity_sum + delta.quantity_sum,

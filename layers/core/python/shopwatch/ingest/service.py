@@ -27,6 +27,15 @@ class IngestResult:
     def body(self) -> dict[str, Any]:
         return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected}
 
+    def raise_if_all_rejected(self) -> None:
+        """400 when nothing was accepted and nothing was a duplicate: the client must fix every item.
+        (A resent batch of duplicates is a success: retries must not look like failures.)"""
+        if self.rejected and not self.accepted and not self.duplicates:
+            many = len(self.rejected) > 1
+            raise ValidationFailed(
+                "no transaction was accepted" if many else "the transaction was rejected", {"rejected": self.rejected}
+            )
+
 
 def field_errors(error: ValidationError) -> list[dict[str, str]]:
     """Pydantic's errors as {"field": "items.0.quantity", "message": "..."} a client can act on."""
@@ -117,9 +126,4 @@ class IngestService:
 
         for tx, stored in zip(valid, self.repository.add_all_if_new(valid), strict=True):
             (result.accepted if stored else result.duplicates).append(tx.transaction_id)
-        if not result.accepted and not result.duplicates:
-            raise ValidationFailed(
-                "no transaction was accepted" if len(items) > 1 else "the transaction was rejected",
-                {"rejected": result.rejected},
-            )
         return result

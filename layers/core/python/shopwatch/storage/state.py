@@ -24,6 +24,7 @@ from shopwatch.detectors.history import (
     CatalogEntry,
     CustomerDelta,
     CustomerHistory,
+    PriceBin,
     RecentTransaction,
     SkuDelta,
     SkuHistory,
@@ -37,7 +38,7 @@ from shopwatch.storage.items import from_attributes, to_attribute, to_attributes
 PROFILE_RETENTION = timedelta(days=400)
 RECENT_RETENTION = timedelta(days=1)
 MARKER_RETENTION = timedelta(days=7)  # far beyond the stream's 24 h retention and the records' maximum age
-_BIN_ATTRIBUTE = re.compile(r"^pb(m?)(\d+)$")
+_BIN_ATTRIBUTE = re.compile(r"^p([bs])(m?)(\d+)$")  # pb<bin>: line count, ps<bin>: price sum; m = negative
 
 
 def _key(pk: str, sk: str) -> dict[str, Any]:
@@ -60,8 +61,9 @@ def marker_key(transaction_id: str, part: int) -> dict[str, Any]:
     return _key(f"TXN#{transaction_id}", f"DETECT#{part}")
 
 
-def _bin_attribute(index: int) -> str:
-    return f"pbm{-index}" if index < 0 else f"pb{index}"
+def _bin_attributes(index: int) -> tuple[str, str]:
+    suffix = f"m{-index}" if index < 0 else str(index)
+    return f"pb{suffix}", f"ps{suffix}"
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,9 @@ class StateRepository:
             "quantity_sum": delta.quantity_sum,
             "quantity_sumsq": delta.quantity_sumsq,
         }
-        adds |= {_bin_attribute(index): Decimal(count) for index, count in delta.price_bins.items()}
+        for index, price_bin in delta.price_bins.items():
+            count_name, sum_name = _bin_attributes(index)
+            adds |= {count_name: Decimal(price_bin.count), sum_name: price_bin.price_sum}
         return {
             "Update": {
                 "TableName": self.table_name,
@@ -263,11 +267,18 @@ def _profile_from_item(item: dict[str, Any]) -> CustomerHistory:
 
 
 def _sku_from_item(item: dict[str, Any]) -> SkuHistory:
-    bins: dict[int, int] = {}
+    counts: dict[int, int] = {}
+    sums: dict[int, Decimal] = {}
     for name, value in item.items():
         match = _BIN_ATTRIBUTE.match(name)
         if match:
-            bins[-int(match.group(2)) if match.group(1) else int(match.group(2))] = int(value)
+            kind, negative, number = match.groups()
+            index = -int(number) if negative else int(number)
+            if kind == "b":
+                counts[index] = int(value)
+            else:
+                sums[index] = Decimal(value)
+    bins = {index: PriceBin(count, sums.get(index, Decimal(0))) for index, count in counts.items()}
     return SkuHistory(
         lines=int(item.get("lines", 0)),
         quantity_sum=Decimal(item.get("quantity_sum", 0)),

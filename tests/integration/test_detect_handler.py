@@ -1,0 +1,228 @@
+"""DetectFunction on moto: findings become alerts, state is learned, and redelivery, replay and retries after
+partial failure leave alerts, profiles and statistics exactly as after one delivery."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from infra.local.resources import create_resources
+from shopwatch.detectors.history import CatalogEntry
+from shopwatch.domain.clock import to_iso, utcnow
+from shopwatch.storage.state import StateRepository
+from shopwatch.storage.unit_of_work import write_atomically
+from tests.conftest import Stack, load_event
+
+VOLATILE = {"processed_at", "created_at", "updated_at", "expires_at", "at"}
+
+
+def normalized(items: list[dict]) -> list[dict]:
+    """Table contents without wall-clock fields, in a stable order, for comparing two runs."""
+
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in VOLATILE}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        if isinstance(value, str) and value.startswith("[{"):
+            return strip(json.loads(value))
+        return value
+
+    return sorted((strip(i) for i in items), key=lambda i: json.dumps(i, sort_keys=True, default=str))
+
+
+def snapshot(stack: Stack) -> tuple[list[dict], list[dict]]:
+    return normalized(stack.scan("StateTable")), normalized(stack.scan("AlertsTable"))
+
+
+def ingest_and_read(stack: Stack, transactions: list[dict]) -> dict:
+    event = load_event("ingest_post_transactions.json")
+    event["body"] = json.dumps({"transactions": transactions})
+    assert stack.handler("IngestFunction")(event)["statusCode"] == 202
+    return stack.stream_event(stack.cursor("TransactionsTable"), "DetectFunction")
+
+
+def mixed_batch() -> list[dict]:
+    """A batch with something for every detector: history, a burst, card testing, a new country, a big basket,
+    a deep discount and a basket of more distinct SKUs than one DynamoDB transaction holds."""
+    base = utcnow() - timedelta(hours=3)
+
+    def at(seconds: float) -> str:
+        return to_iso(base + timedelta(seconds=seconds))
+
+    history = [
+        {"transaction_id": f"h{i}", "customer_id": "alice", "timestamp": at(900 * i), "country": "GB", "currency": "GBP",
+         "items": [{"sku": "MUG", "quantity": 2, "unit_price": "8.00"}]}
+        for i in range(6)
+    ]  # fmt: skip
+    burst = [
+        {"transaction_id": f"bot{i}", "customer_id": "bot", "timestamp": at(6000 + i), "amount": "1.00"}
+        for i in range(6)
+    ]
+    cards = [
+        {
+            "transaction_id": f"card{i}",
+            "customer_id": "tester",
+            "timestamp": at(6100 + i),
+            "amount": "1.00",
+            "status": "denied",
+        }
+        for i in range(5)
+    ]
+    odd = [
+        {"transaction_id": "abroad", "customer_id": "alice", "timestamp": at(6200), "country": "BR", "currency": "GBP",
+         "items": [{"sku": "MUG", "quantity": 40, "unit_price": "1.00"}]},
+        {"transaction_id": "laptop", "customer_id": "carol", "timestamp": at(6210), "currency": "INR",
+         "items": [{"sku": "LAPTOP", "quantity": 1, "unit_price": "500.00"}]},
+        {"transaction_id": "wholesale", "customer_id": "dave", "timestamp": at(6220), "currency": "GBP",
+         "items": [{"sku": f"S{i}", "quantity": 1, "unit_price": "2.00"} for i in range(250)]},
+    ]  # fmt: skip
+    return history + burst + cards + odd
+
+
+@pytest.fixture
+def catalog(stack):
+    StateRepository(stack.table("StateTable")).put_catalog_entry(
+        CatalogEntry("LAPTOP", Decimal("50000.00"), "INR", "Laptop")
+    )
+
+
+@pytest.fixture
+def reference(stack, catalog):
+    """The same batch delivered once, cleanly, to a second set of tables: what every other run must equal."""
+    other = Stack(create_resources(stack.session, prefix="reference"), stack.monkeypatch)
+    StateRepository(other.table("StateTable")).put_catalog_entry(
+        CatalogEntry("LAPTOP", Decimal("50000.00"), "INR", "Laptop")
+    )
+    return other
+
+
+def run_once(stack: Stack, event: dict) -> tuple[list[dict], list[dict]]:
+    assert stack.handler("DetectFunction")(event) == {"batchItemFailures": []}
+    return snapshot(stack)
+
+
+def test_the_sample_stream_event_raises_a_critical_price_alert(stack, catalog):
+    StateRepository(stack.table("StateTable")).put_catalog_entry(
+        CatalogEntry("LAPTOP-15", Decimal("50000.00"), "INR", "Laptop")
+    )
+    assert stack.handler("DetectFunction")(load_event("detect_stream_insert.json")) == {"batchItemFailures": []}
+    (alert,) = stack.scan("AlertsTable")
+    assert alert["severity"] == "critical"
+    assert alert["transaction_ids"] == ["921"]
+    profile = StateRepository(stack.table("StateTable")).get_profile_item("1")
+    assert (profile["transactions"], profile["approved"], str(profile["amount_sum"])) == (1, 1, "500.00")
+    assert profile["countries"] == {"IN"}
+
+
+def test_every_detector_fires_on_the_mixed_batch(stack, catalog):
+    event = ingest_and_read(stack, mixed_batch())
+    run_once(stack, event)
+    alerts = {(a["customer_id"], a["detector"]): a for a in stack.scan("AlertsTable")}
+    assert set(alerts) == {
+        ("bot", "velocity"),
+        ("tester", "velocity"),
+        ("tester", "failed_payment"),
+        ("alice", "geo"),
+        ("alice", "quantity"),
+        ("alice", "price"),
+        ("carol", "price"),
+    }
+    assert alerts[("bot", "velocity")]["occurrences"] == 2
+    assert alerts[("tester", "failed_payment")]["occurrences"] == 5
+    assert alerts[("tester", "failed_payment")]["severity"] == "high"
+    assert alerts[("carol", "price")]["severity"] == "critical"
+
+
+def test_a_basket_larger_than_one_dynamodb_transaction_is_learned_whole(stack, catalog):
+    run_once(stack, ingest_and_read(stack, mixed_batch()))
+    stats = [i for i in stack.scan("StateTable") if i["pk"].startswith("SKU#S") and i["sk"] == "STATS"]
+    assert len(stats) == 250
+    markers = sorted(i["sk"] for i in stack.scan("StateTable") if i["pk"] == "TXN#wholesale")
+    assert markers == ["DETECT#0", "DETECT#1", "DETECT#2"]
+
+
+def test_the_same_batch_delivered_twice_changes_nothing_the_second_time(stack, reference):
+    event = ingest_and_read(stack, mixed_batch())
+    expected = run_once(reference, copy.deepcopy(event))
+    assert run_once(stack, copy.deepcopy(event)) == expected
+    assert run_once(stack, copy.deepcopy(event)) == expected
+
+
+def test_a_batch_retried_after_a_partial_failure_ends_as_one_delivery(stack, reference, monkeypatch):
+    event = ingest_and_read(stack, mixed_batch())
+    expected = run_once(reference, copy.deepcopy(event))
+
+    handler = stack.handler("DetectFunction")
+    module = sys.modules["shopwatch_fn_detect_app"]
+    failing = {"bot3", "abroad"}
+
+    def flaky(actions):
+        marker = actions[0]["Put"]["Item"]["pk"]["S"] if "Put" in actions[0] else ""
+        if marker.removeprefix("TXN#") in failing:
+            raise RuntimeError("injected DynamoDB failure")
+        write_atomically(actions)
+
+    monkeypatch.setattr(sys.modules["shopwatch.detection.service"], "write_atomically", flaky)
+    response = handler(copy.deepcopy(event))
+    failed = [f["itemIdentifier"] for f in response["batchItemFailures"]]
+    sequence = {r["dynamodb"]["SequenceNumber"]: r["dynamodb"]["Keys"]["transaction_id"]["S"] for r in event["Records"]}
+    assert sorted(sequence[s] for s in failed) == ["abroad", "bot3"]
+
+    # Lambda resumes from the lowest failed sequence number: that record and everything after it come again.
+    monkeypatch.setattr(sys.modules["shopwatch.detection.service"], "write_atomically", write_atomically)
+    lowest = min(failed, key=int)
+    retry = {"Records": [r for r in event["Records"] if int(r["dynamodb"]["SequenceNumber"]) >= int(lowest)]}
+    assert module.lambda_handler(retry, stack.handler.__self__ if False else _context()) == {"batchItemFailures": []}
+    assert snapshot(stack) == expected
+
+    # And a full replay of the stream after that changes nothing either.
+    assert run_once(stack, copy.deepcopy(event)) == expected
+
+
+def test_a_crash_between_basket_parts_resumes_without_double_counting(stack, reference, monkeypatch):
+    event = ingest_and_read(stack, mixed_batch())
+    expected = run_once(reference, copy.deepcopy(event))
+    handler = stack.handler("DetectFunction")
+    calls = {"n": 0}
+
+    def crash_on_second_part(actions):
+        if actions[0].get("Put", {}).get("Item", {}).get("sk", {}).get("S") == "DETECT#2" and calls["n"] == 0:
+            calls["n"] += 1
+            raise RuntimeError("container died")
+        write_atomically(actions)
+
+    monkeypatch.setattr(sys.modules["shopwatch.detection.service"], "write_atomically", crash_on_second_part)
+    assert len(handler(copy.deepcopy(event))["batchItemFailures"]) == 1
+    assert handler(copy.deepcopy(event)) == {"batchItemFailures": []}
+    assert snapshot(stack) == expected
+
+
+def test_an_unreadable_record_fails_alone_and_the_rest_flow_on(stack, catalog):
+    event = ingest_and_read(stack, mixed_batch()[:3])
+    poison = copy.deepcopy(event["Records"][1])
+    poison["dynamodb"]["NewImage"] = {"transaction_id": {"S": "broken"}}
+    poison["dynamodb"]["SequenceNumber"] = "99999999999999999999999"
+    event["Records"].insert(1, poison)
+    response = stack.handler("DetectFunction")(event)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "99999999999999999999999"}]}
+    markers = {i["pk"] for i in stack.scan("StateTable") if i["pk"].startswith("TXN#")}
+    assert markers == {"TXN#h0", "TXN#h1", "TXN#h2"}
+
+
+def test_modify_and_remove_records_are_ignored(stack, catalog):
+    event = ingest_and_read(stack, mixed_batch()[:1])
+    event["Records"][0]["eventName"] = "MODIFY"
+    assert stack.handler("DetectFunction")(event) == {"batchItemFailures": []}
+    assert stack.scan("StateTable") == [i for i in stack.scan("StateTable") if i["sk"] == "CATALOG"]
+
+
+def _context():
+    from infra.local.lambda_context import LocalLambdaContext
+
+    return LocalLambdaContext(function_name="DetectFunction")

@@ -1,0 +1,268 @@
+"""IngestFunction on moto, with the template's own TransactionsTable: accepted, duplicate, and every bad input
+getting a clear 4xx that stores nothing and (so) triggers no detection."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+
+import pytest
+
+from tests.conftest import load_event
+
+NOW_ISH = "2025-09-16T16:31:05Z"
+
+
+@pytest.fixture
+def ingest(stack):
+    return stack.handler("IngestFunction")
+
+
+def post(
+    ingest, body, *, raw: str | bytes | None = None, content_type: str | None = "application/json", base64_body=False
+):
+    event = copy.deepcopy(load_event("ingest_post_transactions.json"))
+    text = raw if raw is not None else json.dumps(body)
+    if base64_body:
+        event["body"] = base64.b64encode(text if isinstance(text, bytes) else text.encode()).decode()
+        event["isBase64Encoded"] = True
+    else:
+        event["body"] = text
+    for headers in (event["headers"], event["multiValueHeaders"]):
+        headers.pop("Content-Type", None)
+        if content_type is not None:
+            headers["Content-Type"] = content_type if headers is event["headers"] else [content_type]
+    response = ingest(event)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def txn(tid: str = "t-1", **fields):
+    return {"transaction_id": tid, "customer_id": "c-1", "amount": "12.50", "timestamp": NOW_ISH} | fields
+
+
+def stored(stack) -> list[dict]:
+    return stack.scan("TransactionsTable")
+
+
+def stream_records(stack) -> list[dict]:
+    return stack.cursor("TransactionsTable").read_new()
+
+
+def test_the_sample_event_is_accepted_and_stored_with_exact_money(stack, ingest):
+    response = ingest(load_event("ingest_post_transactions.json"))
+    assert response["statusCode"] == 202
+    assert json.loads(response["body"]) == {"accepted": ["921"], "duplicates": [], "rejected": []}
+    (item,) = stored(stack)
+    assert str(item["amount"]) == "500.00"
+    assert str(item["items"][0]["unit_price"]) == "500.00"
+    assert item["timestamp"] == "2025-09-16T16:31:05.000000Z"
+    assert item["currency"] == "INR" and item["country"] == "IN"
+
+
+def test_a_batch_reports_each_transaction_on_its_own(stack, ingest):
+    response = ingest(load_event("ingest_post_batch.json"))
+    body = json.loads(response["body"])
+    assert response["statusCode"] == 202
+    assert body["accepted"] == ["922", "923"]
+    assert body["rejected"][0]["index"] == 2
+    assert {e["field"] for e in body["rejected"][0]["errors"]} == {"transaction_id", "amount"}
+    assert sorted(i["transaction_id"] for i in stored(stack)) == ["922", "923"]
+
+
+def test_a_resend_is_a_duplicate_and_changes_nothing(stack, ingest):
+    assert post(ingest, txn())[0] == 202
+    before = stored(stack)
+    first_records = stream_records(stack)
+    status, body = post(ingest, txn(amount="99.99"))
+    assert (status, body) == (202, {"accepted": [], "duplicates": ["t-1"], "rejected": []})
+    assert stored(stack) == before
+    assert len(first_records) == 1
+    assert len(stack.cursor("TransactionsTable").read_new()) == 1  # still only the first INSERT
+
+
+def test_a_batch_accepts_500_transactions(stack, ingest):
+    status, body = post(ingest, {"transactions": [txn(f"t-{i}") for i in range(500)]})
+    assert status == 202
+    assert len(body["accepted"]) == 500
+    assert len(stored(stack)) == 500
+
+
+def test_base64_encoded_bodies_are_read(stack, ingest):
+    assert post(ingest, None, raw=json.dumps(txn()), base64_body=True)[0] == 202
+
+
+@pytest.mark.parametrize(
+    ("case", "kwargs", "status", "code", "message"),
+    [
+        ("not JSON", {"raw": "{'transaction_id': 1"}, 400, "invalid_body", "not valid JSON"),
+        ("empty body", {"raw": ""}, 400, "invalid_body", "body is empty"),
+        ("JSON but not an object", {"raw": "[1, 2]"}, 400, "invalid_body", "must be a transaction object"),
+        (
+            "NaN amount",
+            {"raw": '{"transaction_id": "a", "customer_id": "b", "amount": NaN}'},
+            400,
+            "invalid_body",
+            "NaN",
+        ),
+        (
+            "Infinity amount",
+            {"raw": '{"transaction_id": "a", "customer_id": "b", "amount": Infinity}'},
+            400,
+            "invalid_body",
+            "Infinity",
+        ),
+        (
+            "duplicate keys",
+            {"raw": '{"transaction_id": "a", "transaction_id": "b", "customer_id": "c", "amount": 1}'},
+            400,
+            "invalid_body",
+            "duplicate key",
+        ),
+        (
+            "invalid UTF-8",
+            {"raw": b'{"transaction_id": "\xff\xfe", "customer_id": "c", "amount": 1}', "base64_body": True},
+            400,
+            "invalid_body",
+            "not valid UTF-8",
+        ),
+        ("deeply nested JSON", {"raw": "[" * 100_000 + "]" * 100_000}, 400, "invalid_body", "nested too deeply"),
+        (
+            "a number with 5000 digits",
+            {"raw": '{"transaction_id": "a", "customer_id": "b", "amount": ' + "9" * 5000 + "}"},
+            400,
+            "invalid_body",
+            "not acceptable JSON",
+        ),
+        (
+            "wrong content type",
+            {"raw": "transaction_id=1", "content_type": "application/x-www-form-urlencoded"},
+            415,
+            "unsupported_media_type",
+            "application/json",
+        ),
+        ("empty batch", {"raw": '{"transactions": []}'}, 400, "invalid_body", "is empty"),
+        ("batch with extra keys", {"raw": '{"transactions": [], "shop": "x"}'}, 400, "invalid_body", "no other keys"),
+        (
+            "501 transactions",
+            {"raw": json.dumps({"transactions": [txn(f"t{i}") for i in range(501)]})},
+            413,
+            "payload_too_large",
+            "at most 500",
+        ),
+        ("a 6 MB body", {"raw": json.dumps(txn(metadata={"x": "y" * 6_000_000}))}, 413, "payload_too_large", "limit"),
+    ],
+)
+def test_a_bad_body_gets_a_clear_error_and_stores_nothing(stack, ingest, case, kwargs, status, code, message):
+    got_status, body = post(ingest, None, **kwargs)
+    assert (got_status, body["error"]["code"]) == (status, code), case
+    assert message in body["error"]["message"]
+    assert stored(stack) == []
+    assert stream_records(stack) == []
+
+
+@pytest.mark.parametrize(
+    ("case", "transaction", "field", "message"),
+    [
+        ("wrong types", txn(customer_id=42, amount=[1]), "customer_id", "valid string"),
+        (
+            "negative price",
+            txn(amount=None, items=[{"sku": "A", "quantity": 1, "unit_price": -5}]) | {"amount": "1.00"},
+            "items.0.unit_price",
+            "greater than or equal to 0",
+        ),
+        (
+            "zero quantity",
+            txn(items=[{"sku": "A", "quantity": 0, "unit_price": 5}]),
+            "items.0.quantity",
+            "must not be 0",
+        ),
+        ("future timestamp", txn(timestamp="2999-01-01T00:00:00Z"), "timestamp", "future"),
+        ("unknown field", txn(coupon="FREE"), "coupon", "unknown field"),
+        (
+            "501 items",
+            txn(items=[{"sku": f"S{i}", "quantity": 1, "unit_price": 1} for i in range(501)]),
+            "items",
+            "at most 500",
+        ),
+        ("10 KB strings", txn(customer_name="x" * 10_240, device_id="d" * 10_240), "customer_name", "at most 256"),
+        (
+            "amount contradicting items",
+            txn(amount="1.00", items=[{"sku": "A", "quantity": 2, "unit_price": "5.00"}]),
+            "(transaction)",
+            "contradicts",
+        ),
+        ("bad currency", txn(currency="ABC"), "currency", "ISO 4217"),
+        ("script in the id", txn("<script>alert(1)</script>"), "transaction_id", "pattern"),
+    ],
+)
+def test_an_invalid_transaction_is_rejected_with_field_errors_and_nothing_is_stored(
+    stack, ingest, case, transaction, field, message
+):
+    status, body = post(ingest, transaction)
+    assert status == 400, case
+    assert body["error"]["code"] == "validation_failed"
+    (rejected,) = body["error"]["details"]["rejected"]
+    errors = {e["field"]: e["message"] for e in rejected["errors"]}
+    assert message in errors[field]
+    assert stored(stack) == []
+    assert stream_records(stack) == []
+
+
+def test_duplicate_ids_within_a_batch_keep_only_the_first(stack, ingest):
+    status, body = post(ingest, {"transactions": [txn("same", amount="1.00"), txn("same", amount="2.00")]})
+    assert status == 202
+    assert body["accepted"] == ["same"]
+    assert body["rejected"][0]["index"] == 1
+    assert "repeats the transaction_id of index 0" in body["rejected"][0]["errors"][0]["message"]
+    (item,) = stored(stack)
+    assert str(item["amount"]) == "1.00"
+
+
+def test_a_batch_of_only_invalid_transactions_is_a_400_listing_each(stack, ingest):
+    status, body = post(ingest, {"transactions": [txn("a", amount="-1"), {"nope": True}, "text"]})
+    assert status == 400
+    assert [r["index"] for r in body["error"]["details"]["rejected"]] == [0, 1, 2]
+    assert stored(stack) == []
+
+
+def test_a_resent_batch_reports_duplicates_not_errors(stack, ingest):
+    batch = {"transactions": [txn("a"), txn("b")]}
+    post(ingest, batch)
+    assert post(ingest, batch) == (202, {"accepted": [], "duplicates": ["a", "b"], "rejected": []})
+
+
+def test_errors_never_leak_a_stack_trace(stack, ingest, monkeypatch):
+    module_service = __import__("sys").modules["shopwatch_fn_ingest_app"].service
+
+    def explode(*_args, **_kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(module_service.repository, "add_all_if_new", explode)
+    status, body = post(ingest, txn())
+    assert status == 500
+    assert body == {"error": {"code": "internal_error", "message": "internal error"}}
+
+
+def test_throttled_storage_is_a_retryable_503(stack, ingest, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    module_service = __import__("sys").modules["shopwatch_fn_ingest_app"].service
+
+    def throttle(*_args, **_kwargs):
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "PutItem"
+        )
+
+    monkeypatch.setattr(module_service.repository, "add_all_if_new", throttle)
+    event = copy.deepcopy(load_event("ingest_post_transactions.json"))
+    response = ingest(event)
+    assert response["statusCode"] == 503
+    assert response["multiValueHeaders"]["Retry-After"] == ["1"]
+
+
+def test_metrics_count_accepted_duplicate_and_rejected_even_when_all_are_rejected(stack, ingest, capsys):
+    post(ingest, {"transactions": [txn("a", amount="-1"), txn("b", amount="-2")]})
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert emf[-1]["TransactionsRejected"] == [2.0]
+    assert emf[-1]["TransactionsAccepted"] == [0.0]

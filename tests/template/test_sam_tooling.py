@@ -1,0 +1,110 @@
+"""The template passes cfn-lint and `sam validate --lint`, and `sam build` (no container) produces the layer
+and functions for the functions' architecture."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra.template import ROOT, TEMPLATE_PATH
+
+AARCH64 = 0xB7
+
+
+def sam_cli() -> str:
+    sam = os.environ.get("SAM_CLI") or shutil.which("sam")
+    if not sam:
+        pytest.skip("the SAM CLI is not installed here; `make test` installs it into .tools/sam")
+    assert Path(sam).exists(), f"SAM_CLI={sam} does not exist"
+    return sam
+
+
+def sam_env() -> dict[str, str]:
+    env = dict(os.environ, SAM_CLI_TELEMETRY="0")
+    # sam build without a container needs the exact runtime interpreter (python3.13) on PATH.
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def test_cfn_lint_finds_nothing():
+    result = subprocess.run(
+        [Path(sys.executable).parent / "cfn-lint", str(TEMPLATE_PATH)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.sam
+def test_sam_validate_lint_passes():
+    result = subprocess.run(
+        [sam_cli(), "validate", "--lint", "--template-file", str(TEMPLATE_PATH)],
+        capture_output=True,
+        text=True,
+        env=sam_env(),
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout + result.stderr
+
+
+def _elf_machine(path: Path) -> int | None:
+    with path.open("rb") as handle:
+        header = handle.read(20)
+    if header[:4] != b"\x7fELF":
+        return None
+    return struct.unpack("<H", header[18:20])[0]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    build_dir = tmp_path_factory.mktemp("sam") / "build"
+    result = subprocess.run(
+        [
+            sam_cli(),
+            "build",
+            "--template-file",
+            str(TEMPLATE_PATH),
+            "--build-dir",
+            str(build_dir),
+            "--cache-dir",
+            str(build_dir.parent / "cache"),
+        ],
+        capture_output=True,
+        text=True,
+        env=sam_env(),
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return build_dir
+
+
+@pytest.mark.sam
+def test_sam_build_puts_shopwatch_and_its_dependencies_in_the_core_layer(built):
+    layer = built / "CoreLayer" / "python"
+    assert (layer / "shopwatch" / "detection" / "service.py").exists()
+    assert (layer / "aws_lambda_powertools").is_dir()
+    assert (layer / "pydantic").is_dir()
+    for heavy in ("sklearn", "scipy", "pandas", "moto", "pytest", "boto3"):
+        assert not (layer / heavy).exists(), f"{heavy} must not ship in CoreLayer"
+
+
+@pytest.mark.sam
+def test_every_compiled_library_in_the_layer_matches_the_functions_architecture(built):
+    libraries = list((built / "CoreLayer").rglob("*.so"))
+    assert libraries, "pydantic-core ships a compiled library; none found"
+    assert {p.name: _elf_machine(p) for p in libraries} == {p.name: AARCH64 for p in libraries}
+
+
+@pytest.mark.sam
+def test_sam_build_packages_each_function_with_its_handler_only(built):
+    for function in ("IngestFunction", "DetectFunction", "NotifyFunction"):
+        files = {p.name for p in (built / function).iterdir()}
+        assert "app.py" in files
+        assert not any(name.endswith(".dist-info") for name in files), (
+            f"{function} bundles dependencies; they belong in CoreLayer"
+        )

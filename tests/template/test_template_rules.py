@@ -1,0 +1,198 @@
+"""template.yaml against the design and the code: fixed names, reliability settings on every stream source,
+least privilege, encryption and recovery, and agreement with what each handler reads."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from infra.template import ROOT, resources_of_type
+from tests.conftest import TEMPLATE
+
+RESOURCES = TEMPLATE["Resources"]
+FUNCTIONS = resources_of_type(TEMPLATE, "AWS::Serverless::Function")
+FIXED = {
+    "IngestFunction": ("functions/ingest/", "Api"),
+    "DetectFunction": ("functions/detect/", "DynamoDB"),
+    "NotifyFunction": ("functions/notify/", "DynamoDB"),
+}
+
+
+def stream_sources():
+    for name, function in FUNCTIONS.items():
+        for event_name, event in function["Properties"].get("Events", {}).items():
+            if event["Type"] == "DynamoDB":
+                yield f"{name}.{event_name}", event["Properties"]
+
+
+@pytest.mark.parametrize(("logical_id", "expected"), FIXED.items())
+def test_functions_have_the_designs_fixed_names_folders_and_triggers(logical_id, expected):
+    code_uri, trigger = expected
+    properties = FUNCTIONS[logical_id]["Properties"]
+    assert properties["CodeUri"] == code_uri
+    assert properties["Handler"] == "app.lambda_handler"
+    assert {e["Type"] for e in properties["Events"].values()} == {trigger}
+    source = (ROOT / code_uri / "app.py").read_text()
+    assert "def lambda_handler(" in source
+
+
+def test_the_other_fixed_resources_exist():
+    for name in (
+        "ShopwatchApi",
+        "TransactionsTable",
+        "AlertsTable",
+        "StateTable",
+        "AlertsTopic",
+        "StreamDeadLetterQueue",
+        "CoreLayer",
+    ):
+        assert name in RESOURCES, name
+
+
+def test_ingest_is_the_post_transactions_route_behind_an_api_key():
+    (event,) = FUNCTIONS["IngestFunction"]["Properties"]["Events"].values()
+    assert event["Properties"] == {"RestApiId": {"Ref": "ShopwatchApi"}, "Path": "/transactions", "Method": "post"}
+    auth = RESOURCES["ShopwatchApi"]["Properties"]["Auth"]
+    assert auth["ApiKeyRequired"] is True
+    assert set(auth["UsagePlan"]) >= {"CreateUsagePlan", "Throttle", "Quota"}
+
+
+@pytest.mark.parametrize(("name", "source"), list(stream_sources()))
+def test_every_stream_source_is_bounded_filtered_and_dead_lettered(name, source):
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert source["BisectBatchOnFunctionError"] is True
+    assert source["MaximumRetryAttempts"] == {"Ref": "StreamMaxRetries"}
+    assert 60 <= source["MaximumRecordAgeInSeconds"] <= 86400
+    assert source["MaximumBatchingWindowInSeconds"] >= 0
+    assert source["BatchSize"] == {"Ref": "StreamBatchSize"}
+    assert source["DestinationConfig"]["OnFailure"] == {
+        "Type": "SQS",
+        "Destination": {"Fn::GetAtt": ["StreamDeadLetterQueue", "Arn"]},
+    }
+    patterns = [json.loads(f["Pattern"]) for f in source["FilterCriteria"]["Filters"]]
+    assert all(p["eventName"] in (["INSERT"], ["MODIFY"]) for p in patterns)
+
+
+def test_the_transactions_stream_has_exactly_the_consumers_the_design_allows():
+    readers = [name for name, _ in stream_sources() if "TransactionsTable" in json.dumps(_)]
+    assert readers == ["DetectFunction.TransactionsStream"]  # AggregateFunction will be the second and last
+
+
+@pytest.mark.parametrize("table", ["TransactionsTable", "AlertsTable", "StateTable"])
+def test_tables_have_point_in_time_recovery_and_encryption(table):
+    properties = RESOURCES[table]["Properties"]
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert properties["SSESpecification"] == {"SSEEnabled": True}
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_stream_views_and_ttl_follow_the_design():
+    assert RESOURCES["TransactionsTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    assert RESOURCES["AlertsTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert RESOURCES["StateTable"]["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": "expires_at",
+        "Enabled": True,
+    }
+    indexes = {i["IndexName"] for i in RESOURCES["AlertsTable"]["Properties"]["GlobalSecondaryIndexes"]}
+    assert indexes == {"by-status", "by-customer"}
+
+
+def test_topic_and_queue_are_encrypted():
+    assert RESOURCES["AlertsTopic"]["Properties"]["KmsMasterKeyId"] == "alias/aws/sns"
+    assert RESOURCES["StreamDeadLetterQueue"]["Properties"]["SqsManagedSseEnabled"] is True
+
+
+def test_subscriptions_exist_only_when_their_parameter_is_set_and_filter_on_severity():
+    for name, condition in (("AlertEmailSubscription", "HasAlertEmail"), ("AlertSmsSubscription", "HasAlertPhone")):
+        subscription = RESOURCES[name]
+        assert subscription["Condition"] == condition
+        assert set(subscription["Properties"]["FilterPolicy"]) == {"severity"}
+
+
+def test_layers_build_for_the_functions_architecture():
+    architectures = TEMPLATE["Globals"]["Function"]["Architectures"]
+    for layer in resources_of_type(TEMPLATE, "AWS::Serverless::LayerVersion").values():
+        assert layer["Metadata"]["BuildMethod"] == TEMPLATE["Globals"]["Function"]["Runtime"] == "python3.13"
+        assert [layer["Metadata"]["BuildArchitecture"]] == architectures
+        assert layer["Properties"]["CompatibleArchitectures"] == architectures
+
+
+EXPECTED_POLICIES = {
+    "IngestFunction": [("DynamoDBWritePolicy", "TransactionsTable")],
+    "DetectFunction": [
+        ("DynamoDBCrudPolicy", "StateTable"),
+        ("DynamoDBCrudPolicy", "AlertsTable"),
+        ("SQSSendMessagePolicy", "StreamDeadLetterQueue"),
+    ],
+    "NotifyFunction": [
+        ("DynamoDBCrudPolicy", "StateTable"),
+        ("SNSPublishMessagePolicy", "AlertsTopic"),
+        ("SQSSendMessagePolicy", "StreamDeadLetterQueue"),
+    ],
+}
+
+
+@pytest.mark.parametrize(("function", "expected"), EXPECTED_POLICIES.items())
+def test_each_function_gets_scoped_policy_templates_only(function, expected):
+    granted = []
+    for policy in FUNCTIONS[function]["Properties"]["Policies"]:
+        assert isinstance(policy, dict) and len(policy) == 1, "policy templates only, no inline statements"
+        ((template_name, argument),) = policy.items()
+        (target,) = re.findall(
+            r"(TransactionsTable|AlertsTable|StateTable|AlertsTopic|StreamDeadLetterQueue)", json.dumps(argument)
+        )
+        granted.append((template_name, target))
+    assert granted == expected
+    assert '"*"' not in json.dumps(FUNCTIONS[function]["Properties"]["Policies"])
+
+
+def _required_env(code_uri: str) -> set[str]:
+    """Names passed to required_env(...) by the handler module."""
+    tree = ast.parse((ROOT / code_uri / "app.py").read_text())
+    return {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "required_env"
+        and isinstance(node.args[0], ast.Constant)
+    }
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_every_environment_variable_a_handler_requires_is_set_by_the_template(function):
+    properties = FUNCTIONS[function]["Properties"]
+    provided = set(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]) | set(
+        properties.get("Environment", {}).get("Variables", {})
+    )
+    assert _required_env(properties["CodeUri"]) <= provided
+
+
+def test_every_sample_event_is_used_by_a_test():
+    tests = "\n".join(p.read_text() for p in (ROOT / "tests").rglob("test_*.py"))
+    for event in (ROOT / "events").glob("*.json"):
+        assert event.name in tests, f"{event.name} is not used by any test"
+
+
+def test_sample_events_are_in_aws_shapes():
+    for path in Path(ROOT / "events").glob("*.json"):
+        event = json.loads(path.read_text())
+        if path.name.startswith("ingest_"):
+            assert {"resource", "path", "httpMethod", "headers", "requestContext", "body", "isBase64Encoded"} <= set(
+                event
+            )
+        else:
+            for record in event["Records"]:
+                assert {
+                    "eventID",
+                    "eventName",
+                    "eventVersion",
+                    "eventSource",
+                    "awsRegion",
+                    "dynamodb",
+                    "eventSourceARN",
+                } <= set(record)
+                assert {"Keys", "NewImage", "SequenceNumber", "SizeBytes", "StreamViewType"} <= set(record["dynamodb"])

@@ -1,0 +1,45 @@
+"""Failed payments: each one reported low; bursts escalate."""
+
+from __future__ import annotations
+
+from shopwatch.config import DetectionSettings
+from shopwatch.detectors import failed_payment
+from shopwatch.domain.severity import Severity
+from tests.builders import T0, detection_input, item, seconds, tx
+
+SETTINGS = DetectionSettings()  # 3 / 5 / 10 failures in 600 s: medium / high / critical
+
+
+def failures(count: int, spacing: float = 30.0):
+    return [tx(f"f{i}", at=T0 + seconds(i * spacing), status="failed", amount="30.00") for i in range(count)]
+
+
+def check(transactions):
+    *past, current = transactions
+    return failed_payment.detect(detection_input(current, past), SETTINGS)
+
+
+def test_a_single_failed_payment_is_a_low_finding_with_the_facts():
+    finding = check(
+        [tx("923", "9", customer_name="Ian Clark", status="failed", items=(item("MON", 1, "150.00", "Monitor"),))]
+    )
+    assert finding.severity is Severity.LOW
+    assert finding.description == "Transaction 923 failed: Ian Clark (9), 150.00 USD (Monitor)"
+
+
+def test_an_approved_payment_is_not_reported():
+    assert check([tx()]) is None
+
+
+def test_denied_payments_count_as_failed():
+    assert check([tx(status="denied", amount="1.00")]).reasons[0].code == "payment_denied"
+
+
+def test_a_burst_escalates_with_its_size():
+    assert check(failures(3)).severity is Severity.MEDIUM
+    assert check(failures(5)).severity is Severity.HIGH
+    assert check(failures(10)).severity is Severity.CRITICAL
+
+
+def test_failures_outside_the_burst_window_do_not_escalate():
+    assert check(failures(3, spacing=400)).severity is Severity.LOW

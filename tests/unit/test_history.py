@@ -1,0 +1,42 @@
+"""Counters that DynamoDB can keep with ADD: they give exact statistics whatever the order of updates."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+from shopwatch.detectors.history import SkuHistory, apply_sku_delta, mean_and_std, sku_deltas
+from tests.builders import history_of, item, tx
+
+
+def test_mean_and_std_are_exact_for_constant_values():
+    assert mean_and_std(Decimal(4), Decimal(48), Decimal(576)) == (Decimal(12), Decimal(0))
+
+
+def test_profiles_are_the_same_in_any_order():
+    purchases = [
+        tx(f"t{i}", amount=f"{i}.25", country=c, items=(item("A", i + 1, "0.25"),))
+        for i, c in enumerate(["GB", "FR", "GB", "DE"])
+    ]
+    shuffled = purchases[:]
+    random.Random(7).shuffle(shuffled)
+    assert history_of(purchases) == history_of(shuffled)
+
+
+def test_the_median_price_is_the_middle_lines_bin_mean():
+    history = SkuHistory()
+    for price in ["1.00", "1.00", "5.00", "5.00", "5.00", "100.00"]:
+        for delta in sku_deltas(tx(items=(item("A", 1, price),))):
+            history = apply_sku_delta(history, delta)
+    assert history.median_price() == Decimal("5.0000")
+    assert history.priced_lines == 6
+
+
+def test_failed_and_returned_lines_teach_nothing():
+    assert sku_deltas(tx(status="failed", items=(item("A", 1, "5.00"),))) == []
+    assert sku_deltas(tx(items=(item("A", -1, "5.00"),))) == []
+
+
+def test_repeated_lines_of_one_sku_are_one_delta():
+    (delta,) = sku_deltas(tx(items=(item("A", 2, "5.00"), item("A", 3, "5.00"))))
+    assert (delta.lines, delta.quantity_sum) == (2, Decimal(5))

@@ -1,0 +1,58 @@
+"""The risk scorer: weighted noisy-OR, severity bands, and escalation of the primary finding only."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+from shopwatch.config import DetectionSettings
+from shopwatch.detectors.findings import Finding
+from shopwatch.detectors.scoring import assess
+from shopwatch.domain.severity import Severity
+
+SETTINGS = DetectionSettings()
+
+
+def finding(detector: str, severity: Severity, score: str | None = None) -> Finding:
+    return Finding(detector, severity, (), f"{detector} finding", Decimal(score) if score else None)
+
+
+def test_no_findings_is_zero_risk():
+    assert assess([], SETTINGS).risk_score == 0
+
+
+def test_one_finding_scores_its_weighted_strength():
+    result = assess([finding("price", Severity.CRITICAL, "0.99")], SETTINGS)
+    assert result.risk_score == Decimal("99.0")
+    assert result.severities == {"price": Severity.CRITICAL}
+
+
+def test_findings_combine_as_a_noisy_or_and_never_pass_100():
+    low = assess([finding("geo", Severity.MEDIUM)], SETTINGS).risk_score
+    both = assess([finding("geo", Severity.MEDIUM), finding("quantity", Severity.MEDIUM, "0.5")], SETTINGS).risk_score
+    many = assess(
+        [finding(d, Severity.CRITICAL, "1") for d in ("price", "velocity", "geo", "quantity")], SETTINGS
+    ).risk_score
+    assert low < both < many <= 100
+
+
+def test_combined_risk_escalates_only_the_strongest_finding():
+    findings = [
+        finding("geo", Severity.MEDIUM),
+        finding("velocity", Severity.HIGH, "0.9"),
+        finding("failed_payment", Severity.LOW),
+    ]
+    result = assess(findings, SETTINGS)
+    assert result.risk_score >= 85
+    assert result.primary == "velocity"
+    assert result.severities == {"velocity": Severity.CRITICAL, "geo": Severity.MEDIUM, "failed_payment": Severity.LOW}
+
+
+def test_a_finding_never_loses_severity_to_a_low_risk():
+    result = assess([finding("failed_payment", Severity.LOW)], SETTINGS)
+    assert result.severities["failed_payment"] is Severity.LOW
+
+
+def test_weights_are_configurable():
+    muted = replace(SETTINGS, detector_weights={**SETTINGS.detector_weights, "geo": Decimal("0.1")})
+    assert assess([finding("geo", Severity.MEDIUM)], muted).risk_score == Decimal("5.0")
