@@ -1,13 +1,18 @@
-"""The `shopwatch` command line. Subcommands arrive with their issues; each prints tables, not JSON dumps."""
+"""The `shopwatch` command line: up, simulate, replay, evaluate, alerts, demo, catalog load."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import signal
 import sys
+import threading
+import time
 from pathlib import Path
 
 from infra.catalog import CatalogFileError, load_catalog
+from infra.template import ROOT
 
 
 def _catalog_load(args: argparse.Namespace) -> int:
@@ -22,9 +27,213 @@ def _catalog_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _up(args: argparse.Namespace) -> int:
+    from infra.local.stack import LocalStack, PortInUse
+    from infra.report import console
+
+    stack = LocalStack(port=args.port, **({"api_key": args.api_key} if args.api_key else {}))
+    try:
+        stack.start()
+    except PortInUse as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    console.print(f"Shopwatch is running at [bold]{stack.url}[/bold]")
+    console.print(f"  API key:       {stack.api_key}   (header x-api-key)")
+    console.print(f"  AWS endpoint:  {stack.aws_endpoint}   (moto: DynamoDB, Streams, SNS, SQS)")
+    console.print(f"  sam local:     --env-vars {stack.state_dir / 'env.json'}")
+    console.print(
+        f"  outbox:        {stack.state_dir / 'outbox.jsonl'}   function logs: {stack.state_dir / 'functions.log'}"
+    )
+    console.print("Try: .venv/bin/shopwatch simulate   and   .venv/bin/shopwatch alerts --follow.  Ctrl-C stops.")
+    try:
+        while not stopped.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+        console.print("stopped")
+    return 0
+
+
+def _state_or_args(args: argparse.Namespace) -> tuple[str, str, dict | None]:
+    from infra.local.stack import read_state
+
+    state = None
+    try:
+        state = read_state()
+    except FileNotFoundError:
+        if not (args.url and args.api_key):
+            raise
+    url = args.url or state["url"]
+    key = args.api_key or state["api_key"]
+    return url, key, state if state and state["url"] == url else None
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from infra.local.readers import point_at
+    from infra.report import console
+    from infra.simulate.runner import run_simulation
+    from infra.simulate.shop import Shop
+    from infra.simulate.traffic import DEFAULT_KINDS
+    from shopwatch.detectors.history import CatalogEntry
+    from shopwatch.storage.state import StateRepository
+
+    url, key, state = _state_or_args(args)
+
+    def load(shop: Shop) -> None:
+        if state is None:
+            console.print(
+                "note: not the local stack; load the catalog with `shopwatch catalog load` for price checks against it"
+            )
+            return
+        point_at(state)
+        repository = StateRepository(state["tables"]["StateTable"])
+        for product in shop.products:
+            repository.put_catalog_entry(CatalogEntry(product.sku, product.price, shop.currency, product.name))
+
+    def wait_for_detection(ids: list[str]) -> None:
+        if state is None:
+            time.sleep(10)  # a deployed stack: give the stream consumers a moment
+            return
+        from infra.local.readers import detection_latencies
+
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and ids[-1] not in detection_latencies(state, ids[-1:]):
+            time.sleep(0.5)
+
+    kinds = tuple(args.kinds.split(",")) if args.kinds else DEFAULT_KINDS
+    report = run_simulation(url, key, rate=args.rate, duration=args.duration, anomaly_rate=args.anomaly_rate, seed=args.seed,
+                            kinds=kinds, truth_path=Path(args.truth), customers=args.customers, load_catalog=load,
+                            after_warmup=wait_for_detection)  # fmt: skip
+    console.print(
+        f"sent {report.warmup_sent} history + {report.live_sent} live transactions in {report.seconds:.1f} s: "
+        f"{report.accepted} accepted, {report.duplicates} duplicates, {report.rejected} rejected; "
+        f"{report.anomalies} anomalies injected; ground truth in {report.truth_path}"
+    )
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from infra.evaluate import evaluate, read_truth
+    from infra.local.readers import all_alerts, detection_latencies, point_at
+    from infra.local.stack import read_state
+    from infra.report import console, evaluation_table
+    from shopwatch.domain.severity import Severity
+
+    state = read_state()
+    point_at(state)
+    truth = read_truth(Path(args.truth))
+    result = evaluate(
+        truth,
+        all_alerts(state),
+        detection_latencies(state, [t for a in truth for t in a["transaction_ids"]]),
+        Severity.parse(args.min_severity),
+    )
+    console.print(evaluation_table(result))
+    Path(args.out).write_text(json.dumps(result.to_json(), indent=2))
+    console.print(f"written {args.out}")
+    return 0
+
+
+def _alerts(args: argparse.Namespace) -> int:
+    from infra.local.readers import all_alerts, outbox, point_at
+    from infra.local.stack import read_state
+    from infra.report import alerts_table, console, outbox_table
+
+    state = read_state()
+    point_at(state)
+    seen: tuple[int, int] = (-1, -1)
+    while True:
+        alerts, deliveries = all_alerts(state), outbox(state)
+        if (len(alerts), len(deliveries)) != seen:
+            console.print(alerts_table(alerts, args.limit))
+            console.print(outbox_table(deliveries, args.limit))
+            seen = (len(alerts), len(deliveries))
+        if not args.follow:
+            return 0
+        time.sleep(2)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from infra.replay import replay
+    from infra.report import console
+
+    url, key, _state = _state_or_args(args)
+    result = replay(Path(args.file), url, key, speed=args.speed, file_format=args.format, limit=args.limit)
+    console.print(result.summary())
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from infra.demo import run_demo
+
+    return run_demo(args.duration, args.rate, args.anomaly_rate, args.seed, Path(args.out))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="shopwatch", description="Shopwatch: anomaly and fraud detection for shops")
+    parser = argparse.ArgumentParser(
+        prog="shopwatch", description="Shopwatch: anomaly and fraud detection for online shops"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="run the whole stack locally (moto + the same handlers) until Ctrl-C")
+    up.add_argument("--port", type=int, default=3000)
+    up.add_argument("--api-key", help="API key to require (default: a random one, printed)")
+    up.set_defaults(run=_up)
+
+    def target(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--url", help="Shopwatch API URL (default: the running local stack)")
+        sub.add_argument("--api-key", help="API key (default: the running local stack's)")
+
+    simulate = commands.add_parser("simulate", help="synthetic shop traffic with labelled anomalies")
+    target(simulate)
+    simulate.add_argument("--rate", type=float, default=10.0, help="live transactions per second (default 10)")
+    simulate.add_argument("--duration", type=float, default=60.0, help="seconds of live traffic (default 60)")
+    simulate.add_argument(
+        "--anomaly-rate", type=float, default=0.03, help="share of live transactions that start an anomaly"
+    )
+    simulate.add_argument(
+        "--kinds", help="comma-separated anomaly kinds (default: every kind a deployed detector serves)"
+    )
+    simulate.add_argument("--customers", type=int, default=600)
+    simulate.add_argument("--seed", type=int, default=7)
+    simulate.add_argument(
+        "--truth", default=str(ROOT / ".shopwatch" / "truth.jsonl"), help="ground truth JSONL to write"
+    )
+    simulate.set_defaults(run=_simulate)
+
+    replay_cmd = commands.add_parser("replay", help="replay a JSONL file or the Online Retail CSV(.gz)")
+    target(replay_cmd)
+    replay_cmd.add_argument("file")
+    replay_cmd.add_argument("--format", choices=["auto", "jsonl", "online-retail"], default="auto")
+    replay_cmd.add_argument(
+        "--speed", type=float, default=0.0, help="0 = as fast as possible; N = N seconds of data per second"
+    )
+    replay_cmd.add_argument("--limit", type=int, help="replay at most this many transactions")
+    replay_cmd.set_defaults(run=_replay)
+
+    evaluate_cmd = commands.add_parser("evaluate", help="alerts against the simulator's ground truth")
+    evaluate_cmd.add_argument("--truth", default=str(ROOT / ".shopwatch" / "truth.jsonl"))
+    evaluate_cmd.add_argument("--min-severity", default="medium")
+    evaluate_cmd.add_argument("--out", default=str(ROOT / ".shopwatch" / "evaluation.json"))
+    evaluate_cmd.set_defaults(run=_evaluate)
+
+    alerts = commands.add_parser("alerts", help="recent alerts and notifications of the local stack")
+    alerts.add_argument("--follow", action="store_true", help="keep watching")
+    alerts.add_argument("--limit", type=int, default=20)
+    alerts.set_defaults(run=_alerts)
+
+    demo = commands.add_parser("demo", help="local stack + simulated traffic + evaluation, then stop")
+    demo.add_argument("--duration", type=float, default=60.0)
+    demo.add_argument("--rate", type=float, default=10.0)
+    demo.add_argument("--anomaly-rate", type=float, default=0.03)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--out", default=str(ROOT / ".shopwatch" / "demo"))
+    demo.set_defaults(run=_demo)
+
     catalog = commands.add_parser("catalog", help="catalog prices for the price detector")
     catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True)
     load = catalog_commands.add_parser("load", help="load catalog prices from a CSV (sku,price[,currency][,name])")
@@ -38,7 +247,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -95,13 +95,15 @@ class DetectionService:
         parts = {tx.transaction_id: len(split_parts(sku_deltas(tx))) for tx in transactions}
         customers = sorted({tx.customer_id for tx in transactions})
         skus = sorted({(i.sku, tx.currency) for tx in transactions for i in tx.items})
+        profiles = self.state.get_profiles(customers)
         lookback = timedelta(seconds=self._lookback_seconds())
         recent: dict[str, list[RecentTransaction]] = {}
         for customer in customers:
             mine = [tx for tx in transactions if tx.customer_id == customer]
-            stored = self.state.get_recent(
-                customer, min(t.timestamp for t in mine) - lookback, max(t.timestamp for t in mine)
-            )
+            since, until = min(t.timestamp for t in mine) - lookback, max(t.timestamp for t in mine)
+            last_seen = profiles[customer].last_seen
+            # a customer whose last transaction is older than the window has no recent activity to read
+            stored = [] if last_seen is None or last_seen < since else self.state.get_recent(customer, since, until)
             known = {r.transaction_id for r in stored}
             recent[customer] = stored + [
                 RecentTransaction(t.transaction_id, t.timestamp, t.status)
@@ -110,7 +112,7 @@ class DetectionService:
             ]
         return BatchState(
             markers=self.state.get_markers(list(parts), parts),
-            profiles=self.state.get_profiles(customers),
+            profiles=profiles,
             skus=self.state.get_sku_stats(skus),
             catalog=self.state.get_catalog(sorted({sku for sku, _ in skus})),
             recent=recent,
@@ -121,7 +123,6 @@ class DetectionService:
         done = batch.markers.get((tx.transaction_id, 0))
         if done is not None:  # applied before; finish what a crash may have left (both steps are idempotent)
             self._finish_parts(batch, tx, parts)
-            self.state.record_seen(tx.customer_id, tx.timestamp)
             return Outcome(tx.transaction_id, done.findings, done.risk_score, (), replayed=True)
 
         findings = run_detectors(self._input(batch, tx), self.settings)
@@ -133,7 +134,7 @@ class DetectionService:
             alerts = [self._next_alert(batch, f, assessment, tx, now) for f in findings]
             actions = [
                 self.state.marker_action(marker, now),
-                self.state.profile_action(tx.customer_id, delta, tx.customer_name, now),
+                self.state.profile_action(tx.customer_id, delta, tx.customer_name, now, self._seen(batch, tx)),
                 self.state.recent_action(tx),
                 *(self.alerts.save_action(a) for a in alerts),
                 *(self.state.sku_action(d, now) for d in parts[0]),
@@ -167,13 +168,23 @@ class DetectionService:
             batch.alerts[a.alert_id] = a
         self._remember_skus(batch, parts[0])
         self._finish_parts(batch, tx, parts)
-        self.state.record_seen(tx.customer_id, tx.timestamp)
         return Outcome(tx.transaction_id, tuple(findings), assessment.risk_score, tuple(a.alert_id for a in alerts))
 
     # ---------------------------------------------------------------------------------------------------------
     def _lookback_seconds(self) -> int:
         s = self.settings
         return max(s.velocity_window_seconds, s.card_testing_window_seconds, s.failed_burst_window_seconds)
+
+    @staticmethod
+    def _seen(batch: BatchState, tx: Transaction) -> dict[str, datetime]:
+        """Which of first_seen / last_seen this transaction moves, judged from the profile as read."""
+        profile = batch.profiles.get(tx.customer_id, CustomerHistory())
+        moved = {}
+        if profile.first_seen is None or tx.timestamp < profile.first_seen:
+            moved["first_seen"] = tx.timestamp
+        if profile.last_seen is None or tx.timestamp > profile.last_seen:
+            moved["last_seen"] = tx.timestamp
+        return moved
 
     def _input(self, batch: BatchState, tx: Transaction) -> DetectionInput:
         return DetectionInput(

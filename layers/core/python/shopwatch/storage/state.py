@@ -152,8 +152,19 @@ class StateRepository:
         }
 
     def profile_action(
-        self, customer_id: str, delta: CustomerDelta, customer_name: str | None, now: datetime
+        self,
+        customer_id: str,
+        delta: CustomerDelta,
+        customer_name: str | None,
+        now: datetime,
+        seen: dict[str, datetime] | None = None,
     ) -> dict[str, Any]:
+        """ADD this transaction's counters; SET `seen` ({"first_seen"|"last_seen": time}) when it moves them.
+
+        The caller decides from the profile it read whether the time is a new first or last; ADDs stay
+        exact in any order, and first/last seen are exact for records of one customer processed in order
+        (the common case) and off by at most a race between shards otherwise.
+        """
         adds = {
             "transactions": Decimal(delta.transactions),
             "approved": Decimal(delta.approved),
@@ -176,6 +187,9 @@ class StateRepository:
         if customer_name:
             sets.append("customer_name = :name")
             values[":name"] = to_attribute(customer_name)
+        for attribute, moment in (seen or {}).items():
+            sets.append(f"{attribute} = :{attribute}")
+            values[f":{attribute}"] = to_attribute(to_iso(moment))
         return {
             "Update": {
                 "TableName": self.table_name,
@@ -217,21 +231,6 @@ class StateRepository:
             "expires_at": epoch_seconds(tx.timestamp + RECENT_RETENTION),
         }
         return {"Put": {"TableName": self.table_name, "Item": to_attributes(item)}}
-
-    def record_seen(self, customer_id: str, moment: datetime) -> None:
-        """first_seen = min, last_seen = max: idempotent and order-free, so applied outside the transaction."""
-        stamp = to_attribute(to_iso(moment))
-        for attribute, comparison in (("first_seen", ">"), ("last_seen", "<")):
-            try:
-                client("dynamodb").update_item(
-                    TableName=self.table_name,
-                    Key=profile_key(customer_id),
-                    UpdateExpression=f"SET {attribute} = :t",
-                    ConditionExpression=f"attribute_not_exists({attribute}) OR {attribute} {comparison} :t",
-                    ExpressionAttributeValues={":t": stamp},
-                )
-            except client("dynamodb").exceptions.ConditionalCheckFailedException:
-                pass
 
     # --- catalog -----------------------------------------------------------------------------------------------
     def put_catalog_entry(self, entry: CatalogEntry) -> None:

@@ -1,0 +1,146 @@
+"""`shopwatch evaluate`: alerts against the simulator's ground truth.
+
+An injected anomaly is caught when an alert of one of its expected detectors lists one of its transactions.
+Alerts count for precision at or above a minimum severity (default medium: what gets notified); an alert is
+a true positive when it lists an injected transaction, else a false positive of every kind its detector
+serves. Low alerts (every single failed payment, by design) are informational and reported apart.
+Latency is the time from the transaction's receipt to the commit that wrote its alert (the detection
+marker's processed_at), per caught anomaly's first transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra.simulate.traffic import KIND_DETECTORS
+from shopwatch.domain.alert import Alert
+from shopwatch.domain.severity import Severity
+
+
+@dataclass
+class KindScore:
+    kind: str
+    injected: int = 0
+    caught: int = 0
+    true_alerts: int = 0
+    false_alerts: int = 0
+    missed: list[str] = field(default_factory=list)
+
+    @property
+    def recall(self) -> float:
+        return self.caught / self.injected if self.injected else 0.0
+
+    @property
+    def precision(self) -> float:
+        total = self.true_alerts + self.false_alerts
+        return self.true_alerts / total if total else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+@dataclass
+class Evaluation:
+    kinds: dict[str, KindScore]
+    alerts_considered: int
+    true_alerts: int
+    false_alerts: int
+    informational_alerts: int
+    latencies: list[float]
+    false_alert_examples: list[str]
+
+    @property
+    def precision(self) -> float:
+        total = self.true_alerts + self.false_alerts
+        return self.true_alerts / total if total else 1.0
+
+    @property
+    def recall(self) -> float:
+        injected = sum(k.injected for k in self.kinds.values())
+        return sum(k.caught for k in self.kinds.values()) / injected if injected else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def latency(self, quantile: float) -> float | None:
+        if not self.latencies:
+            return None
+        if len(self.latencies) == 1:
+            return self.latencies[0]
+        return statistics.quantiles(self.latencies, n=100, method="inclusive")[int(quantile * 100) - 1]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "overall": {"precision": self.precision, "recall": self.recall, "f1": self.f1,
+                        "alerts_considered": self.alerts_considered, "true_alerts": self.true_alerts,
+                        "false_alerts": self.false_alerts, "informational_alerts": self.informational_alerts,
+                        "latency_p50_seconds": self.latency(0.5), "latency_p95_seconds": self.latency(0.95)},
+            "kinds": {k: asdict(v) | {"precision": v.precision, "recall": v.recall, "f1": v.f1} for k, v in self.kinds.items()},
+            "false_alert_examples": self.false_alert_examples,
+        }  # fmt: skip
+
+
+def read_truth(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def evaluate(
+    truth: list[dict[str, Any]],
+    alerts: list[Alert],
+    latencies: dict[str, float],
+    min_severity: Severity = Severity.MEDIUM,
+) -> Evaluation:
+    kinds = {k: KindScore(k) for k in dict.fromkeys(t["kind"] for t in truth)}
+    owner: dict[str, dict[str, Any]] = {tid: t for t in truth for tid in t["transaction_ids"]}
+    considered = [a for a in alerts if a.severity >= min_severity]
+    true_alerts = false_alerts = 0
+    examples: list[str] = []
+    for alert in considered:
+        matched = {
+            owner[t]["kind"]
+            for t in alert.transaction_ids
+            if t in owner and alert.detector in owner[t]["expected_detectors"]
+        }
+        if matched:
+            true_alerts += 1
+            for kind in matched:
+                kinds[kind].true_alerts += 1
+            continue
+        false_alerts += 1
+        if len(examples) < 10:
+            examples.append(alert.summary)
+        for kind, score in kinds.items():
+            if alert.detector in KIND_DETECTORS.get(kind, ()):
+                score.false_alerts += 1
+    found_latencies = []
+    for anomaly in truth:
+        score = kinds[anomaly["kind"]]
+        score.injected += 1
+        ids = set(anomaly["transaction_ids"])
+        alerted = {
+            t for a in considered if a.detector in anomaly["expected_detectors"] for t in ids & set(a.transaction_ids)
+        }
+        if alerted:
+            score.caught += 1
+            delays = [latencies[t] for t in alerted if t in latencies]
+            if delays:
+                found_latencies.append(min(delays))
+        else:
+            score.missed.append(anomaly["anomaly_id"])
+    return Evaluation(
+        kinds=kinds,
+        alerts_considered=len(considered),
+        true_alerts=true_alerts,
+        false_alerts=false_alerts,
+        informational_alerts=len(alerts) - len(considered),
+        latencies=found_latencies,
+        false_alert_examples=examples,
+    )

@@ -1,0 +1,282 @@
+"""`shopwatch up`: the whole system in one process, built from template.yaml, with no AWS account.
+
+moto's server on loopback stands in for DynamoDB, DynamoDB Streams, SNS and SQS; the template's tables, topic,
+subscriptions and queue are created on it; the API is served over HTTP as API Gateway would; stream pollers
+and schedules invoke the same handlers Lambda would; notifications land in an outbox.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from infra.local import function_logs, moto_speedups
+from infra.local.api_gateway import ApiGateway, ApiServer, routes_from_template
+from infra.local.functions import LocalFunction, load_functions
+from infra.local.outbox import Outbox, Subscription
+from infra.local.resources import LocalResources, create_resources, subscription_filter_policies
+from infra.local.scheduler import Scheduler, schedules_from_template
+from infra.local.stream_poller import StreamPoller, sources_from_template
+from infra.template import ROOT, load_template, resources_of_type
+
+LOCAL_PARAMETERS = {"AlertEmail": "alerts@shop.example", "AlertPhoneNumber": "+15555550100"}
+STATE_DIR = ROOT / ".shopwatch"
+
+
+class PortInUse(RuntimeError):
+    pass
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def _check_port(host: str, port: int) -> None:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise PortInUse(
+                f"port {port} on {host} is in use (is another `shopwatch up` running?); choose another with --port"
+            ) from None
+
+
+@dataclass
+class LocalStack:
+    port: int = 3000
+    api_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    host: str = "127.0.0.1"
+    state_dir: Path = STATE_DIR
+    parameters: dict[str, Any] = field(default_factory=dict)
+    poll_interval: float = 0.05
+    schedule_speedup: float = 1.0
+
+    def __post_init__(self) -> None:
+        self.template = load_template()
+        self.stop_event = threading.Event()
+        self.pollers: list[StreamPoller] = []
+        self.functions: dict[str, LocalFunction] = {}
+        self.resources: LocalResources | None = None
+        self.outbox: Outbox | None = None
+        self.invocation_log: list[tuple[str, str, Any]] = []
+        self._threads: list[threading.Thread] = []
+
+    # ---------------------------------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def aws_endpoint(self) -> str:
+        return f"http://{self.host}:{self.moto_port}"
+
+    def client(self, service: str) -> Any:
+        """An in-process client: moto answers it without HTTP (the server is for other processes)."""
+        return self.session.client(service, config=Config(retries={"mode": "standard", "max_attempts": 3}))
+
+    def start(self) -> LocalStack:
+        """Start moto (in process for the stack's own calls, and as a server for other processes), then build
+        everything from the template. In-process calls skip HTTP and moto's request routing: about 8 ms a
+        call over the server, a fraction of that in process."""
+        from moto import mock_aws
+        from moto.server import ThreadedMotoServer
+
+        _check_port(self.host, self.port)
+        self.moto_port = free_port(self.host)
+        os.environ.pop("AWS_ENDPOINT_URL", None)
+        os.environ.update(
+            {
+                "AWS_DEFAULT_REGION": "us-east-1",
+                "AWS_REGION": "us-east-1",
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+                "POWERTOOLS_TRACE_DISABLED": "true",
+            }
+        )
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+        os.environ.pop("AWS_PROFILE", None)
+        from shopwatch.storage.aws import reset_clients
+
+        reset_clients()
+        self._mock = mock_aws()
+        self._mock.start()
+        moto_speedups.install()
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        # Powertools warns when an invocation adds no metric (a batch of only filtered or replayed records)
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
+        function_logs.install(self.state_dir / "functions.log")
+        self._moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
+        self._moto.start()
+        self.session = boto3.Session(region_name="us-east-1")
+        self.resources = create_resources(_EndpointSession(self))
+        parameters = LOCAL_PARAMETERS | self.parameters
+        resolver = self.resources.resolver(self.template, parameters)
+        self._subscribe(parameters)
+        self.functions = load_functions(self.template, resolver)
+
+        gateway = ApiGateway(
+            routes_from_template(self.template),
+            self.functions,
+            self.api_key,
+            str(resolver.resolve({"Ref": "StageName"})),
+        )
+        self.api_server = ApiServer((self.host, self.port), gateway)
+        self._spawn(
+            threading.Thread(
+                target=self.api_server.serve_forever, kwargs={"poll_interval": 0.2}, name="api", daemon=True
+            )
+        )
+
+        queue_urls = {self.resources.queue_arns[q]: url for q, url in self.resources.queues.items()}
+        streams, sqs = self.client("dynamodbstreams"), self.client("sqs")
+        for source in sources_from_template(self.template, resolver, queue_urls):
+            poller = StreamPoller(
+                source,
+                self.functions[source.function],
+                streams,
+                sqs,
+                self.stop_event,
+                poll_interval=self.poll_interval,
+                on_invoke=self._log_invoke,
+            )
+            self.pollers.append(poller)
+            self._spawn(poller)
+        self.scheduler = Scheduler(
+            schedules_from_template(self.template), self.functions, self.stop_event, self.schedule_speedup
+        )
+        self._spawn(self.scheduler)
+        self._spawn(threading.Thread(target=self._collect_outbox, name="outbox", daemon=True))
+        self._write_state_files(resolver)
+        return self
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if hasattr(self, "api_server"):
+            self.api_server.shutdown()
+            self.api_server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        if hasattr(self, "_moto"):
+            self._moto.stop()
+        if hasattr(self, "_mock"):
+            self._mock.stop()
+        moto_speedups.uninstall()
+        function_logs.uninstall()
+        state = self.state_dir / "stack.json"
+        if state.exists() and json.loads(state.read_text()).get("pid") == os.getpid():
+            state.unlink()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---------------------------------------------------------------------------------------------------------
+    def wait_until_idle(self, timeout: float = 60.0, settle: float = 0.3) -> bool:
+        """True once every stream is drained and stayed drained for `settle` seconds."""
+        deadline = time.monotonic() + timeout
+        quiet_since = None
+        while time.monotonic() < deadline:
+            busy = any(not p.idle.is_set() or p.pending() for p in self.pollers)
+            if busy:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= settle:
+                self.outbox.collect()
+                return True
+            time.sleep(0.05)
+        return False
+
+    def table(self, logical_id: str) -> str:
+        return self.resources.tables[logical_id]
+
+    def _spawn(self, thread: threading.Thread) -> None:
+        self._threads.append(thread)
+        thread.start()
+
+    def _log_invoke(self, source: Any, event: dict[str, Any], response: Any) -> None:
+        self.invocation_log.append((source.function, f"{len(event['Records'])} records", response))
+        del self.invocation_log[:-1000]
+
+    def _subscribe(self, parameters: dict[str, Any]) -> None:
+        """The template's subscriptions (their conditions evaluated with local parameters), on moto and in the outbox."""
+        resolver = self.resources.resolver(self.template, parameters)
+        sns = self.client("sns")
+        subscriptions = []
+        policies = subscription_filter_policies(self.template, parameters)
+        for logical, resource in resources_of_type(self.template, "AWS::SNS::Subscription").items():
+            if "Condition" in resource and not resolver.condition(resource["Condition"]):
+                continue
+            properties = resource["Properties"]
+            topic_arn, endpoint = resolver.resolve(properties["TopicArn"]), resolver.resolve(properties["Endpoint"])
+            policy = policies[logical]["filter_policy"]
+            sns.subscribe(
+                TopicArn=topic_arn,
+                Protocol=properties["Protocol"],
+                Endpoint=endpoint,
+                Attributes={"FilterPolicy": json.dumps(policy), "FilterPolicyScope": policies[logical]["scope"]},
+            )
+            subscriptions.append(Subscription(logical, properties["Protocol"], endpoint, policy))
+        self.outbox = Outbox(self.resources.topics["AlertsTopic"], subscriptions, self.state_dir / "outbox.jsonl")
+
+    def _collect_outbox(self) -> None:
+        while not self.stop_event.wait(0.2):
+            try:
+                self.outbox.collect()
+            except Exception:  # noqa: BLE001, S112 - collecting again next tick is the recovery
+                continue
+
+    def _write_state_files(self, resolver: Any) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        state = {
+            "pid": os.getpid(),
+            "url": self.url,
+            "api_key": self.api_key,
+            "aws_endpoint": self.aws_endpoint,
+            "tables": self.resources.tables,
+            "topics": self.resources.topics,
+            "queues": self.resources.queues,
+            "outbox": str(self.state_dir / "outbox.jsonl"),
+        }
+        (self.state_dir / "stack.json").write_text(json.dumps(state, indent=2))
+        env = {
+            name: fn.environment
+            | {"AWS_ENDPOINT_URL": self.aws_endpoint, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+            for name, fn in self.functions.items()
+        }
+        (self.state_dir / "env.json").write_text(json.dumps(env, indent=2))
+
+
+class _EndpointSession:
+    """A boto3-like session whose clients are the stack's in-process moto clients."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.stack = stack
+
+    def client(self, service: str) -> Any:
+        return self.stack.client(service)
+
+
+def read_state(state_dir: Path = STATE_DIR) -> dict[str, Any]:
+    """The running stack's URL, key and endpoints (written by `shopwatch up`)."""
+    path = state_dir / "stack.json"
+    if not path.exists():
+        raise FileNotFoundError("no local stack is running here: start one with `make up` (or `shopwatch up`)")
+    return json.loads(path.read_text())

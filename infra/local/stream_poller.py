@@ -1,0 +1,287 @@
+"""Lambda's DynamoDB stream event source mapping, on loopback.
+
+Per shard, in sequence order: records are read through the DynamoDB Streams API, dropped when no
+FilterCriteria pattern matches, batched up to BatchSize or MaximumBatchingWindowInSeconds, and delivered in
+Lambda's exact event shape. Then, as Lambda does:
+- a response with batchItemFailures (ReportBatchItemFailures) retries from the lowest failed sequence number;
+- a function error retries the batch, split in two first when BisectBatchOnFunctionError is on (a split does
+  not count as a retry);
+- after MaximumRetryAttempts, or for records older than MaximumRecordAgeInSeconds, an on-failure record in
+  Lambda's shape goes to the SQS destination and the shard moves on.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from infra.local.functions import LocalFunction
+from infra.local.stream_events import lambda_event, lambda_record, parse_filters, passes_filters
+from infra.template import Resolver
+
+
+@dataclass(frozen=True)
+class StreamSource:
+    function: str
+    event_name: str
+    stream_arn: str
+    batch_size: int = 100
+    window_seconds: float = 0.0
+    filters: tuple[dict[str, Any], ...] = ()
+    report_item_failures: bool = False
+    max_retries: int = -1  # -1: until the record expires, as Lambda's default
+    bisect: bool = False
+    max_record_age: int = -1
+    on_failure_queue_url: str | None = None
+    starting_position: str = "TRIM_HORIZON"
+
+
+def sources_from_template(
+    template: dict[str, Any], resolver: Resolver, queue_urls_by_arn: dict[str, str]
+) -> list[StreamSource]:
+    sources = []
+    for name, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for event_name, event in resource["Properties"].get("Events", {}).items():
+            if event["Type"] != "DynamoDB":
+                continue
+            p = event["Properties"]
+            destination = p.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+            sources.append(
+                StreamSource(
+                    function=name,
+                    event_name=event_name,
+                    stream_arn=resolver.resolve(p["Stream"]),
+                    batch_size=int(resolver.resolve(p.get("BatchSize", 100))),
+                    window_seconds=float(resolver.resolve(p.get("MaximumBatchingWindowInSeconds", 0))),
+                    filters=tuple(parse_filters(p.get("FilterCriteria"))),
+                    report_item_failures="ReportBatchItemFailures" in p.get("FunctionResponseTypes", []),
+                    max_retries=int(resolver.resolve(p.get("MaximumRetryAttempts", -1))),
+                    bisect=bool(p.get("BisectBatchOnFunctionError", False)),
+                    max_record_age=int(resolver.resolve(p.get("MaximumRecordAgeInSeconds", -1))),
+                    on_failure_queue_url=queue_urls_by_arn.get(resolver.resolve(destination)) if destination else None,
+                    starting_position=p.get("StartingPosition", "TRIM_HORIZON"),
+                )
+            )
+    return sources
+
+
+@dataclass
+class PollerStats:
+    delivered: int = 0
+    filtered_out: int = 0
+    invocations: int = 0
+    function_errors: int = 0
+    partial_failures: int = 0
+    dead_lettered: int = 0
+    lag_seconds: list[float] = field(default_factory=list)
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class StreamPoller(threading.Thread):
+    def __init__(
+        self,
+        source: StreamSource,
+        function: LocalFunction,
+        streams_client: Any,
+        sqs_client: Any,
+        stop: threading.Event,
+        *,
+        poll_interval: float = 0.05,
+        retry_base_seconds: float = 0.05,
+        on_invoke: Callable[[StreamSource, dict[str, Any], Any], None] | None = None,
+    ) -> None:
+        super().__init__(name=f"poller-{source.function}-{source.event_name}", daemon=True)
+        self.source = source
+        self.function = function
+        self.streams = streams_client
+        self.sqs = sqs_client
+        self.stop_event = stop
+        self.poll_interval = poll_interval
+        self.retry_base_seconds = retry_base_seconds
+        self.on_invoke = on_invoke
+        self.stats = PollerStats()
+        self._iterators: dict[str, str | None] = {}
+        self._pending: dict[str, list[dict[str, Any]]] = {}
+        self._first_pending_at: dict[str, float] = {}
+        self._shards_checked = 0.0
+        self.idle = threading.Event()
+
+    # --- reading ------------------------------------------------------------------------------------------------
+    def _refresh_shards(self) -> None:
+        if time.monotonic() - self._shards_checked < 1.0 and self._iterators:
+            return
+        self._shards_checked = time.monotonic()
+        description = self.streams.describe_stream(StreamArn=self.source.stream_arn)["StreamDescription"]
+        for shard in description.get("Shards", []):
+            if shard["ShardId"] not in self._iterators:
+                kind = "LATEST" if self.source.starting_position == "LATEST" else "TRIM_HORIZON"
+                self._iterators[shard["ShardId"]] = self.streams.get_shard_iterator(
+                    StreamArn=self.source.stream_arn, ShardId=shard["ShardId"], ShardIteratorType=kind
+                )["ShardIterator"]
+                self._pending[shard["ShardId"]] = []
+
+    def _read(self, shard_id: str) -> None:
+        iterator = self._iterators.get(shard_id)
+        if iterator is None:
+            return
+        response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+        self._iterators[shard_id] = response.get("NextShardIterator")
+        for raw in response.get("Records", []):
+            record = lambda_record(raw, self.source.stream_arn)
+            if passes_filters(record, list(self.source.filters)):
+                if not self._pending[shard_id]:
+                    self._first_pending_at[shard_id] = time.monotonic()
+                self._pending[shard_id].append(record)
+            else:
+                self.stats.filtered_out += 1
+
+    def poll_once(self) -> int:
+        """Read what is new and deliver every batch that is due; the number of records delivered."""
+        self._refresh_shards()
+        delivered = 0
+        for shard_id in list(self._iterators):
+            self._read(shard_id)
+            pending = self._pending[shard_id]
+            while pending:
+                waited = time.monotonic() - self._first_pending_at.get(shard_id, 0.0)
+                if len(pending) < self.source.batch_size and waited < self.source.window_seconds:
+                    break
+                batch, self._pending[shard_id] = pending[: self.source.batch_size], pending[self.source.batch_size :]
+                pending = self._pending[shard_id]
+                self._first_pending_at[shard_id] = time.monotonic()
+                self._deliver(shard_id, batch)
+                delivered += len(batch)
+        return delivered
+
+    def pending(self) -> int:
+        return sum(len(p) for p in self._pending.values())
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                moved = self.poll_once()
+            except Exception:  # noqa: BLE001 - a poller must outlive a passing read error; it retries
+                moved = 0
+            if moved == 0:
+                self.idle.set() if self.pending() == 0 else self.idle.clear()
+                self.stop_event.wait(self.poll_interval)
+            else:
+                self.idle.clear()
+
+    # --- delivering ------------------------------------------------------------------------------------------
+    def _invoke(self, batch: list[dict[str, Any]]) -> tuple[str, list[str]]:
+        """("ok"|"partial"|"error", failed sequence numbers)."""
+        self.stats.invocations += 1
+        event = lambda_event(json.loads(json.dumps(batch)))
+        try:
+            response = self.function.invoke(event)
+        except Exception:  # noqa: BLE001 - a function error, as Lambda sees it
+            self.stats.function_errors += 1
+            if self.on_invoke:
+                self.on_invoke(self.source, event, None)
+            return "error", []
+        if self.on_invoke:
+            self.on_invoke(self.source, event, response)
+        failures = (response or {}).get("batchItemFailures", []) if self.source.report_item_failures else []
+        if not failures:
+            return "ok", []
+        identifiers = [f.get("itemIdentifier") for f in failures]
+        if any(i is None or i == "" for i in identifiers):  # Lambda treats a malformed report as a full failure
+            return "error", []
+        self.stats.partial_failures += 1
+        return "partial", [str(i) for i in identifiers]
+
+    def _deliver(self, shard_id: str, records: list[dict[str, Any]]) -> None:
+        work: list[tuple[list[dict[str, Any]], int]] = [(records, 0)]
+        while work and not self.stop_event.is_set():
+            batch, retries = work.pop(0)
+            batch = self._drop_expired(shard_id, batch, retries)
+            if not batch:
+                continue
+            outcome, failed = self._invoke(batch)
+            if outcome == "ok":
+                self.stats.delivered += len(batch)
+                self._record_lag(batch)
+                continue
+            if outcome == "partial":
+                known = {r["dynamodb"]["SequenceNumber"] for r in batch}
+                lowest = min((int(s) for s in failed if s in known), default=None)
+                if lowest is None:  # identifiers that are not in the batch: a full failure
+                    outcome = "error"
+                else:
+                    done = [r for r in batch if int(r["dynamodb"]["SequenceNumber"]) < lowest]
+                    rest = [r for r in batch if int(r["dynamodb"]["SequenceNumber"]) >= lowest]
+                    self.stats.delivered += len(done)
+                    self._record_lag(done)
+                    if self._exhausted(retries):
+                        self._dead_letter(shard_id, rest, retries + 1, "RetryAttemptsExhausted")
+                    else:
+                        self._backoff(retries)
+                        work.insert(0, (rest, retries + 1))
+                    continue
+            if self.source.bisect and len(batch) > 1:
+                middle = len(batch) // 2
+                work[:0] = [(batch[:middle], retries), (batch[middle:], retries)]
+            elif self._exhausted(retries):
+                self._dead_letter(shard_id, batch, retries + 1, "RetryAttemptsExhausted")
+            else:
+                self._backoff(retries)
+                work.insert(0, (batch, retries + 1))
+
+    def _exhausted(self, retries: int) -> bool:
+        return self.source.max_retries >= 0 and retries >= self.source.max_retries
+
+    def _backoff(self, retries: int) -> None:
+        self.stop_event.wait(min(1.0, self.retry_base_seconds * 2**retries))
+
+    def _drop_expired(self, shard_id: str, batch: list[dict[str, Any]], retries: int) -> list[dict[str, Any]]:
+        if self.source.max_record_age < 0:
+            return batch
+        now = time.time()
+        expired = [r for r in batch if now - r["dynamodb"]["ApproximateCreationDateTime"] > self.source.max_record_age]
+        if expired:
+            self._dead_letter(shard_id, expired, retries, "RecordAgeExceeded")
+        return [r for r in batch if r not in expired]
+
+    def _record_lag(self, batch: list[dict[str, Any]]) -> None:
+        now = time.time()
+        self.stats.lag_seconds.extend(now - r["dynamodb"]["ApproximateCreationDateTime"] for r in batch)
+        del self.stats.lag_seconds[:-10_000]
+
+    def _dead_letter(self, shard_id: str, batch: list[dict[str, Any]], invokes: int, condition: str) -> None:
+        self.stats.dead_lettered += len(batch)
+        if self.source.on_failure_queue_url is None:
+            return
+        times = [r["dynamodb"]["ApproximateCreationDateTime"] for r in batch]
+        message = {
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": f"arn:aws:lambda:us-east-1:123456789012:function:{self.source.function}",
+                "condition": condition,
+                "approximateInvokeCount": invokes,
+            },
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "version": "1.0",
+            "timestamp": _iso(time.time()),
+            "DDBStreamBatchInfo": {
+                "shardId": shard_id,
+                "startSequenceNumber": batch[0]["dynamodb"]["SequenceNumber"],
+                "endSequenceNumber": batch[-1]["dynamodb"]["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": _iso(min(times)),
+                "approximateArrivalOfLastRecord": _iso(max(times)),
+                "batchSize": len(batch),
+                "streamArn": self.source.stream_arn,
+            },
+        }
+        self.sqs.send_message(QueueUrl=self.source.on_failure_queue_url, MessageBody=json.dumps(message))

@@ -1,0 +1,1 @@
+"""Synthetic shop traffic with labelled anomalies, for the demo, evaluation and benchmarks."""

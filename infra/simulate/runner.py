@@ -1,0 +1,109 @@
+"""Running a traffic plan against a Shopwatch URL in real time, and writing the ground truth."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.progress import Progress
+
+from infra.client import ShopwatchClient
+from infra.simulate.shop import Shop, build_shop
+from infra.simulate.traffic import Planned, TrafficPlanner
+from shopwatch.domain.clock import utcnow
+
+
+@dataclass
+class SimulationReport:
+    warmup_sent: int
+    live_sent: int
+    accepted: int
+    duplicates: int
+    rejected: int
+    anomalies: int
+    truth_path: Path
+    seconds: float
+
+
+def _send_all(client: ShopwatchClient, transactions: list[dict[str, Any]], totals: dict[str, int]) -> None:
+    result = client.post_transactions(transactions)
+    for key in ("accepted", "duplicates", "rejected"):
+        totals[key] += len(result[key])
+
+
+def run_simulation(
+    url: str,
+    api_key: str,
+    *,
+    rate: float,
+    duration: float,
+    anomaly_rate: float,
+    seed: int,
+    kinds: tuple[str, ...],
+    truth_path: Path,
+    customers: int = 600,
+    batch_size: int = 25,
+    load_catalog: Callable[[Shop], None] | None = None,
+    after_warmup: Callable[[list[str]], None] | None = None,
+    show_progress: bool = True,
+) -> SimulationReport:
+    """Warm-up history first (as fast as the API takes it), then `after_warmup(ids)` (wait until it is
+    detected, so customers have habits), then live traffic at `rate` for `duration` seconds."""
+    client = ShopwatchClient(url, api_key)
+    shop = build_shop(seed, customers)
+    if load_catalog is not None:
+        load_catalog(shop)
+    totals = {"accepted": 0, "duplicates": 0, "rejected": 0}
+    started = time.monotonic()
+    warmup = TrafficPlanner(shop, seed, utcnow()).warmup()
+    with Progress(disable=not show_progress, transient=False) as progress:
+        task = progress.add_task("warm-up: customer history", total=len(warmup))
+        for start in range(0, len(warmup), 100):
+            chunk = [p.transaction for p in warmup[start : start + 100]]
+            _send_all(client, chunk, totals)
+            progress.advance(task, len(chunk))
+
+        if after_warmup is not None:
+            progress.console.print("waiting for the warm-up to be detected (customer habits, SKU prices)")
+            after_warmup([p.transaction["transaction_id"] for p in warmup])
+        live_start = utcnow()
+        planner = TrafficPlanner(shop, seed + 1, live_start)
+        planner.counter = len(warmup)
+        plan = planner.plan(rate, duration, anomaly_rate, kinds)
+        task = progress.add_task(f"live traffic at {rate:g}/s", total=len(plan.live))
+        clock0 = time.monotonic()
+        sent_at: dict[str, Any] = {}
+        queue: list[Planned] = list(plan.live)
+        while queue:
+            now = time.monotonic() - clock0
+            due = [p for p in queue if p.offset <= now]
+            if not due:
+                time.sleep(min(0.05, queue[0].offset - now))
+                continue
+            queue = queue[len(due) :]
+            for start in range(0, len(due), batch_size):
+                chunk = [p.transaction for p in due[start : start + batch_size]]
+                moment = utcnow()
+                for tx in chunk:
+                    sent_at[tx["transaction_id"]] = moment
+                _send_all(client, chunk, totals)
+                progress.advance(task, len(chunk))
+
+    truth_path.parent.mkdir(parents=True, exist_ok=True)
+    with truth_path.open("w") as handle:
+        for anomaly in plan.anomalies:
+            handle.write(json.dumps(anomaly.truth(sent_at[anomaly.transaction_ids[0]])) + "\n")
+    return SimulationReport(
+        warmup_sent=len(warmup),
+        live_sent=len(plan.live),
+        accepted=totals["accepted"],
+        duplicates=totals["duplicates"],
+        rejected=totals["rejected"],
+        anomalies=len(plan.anomalies),
+        truth_path=truth_path,
+        seconds=time.monotonic() - started,
+    )

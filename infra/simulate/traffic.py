@@ -1,0 +1,223 @@
+"""The traffic plan: when each transaction is sent and what it is, with every injected anomaly labelled.
+
+Normal customers behave like people: a purchase at most every 30 seconds each, baskets within their habit,
+catalog prices (small promotions included), their home country, a realistic mix of failed, denied and
+reversed payments. Anomalies are injected at `anomaly_rate` per transaction, each kind with the detectors
+that should catch it. A warm-up gives every customer a purchase history (backdated, hours apart) first.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from infra.simulate.shop import FAR_COUNTRIES, Customer, Shop
+from shopwatch.domain.clock import to_iso
+
+KIND_DETECTORS: dict[str, tuple[str, ...]] = {
+    "deep_discount": ("price",),
+    "markup": ("price",),
+    "bot_burst": ("velocity",),
+    "card_testing": ("velocity", "failed_payment"),
+    "new_country": ("geo",),
+    "quantity_spike": ("quantity",),
+    "amount_outlier": ("model",),
+}
+# amount_outlier is for the model detector (Isolation Forest layer); until that detector runs, no default run
+# injects it, so recall is never reported for a kind nothing is there to catch.
+DEFAULT_KINDS = ("deep_discount", "markup", "bot_burst", "card_testing", "new_country", "quantity_spike")
+STATUS_WEIGHTS = (("approved", 95.0), ("failed", 2.5), ("denied", 1.5), ("reversed", 1.0))
+HISTORY_PER_CUSTOMER = 3
+CUSTOMER_MIN_GAP = 30.0
+BURST_SECONDS = 12.0  # the longest injected anomaly (a bot burst) spans this long
+
+
+@dataclass
+class Planned:
+    offset: float  # seconds after the start of live traffic (warm-up: negative)
+    transaction: dict[str, Any]
+
+
+@dataclass
+class Injected:
+    anomaly_id: str
+    kind: str
+    customer_id: str
+    transaction_ids: list[str]
+    expected_detectors: tuple[str, ...]
+    offset: float
+
+    def truth(self, sent_at: datetime) -> dict[str, Any]:
+        return {
+            "anomaly_id": self.anomaly_id,
+            "kind": self.kind,
+            "customer_id": self.customer_id,
+            "transaction_ids": self.transaction_ids,
+            "expected_detectors": list(self.expected_detectors),
+            "sent_at": to_iso(sent_at),
+        }
+
+
+@dataclass
+class Plan:
+    warmup: list[Planned] = field(default_factory=list)
+    live: list[Planned] = field(default_factory=list)
+    anomalies: list[Injected] = field(default_factory=list)
+
+
+def _money(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+class TrafficPlanner:
+    def __init__(self, shop: Shop, seed: int, start: datetime) -> None:
+        self.shop = shop
+        self.rng = random.Random(seed)
+        self.start = start
+        self.counter = 0
+        self.next_free: dict[str, float] = {}
+
+    def _id(self, prefix: str = "T") -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter:07d}"
+
+    def _lines(self, customer: Customer, scale: float = 1.0) -> list[dict[str, Any]]:
+        lines = []
+        for sku in self.rng.sample(customer.favourites, self.rng.choice([1, 1, 2, 3])):
+            product = self.shop.product(sku)
+            price = product.price
+            if self.rng.random() < 0.1:  # an ordinary promotion, well inside the price detector's tolerance
+                price = price * Decimal(str(1 - self.rng.choice([0.05, 0.1])))
+            lines.append(
+                {
+                    "sku": sku,
+                    "name": product.name,
+                    "quantity": max(1, int(self.rng.randint(1, customer.max_quantity) * scale)),
+                    "unit_price": _money(price),
+                }
+            )
+        return lines
+
+    def _transaction(self, customer: Customer, at: datetime, **overrides: Any) -> dict[str, Any]:
+        return {
+            "transaction_id": self._id(),
+            "customer_id": customer.customer_id,
+            "customer_name": customer.name,
+            "timestamp": to_iso(at),
+            "currency": self.shop.currency,
+            "country": customer.country,
+            "payment_method": customer.payment_method,
+            "channel": "web",
+            "items": self._lines(customer),
+        } | overrides
+
+    def _status(self) -> str:
+        roll, total = self.rng.uniform(0, 100), 0.0
+        for status, weight in STATUS_WEIGHTS:
+            total += weight
+            if roll <= total:
+                return status
+        return "approved"
+
+    def warmup(self) -> list[Planned]:
+        """Each customer's history: approved purchases hours to weeks ago, so detectors know their habits."""
+        planned = []
+        for customer in self.shop.customers:
+            for n in range(HISTORY_PER_CUSTOMER):
+                at = self.start - timedelta(days=self.rng.uniform(1, 28), hours=n * 5)
+                planned.append(Planned(-1.0, self._transaction(customer, at)))
+        return planned
+
+    def plan(self, rate: float, duration: float, anomaly_rate: float, kinds: tuple[str, ...]) -> Plan:
+        plan = Plan(warmup=self.warmup())
+        total = int(rate * duration)
+        anomaly_slots = (
+            {int(i / anomaly_rate) for i in range(1, int(total * anomaly_rate) + 1)} if anomaly_rate > 0 else set()
+        )
+        for n in range(total):
+            offset = n / rate
+            if n in anomaly_slots and offset <= duration - BURST_SECONDS:  # bursts finish inside the run
+                kind = kinds[len(plan.anomalies) % len(kinds)]
+                plan.anomalies.append(self._inject(kind, offset, plan))
+                continue
+            customer = self._free_customer(offset)
+            plan.live.append(
+                Planned(
+                    offset, self._transaction(customer, self.start + timedelta(seconds=offset), status=self._status())
+                )
+            )
+        plan.live.sort(key=lambda p: p.offset)
+        return plan
+
+    def _free_customer(self, offset: float) -> Customer:
+        while True:
+            customer = self.rng.choice(self.shop.customers)
+            if self.next_free.get(customer.customer_id, -1e9) <= offset:
+                self.next_free[customer.customer_id] = offset + CUSTOMER_MIN_GAP + self.rng.uniform(0, 30)
+                return customer
+
+    def _inject(self, kind: str, offset: float, plan: Plan) -> Injected:
+        customer = self._free_customer(offset)
+        at = self.start + timedelta(seconds=offset)
+        transactions: list[Planned] = []
+        if kind in ("deep_discount", "markup"):
+            product = self.shop.product(self.rng.choice(customer.favourites))
+            factor = Decimal(
+                str(self.rng.uniform(0.05, 0.5) if kind == "deep_discount" else self.rng.uniform(1.3, 2.5))
+            )
+            line = {
+                "sku": product.sku,
+                "name": product.name,
+                "quantity": 1,
+                "unit_price": _money(product.price * factor),
+            }
+            transactions.append(Planned(offset, self._transaction(customer, at, items=[line])))
+        elif kind == "bot_burst":
+            bot = Customer(f"BOT{self.counter:06d}", "", customer.country, customer.favourites, 1, "card")
+            for i in range(8):
+                t = offset + i * 1.5
+                tx = self._transaction(bot, self.start + timedelta(seconds=t))
+                tx.pop("customer_name")
+                transactions.append(Planned(t, tx))
+        elif kind == "card_testing":
+            for i in range(6):
+                t = offset + i * 2.0
+                tx = self._transaction(customer, self.start + timedelta(seconds=t), status="denied", items=[
+                    {"sku": "SDCARD", "name": "SD card 128GB", "quantity": 1, "unit_price": "24.00"}])  # fmt: skip
+                transactions.append(Planned(t, tx))
+        elif kind == "new_country":
+            country = self.rng.choice([c for c in FAR_COUNTRIES if c != customer.country])
+            transactions.append(Planned(offset, self._transaction(customer, at, country=country)))
+        elif kind == "quantity_spike":
+            product = self.shop.product(self.rng.choice(customer.favourites))
+            line = {
+                "sku": product.sku,
+                "name": product.name,
+                "quantity": self.rng.randint(15, 40),
+                "unit_price": _money(product.price),
+            }
+            transactions.append(Planned(offset, self._transaction(customer, at, items=[line])))
+        elif kind == "amount_outlier":
+            product = max(self.shop.products, key=lambda p: p.price)
+            line = {
+                "sku": product.sku,
+                "name": product.name,
+                "quantity": self.rng.randint(6, 12),
+                "unit_price": _money(product.price),
+            }
+            transactions.append(Planned(offset, self._transaction(customer, at, items=[line])))
+        else:
+            raise ValueError(f"unknown anomaly kind {kind!r}; known: {', '.join(KIND_DETECTORS)}")
+        plan.live.extend(transactions)
+        customer_id = transactions[0].transaction["customer_id"]
+        return Injected(
+            f"A{len(plan.anomalies) + 1:04d}",
+            kind,
+            customer_id,
+            [p.transaction["transaction_id"] for p in transactions],
+            KIND_DETECTORS[kind],
+            offset,
+        )

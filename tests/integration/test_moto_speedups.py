@@ -1,0 +1,87 @@
+"""The local stack's item-level TransactWriteItems keeps moto's (and DynamoDB's) semantics: all or nothing,
+per-action cancellation reasons, one action per item. The detect suite passes on it as on stock moto."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from infra.local import moto_speedups
+
+
+@pytest.fixture
+def fast_transactions():
+    moto_speedups.install()
+    yield
+    moto_speedups.uninstall()
+
+
+def put(table, pk, sk="x", condition=None):
+    action = {"TableName": table, "Item": {"pk": {"S": pk}, "sk": {"S": sk}}}
+    if condition:
+        action["ConditionExpression"] = condition
+    return {"Put": action}
+
+
+def test_a_failed_condition_cancels_every_action_and_names_the_culprit(stack, fast_transactions):
+    table = stack.table("StateTable")
+    stack.dynamodb.transact_write_items(TransactItems=[put(table, "existing")])
+    with pytest.raises(ClientError) as caught:
+        stack.dynamodb.transact_write_items(
+            TransactItems=[
+                put(table, "new-1"),
+                put(table, "existing", condition="attribute_not_exists(pk)"),
+                put(table, "new-2"),
+            ]
+        )
+    reasons = [r["Code"] for r in caught.value.response["CancellationReasons"]]
+    assert reasons == ["None", "ConditionalCheckFailed", "None"]
+    assert [i["pk"] for i in stack.scan("StateTable")] == ["existing"]
+
+
+def test_two_actions_on_one_item_are_refused(stack, fast_transactions):
+    table = stack.table("StateTable")
+    with pytest.raises(ClientError):
+        stack.dynamodb.transact_write_items(TransactItems=[put(table, "a"), put(table, "a")])
+    assert stack.scan("StateTable") == []
+
+
+def test_updates_apply_when_all_conditions_hold(stack, fast_transactions):
+    table = stack.table("StateTable")
+    update = {
+        "Update": {
+            "TableName": table,
+            "Key": {"pk": {"S": "c"}, "sk": {"S": "x"}},
+            "UpdateExpression": "ADD n :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
+    }
+    stack.dynamodb.transact_write_items(TransactItems=[put(table, "m", condition="attribute_not_exists(pk)"), update])
+    stack.dynamodb.transact_write_items(TransactItems=[update])
+    counter = next(i for i in stack.scan("StateTable") if i["pk"] == "c")
+    assert counter["n"] == 2
+
+
+def test_the_detect_exactly_once_suite_holds_on_the_fast_path(stack, fast_transactions):
+    from tests.integration import test_detect_handler as suite
+
+    event = suite.ingest_and_read(stack, suite.mixed_batch())
+    first = suite.run_once(stack, event)
+    assert suite.run_once(stack, event) == first
+
+
+def test_the_fast_path_leaves_exactly_what_stock_moto_leaves(stack):
+    """The same detection batch on stock moto and on the local stack's fast path: identical tables."""
+    from infra.local.resources import create_resources
+    from tests.conftest import Stack
+    from tests.integration import test_detect_handler as suite
+
+    event = suite.ingest_and_read(stack, suite.mixed_batch())
+    stock = suite.run_once(stack, event)
+    other = Stack(create_resources(stack.session, prefix="fast"), stack.monkeypatch)
+    moto_speedups.install()
+    try:
+        fast = suite.run_once(other, event)
+    finally:
+        moto_speedups.uninstall()
+    assert fast == stock
