@@ -198,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--kinds", help="comma-separated anomaly kinds (default: every kind a deployed detector serves)"
     )
-    simulate.add_argument("--customers", type=int, default=600)
+    simulate.add_argument("--customers", type=int, default=800)
     simulate.add_argument("--seed", type=int, default=7)
     simulate.add_argument(
         "--truth", default=str(ROOT / ".shopwatch" / "truth.jsonl"), help="ground truth JSONL to write"

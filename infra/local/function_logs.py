@@ -24,7 +24,10 @@ class _RoutingStdout(io.TextIOBase):
         self._lock = threading.Lock()
 
     def _target(self) -> TextIO:
-        return self.log if getattr(_state, "in_function", False) else self.terminal
+        """Function threads write to the log, others to the terminal; once the stack stopped (log closed),
+        loggers that still hold this stream write to the terminal."""
+        in_function = getattr(_state, "in_function", False)
+        return self.log if in_function and not self.log.closed else self.terminal
 
     def write(self, text: str) -> int:
         target = self._target()
@@ -35,7 +38,8 @@ class _RoutingStdout(io.TextIOBase):
 
     def flush(self) -> None:
         self.terminal.flush()
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
 
     def isatty(self) -> bool:
         return self.terminal.isatty()

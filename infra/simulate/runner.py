@@ -45,7 +45,7 @@ def run_simulation(
     seed: int,
     kinds: tuple[str, ...],
     truth_path: Path,
-    customers: int = 600,
+    customers: int = 800,
     batch_size: int = 25,
     load_catalog: Callable[[Shop], None] | None = None,
     after_warmup: Callable[[list[str]], None] | None = None,

@@ -32,6 +32,7 @@ DEFAULT_KINDS = ("deep_discount", "markup", "bot_burst", "card_testing", "new_co
 STATUS_WEIGHTS = (("approved", 95.0), ("failed", 2.5), ("denied", 1.5), ("reversed", 1.0))
 HISTORY_PER_CUSTOMER = 3
 CUSTOMER_MIN_GAP = 30.0
+CUSTOMER_MAX_GAP = 60.0
 BURST_SECONDS = 12.0  # the longest injected anomaly (a bot burst) spans this long
 
 
@@ -132,6 +133,12 @@ class TrafficPlanner:
         return planned
 
     def plan(self, rate: float, duration: float, anomaly_rate: float, kinds: tuple[str, ...]) -> Plan:
+        needed = int(rate * CUSTOMER_MAX_GAP * 1.25) + 1
+        if len(self.shop.customers) < needed:
+            raise ValueError(
+                f"{len(self.shop.customers)} customers cannot buy at human pace (one purchase per "
+                f"{CUSTOMER_MIN_GAP:.0f}-{CUSTOMER_MAX_GAP:.0f} s each) at {rate:g} transactions/s; use --customers {needed} or more"
+            )
         plan = Plan(warmup=self.warmup())
         total = int(rate * duration)
         anomaly_slots = (
@@ -156,7 +163,7 @@ class TrafficPlanner:
         while True:
             customer = self.rng.choice(self.shop.customers)
             if self.next_free.get(customer.customer_id, -1e9) <= offset:
-                self.next_free[customer.customer_id] = offset + CUSTOMER_MIN_GAP + self.rng.uniform(0, 30)
+                self.next_free[customer.customer_id] = offset + self.rng.uniform(CUSTOMER_MIN_GAP, CUSTOMER_MAX_GAP)
                 return customer
 
     def _inject(self, kind: str, offset: float, plan: Plan) -> Injected:

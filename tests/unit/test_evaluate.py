@@ -1,0 +1,46 @@
+"""Evaluation: matching alerts to ground truth, per kind and overall."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from infra.evaluate import evaluate
+from shopwatch.detectors.findings import Finding
+from shopwatch.domain.alert import add_occurrence, open_alert
+from shopwatch.domain.severity import Severity
+from tests.builders import T0, tx
+
+TRUTH = [
+    {"anomaly_id": "A1", "kind": "deep_discount", "transaction_ids": ["t1"], "expected_detectors": ["price"]},
+    {"anomaly_id": "A2", "kind": "bot_burst", "transaction_ids": ["b1", "b2", "b3"], "expected_detectors": ["velocity"]},
+    {"anomaly_id": "A3", "kind": "new_country", "transaction_ids": ["g1"], "expected_detectors": ["geo"]},
+]
+
+
+def alert(detector: str, tid: str, customer: str, severity: Severity = Severity.HIGH):
+    return open_alert(Finding(detector, severity, (), "x"), severity, Decimal("70"), tx(tid, customer), 3600, T0)
+
+
+def test_caught_missed_and_false_alerts_are_counted_per_kind():
+    alerts = [
+        alert("price", "t1", "c1"),
+        add_occurrence(alert("velocity", "b2", "bot"), Finding("velocity", Severity.HIGH, (), "x"), Severity.HIGH, Decimal(70), tx("b3", "bot"), T0),
+        alert("price", "normal-1", "c9"),  # a false alarm on normal traffic
+        alert("geo", "t1", "c1"),  # right transaction, wrong detector for its kind: not a catch
+        alert("failed_payment", "f1", "c5", Severity.LOW),  # informational
+    ]
+    result = evaluate(TRUTH, alerts, {"t1": 0.4, "b2": 0.9, "b3": 1.1})
+    kinds = result.kinds
+    assert (kinds["deep_discount"].caught, kinds["bot_burst"].caught, kinds["new_country"].caught) == (1, 1, 0)
+    assert kinds["new_country"].missed == ["A3"]
+    assert (result.true_alerts, result.false_alerts, result.informational_alerts) == (2, 2, 1)
+    assert kinds["deep_discount"].precision == 0.5
+    assert result.recall == 2 / 3
+    assert sorted(result.latencies) == [0.4, 0.9]
+
+
+def test_the_json_report_has_overall_and_per_kind_figures():
+    report = evaluate(TRUTH, [alert("price", "t1", "c1")], {"t1": 0.5}).to_json()
+    assert report["overall"]["recall"] == 1 / 3
+    assert report["kinds"]["deep_discount"]["recall"] == 1.0
+    assert report["overall"]["latency_p50_seconds"] == 0.5

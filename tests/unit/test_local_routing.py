@@ -1,0 +1,32 @@
+"""The local API Gateway's routing and the scheduler's rate expressions."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.local.api_gateway import Route, _compile, routes_from_template
+from infra.local.scheduler import parse_rate
+from tests.conftest import TEMPLATE
+
+
+def test_routes_come_from_the_templates_api_events():
+    (route,) = routes_from_template(TEMPLATE)
+    assert (route.method, route.path, route.function, route.api_key_required) == ("POST", "/transactions", "IngestFunction", True)
+
+
+def test_path_parameters_and_greedy_proxies_match_like_api_gateway():
+    alert = Route("GET", "/alerts/{id}", "ApiFunction", True, _compile("/alerts/{id}"))
+    assert alert.match("/alerts/al_1") == {"id": "al_1"}
+    assert alert.match("/alerts/al_1/notes") is None
+    proxy = Route("GET", "/{proxy+}", "ApiFunction", False, _compile("/{proxy+}"))
+    assert proxy.match("/a/b/c") == {"proxy": "a/b/c"}
+
+
+@pytest.mark.parametrize(("expression", "seconds"), [("rate(1 minute)", 60), ("rate(5 minutes)", 300), ("rate(1 hour)", 3600), ("rate(2 days)", 172800)])
+def test_rate_expressions(expression, seconds):
+    assert parse_rate(expression) == seconds
+
+
+def test_cron_expressions_are_refused_plainly():
+    with pytest.raises(ValueError, match="rate"):
+        parse_rate("cron(0 12 * * ? *)")
