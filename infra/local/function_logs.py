@@ -37,9 +37,9 @@ class _RoutingStdout(io.TextIOBase):
         return target.write(text)
 
     def flush(self) -> None:
-        self.terminal.flush()
-        if not self.log.closed:
-            self.log.flush()
+        for stream in (self.terminal, self.log):
+            if not getattr(stream, "closed", False):
+                stream.flush()
 
     def isatty(self) -> bool:
         return self.terminal.isatty()

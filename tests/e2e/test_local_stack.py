@@ -68,10 +68,10 @@ def test_an_anomalous_transaction_becomes_an_alert_and_a_notification(local_stac
 def test_the_api_key_is_enforced_as_api_gateway_does(local_stack):
     request = urllib.request.Request(local_stack.url + "/transactions", data=b"{}", method="POST", headers={"Content-Type": "application/json"})
     with pytest.raises(urllib.error.HTTPError) as caught:
-        urllib.request.urlopen(request)  # noqa: S310
+        urllib.request.urlopen(request)
     assert (caught.value.code, json.loads(caught.value.read())) == (403, {"message": "Forbidden"})
     with pytest.raises(urllib.error.HTTPError) as caught:
-        urllib.request.urlopen(local_stack.url + "/nowhere")  # noqa: S310
+        urllib.request.urlopen(local_stack.url + "/nowhere")
     assert (caught.value.code, json.loads(caught.value.read())) == (403, {"message": "Missing Authentication Token"})
 
 

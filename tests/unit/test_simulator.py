@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 
 import pytest
-from datetime import UTC, datetime
 
 from infra.simulate.shop import build_shop
 from infra.simulate.traffic import CUSTOMER_MIN_GAP, DEFAULT_KINDS, KIND_DETECTORS, TrafficPlanner
