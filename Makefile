@@ -14,14 +14,16 @@ PYTEST_ARGS ?=
 PYTHON313 := $(shell for p in $(PYTHON) python3.13 $$(ls -d $$HOME/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null) /usr/local/bin/python3.13 /usr/bin/python3.13; do \
 	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1 && { command -v "$$p" || echo "$$p"; } && break; done)
 
-.PHONY: help install tools test lint build deploy validate clean demo up
+.PHONY: help install tools test lint build deploy validate clean demo up bench
 help:
 	@echo "make install   create .venv (Python 3.13) with Shopwatch and its dev tools"
 	@echo "make test      install, then run every test (unit, integration on moto, template, sam build)"
 	@echo "make lint      ruff, cfn-lint and sam validate --lint"
 	@echo "make build     sam build (no container) into .aws-sam/"
 	@echo "make deploy    sam build, then sam deploy --guided"
-	@echo "make demo      the local stack with simulated traffic (arrives with the local stack issue)"
+	@echo "make demo      the whole system locally with simulated traffic and anomalies; prints what was caught"
+	@echo "make up        the local stack on http://127.0.0.1:3000 until Ctrl-C"
+	@echo "make bench     throughput, latency and the Online Retail replay, with figures"
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON313)" ]; then \
@@ -60,9 +62,14 @@ build: install tools
 deploy: build
 	$(SAM) deploy --guided
 
-demo up:
-	@echo "'make $@' arrives with the local stack (see the README's roadmap); today: make test, make build, make deploy" >&2
-	@exit 2
+demo: install
+	$(VENV)/bin/shopwatch demo $(DEMO_ARGS)
+
+up: install
+	$(VENV)/bin/shopwatch up --port $(or $(PORT),3000)
+
+bench: install
+	$(PY) -m infra.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache

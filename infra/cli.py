@@ -170,7 +170,7 @@ def _replay(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from infra.demo import run_demo
 
-    return run_demo(args.duration, args.rate, args.anomaly_rate, args.seed, Path(args.out))
+    return run_demo(args.duration, args.rate, args.anomaly_rate, args.seed, Path(args.out), check=args.check)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -232,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--anomaly-rate", type=float, default=0.03)
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--out", default=str(ROOT / ".shopwatch" / "demo"))
+    demo.add_argument("--check", action="store_true", help="exit 1 when a detection target is missed (CI)")
     demo.set_defaults(run=_demo)
 
     catalog = commands.add_parser("catalog", help="catalog prices for the price detector")

@@ -55,9 +55,13 @@ def detect_service(local_stack):
 
 
 def test_an_anomalous_transaction_becomes_an_alert_and_a_notification(local_stack, api):
-    StateRepository(local_stack.table("StateTable")).put_catalog_entry(CatalogEntry("E2E-CAMERA", Decimal("1000.00"), "USD", "Camera"))
+    StateRepository(local_stack.table("StateTable")).put_catalog_entry(
+        CatalogEntry("E2E-CAMERA", Decimal("1000.00"), "USD", "Camera")
+    )
     assert api.post_transactions([purchase("e2e-deal")])["accepted"] == ["e2e-deal"]
-    delivered = wait_for(lambda: [d for d in local_stack.outbox.collect() + local_stack.outbox.deliveries if "e2e-deal" in d["body"]])
+    delivered = wait_for(
+        lambda: [d for d in local_stack.outbox.collect() + local_stack.outbox.deliveries if "e2e-deal" in d["body"]]
+    )
     assert {d["protocol"] for d in delivered} == {"email", "sms"}
     email = next(d for d in delivered if d["protocol"] == "email")
     assert email["subject"] == "[Shopwatch] CRITICAL price anomaly - Eve Example (e2e-1)"
@@ -67,7 +71,9 @@ def test_an_anomalous_transaction_becomes_an_alert_and_a_notification(local_stac
 
 
 def test_the_api_key_is_enforced_as_api_gateway_does(local_stack):
-    request = urllib.request.Request(local_stack.url + "/transactions", data=b"{}", method="POST", headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        local_stack.url + "/transactions", data=b"{}", method="POST", headers={"Content-Type": "application/json"}
+    )
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request)
     assert (caught.value.code, json.loads(caught.value.read())) == (403, {"message": "Forbidden"})
@@ -93,10 +99,14 @@ def test_a_failing_record_is_retried_alone_from_its_sequence_number(local_stack,
         return real(batch, tx)
 
     monkeypatch.setattr(detect_service, "process", flaky)
-    api.post_transactions([purchase("e2e-before", "e2e-2"), purchase("e2e-flaky", "e2e-2"), purchase("e2e-after", "e2e-2")])
+    api.post_transactions(
+        [purchase("e2e-before", "e2e-2"), purchase("e2e-flaky", "e2e-2"), purchase("e2e-after", "e2e-2")]
+    )
     wait_for(lambda: all(marker_exists(local_stack, t) for t in ("e2e-before", "e2e-flaky", "e2e-after")))
     # ingest writes a batch's items in parallel, so their stream order is the sequence numbers', not the POST's
-    records = StreamCursor(local_stack.client("dynamodbstreams"), local_stack.resources.stream_arns["TransactionsTable"]).read_new()
+    records = StreamCursor(
+        local_stack.client("dynamodbstreams"), local_stack.resources.stream_arns["TransactionsTable"]
+    ).read_new()
     sequence = {r["dynamodb"]["Keys"]["transaction_id"]["S"]: int(r["dynamodb"]["SequenceNumber"]) for r in records}
     flaky_at = sequence["e2e-flaky"]
     assert calls["e2e-flaky"] == 2
@@ -105,7 +115,9 @@ def test_a_failing_record_is_retried_alone_from_its_sequence_number(local_stack,
         assert calls[other] == (2 if sequence[other] > flaky_at else 1), (other, sequence)
 
 
-def test_a_poison_record_goes_to_the_dead_letter_queue_after_the_retries_and_the_rest_flow_on(local_stack, api, detect_service, monkeypatch):
+def test_a_poison_record_goes_to_the_dead_letter_queue_after_the_retries_and_the_rest_flow_on(
+    local_stack, api, detect_service, monkeypatch
+):
     real = detect_service.process
     attempts = {"n": 0}
 
@@ -151,7 +163,9 @@ def test_the_local_stack_has_exactly_the_templates_resources(local_stack):
     assert set(local_stack.resources.topics) == set(resources_of_type(template, "AWS::SNS::Topic"))
     assert set(local_stack.resources.queues) == set(resources_of_type(template, "AWS::SQS::Queue"))
     assert set(local_stack.functions) == set(resources_of_type(template, "AWS::Serverless::Function"))
-    assert {s.logical_id for s in local_stack.outbox.subscriptions} == set(resources_of_type(template, "AWS::SNS::Subscription"))
+    assert {s.logical_id for s in local_stack.outbox.subscriptions} == set(
+        resources_of_type(template, "AWS::SNS::Subscription")
+    )
     expected_sources = {
         (name, event_name)
         for name, fn in resources_of_type(template, "AWS::Serverless::Function").items()
@@ -160,7 +174,11 @@ def test_the_local_stack_has_exactly_the_templates_resources(local_stack):
     }
     assert {(p.source.function, p.source.event_name) for p in local_stack.pollers} == expected_sources
     served = {(r.method, r.path, r.function) for r in local_stack.api_server.gateway.routes}
-    assert served == {(r.method, r.path, r.function) for r in routes_from_template(template)} == {("POST", "/transactions", "IngestFunction")}
+    assert (
+        served
+        == {(r.method, r.path, r.function) for r in routes_from_template(template)}
+        == {("POST", "/transactions", "IngestFunction")}
+    )
     for table, arn in local_stack.resources.stream_arns.items():
         view = template["Resources"][table]["Properties"]["StreamSpecification"]["StreamViewType"]
         described = local_stack.client("dynamodb").describe_table(TableName=local_stack.table(table))["Table"]
@@ -171,7 +189,13 @@ def test_the_local_stack_has_exactly_the_templates_resources(local_stack):
 def test_other_processes_reach_the_same_data_through_the_moto_server(local_stack):
     import boto3
 
-    remote = boto3.client("dynamodb", endpoint_url=local_stack.aws_endpoint, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    remote = boto3.client(
+        "dynamodb",
+        endpoint_url=local_stack.aws_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
     assert local_stack.table("TransactionsTable") in remote.list_tables()["TableNames"]
 
 

@@ -12,7 +12,12 @@ from tests.builders import T0, tx
 
 TRUTH = [
     {"anomaly_id": "A1", "kind": "deep_discount", "transaction_ids": ["t1"], "expected_detectors": ["price"]},
-    {"anomaly_id": "A2", "kind": "bot_burst", "transaction_ids": ["b1", "b2", "b3"], "expected_detectors": ["velocity"]},
+    {
+        "anomaly_id": "A2",
+        "kind": "bot_burst",
+        "transaction_ids": ["b1", "b2", "b3"],
+        "expected_detectors": ["velocity"],
+    },
     {"anomaly_id": "A3", "kind": "new_country", "transaction_ids": ["g1"], "expected_detectors": ["geo"]},
 ]
 
@@ -24,7 +29,14 @@ def alert(detector: str, tid: str, customer: str, severity: Severity = Severity.
 def test_caught_missed_and_false_alerts_are_counted_per_kind():
     alerts = [
         alert("price", "t1", "c1"),
-        add_occurrence(alert("velocity", "b2", "bot"), Finding("velocity", Severity.HIGH, (), "x"), Severity.HIGH, Decimal(70), tx("b3", "bot"), T0),
+        add_occurrence(
+            alert("velocity", "b2", "bot"),
+            Finding("velocity", Severity.HIGH, (), "x"),
+            Severity.HIGH,
+            Decimal(70),
+            tx("b3", "bot"),
+            T0,
+        ),
         alert("price", "normal-1", "c9"),  # a false alarm on normal traffic
         alert("geo", "t1", "c1"),  # right transaction, wrong detector for its kind: not a catch
         alert("failed_payment", "f1", "c5", Severity.LOW),  # informational

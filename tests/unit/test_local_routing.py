@@ -11,7 +11,12 @@ from tests.conftest import TEMPLATE
 
 def test_routes_come_from_the_templates_api_events():
     (route,) = routes_from_template(TEMPLATE)
-    assert (route.method, route.path, route.function, route.api_key_required) == ("POST", "/transactions", "IngestFunction", True)
+    assert (route.method, route.path, route.function, route.api_key_required) == (
+        "POST",
+        "/transactions",
+        "IngestFunction",
+        True,
+    )
 
 
 def test_path_parameters_and_greedy_proxies_match_like_api_gateway():
@@ -22,7 +27,10 @@ def test_path_parameters_and_greedy_proxies_match_like_api_gateway():
     assert proxy.match("/a/b/c") == {"proxy": "a/b/c"}
 
 
-@pytest.mark.parametrize(("expression", "seconds"), [("rate(1 minute)", 60), ("rate(5 minutes)", 300), ("rate(1 hour)", 3600), ("rate(2 days)", 172800)])
+@pytest.mark.parametrize(
+    ("expression", "seconds"),
+    [("rate(1 minute)", 60), ("rate(5 minutes)", 300), ("rate(1 hour)", 3600), ("rate(2 days)", 172800)],
+)
 def test_rate_expressions(expression, seconds):
     assert parse_rate(expression) == seconds
 

@@ -32,7 +32,10 @@ def test_invoices_become_transactions_with_their_lines(tmp_path, gz):
     assert first["customer_id"] == "17850"
     assert first["timestamp"] == "2010-12-01T08:26:00Z"
     assert first["country"] == "GB" and first["status"] == "approved" and first["currency"] == "GBP"
-    assert [(i["sku"], i["quantity"], i["unit_price"]) for i in first["items"]] == [("85123A", 6, "2.55"), ("71053", 6, "3.39")]
+    assert [(i["sku"], i["quantity"], i["unit_price"]) for i in first["items"]] == [
+        ("85123A", 6, "2.55"),
+        ("71053", 6, "3.39"),
+    ]
     assert guest["customer_id"] == "guest-536366" and guest["country"] == "IE"
     assert cancelled["status"] == "reversed" and cancelled["items"][0]["quantity"] == -1
     assert "country" not in cancelled
@@ -40,4 +43,6 @@ def test_invoices_become_transactions_with_their_lines(tmp_path, gz):
 
 def test_the_guest_id_is_stable_across_replays(tmp_path):
     path = write(tmp_path, False)
-    assert [t["customer_id"] for t in online_retail_transactions(path)] == [t["customer_id"] for t in online_retail_transactions(path)]
+    assert [t["customer_id"] for t in online_retail_transactions(path)] == [
+        t["customer_id"] for t in online_retail_transactions(path)
+    ]

@@ -14,7 +14,9 @@ START = datetime(2025, 9, 16, 16, 0, tzinfo=UTC)
 
 
 def plan(seed: int = 7):
-    return TrafficPlanner(build_shop(seed, 800), seed, START).plan(rate=10, duration=60, anomaly_rate=0.05, kinds=DEFAULT_KINDS)
+    return TrafficPlanner(build_shop(seed, 800), seed, START).plan(
+        rate=10, duration=60, anomaly_rate=0.05, kinds=DEFAULT_KINDS
+    )
 
 
 def test_the_same_seed_gives_the_same_traffic():

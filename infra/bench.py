@@ -1,0 +1,160 @@
+"""`make bench`: figures for the local stack, printed with their targets and ratios.
+
+1. Sustained throughput: transactions offered over HTTP at stepped rates, with every stream consumer running;
+   per step the achieved ingest rate, how long detection took to catch up, and ingest→detection latency
+   (p50/p95/p99: receipt to the commit that writes the transaction's alerts). A step is sustained when
+   detection caught up within 5 s of the end of the offered load.
+2. The Online Retail replay from ../shared/data (skipped when absent): wall time, throughput, alerts raised.
+Benchmarks print figures; tests never check wall-clock time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import timedelta
+
+from rich.table import Table
+
+from infra.client import ShopwatchClient
+from infra.local.readers import all_alerts, detection_latencies
+from infra.local.stack import LocalStack, free_port
+from infra.replay import replay
+from infra.report import console
+from infra.template import ROOT
+from shopwatch.domain.clock import to_iso, utcnow
+
+TARGET_RATE = 200.0
+TARGET_P95 = 2.0
+RETAIL = ROOT.parent / "shared" / "data" / "online_retail" / "online_retail.csv.gz"
+
+
+def _quantile(values: list[float], q: float) -> float:
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[int(q * 100) - 1]
+        if len(values) > 1
+        else (values[0] if values else float("nan"))
+    )
+
+
+def _offer(client: ShopwatchClient, rate: float, seconds: float, batch: int, run: str) -> tuple[list[str], float]:
+    """Offer `rate` transactions/s for `seconds` from a few client threads; returns the ids and the send time."""
+    ids: list[str] = []
+    lock = threading.Lock()
+    threads = 4
+    per_thread = rate / threads
+    started = time.monotonic()
+
+    def worker(n: int) -> None:
+        sent = 0
+        while (elapsed := time.monotonic() - started) < seconds:
+            due = int(elapsed * per_thread) - sent
+            if due < batch:
+                time.sleep(max(0.0, (sent + batch) / per_thread - elapsed))
+                continue
+            now = to_iso(utcnow() - timedelta(seconds=1))
+            txs = [
+                {"transaction_id": f"{run}-{n}-{sent + i}", "customer_id": f"{run}-c{n}-{(sent + i) % 5000}", "timestamp": now,
+                 "amount": "25.00", "items": [{"sku": f"SKU-{(sent + i) % 40}", "quantity": 1, "unit_price": "25.00"}]}
+                for i in range(due)
+            ]  # fmt: skip
+            result = client.post_transactions(txs)
+            with lock:
+                ids.extend(result["accepted"])
+            sent += due
+
+    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return ids, time.monotonic() - started
+
+
+def throughput(rates: list[float], seconds: float) -> Table:
+    table = Table(title=f"Sustained load through HTTP ingest, every consumer running ({seconds:.0f} s per step)")
+    for column in (
+        "offered/s",
+        "ingested/s",
+        "caught up after",
+        "end-to-end/s",
+        "p50 s",
+        "p95 s",
+        "p99 s",
+        "sustained",
+    ):
+        table.add_column(column, justify="right")
+    with LocalStack(port=free_port(), state_dir=ROOT / ".shopwatch" / "bench") as stack:
+        client = ShopwatchClient(stack.url, stack.api_key)
+        state = {"tables": stack.resources.tables, "aws_endpoint": stack.aws_endpoint}
+        best = 0.0
+        for rate in rates:
+            run = uuid.uuid4().hex[:6]
+            t0 = time.monotonic()
+            ids, sent_for = _offer(client, rate, seconds, batch=max(1, int(rate / 20)), run=run)
+            stack.wait_until_idle(timeout=600, settle=0.5)
+            total = time.monotonic() - t0
+            lag = total - sent_for
+            latencies = list(detection_latencies(state, ids).values())
+            sustained = lag <= 5.0 and len(latencies) == len(ids)
+            best = max(best, len(ids) / total) if sustained else best
+            table.add_row(f"{rate:g}", f"{len(ids) / sent_for:.0f}", f"{lag:.1f} s", f"{len(ids) / total:.0f}",
+                          f"{_quantile(latencies, 0.5):.2f}", f"{_quantile(latencies, 0.95):.2f}", f"{_quantile(latencies, 0.99):.2f}",
+                          "yes" if sustained else "no")  # fmt: skip
+        table.caption = (
+            f"highest sustained end-to-end rate {best:.0f}/s; target {TARGET_RATE:.0f}/s (ratio {best / TARGET_RATE:.2f}); "
+            f"p95 target {TARGET_P95:.0f} s"
+        )
+    return table
+
+
+def retail_replay(limit: int | None) -> Table:
+    table = Table(title="Online Retail replay through the local stack (../shared/data)")
+    for column in (
+        "invoices sent",
+        "accepted",
+        "rejected",
+        "ingest wall s",
+        "detection done s",
+        "transactions/s",
+        "alerts",
+        "by detector",
+    ):
+        table.add_column(column)
+    with LocalStack(port=free_port(), state_dir=ROOT / ".shopwatch" / "bench") as stack:
+        started = time.monotonic()
+        result = replay(RETAIL, stack.url, stack.api_key, limit=limit)
+        ingest_wall = time.monotonic() - started
+        stack.wait_until_idle(timeout=7200, settle=1.0)
+        done = time.monotonic() - started
+        alerts = all_alerts({"tables": stack.resources.tables})
+        by_detector = Counter(f"{a.detector}:{a.severity.value}" for a in alerts)
+        table.add_row(str(result.sent), str(result.accepted), str(result.rejected), f"{ingest_wall:.0f}", f"{done:.0f}",
+                      f"{result.sent / done:.1f}", str(len(alerts)), ", ".join(f"{k} {v}" for k, v in sorted(by_detector.items())))  # fmt: skip
+        table.caption = "; ".join(result.rejection_examples[:3])
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make bench")
+    parser.add_argument("--rates", default="25,50,100,200", help="offered transactions/s per step")
+    parser.add_argument("--seconds", type=float, default=20.0, help="seconds per step")
+    parser.add_argument("--replay-limit", type=int, help="replay only this many invoices (default: all 25,900)")
+    parser.add_argument("--no-replay", action="store_true")
+    args = parser.parse_args(argv)
+    console.print(throughput([float(r) for r in args.rates.split(",")], args.seconds))
+    if args.no_replay:
+        return 0
+    if not RETAIL.exists():
+        console.print(f"Online Retail replay skipped: {RETAIL} is not here (it lives in ../shared beside the clone)")
+        return 0
+    console.print(retail_replay(args.replay_limit))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
