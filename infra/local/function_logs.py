@@ -18,16 +18,15 @@ _state = threading.local()
 
 
 class _RoutingStdout(io.TextIOBase):
-    def __init__(self, terminal: TextIO, log: TextIO) -> None:
+    def __init__(self, terminal: TextIO) -> None:
         self.terminal = terminal
-        self.log = log
+        self.log: TextIO | None = None
         self._lock = threading.Lock()
 
     def _target(self) -> TextIO:
-        """Function threads write to the log, others to the terminal; once the stack stopped (log closed),
-        loggers that still hold this stream write to the terminal."""
-        in_function = getattr(_state, "in_function", False)
-        return self.log if in_function and not self.log.closed else self.terminal
+        """Function threads write to the current stack's log, everything else to the terminal."""
+        log = self.log
+        return log if log is not None and getattr(_state, "in_function", False) else self.terminal
 
     def write(self, text: str) -> int:
         target = self._target()
@@ -38,7 +37,7 @@ class _RoutingStdout(io.TextIOBase):
 
     def flush(self) -> None:
         for stream in (self.terminal, self.log):
-            if not getattr(stream, "closed", False):
+            if stream is not None and not getattr(stream, "closed", False):
                 stream.flush()
 
     def isatty(self) -> bool:
@@ -49,18 +48,31 @@ class _RoutingStdout(io.TextIOBase):
         return getattr(self.terminal, "encoding", "utf-8")
 
 
+_router: _RoutingStdout | None = None
+
+
 def install(path: Path) -> None:
-    if isinstance(sys.stdout, _RoutingStdout):
-        return
+    """Route function output to `path`. The router stays installed for the life of the process, because
+    Powertools loggers keep the stream they were created with; a later stack re-points it to its own log."""
+    global _router
+    if _router is None:
+        _router = _RoutingStdout(sys.stdout)
+    if sys.stdout is not _router:  # first install, or someone (a test runner) swapped stdout since
+        _router.terminal = sys.stdout
+        sys.stdout = _router
     path.parent.mkdir(parents=True, exist_ok=True)
-    sys.stdout = _RoutingStdout(sys.stdout, path.open("a", buffering=1, encoding="utf-8"))
+    with _router._lock:
+        previous, _router.log = _router.log, path.open("a", buffering=1, encoding="utf-8")
+    if previous is not None:
+        previous.close()
 
 
 def uninstall() -> None:
-    if isinstance(sys.stdout, _RoutingStdout):
-        router = sys.stdout
-        sys.stdout = router.terminal
-        router.log.close()
+    """Close the current log; function output goes to the terminal until a stack installs a new one."""
+    if _router is not None and _router.log is not None:
+        with _router._lock:
+            log, _router.log = _router.log, None
+        log.close()
 
 
 @contextmanager
