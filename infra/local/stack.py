@@ -32,7 +32,7 @@ from infra.local.stream_poller import StreamPoller, sources_from_template
 from infra.template import ROOT, load_template, resources_of_type
 
 LOCAL_PARAMETERS = {"AlertEmail": "alerts@shop.example", "AlertPhoneNumber": "+15555550100"}
-STATE_DIR = ROOT / ".shopwatch"
+STATE_DIR = Path(os.environ.get("SHOPWATCH_STATE_DIR") or ROOT / ".shopwatch")
 
 
 class PortInUse(RuntimeError):
@@ -274,9 +274,9 @@ class _EndpointSession:
         return self.stack.client(service)
 
 
-def read_state(state_dir: Path = STATE_DIR) -> dict[str, Any]:
-    """The running stack's URL, key and endpoints (written by `shopwatch up`)."""
-    path = state_dir / "stack.json"
+def read_state(state_dir: Path | None = None) -> dict[str, Any]:
+    """The running stack's URL, key and endpoints (written by `shopwatch up`; SHOPWATCH_STATE_DIR moves it)."""
+    path = (state_dir or Path(os.environ.get("SHOPWATCH_STATE_DIR") or STATE_DIR)) / "stack.json"
     if not path.exists():
         raise FileNotFoundError("no local stack is running here: start one with `make up` (or `shopwatch up`)")
     return json.loads(path.read_text())

@@ -39,6 +39,7 @@ class Customer:
     favourites: tuple[str, ...]
     max_quantity: int  # usual quantity per line is 1..max_quantity
     payment_method: str
+    peak_hour: int = 20  # the UTC hour this customer shops around (a daily rhythm)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ def build_shop(seed: int, customers: int = 1000, currency: str = "USD") -> Shop:
             favourites=tuple(rng.sample([p.sku for p in products], 6)),
             max_quantity=rng.choice([1, 2, 2, 3]),
             payment_method=rng.choice(["card", "card", "card", "paypal", "apple_pay"]),
+            peak_hour=rng.choice([8, 12, 13, 18, 19, 20, 21, 22]),
         )
         for i in range(customers)
     )

@@ -124,11 +124,13 @@ class TrafficPlanner:
         return "approved"
 
     def warmup(self) -> list[Planned]:
-        """Each customer's history: approved purchases hours to weeks ago, so detectors know their habits."""
+        """Each customer's history: approved purchases on earlier days around the customer's usual hour, so
+        detectors know their habits."""
         planned = []
         for customer in self.shop.customers:
-            for n in range(HISTORY_PER_CUSTOMER):
-                at = self.start - timedelta(days=self.rng.uniform(1, 28), hours=n * 5)
+            for day in self.rng.sample(range(1, 29), HISTORY_PER_CUSTOMER):
+                midnight = (self.start - timedelta(days=day)).replace(hour=0, minute=0, second=0, microsecond=0)
+                at = midnight + timedelta(hours=customer.peak_hour + self.rng.uniform(-1.5, 1.5))
                 planned.append(Planned(-1.0, self._transaction(customer, at)))
         return planned
 
@@ -160,8 +162,13 @@ class TrafficPlanner:
         return plan
 
     def _free_customer(self, offset: float) -> Customer:
+        """A customer who is not mid-purchase, favouring those whose usual hour is near the current one."""
+        hour = (self.start + timedelta(seconds=offset)).hour
         while True:
             customer = self.rng.choice(self.shop.customers)
+            distance = min(abs(customer.peak_hour - hour), 24 - abs(customer.peak_hour - hour))
+            if distance > 3 and self.rng.random() < 0.7:
+                continue  # off-peak customers still shop, less often
             if self.next_free.get(customer.customer_id, -1e9) <= offset:
                 self.next_free[customer.customer_id] = offset + self.rng.uniform(CUSTOMER_MIN_GAP, CUSTOMER_MAX_GAP)
                 return customer

@@ -64,3 +64,13 @@ def test_a_bot_burst_is_eight_transactions_within_twelve_seconds():
 def test_too_few_customers_for_the_rate_is_refused_with_the_number_needed():
     with pytest.raises(ValueError, match="use --customers 751 or more"):
         TrafficPlanner(build_shop(7, 100), 7, START).plan(rate=10, duration=10, anomaly_rate=0, kinds=DEFAULT_KINDS)
+
+
+def test_history_follows_each_customers_daily_rhythm():
+    shop = build_shop(7, 50)
+    history = TrafficPlanner(shop, 7, START).warmup()
+    peaks = {c.customer_id: c.peak_hour for c in shop.customers}
+    for planned in history:
+        hour = datetime.fromisoformat(planned.transaction["timestamp"].replace("Z", "+00:00"))
+        minutes = hour.hour * 60 + hour.minute
+        assert abs(minutes - peaks[planned.transaction["customer_id"]] * 60) <= 90
