@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from infra.simulate.shop import FAR_COUNTRIES, Customer, Shop
+from infra.simulate.shop import FAR_COUNTRIES, Customer, Product, Shop
 from shopwatch.domain.clock import to_iso
 
 KIND_DETECTORS: dict[str, tuple[str, ...]] = {
@@ -71,6 +71,15 @@ class Plan:
 
 def _money(value: Decimal) -> str:
     return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _line(product: Product, quantity: int, price_factor: Decimal = Decimal(1)) -> dict[str, Any]:
+    return {
+        "sku": product.sku,
+        "name": product.name,
+        "quantity": quantity,
+        "unit_price": _money(product.price * price_factor),
+    }
 
 
 class TrafficPlanner:
@@ -182,13 +191,7 @@ class TrafficPlanner:
             factor = Decimal(
                 str(self.rng.uniform(0.05, 0.5) if kind == "deep_discount" else self.rng.uniform(1.3, 2.5))
             )
-            line = {
-                "sku": product.sku,
-                "name": product.name,
-                "quantity": 1,
-                "unit_price": _money(product.price * factor),
-            }
-            transactions.append(Planned(offset, self._transaction(customer, at, items=[line])))
+            transactions.append(Planned(offset, self._transaction(customer, at, items=[_line(product, 1, factor)])))
         elif kind == "bot_burst":
             bot = Customer(f"BOT{self.counter:06d}", "", customer.country, customer.favourites, 1, "card")
             for i in range(8):
@@ -207,21 +210,11 @@ class TrafficPlanner:
             transactions.append(Planned(offset, self._transaction(customer, at, country=country)))
         elif kind == "quantity_spike":
             product = self.shop.product(self.rng.choice(customer.favourites))
-            line = {
-                "sku": product.sku,
-                "name": product.name,
-                "quantity": self.rng.randint(15, 40),
-                "unit_price": _money(product.price),
-            }
+            line = _line(product, self.rng.randint(15, 40))
             transactions.append(Planned(offset, self._transaction(customer, at, items=[line])))
         elif kind == "amount_outlier":
             product = max(self.shop.products, key=lambda p: p.price)
-            line = {
-                "sku": product.sku,
-                "name": product.name,
-                "quantity": self.rng.randint(6, 12),
-                "unit_price": _money(product.price),
-            }
+            line = _line(product, self.rng.randint(6, 12))
             transactions.append(Planned(offset, self._transaction(customer, at, items=[line])))
         else:
             raise ValueError(f"unknown anomaly kind {kind!r}; known: {', '.join(KIND_DETECTORS)}")
