@@ -135,7 +135,7 @@ def retail_replay(limit: int | None) -> Table:
         by_detector = Counter(f"{a.detector}:{a.severity.value}" for a in alerts)
         table.add_row(str(result.sent), str(result.accepted), str(result.rejected), f"{ingest_wall:.0f}", f"{done:.0f}",
                       f"{result.sent / done:.1f}", str(len(alerts)), ", ".join(f"{k} {v}" for k, v in sorted(by_detector.items())))  # fmt: skip
-        table.caption = "; ".join(result.rejection_examples[:3])
+        table.caption = "rejected, e.g.: " + "; ".join(result.rejection_examples[:3])
     return table
 
 
@@ -145,8 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds per step")
     parser.add_argument("--replay-limit", type=int, help="replay only this many invoices (default: all 25,900)")
     parser.add_argument("--no-replay", action="store_true")
+    parser.add_argument("--no-load", action="store_true", help="skip the stepped load (replay only)")
     args = parser.parse_args(argv)
-    console.print(throughput([float(r) for r in args.rates.split(",")], args.seconds))
+    if not args.no_load:
+        console.print(throughput([float(r) for r in args.rates.split(",")], args.seconds))
     if args.no_replay:
         return 0
     if not RETAIL.exists():

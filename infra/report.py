@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from rich.console import Console
@@ -10,7 +11,8 @@ from rich.table import Table
 from infra.evaluate import Evaluation
 from shopwatch.domain.alert import Alert
 
-console = Console()
+# a terminal sets its own width; logs (CI, redirected output) get a width that fits the tables
+console = Console() if sys.stdout.isatty() else Console(width=160)
 
 
 def _pct(value: float) -> str:
