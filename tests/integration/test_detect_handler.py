@@ -226,3 +226,26 @@ def _context():
     from infra.local.lambda_context import LocalLambdaContext
 
     return LocalLambdaContext(function_name="DetectFunction")
+
+
+def test_a_record_whose_marker_another_delivery_wrote_meanwhile_is_recognised_not_reapplied(
+    stack, catalog, monkeypatch
+):
+    """Two deliveries of one record race: the loser's transaction is refused on the marker and changes nothing."""
+    from shopwatch.detection.service import BatchState
+
+    event = ingest_and_read(stack, mixed_batch()[:2])
+    handler = stack.handler("DetectFunction")
+    module = sys.modules["shopwatch_fn_detect_app"]
+    real_load = module.service.load
+
+    def stale_load(transactions) -> BatchState:
+        batch = real_load(transactions)
+        batch.markers.clear()  # as read before the other delivery committed
+        return batch
+
+    assert handler(copy.deepcopy(event)) == {"batchItemFailures": []}
+    first = snapshot(stack)
+    monkeypatch.setattr(module.service, "load", stale_load)
+    assert handler(copy.deepcopy(event)) == {"batchItemFailures": []}
+    assert snapshot(stack) == first

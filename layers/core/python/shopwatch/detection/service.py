@@ -146,6 +146,10 @@ class DetectionService:
                 failed = refused.failed_conditions()
                 if 0 in failed:  # another delivery of this record won the race: it is applied, once
                     batch.markers.update(self.state.get_markers([tx.transaction_id], {tx.transaction_id: len(parts)}))
+                    if (tx.transaction_id, 0) not in batch.markers:
+                        raise RuntimeError(
+                            f"marker of {tx.transaction_id} refused the write but cannot be read"
+                        ) from refused
                     return self.process(batch, tx)
                 stale = [alerts[i - 3].alert_id for i in failed if 3 <= i < 3 + len(alerts)]
                 if not stale:
