@@ -141,16 +141,26 @@ class SkuHistory:
     def priced_lines(self) -> int:
         return sum(b.count for b in self.price_bins.values())
 
-    def median_price(self) -> Decimal | None:
+    def price_quantile(self, q: float) -> Decimal | None:
+        """The mean price of the bin holding the q-th quantile line (q = 0.5: the median)."""
         total = self.priced_lines
         if total == 0:
             return None
         seen = 0
         for index in sorted(self.price_bins):
             seen += self.price_bins[index].count
-            if seen * 2 >= total:
+            if seen >= q * total:
                 return self.price_bins[index].mean_price
-        return None  # pragma: no cover - the loop always reaches half of the total
+        return self.price_bins[max(self.price_bins)].mean_price
+
+    def median_price(self) -> Decimal | None:
+        return self.price_quantile(0.5)
+
+    def usual_price_range(self) -> tuple[Decimal, Decimal] | None:
+        """The 5th to 95th percentile of the prices this SKU sold at: a single price for most shops, the
+        tier prices for a wholesaler (who sells the same item cheaper by the hundred)."""
+        low, high = self.price_quantile(0.05), self.price_quantile(0.95)
+        return None if low is None or high is None else (low, high)
 
 
 @dataclass(frozen=True)

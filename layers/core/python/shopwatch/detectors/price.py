@@ -39,10 +39,14 @@ def detect(data: DetectionInput, settings: DetectionSettings) -> Finding | None:
             reference, source = entry.price, "catalog price"
         else:
             history = data.skus.get(item.sku)
-            median = history.median_price() if history and history.priced_lines >= settings.price_min_history else None
-            if median is None or median <= 0:
+            usual = history.usual_price_range() if history and history.priced_lines >= settings.price_min_history else None
+            if usual is None or usual[0] <= 0:
                 continue
-            reference, source = median, "usual price"
+            low, high = usual
+            if low <= item.unit_price <= high:
+                continue  # within the prices this SKU usually sells at
+            reference = low if item.unit_price < low else high
+            source = "usual price" if low == high else f"usual {'lowest' if item.unit_price < low else 'highest'} price"
         deviation = (item.unit_price - reference) / reference
         severity = _severity(deviation, settings.price_thresholds)
         if severity is None:
