@@ -91,14 +91,20 @@ def test_the_score_grows_with_the_deviation():
 
 def test_tier_prices_a_sku_usually_sells_at_are_not_anomalies():
     tiers = ["2.55", "2.55", "2.10", "2.55", "1.95", "2.55", "2.10", "2.55", "2.95", "2.55"] * 3
-    past = [tx(f"p{i}", f"other{i}", at=T0 - seconds(600 + i), currency="GBP", items=(item("HEART", 6, p),)) for i, p in enumerate(tiers)]
+    past = [
+        tx(f"p{i}", f"other{i}", at=T0 - seconds(600 + i), currency="GBP", items=(item("HEART", 6, p),))
+        for i, p in enumerate(tiers)
+    ]
     assert check(tx(currency="GBP", items=(item("HEART", 100, "1.95"),)), past) is None
     assert check(tx(currency="GBP", items=(item("HEART", 1, "2.95"),)), past) is None
 
 
 def test_a_price_far_outside_the_usual_tiers_is_judged_against_the_nearest_tier():
     tiers = ["2.55", "2.10", "1.95", "2.95"] * 8
-    past = [tx(f"p{i}", f"other{i}", at=T0 - seconds(600 + i), currency="GBP", items=(item("HEART", 6, p, "Heart"),)) for i, p in enumerate(tiers)]
+    past = [
+        tx(f"p{i}", f"other{i}", at=T0 - seconds(600 + i), currency="GBP", items=(item("HEART", 6, p, "Heart"),))
+        for i, p in enumerate(tiers)
+    ]
     finding = check(tx(currency="GBP", items=(item("HEART", 1, "0.39", "Heart"),)), past)
     assert finding.severity is Severity.CRITICAL
     assert "80.0% below its usual lowest price of 1.95 GBP" in finding.description

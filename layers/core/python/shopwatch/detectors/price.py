@@ -39,7 +39,9 @@ def detect(data: DetectionInput, settings: DetectionSettings) -> Finding | None:
             reference, source = entry.price, "catalog price"
         else:
             history = data.skus.get(item.sku)
-            usual = history.usual_price_range() if history and history.priced_lines >= settings.price_min_history else None
+            usual = (
+                history.usual_price_range() if history and history.priced_lines >= settings.price_min_history else None
+            )
             if usual is None or usual[0] <= 0:
                 continue
             low, high = usual
