@@ -21,18 +21,16 @@ from shopwatch.domain.alert import Alert
 from shopwatch.domain.severity import Severity
 
 
-@dataclass
-class KindScore:
-    kind: str
-    injected: int = 0
-    caught: int = 0
-    true_alerts: int = 0
-    false_alerts: int = 0
-    missed: list[str] = field(default_factory=list)
+class _Scores:
+    """Precision over alerts, recall over injected anomalies, and their F1, from the counts a score keeps."""
+
+    true_alerts: int
+    false_alerts: int
 
     @property
     def recall(self) -> float:
-        return self.caught / self.injected if self.injected else 0.0
+        injected, caught = self._recall_counts()
+        return caught / injected if injected else 0.0
 
     @property
     def precision(self) -> float:
@@ -44,9 +42,25 @@ class KindScore:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
 
+    def _recall_counts(self) -> tuple[int, int]:
+        raise NotImplementedError
+
 
 @dataclass
-class Evaluation:
+class KindScore(_Scores):
+    kind: str
+    injected: int = 0
+    caught: int = 0
+    true_alerts: int = 0
+    false_alerts: int = 0
+    missed: list[str] = field(default_factory=list)
+
+    def _recall_counts(self) -> tuple[int, int]:
+        return self.injected, self.caught
+
+
+@dataclass
+class Evaluation(_Scores):
     kinds: dict[str, KindScore]
     alerts_considered: int
     true_alerts: int
@@ -55,20 +69,8 @@ class Evaluation:
     latencies: list[float]
     false_alert_examples: list[str]
 
-    @property
-    def precision(self) -> float:
-        total = self.true_alerts + self.false_alerts
-        return self.true_alerts / total if total else 1.0
-
-    @property
-    def recall(self) -> float:
-        injected = sum(k.injected for k in self.kinds.values())
-        return sum(k.caught for k in self.kinds.values()) / injected if injected else 0.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
+    def _recall_counts(self) -> tuple[int, int]:
+        return sum(k.injected for k in self.kinds.values()), sum(k.caught for k in self.kinds.values())
 
     def latency(self, quantile: float) -> float | None:
         if not self.latencies:
