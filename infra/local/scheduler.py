@@ -77,16 +77,20 @@ class Scheduler(threading.Thread):
     def run(self) -> None:
         if not self.schedules:
             return
-        due = {s: s.seconds / self.speedup for s in self.schedules}
-        tick = min(due.values()) / 10
+        tick = min(s.seconds for s in self.schedules) / self.speedup / 10
         elapsed = 0.0
         while not self.stop_event.wait(tick):
+            self.advance(elapsed, elapsed + tick)
             elapsed += tick
-            for schedule, interval in due.items():
-                if elapsed // interval > (elapsed - tick) // interval:
-                    event = scheduled_event(schedule, datetime.now(UTC))
-                    self.fired.append((schedule.function, event["time"]))
-                    try:
-                        self.functions[schedule.function].invoke(event)
-                    except Exception as exc:  # noqa: BLE001 - recorded; the function logged its own error
-                        self.failed.append((schedule.function, event["time"], repr(exc)))
+
+    def advance(self, before: float, after: float) -> None:
+        """Fire every schedule whose period boundary lies in (before, after] seconds since start (scaled)."""
+        for schedule in self.schedules:
+            interval = schedule.seconds / self.speedup
+            for _ in range(int(after // interval) - int(before // interval)):
+                event = scheduled_event(schedule, datetime.now(UTC))
+                self.fired.append((schedule.function, event["time"]))
+                try:
+                    self.functions[schedule.function].invoke(event)
+                except Exception as exc:  # noqa: BLE001 - recorded; the function logged its own error
+                    self.failed.append((schedule.function, event["time"], repr(exc)))

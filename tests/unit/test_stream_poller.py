@@ -98,16 +98,20 @@ def test_a_malformed_failure_report_counts_as_a_function_error():
     assert calls == [1] and len(sent.messages) == 1
 
 
-def test_the_scheduler_fires_scheduled_events_on_their_rate():
+def test_the_scheduler_fires_each_schedule_once_per_period_and_records_failures():
     events = []
-    function = LocalFunction("W", lambda event, context: events.append(event), 30, 128, {}, {})
-    stop = threading.Event()
-    scheduler = Scheduler(
-        [Schedule("W", "Tick", "rate(1 minute)", 60)], {"W": function}, stop, speedup=600
-    )  # a minute in 0.1 s
-    scheduler.start()
-    threading.Event().wait(0.45)
-    stop.set()
-    scheduler.join()
-    assert 3 <= len(events) <= 5
+
+    def tick(event, context):
+        events.append(event)
+        if len(events) == 2:
+            raise RuntimeError("window failed")
+
+    function = LocalFunction("W", tick, 30, 128, {}, {})
+    scheduler = Scheduler([Schedule("W", "Tick", "rate(1 minute)", 60)], {"W": function}, threading.Event())
+    scheduler.advance(0, 59)
+    assert events == []
+    scheduler.advance(59, 60)
+    scheduler.advance(60, 181)  # two more boundaries: 120 and 180
+    assert len(events) == 3
     assert events[0]["detail-type"] == "Scheduled Event" and events[0]["source"] == "aws.events"
+    assert [f[0] for f in scheduler.failed] == ["W"]
