@@ -31,6 +31,7 @@ os.environ.pop("AWS_PROFILE", None)
 
 from moto import mock_aws
 
+from infra.local import moto_item_lock
 from infra.local.lambda_context import LocalLambdaContext
 from infra.local.lambda_loader import load_handler
 from infra.local.resources import LocalResources, create_resources, function_environment
@@ -171,9 +172,11 @@ class Pipeline:
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     with mock_aws():
+        moto_item_lock.install()
         reset_clients()
         resources = create_resources(boto3.Session(region_name="us-east-1"))
         yield Stack(resources, monkeypatch)
+        moto_item_lock.uninstall()
     reset_clients()
 
 

@@ -5,14 +5,14 @@ is O(table size) per call: after ten thousand transactions the local stack would
 the same semantics with item-level work: it checks every condition (and the one-action-per-item rule) first,
 against the current items, and writes only when all pass; the items it is about to change are snapshotted
 and restored if a write itself fails. A lock serialises transactions against each other, as DynamoDB's
-isolation does. Installed by the local stack only; the tests of the handlers run on stock moto.
+isolation does; it is moto_item_lock's lock, so single-item writes wait for transactions too. Installed by
+the local stack only; the tests of the handlers run on stock moto (with the item lock).
 """
 
 from __future__ import annotations
 
 import copy
 import re
-import threading
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +26,8 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 
-_LOCK = threading.RLock()
+from infra.local.moto_item_lock import WRITE_LOCK as _LOCK
+
 _SIMPLE_UPDATE = re.compile(
     r"^(?:ADD (?P<add>(?:#?\w+ :\w+)(?:, #?\w+ :\w+)*))?\s*(?:SET (?P<set>(?:#?\w+ = :\w+)(?:, #?\w+ = :\w+)*))?$"
 )

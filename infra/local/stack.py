@@ -22,7 +22,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from infra.local import function_logs, moto_speedups
+from infra.local import function_logs, moto_item_lock, moto_speedups
 from infra.local.api_gateway import ApiGateway, ApiServer, routes_from_template
 from infra.local.functions import LocalFunction, load_functions
 from infra.local.outbox import Outbox, Subscription
@@ -115,6 +115,7 @@ class LocalStack:
         reset_clients()
         self._mock = mock_aws()
         self._mock.start()
+        moto_item_lock.install()
         moto_speedups.install()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         # Powertools warns when an invocation adds no metric (a batch of only filtered or replayed records)
@@ -176,6 +177,7 @@ class LocalStack:
         if hasattr(self, "_mock"):
             self._mock.stop()
         moto_speedups.uninstall()
+        moto_item_lock.uninstall()
         function_logs.uninstall()
         state = self.state_dir / "stack.json"
         if state.exists() and json.loads(state.read_text()).get("pid") == os.getpid():

@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 
+class StreamOrderError(RuntimeError):
+    """A shard returned a record numbered at or below one already read."""
+
+
 class StreamCursor:
     def __init__(self, streams_client: Any, stream_arn: str) -> None:
         self.client = streams_client
@@ -30,10 +34,13 @@ class StreamCursor:
             while iterator:
                 response = self.client.get_records(ShardIterator=iterator, Limit=1000)
                 batch = response.get("Records", [])
-                records.extend(batch)
-                if batch:
-                    self._positions[shard_id] = batch[-1]["dynamodb"]["SequenceNumber"]
                 if not batch:
                     break
+                last = batch[-1]["dynamodb"]["SequenceNumber"]
+                if shard_id in self._positions and int(last) <= int(self._positions[shard_id]):
+                    # Sequence numbers only grow; reading on would return the same records forever.
+                    raise StreamOrderError(f"{shard_id}: record {last} after {self._positions[shard_id]}")
+                records.extend(batch)
+                self._positions[shard_id] = last
                 iterator = response.get("NextShardIterator")
         return records
