@@ -22,7 +22,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from infra.local import function_logs, moto_item_lock, moto_speedups
+from infra.local import function_logs, moto_fast_responses, moto_item_lock, moto_speedups
 from infra.local.api_gateway import ApiGateway, ApiServer, routes_from_template
 from infra.local.functions import LocalFunction, load_functions
 from infra.local.outbox import Outbox, Subscription
@@ -117,6 +117,7 @@ class LocalStack:
         self._mock.start()
         moto_item_lock.install()
         moto_speedups.install()
+        moto_fast_responses.install()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         # Powertools warns when an invocation adds no metric (a batch of only filtered or replayed records)
         warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -177,6 +178,7 @@ class LocalStack:
         if hasattr(self, "_mock"):
             self._mock.stop()
         moto_speedups.uninstall()
+        moto_fast_responses.uninstall()
         moto_item_lock.uninstall()
         function_logs.uninstall()
         state = self.state_dir / "stack.json"

@@ -85,3 +85,21 @@ def test_the_fast_path_leaves_exactly_what_stock_moto_leaves(stack):
     finally:
         moto_speedups.uninstall()
     assert fast == stock
+
+
+def test_cached_validation_still_rejects_an_unused_attribute_name_every_time(stack, fast_transactions):
+    table = stack.table("StateTable")
+    update = {
+        "TableName": table,
+        "Key": {"pk": {"S": "p"}, "sk": {"S": "s"}},
+        "UpdateExpression": "ADD #n :one",
+        "ExpressionAttributeNames": {"#n": "n", "#unused": "u"},
+        "ExpressionAttributeValues": {":one": {"N": "1"}},
+    }
+    for _ in range(2):  # the second time the parse comes from the cache
+        with pytest.raises(ClientError, match="unused"):
+            stack.dynamodb.transact_write_items(TransactItems=[{"Update": update}])
+    del update["ExpressionAttributeNames"]["#unused"]
+    for _ in range(2):
+        stack.dynamodb.transact_write_items(TransactItems=[{"Update": update}])
+    assert stack.scan("StateTable")[0]["n"] == 2
