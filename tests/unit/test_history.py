@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from decimal import Decimal
 
-from shopwatch.detectors.history import SkuHistory, apply_sku_delta, mean_and_std, sku_deltas
+from shopwatch.detectors.history import SkuHistory, apply_sku_delta, log_quantity, mean_and_std, sku_deltas
 from tests.builders import history_of, item, tx
 
 
@@ -39,4 +39,4 @@ def test_failed_and_returned_lines_teach_nothing():
 
 def test_repeated_lines_of_one_sku_are_one_delta():
     (delta,) = sku_deltas(tx(items=(item("A", 2, "5.00"), item("A", 3, "5.00"))))
-    assert (delta.lines, delta.quantity_sum) == (2, Decimal(5))
+    assert (delta.lines, delta.quantity_logsum) == (2, log_quantity(2) + log_quantity(3))

@@ -1,4 +1,4 @@
-"""Quantity: a line above the customer's or the SKU's mean + 3σ, with guards against ordinary baskets."""
+"""Quantity: a line far above its usual multiple on a log scale, by every baseline that has history."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from shopwatch.config import DetectionSettings
 from shopwatch.detectors import quantity
 from shopwatch.detectors.history import CustomerHistory
 from shopwatch.domain.severity import Severity
-from tests.builders import T0, detection_input, item, seconds, tx
+from tests.builders import T0, detection_input, history_of, item, seconds, tx
 
 SETTINGS = DetectionSettings()
 
@@ -62,3 +62,37 @@ def test_returns_are_ignored():
         )
         is None
     )
+
+
+def test_a_wholesale_order_of_an_item_sold_by_the_hundred_is_not_a_spike():
+    """Online Retail's shape: the same SKU goes out in 12s, 24s, 100s and 480s."""
+    sizes = [12, 24, 48, 144, 96, 480, 12, 24, 200, 72, 36, 48]
+    others = [t for i, q in enumerate(sizes) for t in purchases([q], customer=f"w{i}", sku="BAG")]
+    trader = purchases([12, 24, 12, 48, 24, 100], customer="trader", sku="BAG")
+    data = detection_input(
+        tx("big", "trader", items=(item("BAG", 480, "0.85"),)), others + trader, customer=history_of(trader)[0]
+    )
+    assert quantity.detect(data, SETTINGS) is None
+
+
+def test_a_spike_for_the_customer_that_is_ordinary_for_the_sku_is_not_a_spike():
+    others = [t for i in range(12) for t in purchases([100], customer=f"o{i}", sku="CUPS")]
+    mine = purchases([1, 2, 1, 1, 2], customer="c1", sku="CUPS")
+    data = detection_input(
+        tx("x", "c1", items=(item("CUPS", 100, "0.10"),)), others + mine, customer=history_of(mine)[0]
+    )
+    assert quantity.detect(data, SETTINGS) is None
+    alone = detection_input(tx("x", "c1", items=(item("CUPS", 100, "0.10"),)), mine)
+    assert quantity.detect(alone, SETTINGS) is not None  # the customer's baseline alone does call it a spike
+
+
+def test_when_both_baselines_agree_the_alert_gives_both_and_the_multiple():
+    others = [t for i in range(12) for t in purchases([1, 2], customer=f"o{i}", sku="MUG")]
+    mine = purchases([1, 2, 1, 1, 2], customer="c1", sku="MUG")
+    data = detection_input(
+        tx("x", "c1", items=(item("MUG", 30, "5.00", "Mug"),)), others + mine, customer=history_of(mine)[0]
+    )
+    finding = quantity.detect(data, SETTINGS)
+    assert finding is not None
+    assert [r.code for r in finding.reasons] == ["quantity_above_customer_norm", "quantity_above_sku_norm"]
+    assert "30 x Mug, 23 times this customer's usual 1.3 units" in finding.reasons[0].message

@@ -55,8 +55,9 @@ class DetectionSettings:
         default_factory=lambda: {Severity.MEDIUM: 3, Severity.HIGH: 5, Severity.CRITICAL: 10}
     )
     geo_min_history: int = 3
-    quantity_sigma: Decimal = Decimal("3")
-    quantity_min_ratio: Decimal = Decimal("2")
+    quantity_sigma: Decimal = Decimal("3.5")  # on the log scale
+    quantity_min_ratio: Decimal = Decimal("5")  # times the usual (geometric mean) quantity
+    quantity_log_sigma_floor: Decimal = Decimal("0.5")
     quantity_customer_min_history: int = 5
     quantity_sku_min_history: int = 10
     detector_weights: dict[str, Decimal] = field(
@@ -97,6 +98,7 @@ class DetectionSettings:
             geo_min_history=int(_env("GEO_MIN_HISTORY", str(d.geo_min_history))),
             quantity_sigma=Decimal(_env("QUANTITY_SIGMA", str(d.quantity_sigma))),
             quantity_min_ratio=Decimal(_env("QUANTITY_MIN_RATIO", str(d.quantity_min_ratio))),
+            quantity_log_sigma_floor=Decimal(_env("QUANTITY_LOG_SIGMA_FLOOR", str(d.quantity_log_sigma_floor))),
             quantity_customer_min_history=int(
                 _env("QUANTITY_CUSTOMER_MIN_HISTORY", str(d.quantity_customer_min_history))
             ),

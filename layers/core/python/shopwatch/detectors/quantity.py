@@ -1,35 +1,51 @@
-"""Quantity: a line quantity above the customer's or the SKU's mean + 3σ (seed 001's QuantitySpike).
+"""Quantity: a line whose quantity is a far larger multiple than usual (seed 001's QuantitySpike).
 
-Two guards keep it quiet on ordinary baskets: enough history, and a minimum ratio to the mean (a customer who
-always buys exactly one unit has σ = 0, and two units is not a spike). σ is floored at one unit.
+Quantities are judged on a log scale (see `history.log_quantity`): a spike is z = (ln q - mean ln q) / σ above
+`quantity_sigma`, with σ floored (a customer who always buys one unit has σ = 0) and q at least
+`quantity_min_ratio` times the usual (geometric mean) quantity. Every baseline with enough history must
+agree: the customer's and the SKU's. A wholesaler's customer who orders 480 of an item that sells by the
+hundred is not a spike; 40 mugs from someone who buys two at a time, of a mug everyone buys two of, is.
+On the Online Retail data this flags 2% of invoices, where mean + 3σ on raw quantities flagged a third.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from shopwatch.config import DetectionSettings
 from shopwatch.detectors.findings import Finding, Reason
-from shopwatch.detectors.history import DetectionInput
+from shopwatch.detectors.history import DetectionInput, log_quantity
 from shopwatch.domain.severity import Severity
 
 DETECTOR = "quantity"
 
 
-def _spike(quantity: int, mean: Decimal, std: Decimal, settings: DetectionSettings) -> Decimal | None:
-    """The z-score of `quantity` when it is a spike, else None."""
-    if mean <= 0:
-        return None
-    z = (Decimal(quantity) - mean) / max(std, Decimal(1))
-    if z > settings.quantity_sigma and Decimal(quantity) >= settings.quantity_min_ratio * mean:
+@dataclass(frozen=True)
+class Baseline:
+    scope: str  # "customer" or "sku"
+    whose: str
+    log_mean: Decimal
+    log_std: Decimal
+
+    @property
+    def usual(self) -> Decimal:
+        """The geometric mean quantity."""
+        return self.log_mean.exp()
+
+
+def _z(quantity: int, baseline: Baseline, settings: DetectionSettings) -> Decimal | None:
+    """The log-scale z-score of `quantity` against `baseline` when it is a spike there, else None."""
+    z = (log_quantity(quantity) - baseline.log_mean) / max(baseline.log_std, settings.quantity_log_sigma_floor)
+    if z > settings.quantity_sigma and Decimal(quantity) >= settings.quantity_min_ratio * baseline.usual:
         return z
     return None
 
 
 def _severity(z: Decimal, sigma: Decimal) -> Severity:
-    if z >= 4 * sigma:
+    if z >= Decimal("1.5") * sigma:
         return Severity.CRITICAL
-    if z >= 2 * sigma:
+    if z >= Decimal("1.25") * sigma:
         return Severity.HIGH
     return Severity.MEDIUM
 
@@ -43,21 +59,22 @@ def detect(data: DetectionInput, settings: DetectionSettings) -> Finding | None:
             continue
         baselines = []
         if customer.quantity_lines >= settings.quantity_customer_min_history:
-            baselines.append(("customer", "this customer's", *customer.quantity_stats()))
+            baselines.append(Baseline("customer", "this customer's", *customer.log_quantity_stats()))
         sku = data.skus.get(item.sku)
         if sku is not None and sku.lines >= settings.quantity_sku_min_history:
-            baselines.append(("sku", f"{item.label}'s", *sku.quantity_stats()))
-        for scope, whose, mean, std in baselines:
-            z = _spike(item.quantity, mean, std, settings)
-            if z is None:
-                continue
+            baselines.append(Baseline("sku", f"{item.label}'s", *sku.log_quantity_stats()))
+        spikes = [(b, z) for b in baselines if (z := _z(item.quantity, b, settings)) is not None]
+        if not baselines or len(spikes) < len(baselines):
+            continue
+        for baseline, z in spikes:
             reasons.append(
                 Reason(
-                    code=f"quantity_above_{scope}_norm",
-                    message=f"{item.quantity} x {item.label}, {z:.1f} standard deviations above {whose} "
-                    f"usual {mean:.1f} units",
+                    code=f"quantity_above_{baseline.scope}_norm",
+                    message=f"{item.quantity} x {item.label}, {Decimal(item.quantity) / baseline.usual:.0f} times "
+                    f"{baseline.whose} usual {baseline.usual:.1f} units",
                     value=str(item.quantity),
-                    expected=f"{mean:.1f} ± {std:.1f}",
+                    expected=f"{(baseline.log_mean - baseline.log_std).exp():.1f}"
+                    f"–{(baseline.log_mean + baseline.log_std).exp():.1f}",
                 )
             )
             worst_z = max(worst_z, z)
@@ -69,5 +86,5 @@ def detect(data: DetectionInput, settings: DetectionSettings) -> Finding | None:
         reasons=tuple(reasons),
         description=f"Transaction {tx.transaction_id}: {tx.customer_label} ordered "
         + "; ".join(r.message for r in reasons),
-        score=min(Decimal(1), worst_z / (4 * settings.quantity_sigma)),
+        score=min(Decimal(1), worst_z / (2 * settings.quantity_sigma)),
     )

@@ -172,8 +172,8 @@ class StateRepository:
             "amount_sum": delta.amount_sum,
             "amount_sumsq": delta.amount_sumsq,
             "quantity_lines": Decimal(delta.quantity_lines),
-            "quantity_sum": delta.quantity_sum,
-            "quantity_sumsq": delta.quantity_sumsq,
+            "quantity_logsum": delta.quantity_logsum,
+            "quantity_logsumsq": delta.quantity_logsumsq,
         }
         names = {f"#{k}": k for k in adds}
         values = {f":{k}": to_attribute(v) for k, v in adds.items()}
@@ -203,8 +203,8 @@ class StateRepository:
     def sku_action(self, delta: SkuDelta, now: datetime) -> dict[str, Any]:
         adds: dict[str, Decimal] = {
             "lines": Decimal(delta.lines),
-            "quantity_sum": delta.quantity_sum,
-            "quantity_sumsq": delta.quantity_sumsq,
+            "quantity_logsum": delta.quantity_logsum,
+            "quantity_logsumsq": delta.quantity_logsumsq,
         }
         for index, price_bin in delta.price_bins.items():
             count_name, sum_name = _bin_attributes(index)
@@ -257,8 +257,8 @@ def _profile_from_item(item: dict[str, Any]) -> CustomerHistory:
         amount_sum=number("amount_sum"),
         amount_sumsq=number("amount_sumsq"),
         quantity_lines=int(number("quantity_lines")),
-        quantity_sum=number("quantity_sum"),
-        quantity_sumsq=number("quantity_sumsq"),
+        quantity_logsum=number("quantity_logsum"),
+        quantity_logsumsq=number("quantity_logsumsq"),
         countries=frozenset(item.get("countries", set())),
         first_seen=parse_iso(item["first_seen"]) if "first_seen" in item else None,
         last_seen=parse_iso(item["last_seen"]) if "last_seen" in item else None,
@@ -280,7 +280,7 @@ def _sku_from_item(item: dict[str, Any]) -> SkuHistory:
     bins = {index: PriceBin(count, sums.get(index, Decimal(0))) for index, count in counts.items()}
     return SkuHistory(
         lines=int(item.get("lines", 0)),
-        quantity_sum=Decimal(item.get("quantity_sum", 0)),
-        quantity_sumsq=Decimal(item.get("quantity_sumsq", 0)),
+        quantity_logsum=Decimal(item.get("quantity_logsum", 0)),
+        quantity_logsumsq=Decimal(item.get("quantity_logsumsq", 0)),
         price_bins=bins,
     )
