@@ -49,7 +49,8 @@ def _simple_update(backend: DynamoDBBackend, op: dict[str, Any], key: dict[str, 
         return False
     names, values = op.get("ExpressionAttributeNames") or {}, op.get("ExpressionAttributeValues") or {}
     current = backend.get_item(op["TableName"], key)
-    attributes = copy.deepcopy(current.to_json()["Attributes"]) if current else dict(key)
+    # to_json builds a new top-level dict; only its top-level entries are replaced below, never mutated
+    attributes = current.to_json()["Attributes"] if current else dict(key)
     for clause in filter(None, (match.group("add") or "").split(", ")):
         name, value = clause.split(" ")
         name, value = names.get(name, name), values[value]

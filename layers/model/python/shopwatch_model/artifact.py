@@ -1,0 +1,76 @@
+"""One model artifact: numpy arrays in `arrays.npz` and everything else in `metadata.json`, side by side.
+
+No pickle anywhere: loading an artifact runs no code from it (np.load with allow_pickle=False), and the
+metadata is readable in a review (feature names, scaler, thresholds, training rows, data hash, versions).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from shopwatch_model.autoencoder import AutoencoderScorer
+from shopwatch_model.isolation_forest import IsolationForestScorer
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ModelArtifact:
+    feature_names: tuple[str, ...]
+    scaler_mean: np.ndarray
+    scaler_scale: np.ndarray
+    forest: IsolationForestScorer
+    autoencoder: AutoencoderScorer | None = None
+    thresholds: dict[str, float] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)  # training rows, data hash, library versions, created_at
+
+    def standardize(self, X: np.ndarray) -> np.ndarray:
+        return (np.asarray(X, dtype=np.float64) - self.scaler_mean) / self.scaler_scale
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        arrays = {"scaler/mean": self.scaler_mean, "scaler/scale": self.scaler_scale}
+        arrays |= {f"forest/{k}": v for k, v in self.forest.arrays().items()}
+        if self.autoencoder is not None:
+            arrays |= {f"autoencoder/{k}": v for k, v in self.autoencoder.arrays().items()}
+        np.savez_compressed(directory / "arrays.npz", **arrays)
+        metadata = {
+            "format_version": FORMAT_VERSION,
+            "feature_names": list(self.feature_names),
+            "forest": self.forest.meta(),
+            "autoencoder": None if self.autoencoder is None else self.autoencoder.meta(),
+            "thresholds": self.thresholds,
+            "info": self.info,
+        }
+        (directory / "metadata.json").write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
+
+    @classmethod
+    def load(cls, directory: Path) -> ModelArtifact:
+        metadata = json.loads((directory / "metadata.json").read_text())
+        if metadata.get("format_version") != FORMAT_VERSION:
+            raise ValueError(
+                f"{directory}: artifact format {metadata.get('format_version')!r}, expected {FORMAT_VERSION}"
+            )
+        with np.load(directory / "arrays.npz", allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+
+        def part(prefix: str) -> dict[str, np.ndarray]:
+            return {k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)}
+
+        autoencoder = metadata["autoencoder"]
+        return cls(
+            feature_names=tuple(metadata["feature_names"]),
+            scaler_mean=arrays["scaler/mean"],
+            scaler_scale=arrays["scaler/scale"],
+            forest=IsolationForestScorer.from_arrays(part("forest/"), metadata["forest"]),
+            autoencoder=None
+            if autoencoder is None
+            else AutoencoderScorer.from_arrays(part("autoencoder/"), autoencoder),
+            thresholds={k: float(v) for k, v in metadata["thresholds"].items()},
+            info=metadata["info"],
+        )
