@@ -24,6 +24,7 @@ from shopwatch.config import DetectionSettings
 from shopwatch.detectors.findings import Finding
 from shopwatch.detectors.history import (
     CatalogEntry,
+    CustomerDelta,
     CustomerHistory,
     DetectionInput,
     RecentTransaction,
@@ -77,6 +78,34 @@ class BatchState:
     recent: dict[str, list[RecentTransaction]]
     alerts: dict[str, Alert | None] = field(default_factory=dict)
 
+    @classmethod
+    def empty(cls) -> BatchState:
+        """No history at all: where an offline replay of a data set starts."""
+        return cls(markers={}, profiles={}, skus={}, catalog={}, recent={})
+
+    def input_for(self, tx: Transaction) -> DetectionInput:
+        """What the detectors see for `tx`: the state as it stands before `tx` is learned."""
+        return DetectionInput(
+            tx=tx,
+            customer=self.profiles.get(tx.customer_id, CustomerHistory()),
+            skus={i.sku: self.skus.get((i.sku, tx.currency), SkuHistory()) for i in tx.items},
+            catalog={i.sku: self.catalog[i.sku] for i in tx.items if i.sku in self.catalog},
+            recent=tuple(self.recent.get(tx.customer_id, ())),
+        )
+
+    def learn_customer(self, tx: Transaction, delta: CustomerDelta) -> None:
+        """Keep the profile and recent activity in step with what was written for `tx`."""
+        self.profiles[tx.customer_id] = apply_customer_delta(
+            self.profiles.get(tx.customer_id, CustomerHistory()), delta
+        )
+        known = self.recent.setdefault(tx.customer_id, [])
+        if all(r.transaction_id != tx.transaction_id for r in known):
+            known.append(RecentTransaction(tx.transaction_id, tx.timestamp, tx.status))
+
+    def learn_skus(self, deltas: list[SkuDelta]) -> None:
+        for d in deltas:
+            self.skus[(d.sku, d.currency)] = apply_sku_delta(self.skus.get((d.sku, d.currency), SkuHistory()), d)
+
 
 class DetectionService:
     def __init__(
@@ -125,7 +154,7 @@ class DetectionService:
             self._finish_parts(batch, tx, parts)
             return Outcome(tx.transaction_id, done.findings, done.risk_score, (), replayed=True)
 
-        findings = run_detectors(self._input(batch, tx), self.settings)
+        findings = run_detectors(batch.input_for(tx), self.settings)
         assessment = assess(findings, self.settings)
         marker = Marker(tx.transaction_id, 0, tuple(findings), assessment.risk_score)
         delta = customer_delta(tx, self.settings.failed_statuses)
@@ -162,15 +191,10 @@ class DetectionService:
             )
 
         batch.markers[(tx.transaction_id, 0)] = marker
-        batch.profiles[tx.customer_id] = apply_customer_delta(
-            batch.profiles.get(tx.customer_id, CustomerHistory()), delta
-        )
-        known = batch.recent.setdefault(tx.customer_id, [])
-        if all(r.transaction_id != tx.transaction_id for r in known):
-            known.append(RecentTransaction(tx.transaction_id, tx.timestamp, tx.status))
+        batch.learn_customer(tx, delta)
         for a in alerts:
             batch.alerts[a.alert_id] = a
-        self._remember_skus(batch, parts[0])
+        batch.learn_skus(parts[0])
         self._finish_parts(batch, tx, parts)
         return Outcome(tx.transaction_id, tuple(findings), assessment.risk_score, tuple(a.alert_id for a in alerts))
 
@@ -189,15 +213,6 @@ class DetectionService:
         if profile.last_seen is None or tx.timestamp > profile.last_seen:
             moved["last_seen"] = tx.timestamp
         return moved
-
-    def _input(self, batch: BatchState, tx: Transaction) -> DetectionInput:
-        return DetectionInput(
-            tx=tx,
-            customer=batch.profiles.get(tx.customer_id, CustomerHistory()),
-            skus={i.sku: batch.skus.get((i.sku, tx.currency), SkuHistory()) for i in tx.items},
-            catalog={i.sku: batch.catalog[i.sku] for i in tx.items if i.sku in batch.catalog},
-            recent=tuple(batch.recent.get(tx.customer_id, ())),
-        )
 
     def _next_alert(
         self, batch: BatchState, finding: Finding, assessment: Assessment, tx: Transaction, now: datetime
@@ -226,10 +241,5 @@ class DetectionService:
                 if 0 not in refused.failed_conditions():
                     raise
             else:
-                self._remember_skus(batch, deltas)
+                batch.learn_skus(deltas)
             batch.markers[(tx.transaction_id, number)] = marker
-
-    @staticmethod
-    def _remember_skus(batch: BatchState, deltas: list[SkuDelta]) -> None:
-        for d in deltas:
-            batch.skus[(d.sku, d.currency)] = apply_sku_delta(batch.skus.get((d.sku, d.currency), SkuHistory()), d)
