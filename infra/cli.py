@@ -173,6 +173,28 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(args.duration, args.rate, args.anomaly_rate, args.seed, Path(args.out), check=args.check)
 
 
+def _train(args: argparse.Namespace) -> int:
+    from infra.report import console
+    from infra.training.loading import load_jsonl, load_online_retail
+    from infra.training.report import training_tables
+    from infra.training.train import TrainingOptions, export, train
+
+    path = Path(args.data)
+    if not path.exists():
+        raise FileNotFoundError(f"no data at {path}")
+    fmt = args.format
+    if fmt == "auto":
+        fmt = "jsonl" if path.name.endswith((".jsonl", ".jsonl.gz")) else "online-retail"
+    loader = load_jsonl if fmt == "jsonl" else load_online_retail
+    transactions, cleaning = loader(path, args.limit)
+    result = train(transactions, TrainingOptions(seed=args.seed, trees=args.trees))
+    out = export(result, Path(args.out))
+    for table in training_tables(result, cleaning):
+        console.print(table)
+    console.print(f"artifact written to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="shopwatch", description="Shopwatch: anomaly and fraud detection for online shops"
@@ -234,6 +256,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default=str(ROOT / ".shopwatch" / "demo"))
     demo.add_argument("--check", action="store_true", help="exit 1 when a detection target is missed (CI)")
     demo.set_defaults(run=_demo)
+
+    train_cmd = commands.add_parser("train", help="train the model layer's Isolation Forest and autoencoder")
+    train_cmd.add_argument("--data", required=True, help="the Online Retail CSV(.gz) or a transactions JSONL")
+    train_cmd.add_argument("--format", choices=["auto", "jsonl", "online-retail"], default="auto")
+    train_cmd.add_argument("--limit", type=int, help="use at most this many transactions")
+    train_cmd.add_argument("--seed", type=int, default=42)
+    train_cmd.add_argument("--trees", type=int, default=200)
+    train_cmd.add_argument(
+        "--out", default=str(ROOT / "layers" / "model" / "artifact"), help="artifact directory (default: the layer's)"
+    )
+    train_cmd.set_defaults(run=_train)
 
     catalog = commands.add_parser("catalog", help="catalog prices for the price detector")
     catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True)
