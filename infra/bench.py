@@ -5,6 +5,7 @@
    (p50/p95/p99: receipt to the commit that writes the transaction's alerts). A step is sustained when
    detection caught up within 5 s of the end of the offered load.
 2. The Online Retail replay from ../shared/data (skipped when absent): wall time, throughput, alerts raised.
+3. The model layer (infra/bench_model.py): numpy scorer against scikit-learn, cold start, training time.
 Benchmarks print figures; tests never check wall-clock time.
 """
 
@@ -146,7 +147,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replay-limit", type=int, help="replay only this many invoices (default: all 25,900)")
     parser.add_argument("--no-replay", action="store_true")
     parser.add_argument("--no-load", action="store_true", help="skip the stepped load (replay only)")
+    parser.add_argument("--no-model", action="store_true", help="skip the model scorer and training figures")
     args = parser.parse_args(argv)
+    if not args.no_model:
+        from infra import bench_model
+
+        console.print(bench_model.scoring_table())
+        console.print(bench_model.cold_start_table())
+        training = bench_model.training_table()
+        if training is not None:
+            console.print(training)
     if not args.no_load:
         console.print(throughput([float(r) for r in args.rates.split(",")], args.seconds))
     if args.no_replay:

@@ -11,6 +11,7 @@ is the nodes on its path plus c(samples in the leaf) - 1. The same steps here gi
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,38 @@ def _node_depths(left: np.ndarray, right: np.ndarray) -> np.ndarray:
         if left[node] != LEAF:
             depths[left[node]] = depths[right[node]] = depths[node] + 1
     return depths
+
+
+@dataclass(frozen=True)
+class _FlatForest:
+    """All trees in one set of 1-D arrays: node ids offset per tree, leaves their own children (so a walk of
+    max_depth steps needs no test for having arrived)."""
+
+    roots: np.ndarray
+    children: np.ndarray  # [2 * node] right child, [2 * node + 1] left child
+    feature: np.ndarray
+    threshold: np.ndarray
+    missing_left: np.ndarray
+    leaf_length: np.ndarray
+    max_depth: int
+
+    @classmethod
+    def of(cls, forest: IsolationForestScorer) -> _FlatForest:
+        trees, width = forest.left.shape
+        roots = np.arange(trees, dtype=np.int64) * width
+        ids = roots[:, None] + np.arange(width, dtype=np.int64)[None, :]
+        leaf = forest.left == LEAF
+        left = np.where(leaf, ids, forest.left + roots[:, None])
+        right = np.where(leaf, ids, forest.right + roots[:, None])
+        return cls(
+            roots=roots,
+            children=np.stack([right.ravel(), left.ravel()], axis=1).ravel().astype(np.intp),
+            feature=forest.feature.ravel().astype(np.intp),
+            threshold=np.where(leaf, np.inf, forest.threshold).ravel(),
+            missing_left=forest.missing_left.ravel(),
+            leaf_length=forest.leaf_length.ravel(),
+            max_depth=int(forest.node_depth.max()) - 1,
+        )
 
 
 @dataclass(frozen=True)
@@ -105,25 +138,32 @@ class IsolationForestScorer:
     def n_trees(self) -> int:
         return self.left.shape[0]
 
+    @functools.cached_property
+    def _flat(self) -> _FlatForest:
+        return _FlatForest.of(self)
+
     def leaves(self, X: np.ndarray) -> np.ndarray:
-        """The leaf each row reaches in each tree, shape (trees, rows): every tree and row walked at once."""
+        """The leaf each row reaches in each tree, shape (trees, rows): every tree and row walked at once,
+        one level per step, on flat arrays (node ids global across trees, leaves pointing at themselves)."""
         X = self._check(X)
-        rows = np.arange(X.shape[0])[None, :]
-        trees = np.arange(self.n_trees)[:, None]
-        node = np.zeros((self.n_trees, X.shape[0]), dtype=np.int64)
-        while True:
-            left = self.left[trees, node]
-            active = left != LEAF
-            if not active.any():
-                return node
-            value = X[rows, self.feature[trees, node]]
-            go_left = np.where(np.isnan(value), self.missing_left[trees, node], value <= self.threshold[trees, node])
-            node = np.where(active, np.where(go_left, left, self.right[trees, node]), node)
+        flat = self._flat
+        n_rows = X.shape[0]
+        values = X.ravel()
+        row_base = np.tile(np.arange(n_rows, dtype=np.int64) * self.n_features, self.n_trees)
+        node = np.repeat(flat.roots, n_rows)
+        has_nan = bool(np.isnan(values).any())
+        for _ in range(flat.max_depth):
+            value = values[row_base + flat.feature[node]]
+            go_left = value <= flat.threshold[node]
+            if has_nan:
+                go_left = np.where(np.isnan(value), flat.missing_left[node], go_left)
+            node = flat.children[2 * node + go_left]
+        return (node - np.repeat(flat.roots, n_rows)).reshape(self.n_trees, n_rows)
 
     def score_samples(self, X: np.ndarray) -> np.ndarray:
         """scikit-learn's `IsolationForest.score_samples`: the lower, the more abnormal (-1 .. 0)."""
         leaves = self.leaves(X)
-        depths = self.leaf_length[np.arange(self.n_trees)[:, None], leaves].sum(axis=0)
+        depths = self._flat.leaf_length[leaves + self._flat.roots[:, None]].sum(axis=0)
         denominator = self.n_trees * float(average_path_length(np.array([self.max_samples]))[0])
         if denominator == 0:
             return -np.ones(leaves.shape[1])
