@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 PYTHON313 := $(shell for p in $(PYTHON) python3.13 $$(ls -d $$HOME/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null) /usr/local/bin/python3.13 /usr/bin/python3.13; do \
 	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1 && { command -v "$$p" || echo "$$p"; } && break; done)
 
-.PHONY: help install tools test lint build deploy validate clean demo up bench
+.PHONY: help install tools test lint build deploy validate clean demo up bench train
 help:
 	@echo "make install   create .venv (Python 3.13) with Shopwatch and its dev tools"
 	@echo "make test      install, then run every test (unit, integration on moto, template, sam build)"
@@ -24,6 +24,7 @@ help:
 	@echo "make demo      the whole system locally with simulated traffic and anomalies; prints what was caught"
 	@echo "make up        the local stack on http://127.0.0.1:3000 until Ctrl-C"
 	@echo "make bench     throughput, latency and the Online Retail replay, with figures"
+	@echo "make train     train the model on TRAIN_DATA (default: the shared Online Retail CSV)"
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON313)" ]; then \
@@ -73,3 +74,7 @@ bench: install
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache
+
+TRAIN_DATA ?= ../shared/data/online_retail/online_retail.csv.gz
+train: install
+	$(VENV)/bin/shopwatch train --data $(TRAIN_DATA)
