@@ -142,7 +142,7 @@ def retail_replay(limit: int | None) -> Table:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench")
-    parser.add_argument("--rates", default="25,50,100,200", help="offered transactions/s per step")
+    parser.add_argument("--rates", default="25,50,100,150,200", help="offered transactions/s per step")
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds per step")
     parser.add_argument("--replay-limit", type=int, help="replay only this many invoices (default: all 25,900)")
     parser.add_argument("--no-replay", action="store_true")
