@@ -87,12 +87,15 @@ def load_online_retail(path: Path, limit: int | None = None) -> tuple[list[Trans
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], usecols=RETAIL_COLUMNS)
     report.rows_read = len(frame)
     frame = _clean_retail(frame, report).fillna({"Description": "", "CustomerID": "", "Country": ""})
-    invoices = []
-    for _, rows in frame.groupby("InvoiceNo", sort=False):
-        invoices.append(_invoice(rows.to_dict("records")))
-        if limit is not None and len(invoices) >= limit:
-            break
-    return _validated(invoices, report), report
+    grouped: dict[str, list[dict[str, Any]]] = {}  # invoices in order of first appearance (time order)
+    for row in frame.to_dict("records"):  # one conversion: per-group to_dict took 40 s on the full file
+        rows = grouped.get(row["InvoiceNo"])
+        if rows is None:
+            if limit is not None and len(grouped) >= limit:
+                break
+            rows = grouped[row["InvoiceNo"]] = []
+        rows.append(row)
+    return _validated([_invoice(rows) for rows in grouped.values()], report), report
 
 
 def load_jsonl(path: Path, limit: int | None = None) -> tuple[list[Transaction], CleaningReport]:
