@@ -63,15 +63,16 @@ def online_retail_transactions(path: Path) -> Iterator[dict[str, Any]]:
         rows: list[dict[str, str]] = []
         for row in csv.DictReader(handle):
             if row["InvoiceNo"] != current and rows:
-                yield _invoice(rows)
+                yield invoice_transaction(rows)
                 rows = []
             current = row["InvoiceNo"]
             rows.append(row)
         if rows:
-            yield _invoice(rows)
+            yield invoice_transaction(rows)
 
 
-def _invoice(rows: list[dict[str, str]]) -> dict[str, Any]:
+def invoice_transaction(rows: list[dict[str, str]]) -> dict[str, Any]:
+    """One Online Retail invoice's rows as one transaction (replay and training share it)."""
     first = rows[0]
     invoice = first["InvoiceNo"]
     customer = first["CustomerID"].strip()

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from infra.replay import _invoice
+from infra.replay import invoice_transaction
 from shopwatch.domain.transaction import Transaction, TransactionIn
 
 RETAIL_COLUMNS = [
@@ -95,7 +95,7 @@ def load_online_retail(path: Path, limit: int | None = None) -> tuple[list[Trans
                 break
             rows = grouped[row["InvoiceNo"]] = []
         rows.append(row)
-    return _validated([_invoice(rows) for rows in grouped.values()], report), report
+    return _validated([invoice_transaction(rows) for rows in grouped.values()], report), report
 
 
 def load_jsonl(path: Path, limit: int | None = None) -> tuple[list[Transaction], CleaningReport]:

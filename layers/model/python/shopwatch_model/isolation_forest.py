@@ -12,6 +12,7 @@ is the nodes on its path plus c(samples in the leaf) - 1. The same steps here gi
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,7 @@ class _FlatForest:
     threshold: np.ndarray
     missing_left: np.ndarray
     leaf_length: np.ndarray
+    log_samples: np.ndarray
     max_depth: int
 
     @classmethod
@@ -68,6 +70,7 @@ class _FlatForest:
             threshold=np.where(leaf, np.inf, forest.threshold).ravel(),
             missing_left=forest.missing_left.ravel(),
             leaf_length=forest.leaf_length.ravel(),
+            log_samples=np.log(forest.samples).ravel(),
             max_depth=int(forest.node_depth.max()) - 1,
         )
 
@@ -142,9 +145,9 @@ class IsolationForestScorer:
     def _flat(self) -> _FlatForest:
         return _FlatForest.of(self)
 
-    def leaves(self, X: np.ndarray) -> np.ndarray:
-        """The leaf each row reaches in each tree, shape (trees, rows): every tree and row walked at once,
-        one level per step, on flat arrays (node ids global across trees, leaves pointing at themselves)."""
+    def _walk(self, X: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Every tree and row walked at once, one level per step, on flat arrays (node ids global across
+        trees, leaves their own children): yields (node, child) per level, each of shape (trees * rows,)."""
         X = self._check(X)
         flat = self._flat
         n_rows = X.shape[0]
@@ -157,8 +160,18 @@ class IsolationForestScorer:
             go_left = value <= flat.threshold[node]
             if has_nan:
                 go_left = np.where(np.isnan(value), flat.missing_left[node], go_left)
-            node = flat.children[2 * node + go_left]
-        return (node - np.repeat(flat.roots, n_rows)).reshape(self.n_trees, n_rows)
+            child = flat.children[2 * node + go_left]
+            yield node, child
+            node = child
+
+    def leaves(self, X: np.ndarray) -> np.ndarray:
+        """The leaf each row reaches in each tree (node id within its tree), shape (trees, rows)."""
+        n_rows = np.asarray(X).shape[0]
+        roots = np.repeat(self._flat.roots, n_rows)
+        leaf = roots
+        for _, child in self._walk(X):
+            leaf = child
+        return (leaf - roots).reshape(self.n_trees, n_rows)
 
     def score_samples(self, X: np.ndarray) -> np.ndarray:
         """scikit-learn's `IsolationForest.score_samples`: the lower, the more abnormal (-1 .. 0)."""
@@ -181,24 +194,12 @@ class IsolationForestScorer:
         decomposes the isolation exactly: an outlier's few splits on its odd feature remove nearly everything,
         an ordinary row's many splits each remove about half. Rows sum to 1. A reading aid, not the score.
         """
-        X = self._check(X)
-        credit = np.zeros((X.shape[0], self.n_features))
-        rows = np.arange(X.shape[0])
-        trees = np.arange(self.n_trees)[:, None]
-        node = np.zeros((self.n_trees, X.shape[0]), dtype=np.int64)
-        while True:
-            left = self.left[trees, node]
-            active = left != LEAF
-            if not active.any():
-                break
-            feature = self.feature[trees, node]
-            value = X[rows[None, :], feature]
-            go_left = np.where(np.isnan(value), self.missing_left[trees, node], value <= self.threshold[trees, node])
-            child = np.where(active, np.where(go_left, left, self.right[trees, node]), node)
-            removed = np.log(self.samples[trees, node]) - np.log(self.samples[trees, child])
-            for t in range(self.n_trees):
-                np.add.at(credit, (rows, feature[t]), np.where(active[t], removed[t], 0.0))
-            node = child
+        n_rows = np.asarray(X).shape[0]
+        credit = np.zeros((n_rows, self.n_features))
+        rows = np.tile(np.arange(n_rows), self.n_trees)
+        flat = self._flat
+        for node, child in self._walk(X):  # at a leaf child == node, so nothing is credited
+            np.add.at(credit, (rows, flat.feature[node]), flat.log_samples[node] - flat.log_samples[child])
         totals = credit.sum(axis=1, keepdims=True)
         return np.divide(credit, totals, out=np.zeros_like(credit), where=totals > 0)
 
