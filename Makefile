@@ -24,7 +24,7 @@ help:
 	@echo "make demo      the whole system locally with simulated traffic and anomalies; prints what was caught"
 	@echo "make up        the local stack on http://127.0.0.1:3000 until Ctrl-C"
 	@echo "make bench     throughput, latency and the Online Retail replay, with figures"
-	@echo "make train     train the model on TRAIN_DATA (default: the shared Online Retail CSV)"
+	@echo "make train     retrain the default model (TRAIN_DATA=simulated) or on TRAIN_DATA into TRAIN_OUT"
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON313)" ]; then \
@@ -75,6 +75,9 @@ bench: install
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache
 
-TRAIN_DATA ?= ../shared/data/online_retail/online_retail.csv.gz
+# the committed default model: a week of the simulated shop's normal traffic (deterministic, seed 42);
+# TRAIN_DATA=../shared/data/online_retail/online_retail.csv.gz TRAIN_OUT=/tmp/retail-model trains on real data
+TRAIN_DATA ?= simulated
+TRAIN_OUT ?= layers/model/python/shopwatch_model/default
 train: install
-	$(VENV)/bin/shopwatch train --data $(TRAIN_DATA)
+	$(VENV)/bin/shopwatch train --data $(TRAIN_DATA) --out $(TRAIN_OUT)

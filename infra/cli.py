@@ -14,6 +14,9 @@ from pathlib import Path
 from infra.catalog import CatalogFileError, load_catalog
 from infra.template import ROOT
 
+SIMULATED = "simulated"  # `train --data simulated`: the simulated shop's normal traffic
+DEFAULT_ARTIFACT = ROOT / "layers" / "model" / "python" / "shopwatch_model" / "default"  # shopwatch_model's
+
 
 def _catalog_load(args: argparse.Namespace) -> int:
     if args.endpoint_url:
@@ -175,19 +178,27 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from infra.report import console
-    from infra.training.loading import load_jsonl, load_online_retail
+    from infra.training.loading import load_jsonl, load_online_retail, validated_records
     from infra.training.report import training_tables
     from infra.training.train import TrainingOptions, export, train
 
-    path = Path(args.data)
-    if not path.exists():
-        raise FileNotFoundError(f"no data at {path}")
-    fmt = args.format
-    if fmt == "auto":
-        fmt = "jsonl" if path.name.endswith((".jsonl", ".jsonl.gz")) else "online-retail"
-    loader = load_jsonl if fmt == "jsonl" else load_online_retail
-    transactions, cleaning = loader(path, args.limit)
-    result = train(transactions, TrainingOptions(seed=args.seed, trees=args.trees))
+    catalog = None
+    if args.data == SIMULATED:
+        from infra.training.simulated import normal_traffic, shop_catalog
+
+        records, shop = normal_traffic()
+        transactions, cleaning = validated_records(records[: args.limit] if args.limit else records)
+        catalog = shop_catalog(shop)
+    else:
+        path = Path(args.data)
+        if not path.exists():
+            raise FileNotFoundError(f"no data at {path}")
+        fmt = args.format
+        if fmt == "auto":
+            fmt = "jsonl" if path.name.endswith((".jsonl", ".jsonl.gz")) else "online-retail"
+        loader = load_jsonl if fmt == "jsonl" else load_online_retail
+        transactions, cleaning = loader(path, args.limit)
+    result = train(transactions, TrainingOptions(seed=args.seed, trees=args.trees), catalog)
     out = export(result, Path(args.out))
     for table in training_tables(result, cleaning):
         console.print(table)
@@ -258,13 +269,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_demo)
 
     train_cmd = commands.add_parser("train", help="train the model layer's Isolation Forest and autoencoder")
-    train_cmd.add_argument("--data", required=True, help="the Online Retail CSV(.gz) or a transactions JSONL")
+    train_cmd.add_argument(
+        "--data",
+        required=True,
+        help=f"the Online Retail CSV(.gz), a transactions JSONL, or {SIMULATED!r}: a week of the simulated shop's "
+        "normal traffic (the committed default model)",
+    )
     train_cmd.add_argument("--format", choices=["auto", "jsonl", "online-retail"], default="auto")
     train_cmd.add_argument("--limit", type=int, help="use at most this many transactions")
     train_cmd.add_argument("--seed", type=int, default=42)
     train_cmd.add_argument("--trees", type=int, default=200)
     train_cmd.add_argument(
-        "--out", default=str(ROOT / "layers" / "model" / "artifact"), help="artifact directory (default: the layer's)"
+        "--out", default=str(DEFAULT_ARTIFACT), help="artifact directory (default: the model ModelLayer ships)"
     )
     train_cmd.set_defaults(run=_train)
 

@@ -3,7 +3,9 @@
 An injected anomaly is caught when an alert of one of its expected detectors lists one of its transactions.
 Alerts count for precision at or above a minimum severity (default medium: what gets notified); an alert is
 a true positive when it lists an injected transaction, else a false positive of every kind its detector
-serves. Low alerts (every single failed payment, by design) are informational and reported apart.
+serves. The model detector is general-purpose: its alert on any injected transaction is a true positive
+(it caught something that is wrong), though it counts toward recall only for the kinds it is expected to
+catch. Low alerts (every single failed payment, by design) are informational and reported apart.
 Latency is the time from the transaction's receipt to the commit that wrote its alert (the detection
 marker's processed_at), per caught anomaly's first transaction.
 """
@@ -19,6 +21,8 @@ from typing import Any
 from infra.simulate.traffic import KIND_DETECTORS
 from shopwatch.domain.alert import Alert
 from shopwatch.domain.severity import Severity
+
+GENERAL_DETECTORS = frozenset({"model"})  # may rightly flag an anomaly of any kind
 
 
 class _Scores:
@@ -109,7 +113,7 @@ def evaluate(
         matched = {
             owner[t]["kind"]
             for t in alert.transaction_ids
-            if t in owner and alert.detector in owner[t]["expected_detectors"]
+            if t in owner and (alert.detector in owner[t]["expected_detectors"] or alert.detector in GENERAL_DETECTORS)
         }
         if matched:
             true_alerts += 1

@@ -1,4 +1,5 @@
-"""DetectFunction: TransactionsTable stream (INSERT) → per-transaction detectors → alerts, exactly once.
+"""DetectFunction: TransactionsTable stream (INSERT) → per-transaction detectors and the model → alerts, exactly
+once.
 
 Partial batch responses: a failing record is reported alone and retried from its sequence number; records
 already applied are recognised by their markers and change nothing when they come again.
@@ -13,6 +14,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shopwatch.config import DetectionSettings, required_env
+from shopwatch.detection.model_scoring import load_model
 from shopwatch.detection.service import BatchState, DetectionService
 from shopwatch.domain.transaction import Transaction
 from shopwatch.storage.alerts import AlertRepository
@@ -23,10 +25,12 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+settings = DetectionSettings.from_env()
 service = DetectionService(
     StateRepository(required_env("STATE_TABLE")),
     AlertRepository(required_env("ALERTS_TABLE")),
-    DetectionSettings.from_env(),
+    settings,
+    model=load_model(settings.model_artifact),  # once per container, from ModelLayer
 )
 
 

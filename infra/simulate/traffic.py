@@ -26,9 +26,20 @@ KIND_DETECTORS: dict[str, tuple[str, ...]] = {
     "quantity_spike": ("quantity",),
     "amount_outlier": ("model",),
 }
-# amount_outlier is for the model detector (Isolation Forest layer); until that detector runs, no default run
-# injects it, so recall is never reported for a kind nothing is there to catch.
-DEFAULT_KINDS = ("deep_discount", "markup", "bot_burst", "card_testing", "new_country", "quantity_spike")
+# amount_outlier: a basket of six to eight of the shop's priciest products, two or three of each (6,000 to
+# 16,000 against normal baskets of at most three lines), at catalog prices, from the customer's home country:
+# no price, quantity, velocity or geo rule has anything to say; only the model sees that its size and amount
+# are unlike anything the customer or the shop does.
+DEFAULT_KINDS = (
+    "deep_discount",
+    "markup",
+    "bot_burst",
+    "card_testing",
+    "new_country",
+    "quantity_spike",
+    "amount_outlier",
+)
+PRICIEST_PRODUCTS = 8
 STATUS_WEIGHTS = (("approved", 95.0), ("failed", 2.5), ("denied", 1.5), ("reversed", 1.0))
 HISTORY_PER_CUSTOMER = 3
 CUSTOMER_MIN_GAP = 30.0
@@ -213,9 +224,9 @@ class TrafficPlanner:
             line = _line(product, self.rng.randint(15, 40))
             transactions.append(Planned(offset, self._transaction(customer, at, items=[line])))
         elif kind == "amount_outlier":
-            product = max(self.shop.products, key=lambda p: p.price)
-            line = _line(product, self.rng.randint(6, 12))
-            transactions.append(Planned(offset, self._transaction(customer, at, items=[line])))
+            priciest = sorted(self.shop.products, key=lambda p: p.price, reverse=True)[:PRICIEST_PRODUCTS]
+            lines = [_line(p, self.rng.randint(2, 3)) for p in self.rng.sample(priciest, self.rng.randint(6, 8))]
+            transactions.append(Planned(offset, self._transaction(customer, at, items=lines)))
         else:
             raise ValueError(f"unknown anomaly kind {kind!r}; known: {', '.join(KIND_DETECTORS)}")
         plan.live.extend(transactions)

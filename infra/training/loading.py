@@ -100,9 +100,16 @@ def load_online_retail(path: Path, limit: int | None = None) -> tuple[list[Trans
 
 def load_jsonl(path: Path, limit: int | None = None) -> tuple[list[Transaction], CleaningReport]:
     """Native JSONL, read line by line with json (money stays exact; pandas would make it float)."""
-    report = CleaningReport()
     records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    report.rows_read = len(records)
+    rows_read = len(records)
     if limit is not None:
         records = records[:limit]
+    return validated_records(records, rows_read=rows_read)
+
+
+def validated_records(
+    records: list[dict[str, Any]], rows_read: int | None = None
+) -> tuple[list[Transaction], CleaningReport]:
+    """Ingest JSON records through the ingest contract, as POST /transactions would take them."""
+    report = CleaningReport(rows_read=len(records) if rows_read is None else rows_read)
     return _validated(records, report), report

@@ -23,6 +23,7 @@ from sklearn.neural_network import MLPRegressor
 from shopwatch.config import DetectionSettings
 from shopwatch.detection.offline import features_in_time_order
 from shopwatch.detectors.features import FEATURE_NAMES
+from shopwatch.detectors.history import CatalogEntry
 from shopwatch.domain.transaction import Transaction
 
 
@@ -32,6 +33,7 @@ class TrainingOptions:
     trees: int = 200
     contamination: float = 0.01
     autoencoder_percentile: float = 98.0
+    extreme_quantile: float = 0.0001  # 1 in 10,000 training rows: the edge of what training saw
     hidden: tuple[int, ...] = (8, 3, 8)
     max_iter: int = 300
 
@@ -45,8 +47,10 @@ class TrainingResult:
     reconstruction_errors: np.ndarray
 
 
-def feature_matrix(transactions: list[Transaction]) -> tuple[list[Transaction], np.ndarray]:
-    rows = list(features_in_time_order(transactions, DetectionSettings()))
+def feature_matrix(
+    transactions: list[Transaction], catalog: dict[str, CatalogEntry] | None = None
+) -> tuple[list[Transaction], np.ndarray]:
+    rows = list(features_in_time_order(transactions, DetectionSettings(), catalog))
     return [tx for tx, _ in rows], np.array([features for _, features in rows], dtype=np.float64)
 
 
@@ -57,10 +61,13 @@ def data_hash(transactions: list[Transaction]) -> str:
     return digest.hexdigest()
 
 
-def train(transactions: list[Transaction], options: TrainingOptions) -> TrainingResult:
+def train(
+    transactions: list[Transaction], options: TrainingOptions, catalog: dict[str, CatalogEntry] | None = None
+) -> TrainingResult:
+    """Fit both models; `catalog` is the catalog DetectFunction will know (price features use it first)."""
     if len(transactions) < 50:
         raise ValueError(f"{len(transactions)} transactions are too few to train on (50 at least)")
-    ordered, X = feature_matrix(transactions)
+    ordered, X = feature_matrix(transactions, catalog)
     forest = IsolationForest(
         n_estimators=options.trees, contamination=options.contamination, random_state=options.seed
     ).fit(X)
@@ -75,6 +82,7 @@ def train(transactions: list[Transaction], options: TrainingOptions) -> Training
         network.fit(standardized, standardized)
     autoencoder = AutoencoderScorer.from_sklearn(network)
     errors = autoencoder.reconstruction_error(standardized)
+    forest_scores = forest.score_samples(X)
     created = datetime.now(UTC)
     digest = data_hash(ordered)
     artifact = ModelArtifact(
@@ -86,8 +94,20 @@ def train(transactions: list[Transaction], options: TrainingOptions) -> Training
         thresholds={
             "autoencoder_error": float(np.percentile(errors, options.autoencoder_percentile)),
             "autoencoder_percentile": options.autoencoder_percentile,
+            "autoencoder_extreme_error": float(np.quantile(errors, 1 - options.extreme_quantile)),
             "forest_contamination": options.contamination,
+            "forest_extreme_score": float(np.quantile(forest_scores, options.extreme_quantile)),
+            "extreme_quantile": options.extreme_quantile,
         },
+        feature_medians=tuple(float(v) for v in np.median(X, axis=0)),
+        feature_bounds=tuple(
+            (float(low), float(high))
+            for low, high in zip(
+                np.quantile(X, options.extreme_quantile, axis=0),
+                np.quantile(X, 1 - options.extreme_quantile, axis=0),
+                strict=True,
+            )
+        ),
         info={
             "version": f"{created:%Y%m%dT%H%M%SZ}-{digest[:8]}",
             "created_at": created.isoformat().replace("+00:00", "Z"),

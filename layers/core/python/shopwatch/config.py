@@ -78,6 +78,7 @@ class DetectionSettings:
         }
     )
     alert_group_window_seconds: int = 3600
+    model_artifact: str = "default"  # the model layer's shipped model, a directory, or "off"
 
     @classmethod
     def from_env(cls) -> DetectionSettings:
@@ -106,6 +107,7 @@ class DetectionSettings:
             detector_weights={**d.detector_weights, **_decimal_map(_env("DETECTOR_WEIGHTS", ""))},
             risk_thresholds=_severity_thresholds(_env("RISK_SEVERITY_THRESHOLDS", "")) or d.risk_thresholds,
             alert_group_window_seconds=int(_env("ALERT_GROUP_WINDOW_SECONDS", str(d.alert_group_window_seconds))),
+            model_artifact=_env("MODEL_ARTIFACT", d.model_artifact),
         )
 
 

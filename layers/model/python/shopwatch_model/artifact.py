@@ -17,6 +17,7 @@ from shopwatch_model.autoencoder import AutoencoderScorer
 from shopwatch_model.isolation_forest import IsolationForestScorer
 
 FORMAT_VERSION = 1
+DEFAULT_ARTIFACT = Path(__file__).parent / "default"  # the committed model this layer ships with (`make train`)
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class ModelArtifact:
     forest: IsolationForestScorer
     autoencoder: AutoencoderScorer | None = None
     thresholds: dict[str, float] = field(default_factory=dict)
+    feature_medians: tuple[float, ...] = ()  # training medians, what reasons compare a row's values with
+    feature_bounds: tuple[tuple[float, float], ...] = ()  # (low, high) training quantiles: what was seen
     info: dict[str, Any] = field(default_factory=dict)  # training rows, data hash, library versions, created_at
 
     def standardize(self, X: np.ndarray) -> np.ndarray:
@@ -45,6 +48,8 @@ class ModelArtifact:
             "forest": self.forest.meta(),
             "autoencoder": None if self.autoencoder is None else self.autoencoder.meta(),
             "thresholds": self.thresholds,
+            "feature_medians": list(self.feature_medians),
+            "feature_bounds": [list(b) for b in self.feature_bounds],
             "info": self.info,
         }
         (directory / "metadata.json").write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
@@ -72,5 +77,7 @@ class ModelArtifact:
             if autoencoder is None
             else AutoencoderScorer.from_arrays(part("autoencoder/"), autoencoder),
             thresholds={k: float(v) for k, v in metadata["thresholds"].items()},
+            feature_medians=tuple(float(v) for v in metadata.get("feature_medians", ())),
+            feature_bounds=tuple((float(low), float(high)) for low, high in metadata.get("feature_bounds", ())),
             info=metadata["info"],
         )

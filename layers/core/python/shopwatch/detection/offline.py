@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from shopwatch.config import DetectionSettings
 from shopwatch.detection.service import BatchState
 from shopwatch.detectors.features import transaction_features
-from shopwatch.detectors.history import CatalogEntry, customer_delta, sku_deltas
+from shopwatch.detectors.history import CatalogEntry
 from shopwatch.domain.transaction import Transaction
 
 
@@ -25,5 +25,4 @@ def features_in_time_order(
     state.catalog.update(catalog or {})
     for tx in sorted(transactions, key=lambda t: (t.timestamp, t.transaction_id)):
         yield tx, transaction_features(state.input_for(tx))
-        state.learn_customer(tx, customer_delta(tx, settings.failed_statuses))
-        state.learn_skus(sku_deltas(tx))
+        state.learn(tx, settings.failed_statuses)

@@ -11,6 +11,13 @@ own marker, so a crash between parts resumes where it stopped.
 The batch's state is read once up front (BatchGetItem, one Query per customer) and kept in step in memory.
 Every transaction of the batch counts as recent activity from the start, so the velocity and failure windows
 are judged by timestamps, whatever order the stream's shards deliver the records in.
+
+The model scores the whole batch in one vectorized call. A transaction's features depend on the state the
+transactions before it leave, so `load` first plays the batch through a copy of that state (what `process`
+will learn, in the same order) and scores every row at once; `process` recomputes the features from the real
+state (cheap) and uses the planned verdict when they are equal, or scores the row alone when they are not
+(a record that failed or was applied concurrently changed the state the plan assumed). Same verdict either
+way; the per-row call is the exception.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from shopwatch.config import DetectionSettings
+from shopwatch.detectors import model as model_detector
+from shopwatch.detectors.features import transaction_features
 from shopwatch.detectors.findings import Finding
 from shopwatch.detectors.history import (
     CatalogEntry,
@@ -35,6 +44,7 @@ from shopwatch.detectors.history import (
     customer_delta,
     sku_deltas,
 )
+from shopwatch.detectors.model import ModelVerdict, TransactionModel
 from shopwatch.detectors.registry import run_detectors
 from shopwatch.detectors.scoring import Assessment, assess
 from shopwatch.domain.alert import Alert, add_occurrence, alert_id_for, open_alert
@@ -77,6 +87,7 @@ class BatchState:
     catalog: dict[str, CatalogEntry]
     recent: dict[str, list[RecentTransaction]]
     alerts: dict[str, Alert | None] = field(default_factory=dict)
+    model_plan: dict[str, tuple[tuple[float, ...], ModelVerdict]] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> BatchState:
@@ -106,6 +117,22 @@ class BatchState:
         for d in deltas:
             self.skus[(d.sku, d.currency)] = apply_sku_delta(self.skus.get((d.sku, d.currency), SkuHistory()), d)
 
+    def learn(self, tx: Transaction, failed_statuses: frozenset[str]) -> None:
+        """Everything `DetectionService.process` learns from a transaction it applies, in one step."""
+        self.learn_customer(tx, customer_delta(tx, failed_statuses))
+        self.learn_skus(sku_deltas(tx))
+
+    def history_copy(self) -> BatchState:
+        """A copy whose histories can be learned into without touching these (records are immutable; the
+        per-customer recent lists are copied)."""
+        return BatchState(
+            markers={},
+            profiles=dict(self.profiles),
+            skus=dict(self.skus),
+            catalog=self.catalog,
+            recent={customer: list(known) for customer, known in self.recent.items()},
+        )
+
 
 class DetectionService:
     def __init__(
@@ -114,11 +141,13 @@ class DetectionService:
         alerts: AlertRepository,
         settings: DetectionSettings,
         clock: Callable[[], datetime] = utcnow,
+        model: TransactionModel | None = None,
     ) -> None:
         self.state = state
         self.alerts = alerts
         self.settings = settings
         self.clock = clock
+        self.model = model
 
     def load(self, transactions: list[Transaction]) -> BatchState:
         parts = {tx.transaction_id: len(split_parts(sku_deltas(tx))) for tx in transactions}
@@ -139,13 +168,32 @@ class DetectionService:
                 for t in mine
                 if t.transaction_id not in known
             ]
-        return BatchState(
+        batch = BatchState(
             markers=self.state.get_markers(list(parts), parts),
             profiles=profiles,
             skus=self.state.get_sku_stats(skus),
             catalog=self.state.get_catalog(sorted({sku for sku, _ in skus})),
             recent=recent,
         )
+        batch.model_plan = self.plan_model(batch, transactions)
+        return batch
+
+    def plan_model(
+        self, batch: BatchState, transactions: list[Transaction]
+    ) -> dict[str, tuple[tuple[float, ...], ModelVerdict]]:
+        """Every new transaction's features as `process` will see them, all scored in one call."""
+        if self.model is None:
+            return {}
+        trial = batch.history_copy()
+        ids: dict[str, None] = {}
+        rows: list[tuple[float, ...]] = []
+        for tx in transactions:
+            if (tx.transaction_id, 0) in batch.markers or tx.transaction_id in ids:
+                continue  # applied before: process() learns nothing from it
+            ids[tx.transaction_id] = None
+            rows.append(transaction_features(trial.input_for(tx)))
+            trial.learn(tx, self.settings.failed_statuses)
+        return dict(zip(ids, zip(rows, self.model.verdicts(rows), strict=True), strict=True))
 
     def process(self, batch: BatchState, tx: Transaction) -> Outcome:
         parts = split_parts(sku_deltas(tx))
@@ -154,13 +202,20 @@ class DetectionService:
             self._finish_parts(batch, tx, parts)
             return Outcome(tx.transaction_id, done.findings, done.risk_score, (), replayed=True)
 
-        findings = run_detectors(batch.input_for(tx), self.settings)
-        assessment = assess(findings, self.settings)
+        data = batch.input_for(tx)
+        findings = run_detectors(data, self.settings)
+        model_finding = self._model_finding(batch, data)
+        # The model speaks up on what the rules miss: beside a rule's finding it adds to the risk score
+        # (and is kept on the marker) but opens no second alert for the same transaction.
+        alerting = list(findings) or ([model_finding] if model_finding else [])
+        if model_finding is not None:
+            findings.append(model_finding)
+        assessment = assess(findings, self.settings, alerting={f.detector for f in alerting})
         marker = Marker(tx.transaction_id, 0, tuple(findings), assessment.risk_score)
         delta = customer_delta(tx, self.settings.failed_statuses)
         for _ in range(MAX_WRITE_ATTEMPTS):
             now = self.clock()
-            alerts = [self._next_alert(batch, f, assessment, tx, now) for f in findings]
+            alerts = [self._next_alert(batch, f, assessment, tx, now) for f in alerting]
             actions = [
                 self.state.marker_action(marker, now),
                 self.state.profile_action(tx.customer_id, delta, tx.customer_name, now, self._seen(batch, tx)),
@@ -199,6 +254,16 @@ class DetectionService:
         return Outcome(tx.transaction_id, tuple(findings), assessment.risk_score, tuple(a.alert_id for a in alerts))
 
     # ---------------------------------------------------------------------------------------------------------
+    def _model_finding(self, batch: BatchState, data: DetectionInput) -> Finding | None:
+        """The model detector's finding: the planned verdict when the features match the plan, else scored alone."""
+        if self.model is None:
+            return None
+        tx = data.tx
+        features = transaction_features(data)
+        planned = batch.model_plan.get(tx.transaction_id)
+        verdict = planned[1] if planned is not None and planned[0] == features else self.model.verdicts([features])[0]
+        return model_detector.detect(tx, features, verdict)
+
     def _lookback_seconds(self) -> int:
         s = self.settings
         return max(s.velocity_window_seconds, s.card_testing_window_seconds, s.failed_burst_window_seconds)

@@ -32,6 +32,23 @@ FEATURE_NAMES: tuple[str, ...] = (
     "failed",
     "reversed",
 )
+FEATURE_LABELS: dict[str, str] = {
+    "amount": "amount",
+    "log_amount": "amount (log scale)",
+    "items": "distinct items",
+    "quantity": "units",
+    "hour": "hour of day",
+    "weekday": "day of week",
+    "customer_transactions": "customer's earlier transactions",
+    "amount_zscore": "amount against the customer's usual (z-score)",
+    "seconds_since_last": "seconds since the customer's last transaction",
+    "days_since_first_seen": "days since the customer was first seen",
+    "countries": "countries the customer used before",
+    "unusual_country": "country new to the customer",
+    "price_ratio": "price against its reference",
+    "failed": "failed or denied",
+    "reversed": "reversed",
+}
 NEVER = -1.0
 _FAILED = frozenset({"failed", "denied"})
 

@@ -51,19 +51,23 @@ class Finding:
     reasons: tuple[Reason, ...]
     description: str
     score: Decimal | None = None
+    model_version: str | None = None  # the trained model that judged, for findings of the model detector
 
     @property
     def strength(self) -> Decimal:
         return self.score if self.score is not None else SEVERITY_SCORES[self.severity]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "detector": self.detector,
             "severity": self.severity.value,
             "score": str(self.strength),
             "reasons": [r.to_dict() for r in self.reasons],
             "description": self.description,
         }
+        if self.model_version is not None:
+            data["model_version"] = self.model_version
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
@@ -73,6 +77,7 @@ class Finding:
             reasons=tuple(Reason.from_dict(r) for r in data["reasons"]),
             description=data["description"],
             score=Decimal(str(data["score"])),
+            model_version=data.get("model_version"),
         )
 
 

@@ -32,7 +32,8 @@ def risk_severity(risk: Decimal, thresholds: dict[Severity, Decimal]) -> Severit
     return found
 
 
-def assess(findings: list[Finding], settings: DetectionSettings) -> Assessment:
+def assess(findings: list[Finding], settings: DetectionSettings, alerting: set[str] | None = None) -> Assessment:
+    """`alerting`: the detectors whose findings open alerts (default all); only one of them can be primary."""
     if not findings:
         return Assessment(Decimal(0), None, {}, None)
     remaining = Decimal(1)
@@ -44,7 +45,8 @@ def assess(findings: list[Finding], settings: DetectionSettings) -> Assessment:
         remaining *= Decimal(1) - contribution
     risk = ((Decimal(1) - remaining) * 100).quantize(Decimal("0.1"))
     band = risk_severity(risk, settings.risk_thresholds)
-    primary = max(findings, key=lambda f: (weighted[f.detector], f.severity.rank)).detector
+    candidates = [f for f in findings if alerting is None or f.detector in alerting] or findings
+    primary = max(candidates, key=lambda f: (weighted[f.detector], f.severity.rank)).detector
     severities = {f.detector: f.severity for f in findings}
     if band is not None:
         severities[primary] = max_severity(severities[primary], band)

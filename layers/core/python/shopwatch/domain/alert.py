@@ -164,6 +164,7 @@ def open_alert(
         customer_id=tx.customer_id,
         customer_name=tx.customer_name,
         history=({"at": to_iso(now), "by": SYSTEM_ACTOR, "action": "created", "severity": severity.value},),
+        model_version=finding.model_version,
     )
 
 
@@ -183,6 +184,7 @@ def add_occurrence(
         "version": alert.version + 1,
         "last_change": "escalated" if escalated else "occurrence",
         "customer_name": alert.customer_name or tx.customer_name,
+        "model_version": finding.model_version or alert.model_version,
     }
     if severity >= alert.severity:
         changes |= {

@@ -1,0 +1,185 @@
+"""Model: a transaction the trained models find unlike anything in their training data.
+
+The scoring itself (numpy, the model layer) happens once per batch outside this module; here a verdict
+becomes a finding, so the rule that turns numbers into an alert is pure and tested on its own.
+
+An Isolation Forest cannot extrapolate: its thresholds lie inside the training range, so a basket of six
+items when training never saw more than three scores like the training's edge, not beyond it (measured: the
+forest alone put 2% of such baskets past its extreme threshold). The detector therefore also asks whether a
+feature that describes the transaction itself (amount, items, units, amount against the customer's usual,
+price against its reference) lies outside what training saw (its 0.01% and 99.99% quantiles):
+
+- the forest calls it an outlier (below its threshold: the training contamination, 1%) → low: worth a look,
+  not a notification;
+- a transaction feature beyond the training range, and the forest or the autoencoder (reconstruction error
+  above its 98th percentile, seed 001) calls it an outlier; or a forest score beyond all but 1 in 10,000
+  training rows → medium;
+- beyond the range, and the forest and the autoencoder both agree → high.
+The reasons name what made it odd: features beyond the range with the training bound, the features that
+isolated it (their share of the isolation) with their value and the training median, and both models' scores.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from shopwatch.detectors.features import FEATURE_LABELS, FEATURE_NAMES, NEVER
+from shopwatch.detectors.findings import Finding, Reason
+from shopwatch.domain.money import format_money
+from shopwatch.domain.severity import Severity
+from shopwatch.domain.transaction import Transaction
+
+DETECTOR = "model"
+TOP_FEATURES = 3
+_COUNTS = frozenset(
+    {"items", "quantity", "hour", "weekday", "customer_transactions", "countries", "unusual_country", "failed",
+     "reversed"}
+)  # fmt: skip
+RANGE_FEATURES = ("amount", "items", "quantity", "amount_zscore", "price_ratio")  # the transaction itself
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class ModelVerdict:
+    """What the model layer says of one row of features (plain floats: no numpy past this point)."""
+
+    version: str
+    score: float  # Isolation Forest score_samples: -1 .. 0, lower is more isolated
+    outlier_below: float  # the forest's threshold (scikit-learn's offset_)
+    extreme_below: float  # the score only the most extreme training rows reach
+    reconstruction_error: float | None = None
+    reconstruction_above: float | None = None  # the autoencoder's percentile threshold (seed 001: 98th)
+    reconstruction_extreme: float | None = None
+    contributions: tuple[tuple[str, float], ...] = ()  # (feature, share of the isolation), strongest first
+    medians: tuple[float, ...] = ()  # training medians, in FEATURE_NAMES order
+    bounds: tuple[tuple[float, float], ...] = ()  # (low, high) of what training saw, in FEATURE_NAMES order
+
+    @property
+    def outlier(self) -> bool:
+        return self.score < self.outlier_below
+
+    @property
+    def autoencoder_agrees(self) -> bool:
+        above = self.reconstruction_above
+        return self.reconstruction_error is not None and above is not None and self.reconstruction_error > above
+
+
+class TransactionModel(Protocol):
+    """A trained model DetectFunction scores feature rows with (implemented over the model layer)."""
+
+    version: str
+
+    def verdicts(self, rows: Sequence[Sequence[float]]) -> list[ModelVerdict]: ...
+
+
+def format_feature(name: str, value: float) -> str:
+    if name in ("seconds_since_last", "days_since_first_seen") and value == NEVER:
+        return "never"
+    if name == "weekday" and 0 <= value <= 6:
+        return _WEEKDAYS[int(value)]
+    if name == "hour":
+        return f"{int(value):02d}:00 UTC"
+    if name in _COUNTS:
+        return f"{value:,.0f}"
+    if name == "amount":
+        return format_money_float(value)
+    return f"{value:,.2f}"
+
+
+def format_money_float(value: float) -> str:
+    return format_money(Decimal(str(round(value, 2)))) if math.isfinite(value) else str(value)
+
+
+def beyond_training(features: Sequence[float], verdict: ModelVerdict) -> list[tuple[str, float, float]]:
+    """(feature, value, the training bound it passed) for each transaction feature outside the training range."""
+    out = []
+    for name in RANGE_FEATURES:
+        i = FEATURE_NAMES.index(name)
+        if i >= len(verdict.bounds):
+            continue
+        low, high = verdict.bounds[i]
+        if features[i] > high:
+            out.append((name, features[i], high))
+        elif features[i] < low:
+            out.append((name, features[i], low))
+    return out
+
+
+def severity_of(features: Sequence[float], verdict: ModelVerdict) -> Severity | None:
+    novel = bool(beyond_training(features, verdict))
+    if novel and verdict.outlier and verdict.autoencoder_agrees:
+        return Severity.HIGH
+    if (novel and (verdict.outlier or verdict.autoencoder_agrees)) or verdict.score < verdict.extreme_below:
+        return Severity.MEDIUM
+    if verdict.outlier:
+        return Severity.LOW
+    return None
+
+
+def detect(tx: Transaction, features: Sequence[float], verdict: ModelVerdict) -> Finding | None:
+    """The finding for `tx` from its verdict, or None when the model finds it ordinary."""
+    severity = severity_of(features, verdict)
+    if severity is None:
+        return None
+    index = {name: i for i, name in enumerate(FEATURE_NAMES)}
+    novel = beyond_training(features, verdict)
+    reasons = [
+        Reason(
+            code=f"model_{name}_beyond_training",
+            message=f"{FEATURE_LABELS[name]} {format_feature(name, value)}, "
+            f"{'above' if value > bound else 'below'} anything the model was trained on "
+            f"({format_feature(name, bound)})",
+            value=format_feature(name, value),
+            expected=f"{'<=' if value > bound else '>='} {format_feature(name, bound)}",
+        )
+        for name, value, bound in novel
+    ]
+    if verdict.outlier or verdict.score < verdict.extreme_below:
+        reasons.append(
+            Reason(
+                code="model_isolation_score",
+                message=f"Isolation Forest score {verdict.score:.3f}, below its threshold {verdict.outlier_below:.3f}",
+                value=f"{verdict.score:.4f}",
+                expected=f">= {verdict.outlier_below:.4f}",
+            )
+        )
+    leading = []
+    for name, share in verdict.contributions[:TOP_FEATURES]:
+        i = index[name]
+        value = format_feature(name, features[i])
+        median = format_feature(name, verdict.medians[i]) if i < len(verdict.medians) else None
+        leading.append(FEATURE_LABELS[name])
+        reasons.append(
+            Reason(
+                code=f"model_feature_{name}",
+                message=f"{FEATURE_LABELS[name]} {value}"
+                + (f" (training median {median})" if median is not None else "")
+                + f": {share:.0%} of the isolation",
+                value=value,
+                expected=median,
+            )
+        )
+    if verdict.autoencoder_agrees:
+        reasons.append(
+            Reason(
+                code="model_reconstruction_error",
+                message=f"autoencoder reconstruction error {verdict.reconstruction_error:.2f}, above its "
+                f"threshold {verdict.reconstruction_above:.2f}",
+                value=f"{verdict.reconstruction_error:.4f}",
+                expected=f"<= {verdict.reconstruction_above:.4f}",
+            )
+        )
+    named = list(dict.fromkeys([FEATURE_LABELS[name] for name, _, _ in novel] + leading))
+    because = f", mostly its {', '.join(named)}" if named else ""
+    return Finding(
+        detector=DETECTOR,
+        severity=severity,
+        reasons=tuple(reasons),
+        description=f"Transaction {tx.transaction_id}: {tx.customer_label} spent {format_money(tx.amount)} "
+        f"{tx.currency}, unlike what the model learned from{because}",
+        model_version=verdict.version,
+    )
