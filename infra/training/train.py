@@ -112,6 +112,7 @@ def train(
             "version": f"{created:%Y%m%dT%H%M%SZ}-{digest[:8]}",
             "created_at": created.isoformat().replace("+00:00", "Z"),
             "training_rows": len(ordered),
+            "currencies": sorted({tx.currency for tx in ordered}),
             "data_hash": digest,
             "seed": options.seed,
             "libraries": {name: version(name) for name in ("scikit-learn", "numpy", "pandas")},

@@ -141,3 +141,16 @@ def test_the_default_model_alerts_on_every_injected_amount_outlier(stack, defaul
         assert flagged[tid].severity.rank >= 2, flagged[tid]  # medium or above: notified
     alerts = stack.scan("AlertsTable")
     assert {a["model_version"] for a in alerts if a["detector"] == "model"} == {default_model.version}
+
+
+def test_the_model_judges_only_the_currencies_it_learned_amounts_in(stack, default_model):
+    """An INR shop's ordinary 50,000 would be beyond anything a USD-trained model saw: it is not judged."""
+    assert default_model.currencies == frozenset({"USD"})
+    shop = build_shop(5, 40, currency="INR")
+    start = utcnow() - timedelta(hours=1)
+    planner = TrafficPlanner(shop, 5, start)
+    transactions, _ = validated_records([p.transaction for p in planner.warmup()[:30]])
+    model = CountingModel(default_model)
+    outcomes = run_batches(service_on(stack, model, shop), transactions, 100)
+    assert model.calls == []  # nothing planned, nothing scored
+    assert not any(f.detector == "model" for o in outcomes for f in o.findings)

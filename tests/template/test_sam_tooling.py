@@ -94,10 +94,34 @@ def test_sam_build_puts_shopwatch_and_its_dependencies_in_the_core_layer(built):
 
 
 @pytest.mark.sam
-def test_every_compiled_library_in_the_layer_matches_the_functions_architecture(built):
-    libraries = list((built / "CoreLayer").rglob("*.so"))
-    assert libraries, "pydantic-core ships a compiled library; none found"
-    assert {p.name: _elf_machine(p) for p in libraries} == {p.name: AARCH64 for p in libraries}
+def test_sam_build_puts_numpy_and_the_default_model_and_nothing_heavier_in_the_model_layer(built):
+    layer = built / "ModelLayer" / "python"
+    assert (layer / "shopwatch_model" / "isolation_forest.py").exists()
+    assert (layer / "shopwatch_model" / "default" / "arrays.npz").exists()
+    assert (layer / "shopwatch_model" / "default" / "metadata.json").exists()
+    assert (layer / "numpy").is_dir()
+    for name in ("ModelLayer", "CoreLayer"):
+        for heavy in ("sklearn", "scipy", "pandas", "joblib", "threadpoolctl"):
+            assert not list((built / name).rglob(heavy)), f"{heavy} must not ship in {name}"
+
+
+@pytest.mark.sam
+@pytest.mark.parametrize("layer", ["CoreLayer", "ModelLayer"])
+def test_every_compiled_library_in_the_layers_matches_the_functions_architecture(built, layer):
+    libraries = [p for p in (built / layer).rglob("*") if p.is_file() and ".so" in p.name]
+    assert libraries, f"{layer} ships compiled libraries (pydantic-core, numpy); none found"
+    assert {str(p): _elf_machine(p) for p in libraries} == {str(p): AARCH64 for p in libraries}
+
+
+def unzipped_megabytes(*folders: Path) -> float:
+    return sum(p.stat().st_size for folder in folders for p in folder.rglob("*") if p.is_file()) / 2**20
+
+
+@pytest.mark.sam
+def test_detect_function_with_its_layers_is_far_under_lambdas_unzipped_limit(built):
+    size = unzipped_megabytes(built / "DetectFunction", built / "CoreLayer", built / "ModelLayer")
+    print(f"DetectFunction + CoreLayer + ModelLayer unzipped: {size:.1f} MB (limit 250 MB)")
+    assert size < 100, f"{size:.1f} MB"
 
 
 @pytest.mark.sam

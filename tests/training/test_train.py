@@ -10,12 +10,15 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from shopwatch_model import ModelArtifact
+from shopwatch_model import DEFAULT_ARTIFACT, ModelArtifact
 
 from infra.cli import main
 from infra.template import ROOT
-from infra.training.loading import load_jsonl, load_online_retail
-from infra.training.train import TrainingOptions, train
+from infra.training.loading import load_jsonl, load_online_retail, validated_records
+from infra.training.simulated import normal_traffic
+from infra.training.train import TrainingOptions, data_hash, train
+from shopwatch.detection.model_scoring import ArtifactModel
+from shopwatch.detectors.features import FEATURE_NAMES
 from tests.builders import T0, item, tx
 
 RETAIL = """InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
@@ -117,3 +120,29 @@ def test_training_on_the_real_online_retail_invoices():
     assert result.artifact.info["training_rows"] == len(transactions) >= 790
     flagged = float((result.artifact.forest.decision_function(result.features) < 0).mean())
     assert 0.005 <= flagged <= 0.02  # contamination 1%
+
+
+def test_the_committed_default_model_is_small_and_was_trained_on_the_simulated_week():
+    """`make train` (train --data simulated) made the artifact ModelLayer ships: same data, same features."""
+    folder = DEFAULT_ARTIFACT
+    size = sum(p.stat().st_size for p in folder.iterdir())
+    assert size < 5 * 2**20, f"{size / 2**20:.1f} MB"
+    artifact = ModelArtifact.load(folder)
+    assert artifact.feature_names == FEATURE_NAMES
+    assert len(artifact.feature_medians) == len(artifact.feature_bounds) == len(FEATURE_NAMES)
+    assert {"autoencoder_error", "autoencoder_extreme_error", "forest_extreme_score"} <= set(artifact.thresholds)
+    records, _ = normal_traffic()
+    transactions, report = validated_records(records)
+    assert not report.dropped
+    ordered = sorted(transactions, key=lambda t: (t.timestamp, t.transaction_id))
+    assert artifact.info["data_hash"] == data_hash(ordered)
+    assert artifact.info["training_rows"] == len(ordered)
+    assert artifact.info["version"].endswith(data_hash(ordered)[:8])
+    assert ArtifactModel(artifact).version == artifact.info["version"]
+
+
+def test_the_cli_trains_on_the_simulated_shop(tmp_path, capsys):
+    out = tmp_path / "model"
+    assert main(["train", "--data", "simulated", "--limit", "3000", "--trees", "20", "--out", str(out)]) == 0
+    assert "3,000 transactions kept" in capsys.readouterr().out
+    assert ModelArtifact.load(out).info["training_rows"] == 3000

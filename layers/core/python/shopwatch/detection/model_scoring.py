@@ -35,6 +35,9 @@ class ArtifactModel:
             raise ValueError(f"model {artifact.info.get('version')} lacks thresholds {sorted(missing)}")
         self.artifact = artifact
         self.version = str(artifact.info.get("version", "unversioned"))
+        self.currencies = frozenset(artifact.info.get("currencies", ()))
+        if not self.currencies:
+            raise ValueError(f"model {self.version} does not say which currencies it learned amounts in")
 
     def verdicts(self, rows: Sequence[Sequence[float]]) -> list[ModelVerdict]:
         if not rows:

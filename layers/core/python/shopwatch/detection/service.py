@@ -185,13 +185,16 @@ class DetectionService:
         if self.model is None:
             return {}
         trial = batch.history_copy()
-        ids: dict[str, None] = {}
+        seen: set[str] = set()
+        ids: list[str] = []
         rows: list[tuple[float, ...]] = []
         for tx in transactions:
-            if (tx.transaction_id, 0) in batch.markers or tx.transaction_id in ids:
+            if (tx.transaction_id, 0) in batch.markers or tx.transaction_id in seen:
                 continue  # applied before: process() learns nothing from it
-            ids[tx.transaction_id] = None
-            rows.append(transaction_features(trial.input_for(tx)))
+            seen.add(tx.transaction_id)
+            if tx.currency in self.model.currencies:
+                ids.append(tx.transaction_id)
+                rows.append(transaction_features(trial.input_for(tx)))
             trial.learn(tx, self.settings.failed_statuses)
         return dict(zip(ids, zip(rows, self.model.verdicts(rows), strict=True), strict=True))
 
@@ -256,7 +259,7 @@ class DetectionService:
     # ---------------------------------------------------------------------------------------------------------
     def _model_finding(self, batch: BatchState, data: DetectionInput) -> Finding | None:
         """The model detector's finding: the planned verdict when the features match the plan, else scored alone."""
-        if self.model is None:
+        if self.model is None or data.tx.currency not in self.model.currencies:
             return None
         tx = data.tx
         features = transaction_features(data)

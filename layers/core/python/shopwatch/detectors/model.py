@@ -39,7 +39,10 @@ _COUNTS = frozenset(
     {"items", "quantity", "hour", "weekday", "customer_transactions", "countries", "unusual_country", "failed",
      "reversed"}
 )  # fmt: skip
-RANGE_FEATURES = ("amount", "items", "quantity", "amount_zscore", "price_ratio")  # the transaction itself
+# Features of the transaction itself, range-checked: more than training saw is suspicious for these...
+RANGE_ABOVE = ("amount", "items", "quantity", "amount_zscore")
+# ...and both ways for the price against its reference (a deep discount as much as a markup).
+RANGE_BOTH = ("price_ratio",)
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -69,9 +72,14 @@ class ModelVerdict:
 
 
 class TransactionModel(Protocol):
-    """A trained model DetectFunction scores feature rows with (implemented over the model layer)."""
+    """A trained model DetectFunction scores feature rows with (implemented over the model layer).
+
+    `currencies`: the currencies its training amounts were in. Amounts are features, so a model judges only
+    transactions in those currencies (an INR shop's ordinary 50,000 is no outlier for a model that learned
+    USD); retrain on the shop's own data (`shopwatch train`) to cover others."""
 
     version: str
+    currencies: frozenset[str]
 
     def verdicts(self, rows: Sequence[Sequence[float]]) -> list[ModelVerdict]: ...
 
@@ -97,14 +105,14 @@ def format_money_float(value: float) -> str:
 def beyond_training(features: Sequence[float], verdict: ModelVerdict) -> list[tuple[str, float, float]]:
     """(feature, value, the training bound it passed) for each transaction feature outside the training range."""
     out = []
-    for name in RANGE_FEATURES:
+    for name in RANGE_ABOVE + RANGE_BOTH:
         i = FEATURE_NAMES.index(name)
         if i >= len(verdict.bounds):
             continue
         low, high = verdict.bounds[i]
         if features[i] > high:
             out.append((name, features[i], high))
-        elif features[i] < low:
+        elif features[i] < low and name in RANGE_BOTH:
             out.append((name, features[i], low))
     return out
 
