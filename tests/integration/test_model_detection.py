@@ -27,7 +27,7 @@ class CountingModel:
     """The default model, recording the size of every scoring call."""
 
     def __init__(self, inner: ArtifactModel) -> None:
-        self.inner, self.version, self.calls = inner, inner.version, []
+        self.inner, self.version, self.currencies, self.calls = inner, inner.version, inner.currencies, []
 
     def verdicts(self, rows):
         self.calls.append(len(rows))

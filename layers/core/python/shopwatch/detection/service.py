@@ -196,7 +196,8 @@ class DetectionService:
                 ids.append(tx.transaction_id)
                 rows.append(transaction_features(trial.input_for(tx)))
             trial.learn(tx, self.settings.failed_statuses)
-        return dict(zip(ids, zip(rows, self.model.verdicts(rows), strict=True), strict=True))
+        verdicts = self.model.verdicts(rows) if rows else []
+        return dict(zip(ids, zip(rows, verdicts, strict=True), strict=True))
 
     def process(self, batch: BatchState, tx: Transaction) -> Outcome:
         parts = split_parts(sku_deltas(tx))
