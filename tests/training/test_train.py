@@ -130,7 +130,7 @@ def test_the_committed_default_model_is_small_and_was_trained_on_the_simulated_w
     artifact = ModelArtifact.load(folder)
     assert artifact.feature_names == FEATURE_NAMES
     assert len(artifact.feature_medians) == len(artifact.feature_bounds) == len(FEATURE_NAMES)
-    assert {"autoencoder_error", "autoencoder_extreme_error", "forest_extreme_score"} <= set(artifact.thresholds)
+    assert {"autoencoder_error", "autoencoder_percentile", "extreme_quantile"} <= set(artifact.thresholds)
     records, _ = normal_traffic()
     transactions, report = validated_records(records)
     assert not report.dropped

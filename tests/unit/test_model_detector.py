@@ -33,10 +33,8 @@ def verdict(score: float = -0.45, error: float = 0.3, contributions=()) -> Model
         version="20261122T000000Z-abcdef12",
         score=score,
         outlier_below=-0.58,
-        extreme_below=-0.66,
         reconstruction_error=error,
         reconstruction_above=0.63,
-        reconstruction_extreme=130.0,
         contributions=contributions,
         medians=MEDIANS,
         bounds=BOUNDS,
@@ -49,7 +47,7 @@ def verdict(score: float = -0.45, error: float = 0.3, contributions=()) -> Model
         (features(), verdict(), None),  # ordinary
         (features(), verdict(score=-0.60), Severity.LOW),  # a forest outlier inside the training range
         (features(), verdict(score=-0.60, error=5.0), Severity.LOW),  # both models, still inside the range
-        (features(), verdict(score=-0.70), Severity.MEDIUM),  # beyond all but 1 in 10,000 training rows
+        (features(), verdict(score=-0.80, error=500.0), Severity.LOW),  # however odd, inside the range: low
         (features(items=7.0), verdict(), None),  # beyond the range alone is not enough
         (features(items=7.0), verdict(score=-0.60), Severity.MEDIUM),  # beyond the range + the forest
         (features(items=7.0), verdict(error=5.0), Severity.MEDIUM),  # beyond the range + the autoencoder

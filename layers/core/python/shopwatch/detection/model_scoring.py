@@ -30,9 +30,12 @@ class ArtifactModel:
                 f"model {artifact.info.get('version')} was trained on features {list(artifact.feature_names)}, "
                 f"this code computes {list(FEATURE_NAMES)}: retrain it (make train)"
             )
-        missing = {"forest_extreme_score"} - set(artifact.thresholds)
-        if missing:
-            raise ValueError(f"model {artifact.info.get('version')} lacks thresholds {sorted(missing)}")
+        missing = {"autoencoder_error"} - set(artifact.thresholds)
+        if missing or artifact.autoencoder is None or not artifact.feature_bounds:
+            raise ValueError(
+                f"model {artifact.info.get('version')} lacks its autoencoder, thresholds or training ranges: "
+                "retrain it (make train)"
+            )
         self.artifact = artifact
         self.version = str(artifact.info.get("version", "unversioned"))
         self.currencies = frozenset(artifact.info.get("currencies", ()))
@@ -60,10 +63,8 @@ class ArtifactModel:
                 version=self.version,
                 score=float(scores[i]),
                 outlier_below=forest.offset,
-                extreme_below=thresholds["forest_extreme_score"],
                 reconstruction_error=None if errors is None else float(errors[i]),
                 reconstruction_above=thresholds.get("autoencoder_error"),
-                reconstruction_extreme=thresholds.get("autoencoder_extreme_error"),
                 contributions=leading.get(i, ()),
                 medians=artifact.feature_medians,
                 bounds=artifact.feature_bounds,
