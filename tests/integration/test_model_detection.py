@@ -127,19 +127,27 @@ def test_a_transaction_whose_state_moved_away_from_the_plan_is_rescored_alone(st
     assert [o.risk_score for o in moved] == [o.risk_score for o in expected]
 
 
-def test_the_default_model_alerts_on_every_injected_amount_outlier(stack, default_model):
-    transactions, anomalies, shop = shop_traffic(seed=47)
+def test_the_default_model_alerts_on_every_injected_amount_outlier_and_never_doubles_a_rule(stack, default_model):
+    transactions, anomalies, shop = shop_traffic(kinds=("amount_outlier", "deep_discount"), seed=47)
     service = service_on(stack, default_model, shop)
-    outcomes = run_batches(service, sorted(transactions, key=lambda t: t.timestamp), 100)
-    alerted = {o.transaction_id for o in outcomes if o.alert_ids}
-    flagged = {o.transaction_id: f for o in outcomes for f in o.findings if f.detector == "model"}
-    injected = [a for a in anomalies if a.kind == "amount_outlier"]
-    assert injected
-    for anomaly in injected:
-        (tid,) = anomaly.transaction_ids
-        assert tid in alerted
-        assert flagged[tid].severity.rank >= 2, flagged[tid]  # medium or above: notified
+    outcomes = {o.transaction_id: o for o in run_batches(service, sorted(transactions, key=lambda t: t.timestamp), 100)}
     alerts = stack.scan("AlertsTable")
+    alerted_by = {(a["detector"], t) for a in alerts for t in a["transaction_ids"]}
+    injected = {
+        kind: [a.transaction_ids[0] for a in anomalies if a.kind == kind]
+        for kind in ("amount_outlier", "deep_discount")
+    }
+    assert injected["amount_outlier"] and injected["deep_discount"]
+    for tid in injected["amount_outlier"]:
+        model = next(f for f in outcomes[tid].findings if f.detector == "model")
+        assert model.severity.rank >= 2, model  # medium or above: notified
+        assert ("model", tid) in alerted_by
+    # a deep discount is the price rule's: the model's finding (far below the prices it learned) adds to the
+    # risk and is kept, but opens no second alert
+    doubled = [tid for tid in injected["deep_discount"] if any(f.detector == "model" for f in outcomes[tid].findings)]
+    assert doubled
+    for tid in injected["deep_discount"]:
+        assert ("price", tid) in alerted_by and ("model", tid) not in alerted_by
     assert {a["model_version"] for a in alerts if a["detector"] == "model"} == {default_model.version}
 
 

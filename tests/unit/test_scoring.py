@@ -56,3 +56,20 @@ def test_a_finding_never_loses_severity_to_a_low_risk():
 def test_weights_are_configurable():
     muted = replace(SETTINGS, detector_weights={**SETTINGS.detector_weights, "geo": Decimal("0.1")})
     assert assess([finding("geo", Severity.MEDIUM)], muted).risk_score == Decimal("5.0")
+
+
+def test_the_model_weight_comes_from_the_template_parameter_through_the_environment(monkeypatch):
+    """ModelWeight (template) → DETECTOR_WEIGHTS=model=… (DetectFunction) → the model's share of the risk."""
+    from infra.template import Resolver, load_template
+
+    template = load_template()
+    variables = template["Resources"]["DetectFunction"]["Properties"]["Environment"]["Variables"]
+    env = {"DETECTOR_WEIGHTS": Resolver(template).resolve(variables["DETECTOR_WEIGHTS"])}
+    assert env["DETECTOR_WEIGHTS"] == "model=0.6"
+    assert Resolver(template, {"ModelWeight": "0.3"}).resolve(variables["DETECTOR_WEIGHTS"]) == "model=0.3"
+    model_only = [finding("model", Severity.HIGH)]  # strength 0.75
+    monkeypatch.setenv("DETECTOR_WEIGHTS", env["DETECTOR_WEIGHTS"])
+    assert assess(model_only, DetectionSettings.from_env()).risk_score == Decimal("45.0")
+    monkeypatch.setenv("DETECTOR_WEIGHTS", "model=0.2")
+    assert assess(model_only, DetectionSettings.from_env()).risk_score == Decimal("15.0")
+    assert DetectionSettings.from_env().detector_weights["price"] == Decimal("1.0")  # the others keep theirs
