@@ -57,6 +57,8 @@ class _FlatForest:
     missing_left: np.ndarray
     leaf_length: np.ndarray
     log_samples: np.ndarray
+    root_feature: np.ndarray  # per tree: the feature and threshold of its root, for the walk's first level
+    root_threshold: np.ndarray
     max_depth: int
     path_norm: float  # trees × c(max_samples): the mean path length of the forest's average row
 
@@ -73,14 +75,20 @@ class _FlatForest:
             return np.repeat(values.ravel(), 2)
 
         children = 2 * np.stack([right.ravel(), left.ravel()], axis=1).ravel().astype(np.intp)
+        feature, threshold = (
+            per_slot(forest.feature).astype(np.intp),
+            per_slot(np.where(leaf, np.inf, forest.threshold)),
+        )
         leaf_length, log_samples = per_slot(forest.leaf_length), per_slot(np.log(forest.samples))
         return cls(
             roots=2 * roots,
             children=children,
             child_leaf_length=leaf_length[children],
             child_log_samples=log_samples[children],
-            feature=per_slot(forest.feature).astype(np.intp),
-            threshold=per_slot(np.where(leaf, np.inf, forest.threshold)),
+            feature=feature,
+            threshold=threshold,
+            root_feature=feature[2 * roots],
+            root_threshold=threshold[2 * roots],
             missing_left=per_slot(forest.missing_left),
             leaf_length=leaf_length,
             log_samples=log_samples,
@@ -201,11 +209,18 @@ class IsolationForestScorer:
             if level:
                 np.take(flat.children, index, out=child, mode="clip")
                 node, child = child, node
-            np.take(flat.feature, node, out=index, mode="clip")
-            index += row_base
-            np.take(values, index, out=value, mode="clip")
-            np.take(flat.threshold, node, out=threshold, mode="clip")
-            np.less_equal(value, threshold, out=go_left)
+                np.take(flat.feature, node, out=index, mode="clip")
+                index += row_base
+                np.take(values, index, out=value, mode="clip")
+                np.take(flat.threshold, node, out=threshold, mode="clip")
+                np.less_equal(value, threshold, out=go_left)
+            else:  # every row at its tree's root: one split per tree, compared by broadcasting
+                value.reshape(self.n_trees, n_rows)[:] = X[:, flat.root_feature].T
+                np.less_equal(
+                    value.reshape(self.n_trees, n_rows),
+                    flat.root_threshold[:, None],
+                    out=go_left.reshape(self.n_trees, n_rows),
+                )
             if has_nan:
                 go_left = np.where(np.isnan(value), flat.missing_left[node], go_left)
             np.add(node, go_left, out=index)
