@@ -103,3 +103,42 @@ def test_cached_validation_still_rejects_an_unused_attribute_name_every_time(sta
     for _ in range(2):
         stack.dynamodb.transact_write_items(TransactItems=[{"Update": update}])
     assert stack.scan("StateTable")[0]["n"] == 2
+
+
+@pytest.mark.parametrize("size", [399_000, 404_000, 406_000])
+def test_the_one_pass_item_size_check_refuses_exactly_what_moto_refuses(stack, size):
+    """Item attributes add up to `size` bytes: stock moto and the fast path accept or refuse them alike."""
+    from shopwatch.storage.aws import client
+
+    table = stack.table("StateTable")
+    attributes = {f"a{i}": {"S": "x" * (size // 4)} for i in range(4)}
+
+    def outcome(pk: str) -> str:
+        try:
+            client("dynamodb").put_item(TableName=table, Item={"pk": {"S": pk}, "sk": {"S": "s"}, **attributes})
+        except ClientError as error:
+            return error.response["Error"]["Message"]
+        return "stored"
+
+    stock = outcome("stock")
+    moto_speedups.install()
+    try:
+        fast = outcome("fast")
+    finally:
+        moto_speedups.uninstall()
+    assert fast == stock
+    assert (stock == "stored") == (size < 405_000)
+
+
+def test_the_cached_user_agent_sanitizing_gives_botocores_strings():
+    import botocore.useragent as ua
+
+    samples = [("Boto3", False), ("md/arch#arm64", True), ("weird chars !@€", False), ("1.40.0", False)]
+    expected = [ua.sanitize_user_agent_string_component(*s) for s in samples]
+    moto_speedups.install()
+    try:
+        assert [ua.sanitize_user_agent_string_component(*s) for s in samples] * 2 == expected * 2
+        assert ua.sanitize_user_agent_string_component is not moto_speedups._ORIGINAL_SANITIZE
+    finally:
+        moto_speedups.uninstall()
+    assert ua.sanitize_user_agent_string_component is moto_speedups._ORIGINAL_SANITIZE
