@@ -184,11 +184,11 @@ def _train(args: argparse.Namespace) -> int:
 
     catalog = None
     if args.data == SIMULATED:
-        from infra.training.simulated import normal_traffic, shop_catalog
+        from infra.training.simulated import normal_traffic
 
         records, shop = normal_traffic()
         transactions, cleaning = validated_records(records[: args.limit] if args.limit else records)
-        catalog = shop_catalog(shop)
+        catalog = shop.catalog()
     else:
         path = Path(args.data)
         if not path.exists():

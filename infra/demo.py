@@ -11,15 +11,14 @@ from infra.report import console, evaluation_table, outbox_table
 from infra.simulate.runner import run_simulation
 from infra.simulate.shop import Shop
 from infra.simulate.traffic import DEFAULT_KINDS
-from shopwatch.detectors.history import CatalogEntry
 from shopwatch.storage.state import StateRepository
 
 
 def catalog_loader(stack: LocalStack):
     def load(shop: Shop) -> None:
         repository = StateRepository(stack.table("StateTable"))
-        for product in shop.products:
-            repository.put_catalog_entry(CatalogEntry(product.sku, product.price, shop.currency, product.name))
+        for entry in shop.catalog().values():
+            repository.put_catalog_entry(entry)
 
     return load
 

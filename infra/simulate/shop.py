@@ -6,6 +6,8 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
+from shopwatch.detectors.history import CatalogEntry
+
 PRODUCTS = [
     ("LAPTOP-15", "Laptop 15in", "1299.00"), ("PHONE-X", "Smartphone X", "899.00"), ("TABLET-10", "Tablet 10in", "449.00"),
     ("HEADPHONES", "Noise-cancelling headphones", "249.00"), ("EARBUDS", "Wireless earbuds", "129.00"),
@@ -50,6 +52,10 @@ class Shop:
 
     def product(self, sku: str) -> Product:
         return next(p for p in self.products if p.sku == sku)
+
+    def catalog(self) -> dict[str, CatalogEntry]:
+        """The catalog the demo loads into the stack, and training replays with (price features use it)."""
+        return {p.sku: CatalogEntry(p.sku, p.price, self.currency, p.name) for p in self.products}
 
 
 def build_shop(seed: int, customers: int = 1000, currency: str = "USD") -> Shop:

@@ -22,7 +22,7 @@ from rich.table import Table
 from infra.simulate.shop import build_shop
 from infra.simulate.traffic import TrafficPlanner
 from infra.training.loading import validated_records
-from infra.training.simulated import START, shop_catalog
+from infra.training.simulated import START
 from infra.training.train import TrainingResult, feature_matrix
 from shopwatch.detection.model_scoring import ArtifactModel
 from shopwatch.detectors.model import severity_of
@@ -67,7 +67,7 @@ def evaluate_on_simulated(
     planner.counter = len(warmup)
     plan = planner.plan(rate, hours * 3600, 0.02, EVALUATED_KINDS)
     transactions, _ = validated_records([p.transaction for p in warmup + plan.live])
-    ordered, X = feature_matrix(transactions, shop_catalog(shop))
+    ordered, X = feature_matrix(transactions, shop.catalog())
     rows = X.tolist()
     severities = [severity_of(row, v) for row, v in zip(rows, model.verdicts(rows), strict=True)]
     by_id = {tx.transaction_id: severity for tx, severity in zip(ordered, severities, strict=True)}

@@ -13,7 +13,6 @@ from typing import Any
 
 from infra.simulate.shop import Shop, build_shop
 from infra.simulate.traffic import TrafficPlanner
-from shopwatch.detectors.history import CatalogEntry
 
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday, long past: the ingest contract refuses future timestamps
 
@@ -28,8 +27,3 @@ def normal_traffic(
     live.counter = len(warmup)
     plan = live.plan(rate, days * 86_400, 0.0, ())
     return [p.transaction for p in warmup + plan.live], shop
-
-
-def shop_catalog(shop: Shop) -> dict[str, CatalogEntry]:
-    """The catalog the demo loads, so training sees the same price references as DetectFunction."""
-    return {p.sku: CatalogEntry(p.sku, p.price, shop.currency, p.name) for p in shop.products}

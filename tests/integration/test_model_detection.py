@@ -12,7 +12,6 @@ from infra.local.resources import create_resources
 from infra.simulate.shop import Shop, build_shop
 from infra.simulate.traffic import TrafficPlanner
 from infra.training.loading import validated_records
-from infra.training.simulated import shop_catalog
 from shopwatch.config import DetectionSettings
 from shopwatch.detection.model_scoring import ArtifactModel, load_model
 from shopwatch.detection.service import DetectionService
@@ -55,7 +54,7 @@ def shop_traffic(kinds=("amount_outlier",), seed: int = 31) -> tuple[list[Transa
 
 def service_on(stack, model, shop) -> DetectionService:
     state = StateRepository(stack.table("StateTable"))
-    for entry in shop_catalog(shop).values():
+    for entry in shop.catalog().values():
         state.put_catalog_entry(entry)
     return DetectionService(state, AlertRepository(stack.table("AlertsTable")), DetectionSettings(), model=model)
 
