@@ -19,7 +19,7 @@ from typing import Any
 
 import botocore.useragent
 from moto.dynamodb import responses as dynamodb_responses
-from moto.dynamodb.comparisons import get_filter_expression
+from moto.dynamodb.comparisons import ConditionExpressionParser, get_filter_expression
 from moto.dynamodb.exceptions import (
     ItemSizeTooLarge,
     MockValidationException,
@@ -173,6 +173,29 @@ def _item_init(self: Item, hash_key: DynamoType, range_key: DynamoType | None, a
     self.attrs = LimitedSizeDict(converted)  # dict.update underneath: no per-key re-measuring
 
 
+_ORIGINAL_CONDITION_PARSE = ConditionExpressionParser.parse
+_CONDITIONS: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[Any, list[str]]] = {}
+
+
+def _condition_parse(self: ConditionExpressionParser) -> Any:
+    """moto lexes and parses a ConditionExpression twice per write (to validate the request, then to check
+    it), and the repositories' guards are a handful of fixed texts. A condition with no :values compiles to
+    the same tree every time, and the tree's nodes are never changed after they are built (evaluation only
+    reads them), so such trees are kept by (text, #names). Conditions with values parse as before."""
+    if self.expression_attribute_values or not self.condition_expression:
+        return _ORIGINAL_CONDITION_PARSE(self)
+    key = (self.condition_expression, tuple(sorted((self.expression_attribute_names or {}).items())))
+    cached = _CONDITIONS.get(key)
+    if cached is None:
+        tree = _ORIGINAL_CONDITION_PARSE(self)  # a bad expression raises here and is never cached
+        if len(_CONDITIONS) < 4096:
+            _CONDITIONS[key] = (tree, list(self.expr_attr_names_found))
+        return tree
+    tree, names_found = cached
+    self.expr_attr_names_found.extend(names_found)
+    return tree
+
+
 _ORIGINAL_ITEM_INIT = Item.__init__
 # botocore rebuilds the user-agent header for every request, sanitizing each component with a regex; the
 # result depends on the component text alone.
@@ -181,10 +204,11 @@ _CACHED_SANITIZE = functools.lru_cache(maxsize=1024)(_ORIGINAL_SANITIZE)
 
 
 def install() -> None:
-    """Swap in the item-level TransactWriteItems, the cached validation parse, the one-pass item size check
-    and the cached user-agent sanitizing (idempotent)."""
+    """Swap in the item-level TransactWriteItems, the cached validation parse, the cached value-free
+    conditions, the one-pass item size check and the cached user-agent sanitizing (idempotent)."""
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
     dynamodb_responses.UpdateExpressionParser = _ValidationParser  # type: ignore[misc]
+    ConditionExpressionParser.parse = _condition_parse  # type: ignore[method-assign]
     Item.__init__ = _item_init  # type: ignore[method-assign]
     botocore.useragent.sanitize_user_agent_string_component = _CACHED_SANITIZE
 
@@ -192,6 +216,7 @@ def install() -> None:
 def uninstall() -> None:
     DynamoDBBackend.transact_write_items = _ORIGINAL  # type: ignore[method-assign]
     dynamodb_responses.UpdateExpressionParser = UpdateExpressionParser  # type: ignore[misc]
+    ConditionExpressionParser.parse = _ORIGINAL_CONDITION_PARSE  # type: ignore[method-assign]
     Item.__init__ = _ORIGINAL_ITEM_INIT  # type: ignore[method-assign]
     botocore.useragent.sanitize_user_agent_string_component = _ORIGINAL_SANITIZE
 

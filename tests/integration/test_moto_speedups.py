@@ -145,3 +145,23 @@ def test_the_cached_user_agent_sanitizing_gives_botocores_strings():
     finally:
         moto_speedups.uninstall()
     assert ua.sanitize_user_agent_string_component is moto_speedups._ORIGINAL_SANITIZE
+
+
+def test_cached_conditions_judge_each_item_afresh_and_still_refuse_unused_names(stack, fast_transactions):
+    table = stack.table("StateTable")
+    guarded = {"ConditionExpression": "attribute_not_exists(#p)", "ExpressionAttributeNames": {"#p": "pk"}}
+    for pk in ("a", "b"):  # the second put reuses the first one's cached tree on another item
+        stack.dynamodb.put_item(TableName=table, Item={"pk": {"S": pk}, "sk": {"S": "x"}}, **guarded)
+    with pytest.raises(ClientError) as repeated:
+        stack.dynamodb.put_item(TableName=table, Item={"pk": {"S": "a"}, "sk": {"S": "x"}}, **guarded)
+    assert repeated.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    for _ in range(2):  # parsed, then cached: refused both times
+        with pytest.raises(ClientError) as unused:
+            stack.dynamodb.put_item(
+                TableName=table,
+                Item={"pk": {"S": "c"}, "sk": {"S": "x"}},
+                ConditionExpression="attribute_not_exists(#p)",
+                ExpressionAttributeNames={"#p": "pk", "#q": "sk"},
+            )
+        assert "unused" in unused.value.response["Error"]["Message"]
+    assert sorted(i["pk"] for i in stack.scan("StateTable")) == ["a", "b"]
