@@ -266,3 +266,19 @@ def test_metrics_count_accepted_duplicate_and_rejected_even_when_all_are_rejecte
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert emf[-1]["TransactionsRejected"] == [2.0]
     assert emf[-1]["TransactionsAccepted"] == [0.0]
+
+
+def test_each_customers_transactions_reach_the_stream_in_the_order_posted(stack, ingest):
+    """Customers are written in parallel, but one customer's history must precede the purchase that follows
+    it in the same request, or detection would judge the purchase against a history without it."""
+    cursor = stack.cursor("TransactionsTable")
+    for round_ in range(3):  # the pool's threads are warm after the first request
+        body = {"transactions": [txn(f"r{round_}-{i:02d}", customer_id=f"c-{i % 6}") for i in range(60)]}
+        status, result = post(ingest, body)
+        assert status == 202 and len(result["accepted"]) == 60
+        records = cursor.read_new()
+        order = [int(r["dynamodb"]["Keys"]["transaction_id"]["S"].split("-")[1]) for r in records]
+        assert sorted(order) == list(range(60))
+        for customer in range(6):
+            mine = [i for i in order if i % 6 == customer]
+            assert mine == sorted(mine), f"c-{customer}: {mine}"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -13,6 +14,18 @@ from shopwatch.storage.aws import client
 from shopwatch.storage.items import from_attributes, to_attributes
 
 _PARALLEL_PUTS = 16  # a batch of 500 is written in ~32 round trips, not 500
+_POOL_LOCK = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+
+
+def _put_pool() -> ThreadPoolExecutor:
+    """One pool per container, kept across warm invocations: starting 16 threads for every request cost more
+    than the puts of a small batch."""
+    global _pool
+    with _POOL_LOCK:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=_PARALLEL_PUTS, thread_name_prefix="ingest-put")
+        return _pool
 
 
 class TransactionRepository:
@@ -34,13 +47,31 @@ class TransactionRepository:
         return True
 
     def add_all_if_new(self, transactions: Iterable[Transaction]) -> list[bool]:
-        """`add_if_new` for each, in parallel; results in input order. An AWS error propagates (nothing is
-        reported accepted that was not stored)."""
+        """`add_if_new` for each; results in input order. Customers are written in parallel, each customer's
+        transactions one after another in the order given, so a customer's history reaches the stream before
+        the purchase that follows it in the same request. An AWS error propagates (nothing is reported
+        accepted that was not stored)."""
         batch = list(transactions)
-        if len(batch) <= 1:
+        by_customer: dict[str, list[int]] = {}
+        for index, tx in enumerate(batch):
+            by_customer.setdefault(tx.customer_id, []).append(index)
+        if len(by_customer) <= 1:
             return [self.add_if_new(tx) for tx in batch]
-        with ThreadPoolExecutor(max_workers=min(_PARALLEL_PUTS, len(batch))) as pool:
-            return list(pool.map(self.add_if_new, batch))
+
+        def write_in_order(indices: list[int]) -> list[bool]:
+            results: list[bool] = []
+            for index in indices:
+                results.append(self.add_if_new(batch[index]))
+            return results
+
+        chains = list(by_customer.values())
+        futures = [_put_pool().submit(write_in_order, indices) for indices in chains]
+        wait(futures)  # every chain has finished, stored or failed, before an error is raised
+        stored = [False] * len(batch)
+        for indices, future in zip(chains, futures, strict=True):
+            for index, result in zip(indices, future.result(), strict=True):
+                stored[index] = result
+        return stored
 
     def get(self, transaction_id: str) -> Transaction | None:
         item = self.get_item(transaction_id)
