@@ -22,7 +22,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from infra.local import function_logs, moto_fast_responses, moto_item_lock, moto_speedups
+from infra.local import function_logs, moto_direct_calls, moto_fast_responses, moto_item_lock, moto_speedups
 from infra.local.api_gateway import ApiGateway, ApiServer, routes_from_template
 from infra.local.functions import LocalFunction, load_functions
 from infra.local.outbox import Outbox, Subscription
@@ -118,6 +118,7 @@ class LocalStack:
         moto_item_lock.install()
         moto_speedups.install()
         moto_fast_responses.install()
+        moto_direct_calls.install()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         # Powertools warns when an invocation adds no metric (a batch of only filtered or replayed records)
         warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -179,6 +180,7 @@ class LocalStack:
             self._mock.stop()
         moto_speedups.uninstall()
         moto_fast_responses.uninstall()
+        moto_direct_calls.uninstall()
         moto_item_lock.uninstall()
         function_logs.uninstall()
         state = self.state_dir / "stack.json"

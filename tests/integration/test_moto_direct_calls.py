@@ -1,0 +1,71 @@
+"""The local stack's direct path into moto's handlers gives botocore's callers exactly what the stubber's
+HTTP imitation gives: results, modeled errors (condition failures with the old item, cancelled
+transactions with their reasons), missing tables and validation errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from infra.local import moto_direct_calls
+from tests.integration.moto_conversation import comparable, conversation
+
+
+def _run(direct: bool) -> tuple[list[tuple[str, Any]], int]:
+    with mock_aws():
+        if direct:
+            moto_direct_calls.install()
+        before = moto_direct_calls.calls_served.total()
+        try:
+            return conversation(), moto_direct_calls.calls_served.total() - before
+        finally:
+            moto_direct_calls.uninstall()
+
+
+def test_direct_calls_answer_exactly_as_the_stubber_does():
+    stock, none_served = _run(direct=False)
+    direct, served = _run(direct=True)
+    assert none_served == 0
+    # every call (the recorded ones and the unrecorded two CreateTable, two DescribeStream, a GetShardIterator
+    # and a PutItem) but the two puts of an item with binary attributes, which moto's shape parser decodes
+    assert served == len(direct) + 6 - 2
+    assert [name for name, _ in direct] == [name for name, _ in stock]
+    for (name, expected), (_, actual) in zip(stock, direct, strict=True):
+        assert comparable(actual) == comparable(expected), name
+    for (_, expected), (_, actual) in zip(stock, direct, strict=True):
+        for before, after in zip(expected.get("Records", []), actual.get("Records", []), strict=True):
+            stamp, stock_stamp = (
+                after["dynamodb"]["ApproximateCreationDateTime"],
+                before["dynamodb"]["ApproximateCreationDateTime"],
+            )
+            assert type(stamp) is type(stock_stamp) and stamp.tzinfo == stock_stamp.tzinfo
+    errors = [response["Error"]["Code"] for _, response in direct if "Error" in response]
+    assert errors == [
+        "ConditionalCheckFailedException",
+        "TransactionCanceledException",
+        "ResourceNotFoundException",
+        "ValidationException",
+        "ValidationException",
+    ]
+    cancelled = next(r for _, r in direct if r.get("Error", {}).get("Code") == "TransactionCanceledException")
+    assert [reason["Code"] for reason in cancelled["CancellationReasons"]] == ["None", "ConditionalCheckFailed"]
+    failed_put = next(r for _, r in direct if r.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
+    assert failed_put["Item"]["pk"] == {"S": "b"}
+
+
+def test_calls_to_an_explicit_endpoint_are_left_to_http():
+    with mock_aws():
+        moto_direct_calls.install()
+        try:
+            client = boto3.Session(region_name="us-east-1").client("dynamodb")
+            model = client.meta.service_model.operation_model("ListTables")
+            params = {"url": "http://127.0.0.1:5000/", "body": b"{}", "headers": {}}
+            assert moto_direct_calls._direct_call(model, params, {"client_region": "us-east-1"}) is None
+            params["url"] = "https://dynamodb.us-east-1.amazonaws.com/"
+            http, parsed = moto_direct_calls._direct_call(model, params, {"client_region": "us-east-1"})
+            assert http.status_code == 200 and parsed["TableNames"] == []
+        finally:
+            moto_direct_calls.uninstall()
+        assert moto_direct_calls._direct_call(model, params, {"client_region": "us-east-1"}) is None
