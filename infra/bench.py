@@ -1,9 +1,11 @@
 """`make bench`: figures for the local stack, printed with their targets and ratios.
 
-1. Sustained throughput: transactions offered over HTTP at stepped rates, with every stream consumer running;
-   per step the achieved ingest rate, how long detection took to catch up, and ingest→detection latency
-   (p50/p95/p99: receipt to the commit that writes the transaction's alerts). A step is sustained when
-   detection caught up within 5 s of the end of the offered load.
+1. Sustained throughput: transactions offered over HTTP at stepped rates by 8 client threads, with every
+   stream consumer running; per step the achieved ingest rate, how long detection took to clear its backlog
+   after the load stopped, and ingest→detection latency (p50/p95/p99: receipt to the commit that writes the
+   transaction's alerts). A step is sustained when the stack accepted at least 95% of the offered rate,
+   detected every accepted transaction, and cleared its backlog within the p95 target (2 s) of the end:
+   detection kept pace instead of falling behind. The sustained rate is that step's ingest rate.
 2. The Online Retail replay from ../shared/data (skipped when absent): wall time, throughput, alerts raised.
 3. The model layer (infra/bench_model.py): numpy scorer against scikit-learn, cold start, the model detector's
    recall on simulated outliers, training time and seed 001's figures on Online Retail.
@@ -47,7 +49,7 @@ def _offer(client: ShopwatchClient, rate: float, seconds: float, batch: int, run
     """Offer `rate` transactions/s for `seconds` from a few client threads; returns the ids and the send time."""
     ids: list[str] = []
     lock = threading.Lock()
-    threads = 4
+    threads = 8
     per_thread = rate / threads
     started = time.monotonic()
 
@@ -79,37 +81,29 @@ def _offer(client: ShopwatchClient, rate: float, seconds: float, batch: int, run
 
 def throughput(rates: list[float], seconds: float) -> Table:
     table = Table(title=f"Sustained load through HTTP ingest, every consumer running ({seconds:.0f} s per step)")
-    for column in (
-        "offered/s",
-        "ingested/s",
-        "caught up after",
-        "end-to-end/s",
-        "p50 s",
-        "p95 s",
-        "p99 s",
-        "sustained",
-    ):
+    for column in ("offered/s", "ingested/s", "backlog cleared after", "p50 s", "p95 s", "p99 s", "sustained"):
         table.add_column(column, justify="right")
     with LocalStack(port=free_port(), state_dir=ROOT / ".shopwatch" / "bench") as stack:
         client = ShopwatchClient(stack.url, stack.api_key)
         state = {"tables": stack.resources.tables, "aws_endpoint": stack.aws_endpoint}
-        best = 0.0
+        best, best_p95 = 0.0, float("nan")
         for rate in rates:
             run = uuid.uuid4().hex[:6]
             t0 = time.monotonic()
-            ids, sent_for = _offer(client, rate, seconds, batch=max(1, int(rate / 20)), run=run)
+            ids, sent_for = _offer(client, rate, seconds, batch=max(1, int(rate / 40)), run=run)
             stack.wait_until_idle(timeout=600, settle=0.5)
-            total = time.monotonic() - t0
-            lag = total - sent_for
+            lag = time.monotonic() - t0 - sent_for - 0.5  # the settle period is not backlog
+            ingested = len(ids) / sent_for
             latencies = list(detection_latencies(state, ids).values())
-            sustained = lag <= 5.0 and len(latencies) == len(ids)
-            best = max(best, len(ids) / total) if sustained else best
-            table.add_row(f"{rate:g}", f"{len(ids) / sent_for:.0f}", f"{lag:.1f} s", f"{len(ids) / total:.0f}",
-                          f"{_quantile(latencies, 0.5):.2f}", f"{_quantile(latencies, 0.95):.2f}", f"{_quantile(latencies, 0.99):.2f}",
-                          "yes" if sustained else "no")  # fmt: skip
+            p95 = _quantile(latencies, 0.95)
+            sustained = ingested >= 0.95 * rate and len(latencies) == len(ids) and lag <= TARGET_P95
+            best = max(best, ingested) if sustained else best
+            best_p95 = p95 if sustained and best == ingested else best_p95
+            table.add_row(f"{rate:g}", f"{ingested:.0f}", f"{lag:.1f} s", f"{_quantile(latencies, 0.5):.2f}",
+                          f"{p95:.2f}", f"{_quantile(latencies, 0.99):.2f}", "yes" if sustained else "no")  # fmt: skip
         table.caption = (
-            f"highest sustained end-to-end rate {best:.0f}/s; target {TARGET_RATE:.0f}/s (ratio {best / TARGET_RATE:.2f}); "
-            f"p95 target {TARGET_P95:.0f} s"
+            f"highest sustained rate {best:.0f}/s; target {TARGET_RATE:.0f}/s (ratio {best / TARGET_RATE:.2f}); "
+            f"p95 there {best_p95:.2f} s, target {TARGET_P95:.0f} s (ratio {best_p95 / TARGET_P95:.2f})"
         )
     return table
 
