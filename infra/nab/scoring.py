@@ -112,7 +112,7 @@ def scores_by_threshold(points: Iterable[Point], profile: Profile) -> list[Thres
     fn = len(scorable) - tn
     tp = fp = 0
     results: list[ThresholdScore] = []
-    threshold = 1.1  # above any score: nothing detected
+    threshold = math.inf  # above any score: nothing detected (NAB starts at 1.1, above its 0-1 scores)
     for point in scorable:
         if point.anomaly_score != threshold:
             results.append(ThresholdScore(threshold, false_positives + sum(windows.values()), tp, tn, fp, fn))
