@@ -100,3 +100,11 @@ def test_on_the_real_corpus_null_matches_nab_and_perfect_scores_100():
             perfect += score_at(sweep(s.timestamps, perfect_scores, s.windows, s.name), profile, 0.5).score
         assert null == published_null_total(NAB, profile.name)
         assert normalized(perfect, null, 116, profile) == pytest.approx(100.0)
+
+
+def test_only_the_order_of_anomaly_scores_matters_not_their_scale():
+    detections = {60: 0.9, 105: 0.7, 150: 0.2}
+    unit = best_threshold(sweep(STAMPS, scores_with(detections), [WINDOW], "f"), STANDARD)
+    scaled = best_threshold(sweep(STAMPS, [40 * s for s in scores_with(detections)], [WINDOW], "f"), STANDARD)
+    assert (scaled.score, scaled.tp, scaled.fp) == (unit.score, unit.tp, unit.fp)
+    assert scaled.threshold == 40 * unit.threshold
