@@ -104,7 +104,9 @@ def test_on_the_real_corpus_null_matches_nab_and_perfect_scores_100():
 
 def test_only_the_order_of_anomaly_scores_matters_not_their_scale():
     detections = {60: 0.9, 105: 0.7, 150: 0.2}
-    unit = best_threshold(sweep(STAMPS, scores_with(detections), [WINDOW], "f"), STANDARD)
-    scaled = best_threshold(sweep(STAMPS, [40 * s for s in scores_with(detections)], [WINDOW], "f"), STANDARD)
+    unit_points = sweep(STAMPS, scores_with(detections), [WINDOW], "f")
+    scaled_points = sweep(STAMPS, [40 * s for s in scores_with(detections)], [WINDOW], "f")
+    unit, scaled = best_threshold(unit_points, STANDARD), best_threshold(scaled_points, STANDARD)
     assert (scaled.score, scaled.tp, scaled.fp) == (unit.score, unit.tp, unit.fp)
     assert scaled.threshold == 40 * unit.threshold
+    assert score_at(scaled_points, STANDARD, scaled.threshold) == scaled
