@@ -22,6 +22,17 @@ ITEM = {
 }
 
 
+def create_streamed_table(dynamodb: Any, name: str) -> str:
+    """A table keyed by a string `pk` with a NEW_IMAGE stream; returns the stream's ARN."""
+    return dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]["LatestStreamArn"]
+
+
 def conversation() -> list[tuple[str, Any]]:
     """Every hot call with realistic arguments, and the errors the repositories handle; returns (operation,
     parsed response or error response) pairs. Clients come from a new session, so handlers installed into
@@ -84,13 +95,7 @@ def conversation() -> list[tuple[str, Any]]:
     responses.append(("GetShardIterator", iterator))
     responses.append(("GetRecords", streams.get_records(ShardIterator=iterator["ShardIterator"], Limit=100)))
     # a stream of items without binary values (the transactions table's kind)
-    plain = dynamodb.create_table(
-        TableName="plain",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-    )["TableDescription"]["LatestStreamArn"]
+    plain = create_streamed_table(dynamodb, "plain")
     dynamodb.put_item(TableName="plain", Item={"pk": {"S": "p"}, "amount": {"N": "9.99"}, "tags": {"SS": ["a"]}})
     shard = streams.describe_stream(StreamArn=plain)["StreamDescription"]["Shards"][0]["ShardId"]
     iterator = streams.get_shard_iterator(StreamArn=plain, ShardId=shard, ShardIteratorType="TRIM_HORIZON")

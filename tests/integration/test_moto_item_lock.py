@@ -11,6 +11,7 @@ from moto import mock_aws
 
 from infra.local import moto_item_lock
 from infra.local.stream_reader import StreamCursor, StreamOrderError
+from tests.integration.moto_conversation import create_streamed_table
 
 
 def test_parallel_puts_get_distinct_sequence_numbers_and_each_record_is_read_once():
@@ -18,13 +19,7 @@ def test_parallel_puts_get_distinct_sequence_numbers_and_each_record_is_read_onc
         moto_item_lock.install()
         try:
             dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-            arn = dynamodb.create_table(
-                TableName="t",
-                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                BillingMode="PAY_PER_REQUEST",
-                StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-            )["TableDescription"]["LatestStreamArn"]
+            arn = create_streamed_table(dynamodb, "t")
             with ThreadPoolExecutor(16) as pool:
                 list(pool.map(lambda i: dynamodb.put_item(TableName="t", Item={"pk": {"S": str(i)}}), range(2000)))
             records = StreamCursor(boto3.client("dynamodbstreams", region_name="us-east-1"), arn).read_new()
