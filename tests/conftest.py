@@ -171,6 +171,8 @@ class Pipeline:
 
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    # moto answers in process here; an endpoint left by a CLI test (`point_at`) would send calls to a server
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         moto_item_lock.install()
         reset_clients()
