@@ -7,7 +7,8 @@
    detected every accepted transaction, and cleared its backlog within the p95 target (2 s) of the end:
    detection kept pace instead of falling behind. The sustained rate is that step's ingest rate.
 2. The Online Retail replay from ../shared/data (skipped when absent): wall time, throughput, alerts raised.
-3. The model layer (infra/bench_model.py): numpy scorer against scikit-learn, cold start, the model detector's
+3. The windowed detectors' core on the NAB corpus (`shopwatch nab`; skipped when ../shared is absent).
+4. The model layer (infra/bench_model.py): numpy scorer against scikit-learn, cold start, the model detector's
    recall on simulated outliers, training time and seed 001's figures on Online Retail.
 Benchmarks print figures; tests never check wall-clock time.
 """
@@ -35,6 +36,7 @@ from shopwatch.domain.clock import to_iso, utcnow
 TARGET_RATE = 200.0
 TARGET_P95 = 2.0
 RETAIL = ROOT.parent / "shared" / "data" / "online_retail" / "online_retail.csv.gz"
+NAB = ROOT.parent / "shared" / "data" / "nab"
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -143,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-replay", action="store_true")
     parser.add_argument("--no-load", action="store_true", help="skip the stepped load (replay only)")
     parser.add_argument("--no-model", action="store_true", help="skip the model scorer and training figures")
+    parser.add_argument("--no-nab", action="store_true", help="skip the NAB benchmark of the windowed detectors")
     args = parser.parse_args(argv)
     if not args.no_model:
         from infra import bench_model
@@ -152,6 +155,13 @@ def main(argv: list[str] | None = None) -> int:
         console.print(bench_model.evaluation_table())
         for table in bench_model.training_tables():
             console.print(table)
+    if not args.no_nab:
+        if NAB.exists():
+            from infra.nab.run import run as run_nab
+
+            console.print(run_nab(NAB, ROOT / ".shopwatch" / "nab")[1])
+        else:
+            console.print(f"NAB skipped: {NAB} is not here (it lives in ../shared beside the clone)")
     if not args.no_load:
         console.print(throughput([float(r) for r in args.rates.split(",")], args.seconds))
     if args.no_replay:

@@ -1,4 +1,4 @@
-"""The `shopwatch` command line: up, simulate, replay, evaluate, alerts, demo, catalog load."""
+"""The `shopwatch` command line: up, simulate, replay, evaluate, alerts, demo, train, nab, catalog load."""
 
 from __future__ import annotations
 
@@ -206,6 +206,20 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _nab(args: argparse.Namespace) -> int:
+    from infra.nab.run import run
+    from infra.report import console
+
+    root = Path(args.data)
+    if not (root / "labels" / "combined_windows.json").exists():
+        print(f"error: {root} is not the NAB corpus (no labels/combined_windows.json)", file=sys.stderr)
+        return 2
+    _, table = run(root, Path(args.out), workers=args.workers)
+    console.print(table)
+    console.print(f"results in NAB's layout under {Path(args.out) / 'shopwatch'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="shopwatch", description="Shopwatch: anomaly and fraud detection for online shops"
@@ -283,6 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", default=str(DEFAULT_ARTIFACT), help="artifact directory (default: the model ModelLayer ships)"
     )
     train_cmd.set_defaults(run=_train)
+
+    nab = commands.add_parser("nab", help="the windowed detectors' core on the Numenta Anomaly Benchmark, scored")
+    nab.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "nab"), help="the NAB corpus")
+    nab.add_argument("--out", default=str(ROOT / ".shopwatch" / "nab"), help="results directory (NAB's layout)")
+    nab.add_argument("--workers", type=int, default=2, help="processes streaming series in parallel")
+    nab.set_defaults(run=_nab)
 
     catalog = commands.add_parser("catalog", help="catalog prices for the price detector")
     catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True)
