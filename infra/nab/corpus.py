@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from infra.nab.scoring import Profile
@@ -32,7 +32,8 @@ class Series:
 
 
 def _moment(text: str) -> datetime:
-    return datetime.fromisoformat(text.strip())
+    """NAB's timestamps carry no zone; they are read as UTC, like every time in Shopwatch."""
+    return datetime.fromisoformat(text.strip()).replace(tzinfo=UTC)
 
 
 def load_series(root: Path) -> list[Series]:

@@ -33,16 +33,12 @@ class ProfileResult:
     fp: int
 
 
-def _scores(values: list[float]) -> list[float]:
-    return novelty_scores(values)
-
-
 def detect_all(series: list[Series], workers: int = 2) -> list[list[float]]:
     """Every series streamed through its own detector, in parallel processes (each series is independent)."""
     if workers <= 1:
-        return [_scores(s.values) for s in series]
+        return [novelty_scores(s.values) for s in series]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_scores, [s.values for s in series], chunksize=1))
+        return list(pool.map(novelty_scores, [s.values for s in series], chunksize=1))
 
 
 def score_corpus(root: Path, series: list[Series], scores: list[list[float]]) -> list[ProfileResult]:

@@ -4,7 +4,7 @@ by their distance past a window, the probation period, the threshold sweep, and,
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -91,6 +91,7 @@ def test_normalisation_puts_null_at_0_and_perfect_at_100():
 def test_on_the_real_corpus_null_matches_nab_and_perfect_scores_100():
     series = load_series(NAB)
     assert len(series) == 58 and sum(len(s.windows) for s in series) == 116
+    assert all(s.timestamps[0].tzinfo is UTC and s.windows[0][0].tzinfo is UTC for s in series if s.windows)
     for profile in load_profiles(NAB):
         null = perfect = 0.0
         for s in series:

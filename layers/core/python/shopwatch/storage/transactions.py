@@ -59,13 +59,11 @@ class TransactionRepository:
             return [self.add_if_new(tx) for tx in batch]
 
         def write_in_order(indices: list[int]) -> list[bool]:
-            results: list[bool] = []
-            for index in indices:
-                results.append(self.add_if_new(batch[index]))
-            return results
+            return [self.add_if_new(batch[index]) for index in indices]
 
         chains = list(by_customer.values())
-        futures = [_put_pool().submit(write_in_order, indices) for indices in chains]
+        pool = _put_pool()
+        futures = [pool.submit(write_in_order, indices) for indices in chains]
         wait(futures)  # every chain has finished, stored or failed, before an error is raised
         stored = [False] * len(batch)
         for indices, future in zip(chains, futures, strict=True):
