@@ -133,15 +133,17 @@ class Stack:
 
 
 class Pipeline:
-    """Ingest → transactions stream → DetectFunction → alerts stream → NotifyFunction, in one process, with
+    """Ingest → transactions stream → DetectFunction (and AggregateFunction) → alerts stream → NotifyFunction, in one process, with
     records read through the DynamoDB Streams API and each event source's FilterCriteria applied."""
 
     def __init__(self, stack: Stack, env_overrides: dict[str, str]) -> None:
         self.stack = stack
         self.ingest = stack.handler("IngestFunction", **env_overrides)
         self.detect = stack.handler("DetectFunction", **env_overrides)
+        self.aggregate = stack.handler("AggregateFunction", **env_overrides)
         self.notify = stack.handler("NotifyFunction", **env_overrides)
         self.transactions = stack.cursor("TransactionsTable")
+        self.transactions_for_aggregates = stack.cursor("TransactionsTable")  # the stream's second reader
         self.alerts = stack.cursor("AlertsTable")
         self.responses: list[dict[str, Any]] = []
 
@@ -157,6 +159,7 @@ class Pipeline:
             moved = False
             for cursor, function, handler in (
                 (self.transactions, "DetectFunction", self.detect),
+                (self.transactions_for_aggregates, "AggregateFunction", self.aggregate),
                 (self.alerts, "NotifyFunction", self.notify),
             ):
                 event = self.stack.stream_event(cursor, function)

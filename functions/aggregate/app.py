@@ -1,0 +1,57 @@
+"""AggregateFunction: TransactionsTable stream (INSERT) → per-minute, hour and day traffic buckets, exactly once.
+
+The second and last reader of the transactions stream (DESIGN §1). The whole batch is counted in as few
+TransactWriteItems as fit (markers and merged counters together), not record by record, so a burst of a
+hundred transactions in one minute is one write to that minute's hot item rather than a hundred.
+
+Partial batch response: a record that cannot be read, or a write that fails, is reported with every record
+after it, so Lambda retries from there; records already counted are recognised by their markers.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecordEventName
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shopwatch.config import required_env
+from shopwatch.domain.clock import utcnow
+from shopwatch.domain.transaction import Transaction
+from shopwatch.storage.buckets import BucketRepository
+from shopwatch.streams import new_image
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+buckets = BucketRepository(required_env("STATE_TABLE"))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    records = list(DynamoDBStreamEvent(event).records)
+    transactions: list[Transaction] = []
+    failed_at = len(records)
+    for index, record in enumerate(records):
+        if record.event_name != DynamoDBRecordEventName.INSERT:
+            continue  # the event source filter passes INSERTs only; anything else is not ours
+        try:
+            transactions.append(Transaction.from_item(new_image(record)))
+        except Exception:
+            logger.exception("unreadable stream record", extra={"event_id": record.event_id})
+            failed_at = index
+            break
+    try:
+        applied = buckets.add(transactions, utcnow())
+    except Exception:
+        logger.exception("bucket write failed; the batch is retried from its first record")
+        failed_at = 0
+    else:
+        metrics.add_metric(name="TransactionsAggregated", unit=MetricUnit.Count, value=applied.counted)
+        metrics.add_metric(name="AggregateReplays", unit=MetricUnit.Count, value=applied.already)
+    return {
+        "batchItemFailures": [{"itemIdentifier": r.dynamodb.sequence_number} for r in records[failed_at:] if r.dynamodb]
+    }
