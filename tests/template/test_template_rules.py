@@ -19,6 +19,7 @@ FIXED = {
     "IngestFunction": ("functions/ingest/", "Api"),
     "DetectFunction": ("functions/detect/", "DynamoDB"),
     "AggregateFunction": ("functions/aggregate/", "DynamoDB"),
+    "WindowFunction": ("functions/window/", "Schedule"),
     "NotifyFunction": ("functions/notify/", "DynamoDB"),
 }
 
@@ -133,6 +134,10 @@ EXPECTED_POLICIES = {
         ("DynamoDBCrudPolicy", "StateTable"),
         ("SQSSendMessagePolicy", "StreamDeadLetterQueue"),
     ],
+    "WindowFunction": [
+        ("DynamoDBCrudPolicy", "StateTable"),
+        ("DynamoDBCrudPolicy", "AlertsTable"),
+    ],
     "NotifyFunction": [
         ("DynamoDBCrudPolicy", "StateTable"),
         ("SNSPublishMessagePolicy", "AlertsTopic"),
@@ -185,6 +190,9 @@ def test_every_sample_event_is_used_by_a_test():
 def test_sample_events_are_in_aws_shapes():
     for path in Path(ROOT / "events").glob("*.json"):
         event = json.loads(path.read_text())
+        if path.name.startswith("window_"):
+            assert event["detail-type"] == "Scheduled Event" and event["source"] == "aws.events"
+            continue
         if path.name.startswith("ingest_"):
             assert {"resource", "path", "httpMethod", "headers", "requestContext", "body", "isBase64Encoded"} <= set(
                 event
@@ -201,3 +209,10 @@ def test_sample_events_are_in_aws_shapes():
                     "eventSourceARN",
                 } <= set(record)
                 assert {"Keys", "NewImage", "SequenceNumber", "SizeBytes", "StreamViewType"} <= set(record["dynamodb"])
+
+
+def test_the_window_function_runs_every_minute_with_the_novelty_core():
+    properties = FUNCTIONS["WindowFunction"]["Properties"]
+    (event,) = properties["Events"].values()
+    assert event["Properties"]["Schedule"] == "rate(1 minute)"
+    assert {"Ref": "ModelLayer"} in properties["Layers"]

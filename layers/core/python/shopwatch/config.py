@@ -142,6 +142,24 @@ class NotifySettings:
         )
 
 
+@dataclass(frozen=True)
+class WindowSettings:
+    """When closed minutes, hours and days are judged, and how their alerts are grouped."""
+
+    settle_seconds: int = 2  # a minute is judged this long after it ends (the stream's batching window)
+    catch_up: dict[str, int] = field(default_factory=lambda: {"minute": 15, "hour": 3, "day": 2})
+    alert_group_window_seconds: int = 3600  # minutes of one outage within this window are one alert
+    currency: str = "USD"  # revenue is judged in the shop's own currency
+
+    @classmethod
+    def from_env(cls) -> WindowSettings:
+        return cls(
+            settle_seconds=int(_env("WINDOW_SETTLE_SECONDS", str(cls.settle_seconds))),
+            alert_group_window_seconds=int(_env("ALERT_GROUP_WINDOW_SECONDS", str(cls.alert_group_window_seconds))),
+            currency=_env("DEFAULT_CURRENCY", cls.currency).upper(),
+        )
+
+
 def required_env(name: str) -> str:
     """A resource name the template must provide; a missing one is a deployment error, said plainly."""
     value = os.environ.get(name, "").strip()

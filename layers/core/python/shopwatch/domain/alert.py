@@ -172,10 +172,43 @@ def add_occurrence(
     alert: Alert, finding: Finding, severity: Severity, risk: Decimal, tx: Transaction, now: datetime
 ) -> Alert:
     """Count one more transaction in the alert; a higher severity escalates it and takes over its summary."""
+    return grow(alert, finding, severity, risk, now, tx.transaction_id, tx.customer_name)
+
+
+def open_window_alert(
+    finding: Finding, severity: Severity, subject: str, window_start: datetime, window_end: datetime, now: datetime
+) -> Alert:
+    """An alert about the shop's traffic in a window (a minute, hour or day), not about one customer."""
+    return Alert(
+        alert_id=alert_id_for(finding.detector, subject, window_start),
+        detector=finding.detector,
+        severity=severity,
+        risk_score=finding.strength * 100,
+        subject=subject,
+        window_start=window_start,
+        window_end=window_end,
+        reasons=finding.reasons,
+        summary=summary_for(finding, severity),
+        created_at=now,
+        updated_at=now,
+        history=({"at": to_iso(now), "by": SYSTEM_ACTOR, "action": "created", "severity": severity.value},),
+    )
+
+
+def grow(
+    alert: Alert,
+    finding: Finding,
+    severity: Severity,
+    risk: Decimal,
+    now: datetime,
+    transaction_id: str | None = None,
+    customer_name: str | None = None,
+) -> Alert:
+    """One more occurrence (a transaction, or another abnormal minute); a higher severity escalates."""
     escalated = severity > alert.severity
     listed = alert.transaction_ids
-    if len(listed) < MAX_LISTED_TRANSACTIONS:
-        listed = (*listed, tx.transaction_id)
+    if transaction_id is not None and len(listed) < MAX_LISTED_TRANSACTIONS:
+        listed = (*listed, transaction_id)
     changes: dict[str, Any] = {
         "occurrences": alert.occurrences + 1,
         "transaction_ids": listed,
@@ -183,7 +216,7 @@ def add_occurrence(
         "updated_at": now,
         "version": alert.version + 1,
         "last_change": "escalated" if escalated else "occurrence",
-        "customer_name": alert.customer_name or tx.customer_name,
+        "customer_name": alert.customer_name or customer_name,
         "model_version": finding.model_version or alert.model_version,
     }
     if severity >= alert.severity:
