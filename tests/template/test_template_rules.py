@@ -17,6 +17,7 @@ RESOURCES = TEMPLATE["Resources"]
 FUNCTIONS = resources_of_type(TEMPLATE, "AWS::Serverless::Function")
 FIXED = {
     "IngestFunction": ("functions/ingest/", "Api"),
+    "ApiFunction": ("functions/api/", "Api"),
     "DetectFunction": ("functions/detect/", "DynamoDB"),
     "AggregateFunction": ("functions/aggregate/", "DynamoDB"),
     "WindowFunction": ("functions/window/", "Schedule"),
@@ -125,6 +126,7 @@ def test_layers_build_for_the_functions_architecture():
 
 EXPECTED_POLICIES = {
     "IngestFunction": [("DynamoDBWritePolicy", "TransactionsTable")],
+    "ApiFunction": [("DynamoDBReadPolicy", "StateTable")],
     "DetectFunction": [
         ("DynamoDBCrudPolicy", "StateTable"),
         ("DynamoDBCrudPolicy", "AlertsTable"),
@@ -193,7 +195,7 @@ def test_sample_events_are_in_aws_shapes():
         if path.name.startswith("window_"):
             assert event["detail-type"] == "Scheduled Event" and event["source"] == "aws.events"
             continue
-        if path.name.startswith("ingest_"):
+        if path.name.startswith(("ingest_", "api_")):
             assert {"resource", "path", "httpMethod", "headers", "requestContext", "body", "isBase64Encoded"} <= set(
                 event
             )

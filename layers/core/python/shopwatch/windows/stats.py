@@ -1,0 +1,66 @@
+"""What the stats routes answer: per-minute counts per status (seed 003's /history_counts) and daily sales
+with the low-performance flag (seed 000's low-sale report), both from the traffic buckets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from shopwatch.detectors.volume import VolumeSettings, low_day
+from shopwatch.domain.buckets import Grain, dense
+from shopwatch.domain.clock import parse_rfc3339
+from shopwatch.errors import ValidationFailed
+from shopwatch.storage.buckets import BucketRepository
+from shopwatch.windows.service import PERIOD_LOOKBACK, history_since_traffic_began
+
+MAX_MINUTES = 1440  # one day of minutes per request
+DEFAULT_MINUTES = 60
+MAX_DAYS = 366
+DEFAULT_DAYS = 30
+
+
+def _moment(name: str, text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_rfc3339(text)
+    except ValueError as exc:
+        raise ValidationFailed(f"{name} {exc}", {"field": name, "value": text}) from None
+
+
+@dataclass(frozen=True)
+class StatsService:
+    buckets: BucketRepository
+    currency: str
+    volume: VolumeSettings = VolumeSettings()
+
+    def minutes(self, since: str | None, until: str | None, now: datetime) -> dict[str, Any]:
+        end = _moment("until", until) or now
+        start = _moment("since", since) or end - timedelta(minutes=DEFAULT_MINUTES - 1)
+        if start > end:
+            raise ValidationFailed("since must not be after until", {"since": since, "until": until})
+        count = len(Grain.MINUTE.starts(start, end))
+        if count > MAX_MINUTES:
+            raise ValidationFailed(f"at most {MAX_MINUTES} minutes per request, asked for {count}", {"minutes": count})
+        found = dense(self.buckets.get_range(Grain.MINUTE, start, end), Grain.MINUTE, start, end)
+        return {"minutes": [b.to_json() for b in found]}
+
+    def daily(self, days: int, now: datetime) -> dict[str, Any]:
+        if not 1 <= days <= MAX_DAYS:
+            raise ValidationFailed(f"days must be between 1 and {MAX_DAYS}", {"field": "days", "value": days})
+        today = Grain.DAY.start_of(now)
+        first = today - timedelta(days=days - 1)
+        since = first - PERIOD_LOOKBACK[Grain.DAY]
+        every = dense(self.buckets.get_range(Grain.DAY, since, today), Grain.DAY, since, today)
+        offset = len(every) - days
+        report = []
+        for index in range(offset, len(every)):
+            day = every[index]
+            closed = day.start < today
+            history = history_since_traffic_began(every[max(0, index - PERIOD_LOOKBACK[Grain.DAY].days) : index])
+            flag = low_day(day, history, self.currency, self.volume) if closed else None
+            report.append(
+                day.to_json() | {"date": day.start.date().isoformat(), "complete": closed, "low_performance": flag}
+            )
+        return {"currency": self.currency, "days": report}
