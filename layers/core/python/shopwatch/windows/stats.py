@@ -3,7 +3,7 @@ with the low-performance flag (seed 000's low-sale report), both from the traffi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,7 +33,7 @@ def _moment(name: str, text: str | None) -> datetime | None:
 class StatsService:
     buckets: BucketRepository
     currency: str
-    volume: VolumeSettings = VolumeSettings()
+    volume: VolumeSettings = field(default_factory=VolumeSettings)
 
     def minutes(self, since: str | None, until: str | None, now: datetime) -> dict[str, Any]:
         end = _moment("until", until) or now
