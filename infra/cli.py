@@ -274,7 +274,12 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.set_defaults(run=_alerts)
 
     demo = commands.add_parser("demo", help="local stack + simulated traffic + evaluation, then stop")
-    demo.add_argument("--duration", type=float, default=60.0)
+    demo.add_argument(
+        "--duration",
+        type=float,
+        default=300.0,
+        help="seconds of live traffic; from 300 on it includes a failure spike and an outage",
+    )
     demo.add_argument("--rate", type=float, default=10.0)
     demo.add_argument("--anomaly-rate", type=float, default=0.03)
     demo.add_argument("--seed", type=int, default=7)

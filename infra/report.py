@@ -42,6 +42,9 @@ def evaluation_table(result: Evaluation) -> Table:
         f"{result.informational_alerts} low (informational) alerts. Ingest→alert p50 {p50 if p50 is None else f'{p50:.2f}'} s, "
         f"p95 {p95 if p95 is None else f'{p95:.2f}'} s."
     )
+    if result.window_latencies:
+        caught = ", ".join(f"{a} after {s:.0f} s" for a, s in sorted(result.window_latencies.items()))
+        table.caption += f" Outages and failure spikes caught (from their start): {caught}."
     return table
 
 

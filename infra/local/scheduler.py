@@ -71,6 +71,7 @@ class Scheduler(threading.Thread):
         self.functions = functions
         self.stop_event = stop
         self.speedup = speedup
+        self.paused = threading.Event()  # set: ticks pass without firing (the demo loads history first)
         self.fired: list[tuple[str, str]] = []
         self.failed: list[tuple[str, str, str]] = []  # function, time, error: shown by the stack, never hidden
 
@@ -80,7 +81,8 @@ class Scheduler(threading.Thread):
         tick = min(s.seconds for s in self.schedules) / self.speedup / 10
         elapsed = 0.0
         while not self.stop_event.wait(tick):
-            self.advance(elapsed, elapsed + tick)
+            if not self.paused.is_set():
+                self.advance(elapsed, elapsed + tick)
             elapsed += tick
 
     def advance(self, before: float, after: float) -> None:

@@ -64,6 +64,7 @@ class LocalStack:
     parameters: dict[str, Any] = field(default_factory=dict)
     poll_interval: float = 0.05
     schedule_speedup: float = 1.0
+    schedules_paused: bool = False  # start with the schedules held until resume_schedules()
 
     def __post_init__(self) -> None:
         self.template = load_template()
@@ -162,10 +163,16 @@ class LocalStack:
         self.scheduler = Scheduler(
             schedules_from_template(self.template), self.functions, self.stop_event, self.schedule_speedup
         )
+        if self.schedules_paused:
+            self.scheduler.paused.set()
         self._spawn(self.scheduler)
         self._spawn(threading.Thread(target=self._collect_outbox, name="outbox", daemon=True))
         self._write_state_files(resolver)
         return self
+
+    def resume_schedules(self) -> None:
+        """Let the schedules fire from the next period boundary on (EventBridge rules being enabled)."""
+        self.scheduler.paused.clear()
 
     def stop(self) -> None:
         self.stop_event.set()

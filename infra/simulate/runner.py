@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,11 @@ from rich.progress import Progress
 
 from infra.client import ShopwatchClient
 from infra.simulate.shop import Shop, build_shop
-from infra.simulate.traffic import Planned, TrafficPlanner
+from infra.simulate.traffic import Planned, TrafficPlanner, WindowAnomaly
+from shopwatch.domain.buckets import Grain
 from shopwatch.domain.clock import utcnow
+
+RECENT_LEAD = timedelta(seconds=90)  # recent traffic runs this far ahead of the clock, while it is being sent
 
 
 @dataclass
@@ -50,9 +54,17 @@ def run_simulation(
     load_catalog: Callable[[Shop], None] | None = None,
     after_warmup: Callable[[list[str]], None] | None = None,
     show_progress: bool = True,
+    recent_minutes: float = 0.0,
+    recent_rate: float | None = None,
+    windows: tuple[WindowAnomaly, ...] = (),
 ) -> SimulationReport:
     """Warm-up history first (as fast as the API takes it), then `after_warmup(ids)` (wait until it is
-    detected, so customers have habits), then live traffic at `rate` for `duration` seconds."""
+    detected, so customers have habits), then live traffic at `rate` for `duration` seconds.
+
+    With `recent_minutes`, the shop's ordinary traffic of the last minutes (at `recent_rate`, default half
+    the live rate) is sent before the warm-up wait, running up to the next whole minute after a short lead,
+    and live traffic starts exactly there: the windowed detectors see continuous minutes with a baseline.
+    `windows`: outages and failure spikes in live time."""
     client = ShopwatchClient(url, api_key)
     shop = build_shop(seed, customers)
     if load_catalog is not None:
@@ -67,13 +79,31 @@ def run_simulation(
             _send_all(client, chunk, totals)
             progress.advance(task, len(chunk))
 
+        live_start = utcnow()
+        recent: list[Planned] = []
+        if recent_minutes > 0:
+            live_start = Grain.MINUTE.start_of(utcnow() + RECENT_LEAD) + Grain.MINUTE.step
+            planner = TrafficPlanner(shop, seed + 2, live_start)
+            planner.counter = len(warmup)
+            recent = planner.recent(recent_rate or rate / 2, live_start - timedelta(minutes=recent_minutes), live_start)
+            task = progress.add_task("recent traffic: a baseline for the windowed detectors", total=len(recent))
+            for start in range(0, len(recent), 100):
+                chunk = [p.transaction for p in recent[start : start + 100]]
+                _send_all(client, chunk, totals)
+                progress.advance(task, len(chunk))
         if after_warmup is not None:
             progress.console.print("waiting for the warm-up to be detected (customer habits, SKU prices)")
-            after_warmup([p.transaction["transaction_id"] for p in warmup])
-        live_start = utcnow()
+            after_warmup([p.transaction["transaction_id"] for p in warmup + recent])
+        if not recent:
+            live_start = utcnow()
+        else:
+            wait = (live_start - utcnow()).total_seconds()
+            if wait < 0:
+                progress.console.print(f"[yellow]recent traffic took {-wait:.0f} s longer than its lead[/yellow]")
+            time.sleep(max(0.0, wait))
         planner = TrafficPlanner(shop, seed + 1, live_start)
-        planner.counter = len(warmup)
-        plan = planner.plan(rate, duration, anomaly_rate, kinds)
+        planner.counter = len(warmup) + len(recent)
+        plan = planner.plan(rate, duration, anomaly_rate, kinds, windows)
         task = progress.add_task(f"live traffic at {rate:g}/s", total=len(plan.live))
         clock0 = time.monotonic()
         sent_at: dict[str, Any] = {}
@@ -97,13 +127,16 @@ def run_simulation(
     with truth_path.open("w") as handle:
         for anomaly in plan.anomalies:
             handle.write(json.dumps(anomaly.truth(sent_at[anomaly.transaction_ids[0]])) + "\n")
+        for index, window in enumerate(plan.windows):
+            truth = window.truth(f"W{index + 1:04d}", live_start, plan.window_transactions.get(index, []))
+            handle.write(json.dumps(truth) + "\n")
     return SimulationReport(
-        warmup_sent=len(warmup),
+        warmup_sent=len(warmup) + len(recent),
         live_sent=len(plan.live),
         accepted=totals["accepted"],
         duplicates=totals["duplicates"],
         rejected=totals["rejected"],
-        anomalies=len(plan.anomalies),
+        anomalies=len(plan.anomalies) + len(plan.windows),
         truth_path=truth_path,
         seconds=time.monotonic() - started,
     )

@@ -25,7 +25,11 @@ KIND_DETECTORS: dict[str, tuple[str, ...]] = {
     "new_country": ("geo",),
     "quantity_spike": ("quantity",),
     "amount_outlier": ("model",),
+    "outage": ("volume",),  # no sales at all for a while: the shop's checkout is down
+    "failure_spike": ("status_mix",),  # a share of payments failing or denied far above the usual
 }
+WINDOW_KINDS = ("outage", "failure_spike")  # injected into the whole shop's traffic for a time window
+FAILURE_SPIKE_SHARE = 0.4
 # amount_outlier: a basket of six to eight of the shop's priciest products, two or three of each (6,000 to
 # 16,000 against normal baskets of at most three lines), at catalog prices, from the customer's home country:
 # no price, quantity, velocity or geo rule has anything to say; only the model sees that its size and amount
@@ -73,11 +77,37 @@ class Injected:
         }
 
 
+@dataclass(frozen=True)
+class WindowAnomaly:
+    """An anomaly of the shop's traffic as a whole, from `offset` for `seconds` (live time)."""
+
+    kind: str
+    offset: float
+    seconds: float
+
+    def covers(self, offset: float) -> bool:
+        return self.offset <= offset < self.offset + self.seconds
+
+    def truth(self, anomaly_id: str, live_start: datetime, transaction_ids: list[str]) -> dict[str, Any]:
+        start = live_start + timedelta(seconds=self.offset)
+        return {
+            "anomaly_id": anomaly_id,
+            "kind": self.kind,
+            "customer_id": None,
+            "transaction_ids": transaction_ids,
+            "expected_detectors": list(KIND_DETECTORS[self.kind]),
+            "sent_at": to_iso(start),
+            "window": {"start": to_iso(start), "end": to_iso(start + timedelta(seconds=self.seconds))},
+        }
+
+
 @dataclass
 class Plan:
     warmup: list[Planned] = field(default_factory=list)
     live: list[Planned] = field(default_factory=list)
     anomalies: list[Injected] = field(default_factory=list)
+    windows: list[WindowAnomaly] = field(default_factory=list)
+    window_transactions: dict[int, list[str]] = field(default_factory=dict)  # window index → its transactions
 
 
 def _money(value: Decimal) -> str:
@@ -154,21 +184,55 @@ class TrafficPlanner:
                 planned.append(Planned(-1.0, self._transaction(customer, at)))
         return planned
 
-    def plan(self, rate: float, duration: float, anomaly_rate: float, kinds: tuple[str, ...]) -> Plan:
+    def recent(self, rate: float, since: datetime, until: datetime) -> list[Planned]:
+        """The shop's ordinary traffic between `since` and `until` (backdated, or up to minutes ahead), sent
+        before live traffic so that the windowed detectors have recent minutes to compare with."""
+        span = (until - since).total_seconds()
+        planned = []
+        for n in range(int(rate * span)):
+            seconds = n / rate
+            customer = self._free_customer(seconds - span)
+            planned.append(
+                Planned(-1.0, self._transaction(customer, since + timedelta(seconds=seconds), status=self._status()))
+            )
+        return planned
+
+    def plan(
+        self,
+        rate: float,
+        duration: float,
+        anomaly_rate: float,
+        kinds: tuple[str, ...],
+        windows: tuple[WindowAnomaly, ...] = (),
+    ) -> Plan:
         needed = int(rate * CUSTOMER_MAX_GAP * 1.25) + 1
         if len(self.shop.customers) < needed:
             raise ValueError(
                 f"{len(self.shop.customers)} customers cannot buy at human pace (one purchase per "
                 f"{CUSTOMER_MIN_GAP:.0f}-{CUSTOMER_MAX_GAP:.0f} s each) at {rate:g} transactions/s; use --customers {needed} or more"
             )
-        plan = Plan(warmup=self.warmup())
+        plan = Plan(warmup=self.warmup(), windows=list(windows))
         total = int(rate * duration)
         anomaly_slots = (
             {int(i / anomaly_rate) for i in range(1, int(total * anomaly_rate) + 1)} if anomaly_rate > 0 else set()
         )
         for n in range(total):
             offset = n / rate
-            if n in anomaly_slots and offset <= duration - BURST_SECONDS:  # bursts finish inside the run
+            window = next((i for i, w in enumerate(windows) if w.covers(offset)), None)
+            if window is not None and windows[window].kind == "outage":
+                continue  # nothing gets through
+            if window is not None and windows[window].kind == "failure_spike":
+                status = "failed" if self.rng.random() < 0.6 else "denied"
+                if self.rng.random() < FAILURE_SPIKE_SHARE:
+                    tx = self._transaction(
+                        self._free_customer(offset), self.start + timedelta(seconds=offset), status=status
+                    )
+                    plan.window_transactions.setdefault(window, []).append(tx["transaction_id"])
+                    plan.live.append(Planned(offset, tx))
+                    continue
+            if (
+                n in anomaly_slots and offset <= duration - BURST_SECONDS and window is None
+            ):  # bursts finish inside the run
                 kind = kinds[len(plan.anomalies) % len(kinds)]
                 plan.anomalies.append(self._inject(kind, offset, plan))
                 continue

@@ -56,3 +56,20 @@ def test_the_json_report_has_overall_and_per_kind_figures():
     assert report["overall"]["recall"] == 1 / 3
     assert report["kinds"]["deep_discount"]["recall"] == 1.0
     assert report["overall"]["latency_p50_seconds"] == 0.5
+
+
+def test_a_window_anomaly_is_caught_by_an_alert_of_its_detector_created_during_it_or_soon_after():
+    from datetime import timedelta
+
+    from shopwatch.domain.alert import open_window_alert
+    from shopwatch.domain.clock import to_iso
+
+    truth = [{"anomaly_id": "W1", "kind": "outage", "transaction_ids": [], "expected_detectors": ["volume"],
+              "window": {"start": to_iso(T0), "end": to_iso(T0 + timedelta(minutes=2))}}]  # fmt: skip
+    finding = Finding("volume", Severity.HIGH, (), "Sales drop")
+    caught = open_window_alert(finding, Severity.HIGH, "shop:minute:volume_drop", T0, T0, T0 + timedelta(seconds=95))
+    unrelated = open_window_alert(finding, Severity.HIGH, "shop:minute:volume_drop", T0, T0, T0 + timedelta(hours=1))
+    result = evaluate(truth, [caught, unrelated], {})
+    assert (result.kinds["outage"].caught, result.true_alerts, result.false_alerts) == (1, 1, 1)
+    assert result.window_latencies == {"W1": 95.0}
+    assert evaluate(truth, [unrelated], {}).kinds["outage"].missed == ["W1"]

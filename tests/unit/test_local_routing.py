@@ -9,14 +9,14 @@ from infra.local.scheduler import parse_rate
 from tests.conftest import TEMPLATE
 
 
-def test_routes_come_from_the_templates_api_events():
-    (route,) = routes_from_template(TEMPLATE)
-    assert (route.method, route.path, route.function, route.api_key_required) == (
-        "POST",
-        "/transactions",
-        "IngestFunction",
-        True,
-    )
+def test_routes_come_from_the_templates_api_events_with_their_api_key_rule():
+    routes = {(r.method, r.path): (r.function, r.api_key_required) for r in routes_from_template(TEMPLATE)}
+    assert routes == {
+        ("POST", "/transactions"): ("IngestFunction", True),
+        ("GET", "/health"): ("ApiFunction", False),
+        ("GET", "/stats/minutes"): ("ApiFunction", True),
+        ("GET", "/stats/daily"): ("ApiFunction", True),
+    }
 
 
 def test_path_parameters_and_greedy_proxies_match_like_api_gateway():

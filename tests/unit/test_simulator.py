@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from infra.simulate.shop import build_shop
-from infra.simulate.traffic import CUSTOMER_MIN_GAP, DEFAULT_KINDS, KIND_DETECTORS, TrafficPlanner
+from infra.simulate.traffic import CUSTOMER_MIN_GAP, DEFAULT_KINDS, KIND_DETECTORS, TrafficPlanner, WindowAnomaly
+from shopwatch.domain.clock import parse_iso, to_iso
 
 START = datetime(2025, 9, 16, 16, 0, tzinfo=UTC)
 
@@ -74,3 +75,26 @@ def test_history_follows_each_customers_daily_rhythm():
         hour = datetime.fromisoformat(planned.transaction["timestamp"].replace("Z", "+00:00"))
         minutes = hour.hour * 60 + hour.minute
         assert abs(minutes - peaks[planned.transaction["customer_id"]] * 60) <= 90
+
+
+def test_an_outage_sends_nothing_and_a_failure_spike_fails_a_share_of_payments_in_their_windows():
+    windows = (WindowAnomaly("failure_spike", 30.0, 60.0), WindowAnomaly("outage", 150.0, 120.0))
+    traffic = TrafficPlanner(build_shop(7, 800), 7, START).plan(10, 300, 0.0, DEFAULT_KINDS, windows)
+    assert not [p for p in traffic.live if 150 <= p.offset < 270]
+    spike = [p.transaction for p in traffic.live if 30 <= p.offset < 90]
+    failing = [t for t in spike if t["status"] in ("failed", "denied")]
+    assert 0.35 < len(failing) / len(spike) < 0.5
+    assert {t["transaction_id"] for t in failing} >= set(traffic.window_transactions[0])
+    truth = windows[1].truth("W0002", START, [])
+    assert (truth["kind"], truth["expected_detectors"], truth["window"]["start"]) == (
+        "outage",
+        ["volume"],
+        to_iso(START + timedelta(seconds=150)),
+    )
+
+
+def test_recent_traffic_fills_the_minutes_before_live_traffic_at_the_given_rate():
+    planner = TrafficPlanner(build_shop(7, 800), 7, START)
+    recent = planner.recent(5.0, START - timedelta(minutes=12), START)
+    moments = sorted(parse_iso(p.transaction["timestamp"]) for p in recent)
+    assert len(recent) == 3600 and moments[0] == START - timedelta(minutes=12) and moments[-1] < START

@@ -150,10 +150,12 @@ class WindowSettings:
     catch_up: dict[str, int] = field(default_factory=lambda: {"minute": 15, "hour": 3, "day": 2})
     alert_group_window_seconds: int = 3600  # minutes of one outage within this window are one alert
     currency: str = "USD"  # revenue is judged in the shop's own currency
+    minute_min_history: int = 30  # minutes of traffic before the per-minute volume check gives verdicts
 
     @classmethod
     def from_env(cls) -> WindowSettings:
         return cls(
+            minute_min_history=int(_env("VOLUME_MIN_HISTORY_MINUTES", str(cls.minute_min_history))),
             settle_seconds=int(_env("WINDOW_SETTLE_SECONDS", str(cls.settle_seconds))),
             alert_group_window_seconds=int(_env("ALERT_GROUP_WINDOW_SECONDS", str(cls.alert_group_window_seconds))),
             currency=_env("DEFAULT_CURRENCY", cls.currency).upper(),

@@ -159,7 +159,8 @@ def judge_period_volume(
             severity = Severity.HIGH if x <= 0.2 * m else Severity.MEDIUM
             return _finding(period, "drop", measure, x, expected, severity, novelty)
         if seasonal_spike or (novel_change and change > 0):
-            return _finding(period, "spike", measure, x, expected, Severity.MEDIUM, novelty)
+            # a busy hour or day is good news far more often than fraud: shown, not notified
+            return _finding(period, "spike", measure, x, expected, Severity.LOW, novelty)
     return None
 
 

@@ -74,7 +74,7 @@ class WindowService:
         self.alerts = alerts
         self.settings = settings
         self.novelty = novelty
-        self.volume = volume or VolumeSettings()
+        self.volume = volume or VolumeSettings(minute_min_history=settings.minute_min_history)
         self.status_mix = status_mix or StatusMixSettings()
 
     def run(self, now: datetime) -> list[Judged]:
