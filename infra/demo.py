@@ -62,7 +62,8 @@ def run_demo(duration: float, rate: float, anomaly_rate: float, seed: int, out_d
         report = run_simulation(
             stack.url, stack.api_key, rate=rate, duration=duration, anomaly_rate=anomaly_rate, seed=seed,
             kinds=DEFAULT_KINDS, truth_path=truth_path, load_catalog=catalog_loader(stack),
-            after_warmup=lambda _ids: history_counted(stack),
+            after_warmup=lambda _ids: stack.wait_until_idle(timeout=300),
+            after_recent=lambda: history_counted(stack),
             recent_minutes=RECENT_MINUTES if windows else 0.0, windows=windows,
         )  # fmt: skip
         console.print(

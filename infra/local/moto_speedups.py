@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
+import threading
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +31,7 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+from moto.dynamodb.models.table import Table
 from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 
@@ -203,6 +205,33 @@ _ORIGINAL_SANITIZE = botocore.useragent.sanitize_user_agent_string_component
 _CACHED_SANITIZE = functools.lru_cache(maxsize=1024)(_ORIGINAL_SANITIZE)
 
 
+# moto answers a Query on a table's own key by sorting every item of the table and keeping the partition's:
+# O(table size) per query. StateTable holds a marker per transaction, so each of DetectFunction's velocity
+# queries grew with everything ever ingested. The hint below makes `all_items`, for the duration of that one
+# query in that one thread, return the asked partition only (sorted as moto would sort it).
+_QUERY_HINT = threading.local()
+_ORIGINAL_QUERY = Table.query
+_ORIGINAL_ALL_ITEMS = Table.all_items
+
+
+def _all_items(self: Table) -> list[Item]:
+    if getattr(_QUERY_HINT, "table", None) is self:
+        partition = self.items.get(_QUERY_HINT.hash_key, {})
+        return sorted(partition.values(), key=lambda item: item.range_key)  # type: ignore[union-attr]
+    return _ORIGINAL_ALL_ITEMS(self)
+
+
+def _query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
+    index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+    if index_name or hash_key is None or not self.range_key_attr:
+        return _ORIGINAL_QUERY(self, hash_key, *args, **kwargs)
+    _QUERY_HINT.table, _QUERY_HINT.hash_key = self, hash_key
+    try:
+        return _ORIGINAL_QUERY(self, hash_key, *args, **kwargs)
+    finally:
+        _QUERY_HINT.table = None
+
+
 def install() -> None:
     """Swap in the item-level TransactWriteItems, the cached validation parse, the cached value-free
     conditions, the one-pass item size check and the cached user-agent sanitizing (idempotent)."""
@@ -211,6 +240,8 @@ def install() -> None:
     ConditionExpressionParser.parse = _condition_parse  # type: ignore[method-assign]
     Item.__init__ = _item_init  # type: ignore[method-assign]
     botocore.useragent.sanitize_user_agent_string_component = _CACHED_SANITIZE
+    Table.query = _query  # type: ignore[method-assign]
+    Table.all_items = _all_items  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
@@ -219,6 +250,8 @@ def uninstall() -> None:
     ConditionExpressionParser.parse = _ORIGINAL_CONDITION_PARSE  # type: ignore[method-assign]
     Item.__init__ = _ORIGINAL_ITEM_INIT  # type: ignore[method-assign]
     botocore.useragent.sanitize_user_agent_string_component = _ORIGINAL_SANITIZE
+    Table.query = _ORIGINAL_QUERY  # type: ignore[method-assign]
+    Table.all_items = _ORIGINAL_ALL_ITEMS  # type: ignore[method-assign]
 
 
 __all__ = ["install", "uninstall"]

@@ -53,6 +53,7 @@ def run_simulation(
     batch_size: int = 25,
     load_catalog: Callable[[Shop], None] | None = None,
     after_warmup: Callable[[list[str]], None] | None = None,
+    after_recent: Callable[[], None] | None = None,
     show_progress: bool = True,
     recent_minutes: float = 0.0,
     recent_rate: float | None = None,
@@ -62,8 +63,9 @@ def run_simulation(
     detected, so customers have habits), then live traffic at `rate` for `duration` seconds.
 
     With `recent_minutes`, the shop's ordinary traffic of the last minutes (at `recent_rate`, default half
-    the live rate) is sent before the warm-up wait, running up to the next whole minute after a short lead,
-    and live traffic starts exactly there: the windowed detectors see continuous minutes with a baseline.
+    the live rate) is sent after the warm-up, running up to the next whole minute after a short lead, then
+    `after_recent()`; live traffic starts exactly there, so the windowed detectors see continuous minutes
+    with a baseline.
     `windows`: outages and failure spikes in live time."""
     client = ShopwatchClient(url, api_key)
     shop = build_shop(seed, customers)
@@ -79,8 +81,11 @@ def run_simulation(
             _send_all(client, chunk, totals)
             progress.advance(task, len(chunk))
 
-        live_start = utcnow()
+        if after_warmup is not None:
+            progress.console.print("waiting for the warm-up to be detected (customer habits, SKU prices)")
+            after_warmup([p.transaction["transaction_id"] for p in warmup])
         recent: list[Planned] = []
+        live_start = utcnow()
         if recent_minutes > 0:
             live_start = Grain.MINUTE.start_of(utcnow() + RECENT_LEAD) + Grain.MINUTE.step
             planner = TrafficPlanner(shop, seed + 2, live_start)
@@ -91,12 +96,8 @@ def run_simulation(
                 chunk = [p.transaction for p in recent[start : start + 100]]
                 _send_all(client, chunk, totals)
                 progress.advance(task, len(chunk))
-        if after_warmup is not None:
-            progress.console.print("waiting for the warm-up to be detected (customer habits, SKU prices)")
-            after_warmup([p.transaction["transaction_id"] for p in warmup + recent])
-        if not recent:
-            live_start = utcnow()
-        else:
+            if after_recent is not None:
+                after_recent()
             wait = (live_start - utcnow()).total_seconds()
             if wait < 0:
                 progress.console.print(f"[yellow]recent traffic took {-wait:.0f} s longer than its lead[/yellow]")
