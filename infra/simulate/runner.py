@@ -39,6 +39,17 @@ def _send_all(client: ShopwatchClient, transactions: list[dict[str, Any]], total
         totals[key] += len(result[key])
 
 
+def _send_history(
+    client: ShopwatchClient, planned: list[Planned], totals: dict[str, int], progress: Progress, label: str
+) -> None:
+    """Backdated transactions as fast as the API takes them, 100 per request."""
+    task = progress.add_task(label, total=len(planned))
+    for start in range(0, len(planned), 100):
+        chunk = [p.transaction for p in planned[start : start + 100]]
+        _send_all(client, chunk, totals)
+        progress.advance(task, len(chunk))
+
+
 def run_simulation(
     url: str,
     api_key: str,
@@ -75,11 +86,7 @@ def run_simulation(
     started = time.monotonic()
     warmup = TrafficPlanner(shop, seed, utcnow()).warmup()
     with Progress(disable=not show_progress, transient=False) as progress:
-        task = progress.add_task("warm-up: customer history", total=len(warmup))
-        for start in range(0, len(warmup), 100):
-            chunk = [p.transaction for p in warmup[start : start + 100]]
-            _send_all(client, chunk, totals)
-            progress.advance(task, len(chunk))
+        _send_history(client, warmup, totals, progress, "warm-up: customer history")
 
         if after_warmup is not None:
             progress.console.print("waiting for the warm-up to be detected (customer habits, SKU prices)")
@@ -91,11 +98,7 @@ def run_simulation(
             planner = TrafficPlanner(shop, seed + 2, live_start)
             planner.counter = len(warmup)
             recent = planner.recent(recent_rate or rate / 2, live_start - timedelta(minutes=recent_minutes), live_start)
-            task = progress.add_task("recent traffic: a baseline for the windowed detectors", total=len(recent))
-            for start in range(0, len(recent), 100):
-                chunk = [p.transaction for p in recent[start : start + 100]]
-                _send_all(client, chunk, totals)
-                progress.advance(task, len(chunk))
+            _send_history(client, recent, totals, progress, "recent traffic: a baseline for the windowed detectors")
             if after_recent is not None:
                 after_recent()
             wait = (live_start - utcnow()).total_seconds()

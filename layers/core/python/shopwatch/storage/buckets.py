@@ -25,7 +25,7 @@ from shopwatch.domain.buckets import Bucket, Grain, buckets_of
 from shopwatch.domain.clock import epoch_seconds, parse_iso, to_iso
 from shopwatch.domain.transaction import Transaction
 from shopwatch.storage.aws import client
-from shopwatch.storage.items import from_attributes, to_attribute
+from shopwatch.storage.items import add_counters_action, from_attributes, to_attribute
 from shopwatch.storage.unit_of_work import MAX_ACTIONS, TransactionRefused, write_atomically
 
 RETENTION = {Grain.MINUTE: timedelta(days=8), Grain.HOUR: timedelta(days=130), Grain.DAY: timedelta(days=800)}
@@ -103,20 +103,8 @@ class BucketRepository:
         adds: dict[str, Decimal] = {"transactions": Decimal(bucket.transactions)}
         adds |= {f"st_{status}": Decimal(n) for status, n in bucket.statuses.items()}
         adds |= {f"rev_{currency}": amount for currency, amount in bucket.revenue.items()}
-        names = {f"#a{i}": name for i, name in enumerate(adds)}
-        values = {f":a{i}": to_attribute(v) for i, v in enumerate(adds.values())}
         expires = epoch_seconds(max(now, bucket.end) + RETENTION[bucket.grain])
-        return {
-            "Update": {
-                "TableName": self.table_name,
-                "Key": bucket_key(bucket.grain, bucket.start),
-                "UpdateExpression": "ADD "
-                + ", ".join(f"#a{i} :a{i}" for i in range(len(adds)))
-                + " SET expires_at = :e",
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": values | {":e": to_attribute(expires)},
-            }
-        }
+        return add_counters_action(self.table_name, bucket_key(bucket.grain, bucket.start), adds, expires)
 
     # --- reads --------------------------------------------------------------------------------------------
     def get_range(self, grain: Grain, since: datetime, until: datetime) -> list[Bucket]:

@@ -20,3 +20,19 @@ def to_attribute(value: Any) -> dict[str, Any]:
 
 def from_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
     return {key: _deserializer.deserialize(value) for key, value in attributes.items()}
+
+
+def add_counters_action(table_name: str, key: dict[str, Any], adds: dict[str, Any], expires_at: int) -> dict[str, Any]:
+    """An Update that ADDs each counter (atomic and commutative, so order never matters) and sets the TTL."""
+    return {
+        "Update": {
+            "TableName": table_name,
+            "Key": key,
+            "UpdateExpression": "ADD "
+            + ", ".join(f"#a{i} :a{i}" for i in range(len(adds)))
+            + " SET expires_at = :expires",
+            "ExpressionAttributeNames": {f"#a{i}": name for i, name in enumerate(adds)},
+            "ExpressionAttributeValues": {f":a{i}": to_attribute(v) for i, v in enumerate(adds.values())}
+            | {":expires": to_attribute(expires_at)},
+        }
+    }

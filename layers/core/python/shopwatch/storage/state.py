@@ -33,7 +33,7 @@ from shopwatch.domain.clock import epoch_seconds, parse_iso, to_iso
 from shopwatch.domain.transaction import Transaction
 from shopwatch.storage.aws import client
 from shopwatch.storage.batch_reads import get_many
-from shopwatch.storage.items import from_attributes, to_attribute, to_attributes
+from shopwatch.storage.items import add_counters_action, from_attributes, to_attribute, to_attributes
 
 PROFILE_RETENTION = timedelta(days=400)
 RECENT_RETENTION = timedelta(days=1)
@@ -209,18 +209,8 @@ class StateRepository:
         for index, price_bin in delta.price_bins.items():
             count_name, sum_name = _bin_attributes(index)
             adds |= {count_name: Decimal(price_bin.count), sum_name: price_bin.price_sum}
-        return {
-            "Update": {
-                "TableName": self.table_name,
-                "Key": sku_stats_key(delta.sku, delta.currency),
-                "UpdateExpression": "ADD "
-                + ", ".join(f"#a{i} :a{i}" for i in range(len(adds)))
-                + " SET expires_at = :expires",
-                "ExpressionAttributeNames": {f"#a{i}": name for i, name in enumerate(adds)},
-                "ExpressionAttributeValues": {f":a{i}": to_attribute(v) for i, v in enumerate(adds.values())}
-                | {":expires": to_attribute(epoch_seconds(now + PROFILE_RETENTION))},
-            }
-        }
+        key = sku_stats_key(delta.sku, delta.currency)
+        return add_counters_action(self.table_name, key, adds, epoch_seconds(now + PROFILE_RETENTION))
 
     def recent_action(self, tx: Transaction) -> dict[str, Any]:
         """Idempotent by nature (same key, same content), so it needs no guard of its own."""
