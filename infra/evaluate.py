@@ -9,7 +9,9 @@ catch. Low alerts (every single failed payment, by design) are informational and
 Latency is the time from the transaction's receipt to the commit that wrote its alert (the detection
 marker's processed_at), per caught anomaly's first transaction.
 
-Window anomalies (an outage, a failure spike) have a time window instead: an alert of an expected detector
+An alert listing a window anomaly's transactions from one of its `related_detectors` (failed payments piling
+up during a failure spike) is a true positive too, without counting toward recall. Window anomalies (an
+outage, a failure spike) are caught by time instead: an alert of an expected detector
 created from the window's start until WINDOW_GRACE after its end catches it, and its latency is the time
 from the window's start to the alert's creation (the "caught within 2 minutes" target).
 """
@@ -136,7 +138,12 @@ def evaluate(
         matched = {
             owner[t]["kind"]
             for t in alert.transaction_ids
-            if t in owner and (alert.detector in owner[t]["expected_detectors"] or alert.detector in GENERAL_DETECTORS)
+            if t in owner
+            and (
+                alert.detector in owner[t]["expected_detectors"]
+                or alert.detector in owner[t].get("related_detectors", ())
+                or alert.detector in GENERAL_DETECTORS
+            )
         }
         if matched:
             true_alerts += 1

@@ -73,8 +73,8 @@ def run_simulation(
     """Warm-up history first (as fast as the API takes it), then `after_warmup(ids)` (wait until it is
     detected, so customers have habits), then live traffic at `rate` for `duration` seconds.
 
-    With `recent_minutes`, the shop's ordinary traffic of the last minutes (at `recent_rate`, default half
-    the live rate) is sent after the warm-up, running up to the next whole minute after a short lead, then
+    With `recent_minutes`, the shop's ordinary traffic of the last minutes (at `recent_rate`, default the
+    live rate) is sent after the warm-up, running up to the next whole minute after a short lead, then
     `after_recent()`; live traffic starts exactly there, so the windowed detectors see continuous minutes
     with a baseline.
     `windows`: outages and failure spikes in live time."""
@@ -97,7 +97,7 @@ def run_simulation(
             live_start = Grain.MINUTE.start_of(utcnow() + RECENT_LEAD) + Grain.MINUTE.step
             planner = TrafficPlanner(shop, seed + 2, live_start)
             planner.counter = len(warmup)
-            recent = planner.recent(recent_rate or rate / 2, live_start - timedelta(minutes=recent_minutes), live_start)
+            recent = planner.recent(recent_rate or rate, live_start - timedelta(minutes=recent_minutes), live_start)
             _send_history(client, recent, totals, progress, "recent traffic: a baseline for the windowed detectors")
             if after_recent is not None:
                 after_recent()

@@ -29,6 +29,9 @@ KIND_DETECTORS: dict[str, tuple[str, ...]] = {
     "failure_spike": ("status_mix",),  # a share of payments failing or denied far above the usual
 }
 WINDOW_KINDS = ("outage", "failure_spike")  # injected into the whole shop's traffic for a time window
+# Detectors that rightly react to a window anomaly's transactions without being the ones meant to catch it:
+# during a failure spike, ordinary customers pile up failed payments (three in ten minutes is "medium").
+RELATED_DETECTORS: dict[str, tuple[str, ...]] = {"failure_spike": ("failed_payment", "velocity")}
 FAILURE_SPIKE_SHARE = 0.4
 # amount_outlier: a basket of six to eight of the shop's priciest products, two or three of each (6,000 to
 # 16,000 against normal baskets of at most three lines), at catalog prices, from the customer's home country:
@@ -96,6 +99,7 @@ class WindowAnomaly:
             "customer_id": None,
             "transaction_ids": transaction_ids,
             "expected_detectors": list(KIND_DETECTORS[self.kind]),
+            "related_detectors": list(RELATED_DETECTORS.get(self.kind, ())),
             "sent_at": to_iso(start),
             "window": {"start": to_iso(start), "end": to_iso(start + timedelta(seconds=self.seconds))},
         }

@@ -73,3 +73,10 @@ def test_a_window_anomaly_is_caught_by_an_alert_of_its_detector_created_during_i
     assert (result.kinds["outage"].caught, result.true_alerts, result.false_alerts) == (1, 1, 1)
     assert result.window_latencies == {"W1": 95.0}
     assert evaluate(truth, [unrelated], {}).kinds["outage"].missed == ["W1"]
+
+
+def test_failed_payments_piling_up_during_a_failure_spike_are_not_false_alerts():
+    truth = [{"anomaly_id": "W1", "kind": "failure_spike", "transaction_ids": ["f1"], "expected_detectors": ["status_mix"],
+              "related_detectors": ["failed_payment"], "window": {"start": "2025-09-16T16:00:00Z", "end": "2025-09-16T16:01:00Z"}}]  # fmt: skip
+    result = evaluate(truth, [alert("failed_payment", "f1", "c9", Severity.MEDIUM)], {})
+    assert (result.true_alerts, result.false_alerts, result.kinds["failure_spike"].caught) == (1, 0, 0)
