@@ -172,3 +172,13 @@ def test_hours_and_days_are_judged_once_when_they_close(stack, monkeypatch):
     judged = window.tick(OPEN + timedelta(minutes=60, seconds=5))
     assert [(j["grain"], j["start"]) for j in judged] == [("minute", minute_start(59)), ("hour", OPEN.isoformat())]
     assert [j["grain"] for j in window.tick(OPEN + timedelta(minutes=61, seconds=5))] == ["minute"]
+
+
+def test_an_hour_is_judged_with_the_novelty_core_on_the_hourly_series_ending_with_it(stack, monkeypatch):
+    sell(stack, 0, 3 * 60, per_minute=1)
+    window = Window(stack, monkeypatch)
+    series = []
+    monkeypatch.setattr(window.module.service, "novelty", lambda values: series.append(values) or 0.0)
+    window.tick(OPEN + timedelta(hours=3, seconds=5))
+    # the hours since traffic began (its first hour left out: a first bucket is usually partial), this one last
+    assert series == [[60.0, 60.0]]
