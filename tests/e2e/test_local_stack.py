@@ -82,6 +82,22 @@ def test_the_api_key_is_enforced_as_api_gateway_does(local_stack):
     assert (caught.value.code, json.loads(caught.value.read())) == (403, {"message": "Missing Authentication Token"})
 
 
+def test_a_sale_is_counted_in_its_minute_and_served_by_the_stats_route(local_stack, api):
+    sale = purchase("e2e-stats", customer="e2e-stats") | {"status": "denied"}
+    assert api.post_transactions([sale])["accepted"] == ["e2e-stats"]
+    minute = sale["timestamp"][:16] + ":00Z"
+
+    def counted():
+        status, body = api.request("GET", f"/stats/minutes?since={minute}&until={minute}")
+        assert status == 200
+        return body["minutes"][0]["statuses"]["denied"] >= 1 and body["minutes"][0]
+
+    assert wait_for(counted)["start"] == minute
+    with urllib.request.urlopen(local_stack.url + "/health") as response:  # the one route without a key
+        assert json.loads(response.read()) == {"status": "ok"}
+    assert api.request("GET", "/stats/daily?days=0")[0] == 400
+
+
 def test_bad_input_gets_the_handlers_clear_error_over_http(api):
     status, body = api.request("POST", "/transactions", {"transaction_id": "x", "customer_id": "c", "amount": "-1"})
     assert status == 400
@@ -177,8 +193,14 @@ def test_the_local_stack_has_exactly_the_templates_resources(local_stack):
     assert (
         served
         == {(r.method, r.path, r.function) for r in routes_from_template(template)}
-        == {("POST", "/transactions", "IngestFunction")}
+        == {
+            ("POST", "/transactions", "IngestFunction"),
+            ("GET", "/health", "ApiFunction"),
+            ("GET", "/stats/minutes", "ApiFunction"),
+            ("GET", "/stats/daily", "ApiFunction"),
+        }
     )
+    assert {s.function for s in local_stack.scheduler.schedules} == {"WindowFunction"}
     for table, arn in local_stack.resources.stream_arns.items():
         view = template["Resources"][table]["Properties"]["StreamSpecification"]["StreamViewType"]
         described = local_stack.client("dynamodb").describe_table(TableName=local_stack.table(table))["Table"]
