@@ -39,11 +39,17 @@ def history_counted(stack: LocalStack) -> None:
 
 
 def demo_windows(duration: float) -> tuple[WindowAnomaly, ...]:
-    """A failure spike from 0:30 to 1:30 of live traffic and an outage from 2:30 to 4:30 (live traffic starts
-    on a whole minute; starting mid-minute, each shows in a half-affected minute that closes 30 s later)."""
+    """A failure spike from 0:30 to 1:30 of live traffic and an outage from 2:15 to 4:30 (live traffic starts
+    on a whole minute).
+
+    Why these starts: minutes are judged once closed, so an anomaly is seen when the first minute mostly
+    affected by it closes (plus the 2 s settle and up to a minute until the schedule's next tick). Starting
+    by the middle of a minute, that minute already shows it: caught 32 to 92 s after the start. An outage
+    starting late in a minute waits for the next one: up to about 150 s.
+    """
     if duration < 300:
         return ()
-    return (WindowAnomaly("failure_spike", 30.0, 60.0), WindowAnomaly("outage", 150.0, 120.0))
+    return (WindowAnomaly("failure_spike", 30.0, 60.0), WindowAnomaly("outage", 135.0, 135.0))
 
 
 def run_demo(duration: float, rate: float, anomaly_rate: float, seed: int, out_dir: Path, check: bool = False) -> int:
