@@ -30,6 +30,9 @@ RECENT_MINUTES = 12  # the shop's recent traffic, a baseline for the per-minute 
 # The demo's shop has been live for 12 minutes, not the half hour the minute-volume check waits for in
 # production; the demo lowers that wait (a template parameter) and says so.
 DEMO_PARAMETERS = {"VolumeMinHistoryMinutes": "10"}
+# 17 minutes of traffic at 10/s: with 800 customers each would buy every 80 s, and a few ordinary ones would
+# pile up three failed payments in ten minutes (a rightful "medium"). 2,000 customers buy every 200 s.
+DEMO_CUSTOMERS = 2000
 
 
 def history_counted(stack: LocalStack) -> None:
@@ -71,6 +74,7 @@ def run_demo(duration: float, rate: float, anomaly_rate: float, seed: int, out_d
             after_warmup=lambda _ids: stack.wait_until_idle(timeout=300),
             after_recent=lambda: history_counted(stack),
             recent_minutes=RECENT_MINUTES if windows else 0.0, windows=windows,
+            customers=DEMO_CUSTOMERS if windows else 800,
         )  # fmt: skip
         console.print(
             f"sent {report.warmup_sent} history + {report.live_sent} live transactions "
