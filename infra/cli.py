@@ -108,15 +108,38 @@ def _simulate(args: argparse.Namespace) -> int:
             time.sleep(0.5)
 
     kinds = tuple(args.kinds.split(",")) if args.kinds else DEFAULT_KINDS
+    windows = _window_anomalies(args)
     report = run_simulation(url, key, rate=args.rate, duration=args.duration, anomaly_rate=args.anomaly_rate, seed=args.seed,
                             kinds=kinds, truth_path=Path(args.truth), customers=args.customers, load_catalog=load,
-                            after_warmup=wait_for_detection)  # fmt: skip
+                            after_warmup=wait_for_detection, recent_minutes=args.recent_minutes, windows=windows)  # fmt: skip
     console.print(
         f"sent {report.warmup_sent} history + {report.live_sent} live transactions in {report.seconds:.1f} s: "
         f"{report.accepted} accepted, {report.duplicates} duplicates, {report.rejected} rejected; "
         f"{report.anomalies} anomalies injected; ground truth in {report.truth_path}"
     )
     return 0
+
+
+def _window_anomalies(args: argparse.Namespace) -> tuple:
+    """--outage START:SECONDS and --failure-spike START:SECONDS, in seconds of live traffic."""
+    from infra.simulate.traffic import WindowAnomaly
+
+    found = []
+    for kind, spec in (("outage", args.outage), ("failure_spike", args.failure_spike)):
+        if spec is None:
+            continue
+        start, sep, seconds = spec.partition(":")
+        try:
+            found.append(WindowAnomaly(kind, float(start), float(seconds)))
+        except ValueError:
+            raise SystemExit(
+                f"--{kind.replace('_', '-')} takes START:SECONDS (seconds of live traffic), got {spec!r}"
+            ) from None
+        if not sep or float(seconds) <= 0 or float(start) + float(seconds) > args.duration:
+            raise SystemExit(
+                f"--{kind.replace('_', '-')} {spec}: the window must lie inside the {args.duration:g} s of live traffic"
+            )
+    return tuple(found)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -247,6 +270,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--customers", type=int, default=800)
     simulate.add_argument("--seed", type=int, default=7)
+    simulate.add_argument("--outage", metavar="START:SECONDS", help="no sales from START for SECONDS of live traffic")
+    simulate.add_argument(
+        "--failure-spike", metavar="START:SECONDS", help="40%% of payments failed or denied from START for SECONDS"
+    )
+    simulate.add_argument(
+        "--recent-minutes", type=float, default=0.0,
+        help="first send this many minutes of the shop's recent traffic (a baseline for the per-minute detectors)",
+    )  # fmt: skip
     simulate.add_argument(
         "--truth", default=str(ROOT / ".shopwatch" / "truth.jsonl"), help="ground truth JSONL to write"
     )

@@ -21,3 +21,28 @@ def test_simulate_then_evaluate_then_alerts(local_stack, monkeypatch, tmp_path, 
     assert main(["alerts", "--limit", "5"]) == 0
     printed = capsys.readouterr().out
     assert "Recent alerts" in printed and "Notifications sent" in printed
+
+
+def test_simulate_injects_an_outage_and_a_failure_spike_with_their_windows_in_the_truth(
+    local_stack, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("SHOPWATCH_STATE_DIR", str(local_stack.state_dir))
+    truth = tmp_path / "truth.jsonl"
+    assert main(["simulate", "--rate", "2", "--duration", "20", "--customers", "160", "--anomaly-rate", "0",
+                 "--outage", "4:6", "--failure-spike", "12:6", "--truth", str(truth)]) == 0  # fmt: skip
+    lines = {line["kind"]: line for line in map(json.loads, truth.read_text().splitlines())}
+    assert set(lines) == {"outage", "failure_spike"}
+    assert lines["outage"]["expected_detectors"] == ["volume"] and lines["outage"]["transaction_ids"] == []
+    assert lines["failure_spike"]["expected_detectors"] == ["status_mix"]
+    start, end = (lines["outage"]["window"][k] for k in ("start", "end"))
+    assert start < end
+
+
+def test_simulate_refuses_a_window_outside_the_live_traffic(local_stack, monkeypatch, tmp_path):
+    import pytest
+
+    monkeypatch.setenv("SHOPWATCH_STATE_DIR", str(local_stack.state_dir))
+    with pytest.raises(SystemExit, match="must lie inside the 20 s"):
+        main(["simulate", "--duration", "20", "--outage", "15:10", "--truth", str(tmp_path / "t.jsonl")])
+    with pytest.raises(SystemExit, match="START:SECONDS"):
+        main(["simulate", "--duration", "20", "--failure-spike", "soon", "--truth", str(tmp_path / "t.jsonl")])
