@@ -134,11 +134,9 @@ class WindowService:
         if self.novelty is None:
             return None
         since = start - timedelta(hours=NOVELTY_HOURS)
-        series = history_since_traffic_began(
-            dense(self.buckets.get_range(Grain.HOUR, since, start), Grain.HOUR, since, start)[:-1]
-        )
-        (current,) = dense(self.buckets.get_range(Grain.HOUR, start, start), Grain.HOUR, start, start)
-        return self.novelty([float(b.transactions) for b in [*series, current]])
+        hours = dense(self.buckets.get_range(Grain.HOUR, since, start), Grain.HOUR, since, start)
+        series = [*history_since_traffic_began(hours[:-1]), hours[-1]]  # one read, the judged hour last
+        return self.novelty([float(b.transactions) for b in series])
 
     # --- committing: cursor and alerts together ------------------------------------------------------------
     def _commit(self, grain: Grain, cursor: datetime | None, start: datetime, judged: Judged, now: datetime) -> bool:
