@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
+from shopwatch.catalog.service import make_entry
 from shopwatch.detectors.history import CatalogEntry
-from shopwatch.domain.geography import normalize_currency
-from shopwatch.domain.money import to_decimal
-from shopwatch.domain.transaction import MAX_AMOUNT
 from shopwatch.storage.state import StateRepository
 
 
@@ -35,14 +32,9 @@ def read_catalog(path: Path, default_currency: str) -> list[CatalogEntry]:
         entries, problems = [], []
         for line, row in enumerate(reader, start=2):
             try:
-                sku = (row.get("sku") or "").strip()
-                if not sku or len(sku) > 64:
-                    raise ValueError("sku must be 1-64 characters")
-                price = to_decimal((row.get("price") or "").strip(), places=4, maximum=MAX_AMOUNT)
-                if price <= Decimal(0):
-                    raise ValueError("price must be greater than 0")
-                currency = normalize_currency((row.get("currency") or "").strip() or default_currency)
-                entries.append(CatalogEntry(sku, price, currency, (row.get("name") or "").strip() or None))
+                price = (row.get("price") or "").strip()
+                currency = (row.get("currency") or "").strip() or None
+                entries.append(make_entry(row.get("sku") or "", price, currency, row.get("name"), default_currency))
             except ValueError as exc:
                 problems.append(f"line {line}: {exc}")
     if problems:
@@ -52,7 +44,5 @@ def read_catalog(path: Path, default_currency: str) -> list[CatalogEntry]:
 
 def load_catalog(path: Path, table_name: str, default_currency: str = "USD") -> int:
     entries = read_catalog(path, default_currency)
-    repository = StateRepository(table_name)
-    for entry in entries:
-        repository.put_catalog_entry(entry)
+    StateRepository(table_name).put_catalog_entries(entries)
     return len(entries)

@@ -44,6 +44,7 @@ def _up(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     console.print(f"Shopwatch is running at [bold]{stack.url}[/bold]")
     console.print(f"  API key:       {stack.api_key}   (header x-api-key)")
+    console.print(f"  dashboard:     {stack.url}/   (it asks for the key once)   API docs: {stack.url}/openapi.json")
     console.print(f"  AWS endpoint:  {stack.aws_endpoint}   (moto: DynamoDB, Streams, SNS, SQS)")
     console.print(f"  sam local:     --env-vars {stack.state_dir / 'env.json'}")
     console.print(
@@ -193,6 +194,58 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dlq_replay(args: argparse.Namespace) -> int:
+    """Replay the dead-letter queue of the local stack, or with --stack-name of a deployed stack."""
+    import boto3
+
+    from infra.dead_letters import replay, stream_filters
+    from infra.local.lambda_context import LocalLambdaContext
+    from infra.local.lambda_loader import load_handler
+    from infra.report import console, simple_table
+    from infra.template import load_template
+
+    template = load_template()
+    if args.stack_name:  # a deployed stack: its queue from the outputs, the functions invoked in AWS
+        outputs = boto3.client("cloudformation").describe_stacks(StackName=args.stack_name)["Stacks"][0]["Outputs"]
+        queue_url = next(o["OutputValue"] for o in outputs if o["OutputKey"] == "StreamDeadLetterQueueUrl")
+        session = boto3.Session()
+
+        def invoke(_function: str, arn: str, event: dict) -> dict:
+            answer = session.client("lambda").invoke(FunctionName=arn, Payload=json.dumps(event).encode())
+            payload = json.loads(answer["Payload"].read() or b"{}")
+            return (
+                {"batchItemFailures": [{"itemIdentifier": "function error"}]} if "FunctionError" in answer else payload
+            )
+
+    else:  # the local stack: the same handlers run here, pointed at its moto server
+        from infra.local.readers import point_at
+        from infra.local.stack import read_state
+
+        state = read_state()
+        point_at(state)  # AWS_ENDPOINT_URL: every client here, the handlers' too, talks to the stack's moto
+        environments = json.loads((Path(state["outbox"]).parent / "env.json").read_text())
+        session = boto3.Session(region_name="us-east-1")
+        queue_url = state["queues"]["StreamDeadLetterQueue"]
+        properties = template["Resources"]
+
+        def invoke(function: str, _arn: str, event: dict) -> dict:
+            os.environ.update(environments[function])
+            handler = load_handler(properties[function]["Properties"]["CodeUri"], "app.lambda_handler")
+            return handler(event, LocalLambdaContext(function))
+
+    results = replay(
+        session.client("sqs"),
+        queue_url,
+        session.client("dynamodbstreams"),
+        invoke,
+        stream_filters(template),
+        only=args.function,
+        dry_run=args.dry_run,
+    )
+    console.print(simple_table("dead letters", ["function", "records", "outcome"], [r.cells() for r in results]))
+    return 1 if any(r.outcome in ("failed", "expired") for r in results) else 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from infra.demo import run_demo
 
@@ -339,6 +392,16 @@ def build_parser() -> argparse.ArgumentParser:
     nab.add_argument("--out", default=str(ROOT / ".shopwatch" / "nab"), help="results directory (NAB's layout)")
     nab.add_argument("--workers", type=int, default=2, help="processes streaming series in parallel")
     nab.set_defaults(run=_nab)
+
+    dlq = commands.add_parser("dlq", help="the stream consumers' dead-letter queue")
+    dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
+    dlq_replay = dlq_commands.add_parser(
+        "replay", help="read each dead-lettered batch back from its stream and rerun it"
+    )
+    dlq_replay.add_argument("--function", help="only this consumer's batches (DetectFunction, AggregateFunction...)")
+    dlq_replay.add_argument("--stack-name", help="a deployed stack (default: the running local stack)")
+    dlq_replay.add_argument("--dry-run", action="store_true", help="show what would be replayed, change nothing")
+    dlq_replay.set_defaults(run=_dlq_replay)
 
     catalog = commands.add_parser("catalog", help="catalog prices for the price detector")
     catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True)

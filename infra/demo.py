@@ -103,7 +103,8 @@ def run_demo(duration: float, rate: float, anomaly_rate: float, seed: int, out_d
         slow = {a: s for a, s in result.window_latencies.items() if s > MAX_WINDOW_LATENCY}
         shortfalls += [f"{a} caught after {s:.0f} s (target {MAX_WINDOW_LATENCY:.0f} s)" for a, s in slow.items()]
         console.print(
-            "\n[bold]Explore[/bold]: `make up` runs the stack until Ctrl-C (http://127.0.0.1:3000, the key is printed);\n"
+            "\n[bold]Explore[/bold]: `make up` runs the stack until Ctrl-C; the dashboard is http://127.0.0.1:3000/ (the key\n"
+            "  is printed), /openapi.json describes every route;\n"
             "  then `.venv/bin/shopwatch simulate` to send traffic, `.venv/bin/shopwatch alerts --follow` to watch alerts\n"
             f"  and notifications. Ground truth: {truth_path}; evaluation: {out_dir / 'evaluation.json'}."
         )

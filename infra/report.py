@@ -71,3 +71,12 @@ def outbox_table(deliveries: list[dict[str, Any]], limit: int = 15) -> Table:
             text,
         )
     return table
+
+
+def simple_table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    return table

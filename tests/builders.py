@@ -90,3 +90,27 @@ def detection_input(
 
 def seconds(n: float) -> timedelta:
     return timedelta(seconds=n)
+
+
+def stored_alert(
+    customer_id: str = "c1",
+    *,
+    minute: int = 0,
+    detector: str = "price",
+    severity: str = "high",
+    status: str = "open",
+    transaction_id: str | None = None,
+):
+    """An alert as DetectFunction would store it, created `minute` minutes after T0, in `status`."""
+    from dataclasses import replace
+
+    from shopwatch.detectors.findings import Finding, Reason
+    from shopwatch.domain.alert import AlertStatus, open_alert
+    from shopwatch.domain.severity import Severity
+
+    level = Severity.parse(severity)
+    found = Finding(detector, level, (Reason("r", "a reason"),), f"{customer_id} did something")
+    at = T0 + timedelta(minutes=minute)
+    purchase = tx(transaction_id or f"t-{customer_id}-{minute}", customer_id, at=at, amount="10.00")
+    alert = open_alert(found, level, Decimal(80), purchase, 3600, at)
+    return replace(alert, status=AlertStatus(status))

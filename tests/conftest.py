@@ -29,6 +29,7 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
+from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
 from infra.local import moto_item_lock
@@ -94,15 +95,13 @@ class Stack:
         kept = [r for r in records if passes_filters(r, patterns)]
         return lambda_event(kept) if kept else None
 
-    def subscribe_queue(self, name: str, filter_policy: dict[str, Any] | None) -> str:
+    def subscribe_queue(self, name: str, filter_policy: dict[str, Any] | None, topic: str = "AlertsTopic") -> str:
         url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
         arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         attributes = {"RawMessageDelivery": "false"}
         if filter_policy is not None:
             attributes |= {"FilterPolicy": json.dumps(filter_policy), "FilterPolicyScope": "MessageAttributes"}
-        self.sns.subscribe(
-            TopicArn=self.resources.topics["AlertsTopic"], Protocol="sqs", Endpoint=arn, Attributes=attributes
-        )
+        self.sns.subscribe(TopicArn=self.resources.topics[topic], Protocol="sqs", Endpoint=arn, Attributes=attributes)
         return url
 
     def drain(self, queue_url: str) -> list[dict[str, Any]]:
@@ -176,6 +175,7 @@ class Pipeline:
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     # moto answers in process here; an endpoint left by a CLI test (`point_at`) would send calls to a server
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    forget_parameters()
     with mock_aws():
         moto_item_lock.install()
         reset_clients()
@@ -183,6 +183,13 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         yield Stack(resources, monkeypatch)
         moto_item_lock.uninstall()
     reset_clients()
+    forget_parameters()
+
+
+def forget_parameters() -> None:
+    """Powertools caches parameters and its SSM/Secrets clients per container: each stack is new containers."""
+    parameters.clear_caches()
+    parameters.base.DEFAULT_PROVIDERS.clear()
 
 
 @pytest.fixture

@@ -13,14 +13,13 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecordEventName
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shopwatch.config import required_env
 from shopwatch.domain.clock import utcnow
 from shopwatch.domain.transaction import Transaction
 from shopwatch.storage.buckets import BucketRepository
-from shopwatch.streams import new_image
+from shopwatch.streams import is_insert, new_image, require_sequence_numbers
 
 logger = Logger()
 tracer = Tracer()
@@ -32,11 +31,12 @@ buckets = BucketRepository(required_env("STATE_TABLE"))
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    require_sequence_numbers(event)  # else no failure could be reported: the batch fails whole
     records = list(DynamoDBStreamEvent(event).records)
     transactions: list[Transaction] = []
     failed_at = len(records)
     for index, record in enumerate(records):
-        if record.event_name != DynamoDBRecordEventName.INSERT:
+        if not is_insert(record):
             continue  # the event source filter passes INSERTs only; anything else is not ours
         try:
             transactions.append(Transaction.from_item(new_image(record)))

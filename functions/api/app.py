@@ -1,46 +1,241 @@
-"""ApiFunction: every route but POST /transactions. For now the traffic stats; triage, analytics, catalog
-and the dashboard page join it (issue 6).
+"""ApiFunction: every route but POST /transactions (DESIGN §3) and the dashboard page at GET /.
 
-Typed routes with Powertools' validation; every refusal in the DESIGN's JSON error shape. No
-`from __future__ import annotations` here: Powertools reads the route signatures' types at runtime.
+Typed routes with Powertools' validation; every refusal in the DESIGN's JSON error shape; /openapi.json is
+generated from these very routes. No `from __future__ import annotations` here: Powertools reads the route
+signatures' types at runtime.
 """
 
-from typing import Annotated
+import json
+import os
+from pathlib import Path as FilePath
+from typing import Annotated, Literal
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shopwatch.config import WindowSettings, required_env
-from shopwatch.domain.clock import utcnow
-from shopwatch.errors import ValidationFailed
-from shopwatch.http import json_response, register_error_handlers
+from shopwatch.analytics.service import AnalyticsService, Window
+from shopwatch.api_docs import finish_document
+from shopwatch.api_models import AlertOut, AlertPage, AlertPatch, FeedbackIn, LabelIn, NoteIn, ProductIn, ProductsIn
+from shopwatch.catalog.service import CatalogService
+from shopwatch.config import DetectionSettings, WindowSettings, required_env
+from shopwatch.customers.anomalies import Metric
+from shopwatch.customers.service import CustomerService
+from shopwatch.dashboard_page import DashboardPage
+from shopwatch.domain.alert import AlertStatus
+from shopwatch.domain.clock import parse_rfc3339, utcnow
+from shopwatch.domain.severity import Severity
+from shopwatch.domain.triage import add_note, assign, change_status, give_feedback
+from shopwatch.errors import InvalidBody, UnsupportedMediaType, ValidationFailed
+from shopwatch.http import cors_config, json_response, non_json_body_refusal, register_error_handlers
+from shopwatch.ingest.body import loads_strict
+from shopwatch.ingest.openapi import add_post_transactions
+from shopwatch.reports.service import ReportService, report_text
+from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.buckets import BucketRepository
+from shopwatch.storage.customers import CustomerRepository
+from shopwatch.storage.labels import LabelRepository
+from shopwatch.storage.state import StateRepository
+from shopwatch.storage.transactions import TransactionRepository
+from shopwatch.triage.service import AlertQuery, TriageService
+from shopwatch.triage.transactions import TransactionLookup
+from shopwatch.triage.views import alert_json
 from shopwatch.windows.stats import StatsService
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(
+    enable_validation=True,
+    json_body_deserializer=loads_strict,
+    cors=cors_config(os.environ.get("CORS_ALLOW_ORIGIN", "")),
+)
 register_error_handlers(app, logger, metrics)
-stats = StatsService(BucketRepository(required_env("STATE_TABLE")), WindowSettings.from_env().currency)
+
+_state_table, _alerts_table = required_env("STATE_TABLE"), required_env("ALERTS_TABLE")
+_settings = WindowSettings.from_env()
+_alerts = AlertRepository(_alerts_table)
+_state = StateRepository(_state_table)
+_buckets = BucketRepository(_state_table)
+_labels = LabelRepository(_state_table)
+stats = StatsService(_buckets, _settings.currency)
+triage = TriageService(_alerts)
+lookup = TransactionLookup(
+    TransactionRepository(required_env("TRANSACTIONS_TABLE")),
+    _state,
+    _labels,
+    triage,
+    DetectionSettings.from_env().alert_group_window_seconds,
+)
+customers = CustomerService(CustomerRepository(_state_table, required_env("TRANSACTIONS_TABLE")), _state, _alerts)
+analytics = AnalyticsService(_alerts, _buckets, _labels)
+catalog = CatalogService(_state, _settings.currency)
+reports = ReportService(_alerts)
+page = DashboardPage.load(FilePath(__file__).parent / "dashboard")
+
+Hours = Annotated[int, Query(ge=1, le=720, description="the window: this many hours up to now")]
+Days = Annotated[int, Query(ge=1, le=366, description="the window: this many days up to now")]
+AlertId = Annotated[str, Path(min_length=1, max_length=64)]
+CustomerId = Annotated[str, Path(min_length=1, max_length=128)]
+Sku = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @app.exception_handler(RequestValidationError)
 def _invalid_request(exc: RequestValidationError) -> Response:
     details = [{"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]} for e in exc.errors()]
-    error = ValidationFailed("invalid request parameters", details)
+    error = ValidationFailed("invalid request", details)
     return json_response(error.status, error.body())
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def _unsupported_type(exc: RequestUnsupportedContentType) -> Response:
+    error = UnsupportedMediaType("send the body as application/json", {"content_type": "application/json"})
+    return json_response(error.status, error.body())
+
+
+@app.exception_handler(UnicodeDecodeError)
+def _not_utf8(exc: UnicodeDecodeError) -> Response:
+    error = InvalidBody(f"body is not valid UTF-8 (byte {exc.start})")
+    return json_response(error.status, error.body())
+
+
+def _moment(name: str, text: str | None):
+    try:
+        return None if text is None else parse_rfc3339(text)
+    except ValueError as exc:
+        raise ValidationFailed(f"{name} {exc}", {"field": name, "value": text}) from None
+
+
+# --- the page and the API's own description ------------------------------------------------------------
+@app.get(
+    "/",
+    summary="The dashboard page (no API key; it asks for one)",
+    responses={200: {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}},
+)
+def dashboard() -> Response[str]:
+    return page.response()
 
 
 @app.get("/health")
 def health() -> dict:
+    """Liveness, without an API key."""
     return {"status": "ok"}
 
 
+@app.get("/openapi.json")
+def openapi() -> dict:
+    """This document: every route, generated from the routes' own types."""
+    generated = json.loads(app.get_openapi_json_schema(title="Shopwatch API", version="1.0.0"))
+    return finish_document(add_post_transactions(generated))
+
+
+# --- alerts and triage ---------------------------------------------------------------------------------
+@app.get("/alerts")
+@tracer.capture_method
+def list_alerts(
+    status: Annotated[AlertStatus | None, Query()] = None,
+    min_severity: Annotated[Severity | None, Query()] = None,
+    detector: Annotated[str | None, Query(max_length=32)] = None,
+    customer_id: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+    since: Annotated[str | None, Query(description="RFC 3339; created at or after")] = None,
+    until: Annotated[str | None, Query(description="RFC 3339; created at or before")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    next_token: Annotated[str | None, Query(max_length=1024)] = None,
+) -> AlertPage:
+    """Alerts newest first, filtered; `next_token` from a page fetches the next one with the same filters."""
+    query = AlertQuery(
+        status, min_severity, detector, customer_id, _moment("since", since), _moment("until", until), limit, next_token
+    )
+    return triage.list(query, utcnow())
+
+
+@app.get("/alerts/<alert_id>")
+def get_alert(alert_id: AlertId) -> AlertOut:
+    """One alert with its reasons, summary, narrative, notes and history."""
+    return alert_json(triage.get(alert_id))
+
+
+@app.patch("/alerts/<alert_id>")
+def patch_alert(alert_id: AlertId, patch: AlertPatch) -> AlertOut:
+    """Move the status (open → investigating → confirmed_fraud | false_positive | resolved) or (re)assign."""
+    given = patch.model_fields_set - {"by"}
+    if not given:
+        raise ValidationFailed("give status and/or assignee", {"fields": ["status", "assignee"]})
+    now = utcnow()
+
+    def apply(alert):
+        if "assignee" in given and patch.assignee != alert.assignee:
+            alert = assign(alert, patch.assignee, patch.by, now)
+        if patch.status is not None:
+            alert = change_status(alert, patch.status, patch.by, now)
+        return alert
+
+    return alert_json(triage.change(alert_id, apply))
+
+
+@app.post(
+    "/alerts/<alert_id>/notes",
+    responses={
+        201: {"description": "the alert with the note", "content": {"application/json": {"schema": {"type": "object"}}}}
+    },
+)
+def post_note(alert_id: AlertId, note: NoteIn) -> Response[dict]:
+    """Add an investigation note."""
+    now = utcnow()
+    alert = triage.change(alert_id, lambda a: add_note(a, note.text, note.by, now))
+    return Response(201, content_types.APPLICATION_JSON, alert_json(alert))
+
+
+@app.post("/alerts/<alert_id>/feedback")
+def post_feedback(alert_id: AlertId, feedback: FeedbackIn) -> AlertOut:
+    """Label the alert fraud or legitimate; it settles an open alert and counts in the precision figures."""
+    now = utcnow()
+    alert = triage.change(alert_id, lambda a: give_feedback(a, feedback.label, feedback.by, now, feedback.comment))
+    return alert_json(alert)
+
+
+# --- transactions ----------------------------------------------------------------------------------------
+@app.get("/transactions/<transaction_id>")
+def get_transaction(transaction_id: Annotated[str, Path(min_length=1, max_length=128)]) -> dict:
+    """A stored transaction with each detector's score and the alerts it went to."""
+    return lookup.get(transaction_id)
+
+
+@app.post("/transactions/<transaction_id>/label")
+def label_transaction(transaction_id: Annotated[str, Path(min_length=1, max_length=128)], label: LabelIn) -> dict:
+    """Fraud (or legitimacy) reported later, e.g. a chargeback; it confirms the alerts that covered it."""
+    return lookup.label(transaction_id, label.label, label.source, label.by, utcnow())
+
+
+# --- customers -------------------------------------------------------------------------------------------
+@app.get("/customers")
+def list_customers(
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    next_token: Annotated[str | None, Query(max_length=1024)] = None,
+) -> dict:
+    """Customers, most recently active first."""
+    return customers.list(limit, next_token)
+
+
+@app.get("/customers/<customer_id>")
+def get_customer(customer_id: CustomerId) -> dict:
+    """A customer's profile, recent alerts and recent transactions."""
+    return customers.detail(customer_id)
+
+
+@app.get("/customers/<customer_id>/anomalies")
+def customer_anomalies(customer_id: CustomerId, metric: Annotated[Metric, Query()] = Metric.AMOUNT) -> dict:
+    """A customer's recent transactions through one metric: chart data, baseline and drill-down rows."""
+    return customers.anomalies(customer_id, metric)
+
+
+# --- traffic stats, dashboard and analytics --------------------------------------------------------------
 @app.get("/stats/minutes")
 @tracer.capture_method
 def stats_minutes(
@@ -58,8 +253,82 @@ def stats_daily(days: Annotated[int, Query(ge=1, le=366)] = 30) -> dict:
     return stats.daily(days, utcnow())
 
 
+@app.get("/dashboard/metrics")
+def dashboard_metrics(hours: Hours = 24) -> dict:
+    """KPIs: transactions, alerts by severity, open alerts, alert rate, mean time to triage."""
+    return analytics.metrics(Window.hours(hours, utcnow()))
+
+
+@app.get("/dashboard/alerts-trend")
+def alerts_trend(hours: Hours = 24) -> dict:
+    """Alerts per hour and severity."""
+    return analytics.alerts_trend(Window.hours(hours, utcnow()))
+
+
+@app.get("/dashboard/severity-distribution")
+def severity_distribution(hours: Hours = 24) -> dict:
+    """Alerts per severity and per status."""
+    return analytics.severity_distribution(Window.hours(hours, utcnow()))
+
+
+@app.get("/analytics/detectors")
+def detector_analytics(days: Days = 30) -> dict:
+    """Alerts per detector and precision from feedback (confirmed / reviewed)."""
+    return analytics.detectors(Window.days(days, utcnow()))
+
+
+@app.get("/analytics/confusion-matrix")
+def confusion_matrix(days: Days = 30) -> dict:
+    """Confirmed alerts (TP), dismissed (FP), labelled fraud without an alert (FN) and their ratios."""
+    return analytics.confusion_matrix(Window.days(days, utcnow()))
+
+
+# --- reports (seed 000's plain-language endpoints) --------------------------------------------------------
+@app.get(
+    "/reports/<detector>",
+    responses={
+        200: {
+            "description": "the day's alerts of one detector as sentences (format=text: one per line)",
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/plain": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+def get_report(
+    detector: Annotated[str, Path(min_length=1, max_length=32, description="price, volume, velocity, ...")],
+    date: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD (UTC); default today")] = None,
+    format: Annotated[Literal["json", "text"], Query()] = "json",
+) -> Response[dict | str]:
+    """One day's alerts of one detector in plain language: price anomalies, low-sales periods, spam and bot
+    customers, failed transactions..."""
+    report = reports.report(detector, date, utcnow())
+    if format == "text":
+        return Response(200, "text/plain; charset=utf-8", report_text(report))
+    return Response(200, content_types.APPLICATION_JSON, report)
+
+
+# --- catalog ---------------------------------------------------------------------------------------------
+@app.put("/products/<sku>")
+def put_product(sku: Sku, product: ProductIn) -> dict:
+    """Set a product's catalog price (the price detector's reference)."""
+    return catalog.put(sku, product.price, product.currency, product.name)
+
+
+@app.get("/products/<sku>")
+def get_product(sku: Sku) -> dict:
+    return catalog.get(sku)
+
+
+@app.post("/products")
+def post_products(body: ProductsIn) -> dict:
+    """Up to 500 products at once; one bad row refuses the whole request and stores nothing."""
+    return catalog.put_many([(p.sku, p.price, p.currency, p.name) for p in body.products])
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)
+    return non_json_body_refusal(event) or app.resolve(event, context)

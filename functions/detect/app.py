@@ -10,16 +10,17 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord, DynamoDBRecordEventName
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shopwatch.config import DetectionSettings, required_env
 from shopwatch.detection.model_scoring import load_model
-from shopwatch.detection.service import BatchState, DetectionService
+from shopwatch.detection.service import BatchState, DetectionService, alerting_detectors
+from shopwatch.domain.clock import utcnow
 from shopwatch.domain.transaction import Transaction
 from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.state import StateRepository
-from shopwatch.streams import new_image
+from shopwatch.streams import is_insert, new_image, require_sequence_numbers
 
 logger = Logger()
 tracer = Tracer()
@@ -49,11 +50,12 @@ def _transactions(event: dict) -> list[Transaction]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    require_sequence_numbers(event)  # else no failure could be reported: the batch fails whole
     batch: BatchState = service.load(_transactions(event))
 
     @tracer.capture_method
     def record_handler(record: DynamoDBRecord) -> None:
-        if record.event_name != DynamoDBRecordEventName.INSERT:
+        if not is_insert(record):
             return  # the event source filter passes INSERTs only; anything else is not ours
         tx = Transaction.from_item(new_image(record))
         outcome = service.process(batch, tx)
@@ -61,8 +63,13 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
             metrics.add_metric(name="TransactionsReplayed", unit=MetricUnit.Count, value=1)
             return
         metrics.add_metric(name="TransactionsScored", unit=MetricUnit.Count, value=1)
+        # ingest to verdict, what an analyst waits: the stream's delay, batching and the scoring itself
+        latency_ms = (utcnow() - tx.received_at).total_seconds() * 1000
+        metrics.add_metric(name="ScoringLatency", unit=MetricUnit.Milliseconds, value=round(latency_ms, 1))
         for finding in outcome.findings:
             metrics.add_metric(name=f"Findings_{finding.detector}", unit=MetricUnit.Count, value=1)
+        for detector in alerting_detectors(outcome.findings):
+            metrics.add_metric(name=f"Alerts_{detector}", unit=MetricUnit.Count, value=1)
         if outcome.findings:
             logger.info(
                 "anomalous transaction",

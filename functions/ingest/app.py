@@ -6,6 +6,7 @@ Thin by design: the contract lives in shopwatch.domain.transaction, the use case
 from __future__ import annotations
 
 import base64
+import os
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -14,14 +15,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shopwatch.config import IngestSettings, required_env
-from shopwatch.http import json_response, register_error_handlers
+from shopwatch.http import cors_config, json_response, register_error_handlers
 from shopwatch.ingest.service import IngestService
 from shopwatch.storage.transactions import TransactionRepository
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-app = APIGatewayRestResolver()
+app = APIGatewayRestResolver(cors=cors_config(os.environ.get("CORS_ALLOW_ORIGIN", "")))
 register_error_handlers(app, logger, metrics)
 service = IngestService(TransactionRepository(required_env("TRANSACTIONS_TABLE")), IngestSettings.from_env())
 

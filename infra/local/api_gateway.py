@@ -197,7 +197,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
         self.server.record(self.command, self.path, status, time.monotonic() - started)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+    def __getattr__(self, name: str):
+        """Every method reaches the gateway (do_GET, do_TRACE, do_QUERY...), which answers those no route has as
+        API Gateway does (403), where http.server would answer 501."""
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         return

@@ -52,8 +52,11 @@ def _layer_paths(template: dict[str, Any], properties: dict[str, Any]) -> list[s
     return paths
 
 
-def load_functions(template: dict[str, Any], resolver: Resolver) -> dict[str, LocalFunction]:
-    """Import every function with its layers on the path and its environment set.
+def load_functions(
+    template: dict[str, Any], resolver: Resolver, only: set[str] | None = None
+) -> dict[str, LocalFunction]:
+    """Import every function (or those named in `only`: new containers for them) with its layers on the path
+    and its environment set.
 
     The process has one environment, so the functions' variables must agree where they overlap (they are
     set once for all); a conflict is an error rather than a silent override.
@@ -72,6 +75,8 @@ def load_functions(template: dict[str, Any], resolver: Resolver) -> dict[str, Lo
     globals_ = template.get("Globals", {}).get("Function", {})
     loaded = {}
     for name, resource in functions.items():
+        if only is not None and name not in only:
+            continue
         properties = resource["Properties"]
         for path in _layer_paths(template, properties):
             if path not in sys.path:

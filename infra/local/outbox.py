@@ -1,6 +1,6 @@
 """Where notifications land locally: what SNS would have delivered to each of the template's subscriptions.
 
-The local stack runs moto in this process; every publish to AlertsTopic is recorded on moto's topic with its
+The local stack runs moto in this process; every publish (to AlertsTopic, DigestTopic) is recorded on moto's topic with its
 per-protocol structure and attributes. The outbox applies each subscription's FilterPolicy (as SNS does) and
 keeps the body that protocol would get: the full e-mail text with its subject, or the SMS text. It is a list in
 memory and a JSONL file that the CLI reads. (It reads moto's topic record, `sent_notifications`: a test pins
@@ -25,6 +25,7 @@ class Subscription:
     protocol: str
     endpoint: str
     filter_policy: dict[str, Any]
+    topic_arn: str
 
 
 def _attribute_values(attributes: dict[str, Any] | None) -> dict[str, Any]:
@@ -36,7 +37,7 @@ def _attribute_values(attributes: dict[str, Any] | None) -> dict[str, Any]:
     return values
 
 
-def _topic_notifications(topic_arn: str) -> list[tuple[Any, ...]]:
+def topic_notifications(topic_arn: str) -> list[tuple[Any, ...]]:
     from moto.sns.models import sns_backends
 
     account, region = topic_arn.split(":")[4], topic_arn.split(":")[3]
@@ -44,12 +45,11 @@ def _topic_notifications(topic_arn: str) -> list[tuple[Any, ...]]:
 
 
 class Outbox:
-    def __init__(self, topic_arn: str, subscriptions: list[Subscription], path: Path | None = None) -> None:
-        self.topic_arn = topic_arn
+    def __init__(self, subscriptions: list[Subscription], path: Path | None = None) -> None:
         self.subscriptions = subscriptions
         self.path = path
         self.deliveries: list[dict[str, Any]] = []
-        self._seen = 0
+        self._seen = {s.topic_arn: 0 for s in subscriptions}
         self._lock = threading.Lock()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -58,34 +58,42 @@ class Outbox:
     def collect(self) -> list[dict[str, Any]]:
         """Turn new publishes into deliveries; returns the new ones."""
         with self._lock:
-            published = _topic_notifications(self.topic_arn)
-            fresh = published[self._seen :]
-            self._seen += len(fresh)
             new: list[dict[str, Any]] = []
-            for message_id, message, subject, attributes, _group in fresh:
-                values = _attribute_values(attributes)
-                try:
-                    structure = json.loads(message)
-                except ValueError:
-                    structure = {"default": message}
-                for subscription in self.subscriptions:
-                    if subscription.filter_policy and not passes_filters(values, [subscription.filter_policy]):
-                        continue
-                    new.append(
-                        {
-                            "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                            "subscription": subscription.logical_id,
-                            "protocol": subscription.protocol,
-                            "endpoint": subscription.endpoint,
-                            "message_id": message_id,
-                            "subject": subject if subscription.protocol == "email" else None,
-                            "body": structure.get(subscription.protocol, structure.get("default", message)),
-                            "attributes": values,
-                        }
-                    )
+            for topic_arn in self._seen:
+                new.extend(self._deliveries(topic_arn))
             self.deliveries.extend(new)
             if self.path is not None and new:
                 with self.path.open("a") as handle:
                     for delivery in new:
                         handle.write(json.dumps(delivery) + "\n")
             return new
+
+    def _deliveries(self, topic_arn: str) -> list[dict[str, Any]]:
+        published = topic_notifications(topic_arn)
+        fresh = published[self._seen[topic_arn] :]
+        self._seen[topic_arn] += len(fresh)
+        new: list[dict[str, Any]] = []
+        for message_id, message, subject, attributes, _group in fresh:
+            values = _attribute_values(attributes)
+            try:
+                structure = json.loads(message)
+            except ValueError:
+                structure = {"default": message}
+            for subscription in self.subscriptions:
+                if subscription.topic_arn != topic_arn:
+                    continue
+                if subscription.filter_policy and not passes_filters(values, [subscription.filter_policy]):
+                    continue
+                new.append(
+                    {
+                        "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                        "subscription": subscription.logical_id,
+                        "protocol": subscription.protocol,
+                        "endpoint": subscription.endpoint,
+                        "message_id": message_id,
+                        "subject": subject if subscription.protocol == "email" else None,
+                        "body": structure.get(subscription.protocol, structure.get("default", message)),
+                        "attributes": values,
+                    }
+                )
+        return new

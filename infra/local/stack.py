@@ -31,7 +31,11 @@ from infra.local.scheduler import Scheduler, schedules_from_template
 from infra.local.stream_poller import StreamPoller, sources_from_template
 from infra.template import ROOT, load_template, resources_of_type
 
-LOCAL_PARAMETERS = {"AlertEmail": "alerts@shop.example", "AlertPhoneNumber": "+15555550100"}
+LOCAL_PARAMETERS = {
+    "AlertEmail": "alerts@shop.example",
+    "AlertPhoneNumber": "+15555550100",
+    "OpsEmail": "ops@shop.example",
+}
 STATE_DIR = Path(os.environ.get("SHOPWATCH_STATE_DIR") or ROOT / ".shopwatch")
 
 
@@ -75,6 +79,7 @@ class LocalStack:
         self.outbox: Outbox | None = None
         self.invocation_log: list[tuple[str, str, Any]] = []
         self._threads: list[threading.Thread] = []
+        self._restarting = threading.Lock()
 
     # ---------------------------------------------------------------------------------------------------------
     @property
@@ -130,6 +135,7 @@ class LocalStack:
         self.resources = create_resources(_EndpointSession(self))
         parameters = LOCAL_PARAMETERS | self.parameters
         resolver = self.resources.resolver(self.template, parameters)
+        self._resolver = resolver
         self._subscribe(parameters)
         self.functions = load_functions(self.template, resolver)
 
@@ -169,6 +175,40 @@ class LocalStack:
         self._spawn(threading.Thread(target=self._collect_outbox, name="outbox", daemon=True))
         self._write_state_files(resolver)
         return self
+
+    def restart_consumers(self) -> None:
+        """Kill every stream consumer mid-stream and start new ones, as after a crash of the Lambda service's
+        pollers and containers: fresh function modules (cold starts), each mapping resuming after the last
+        sequence number it had fully handled. Records in flight at the kill are delivered again. One restart at
+        a time: like Lambda, never two pollers on one shard."""
+        with self._restarting:
+            self._restart_consumers()
+
+    def _restart_consumers(self) -> None:
+        old = list(self.pollers)
+        for poller in old:
+            poller.halt.set()
+        for poller in old:
+            poller.join(timeout=120)
+            if poller.is_alive():
+                raise RuntimeError(f"{poller.name} did not stop; a second poller on its shards would break ordering")
+        fresh = load_functions(self.template, self._resolver, only={p.source.function for p in old})
+        self.functions.update(fresh)
+        self.pollers = []
+        for poller in old:
+            replacement = StreamPoller(
+                poller.source,
+                fresh[poller.source.function],
+                poller.streams,
+                poller.sqs,
+                self.stop_event,
+                poll_interval=self.poll_interval,
+                on_invoke=self._log_invoke,
+                resume_after=poller.checkpoints,
+            )
+            replacement.stats.dead_lettered = poller.stats.dead_lettered
+            self.pollers.append(replacement)
+            self._spawn(replacement)
 
     def resume_schedules(self) -> None:
         """Let the schedules fire from the next period boundary on (EventBridge rules being enabled)."""
@@ -240,14 +280,12 @@ class LocalStack:
             properties = resource["Properties"]
             topic_arn, endpoint = resolver.resolve(properties["TopicArn"]), resolver.resolve(properties["Endpoint"])
             policy = policies[logical]["filter_policy"]
-            sns.subscribe(
-                TopicArn=topic_arn,
-                Protocol=properties["Protocol"],
-                Endpoint=endpoint,
-                Attributes={"FilterPolicy": json.dumps(policy), "FilterPolicyScope": policies[logical]["scope"]},
+            attributes = (
+                {"FilterPolicy": json.dumps(policy), "FilterPolicyScope": policies[logical]["scope"]} if policy else {}
             )
-            subscriptions.append(Subscription(logical, properties["Protocol"], endpoint, policy))
-        self.outbox = Outbox(self.resources.topics["AlertsTopic"], subscriptions, self.state_dir / "outbox.jsonl")
+            sns.subscribe(TopicArn=topic_arn, Protocol=properties["Protocol"], Endpoint=endpoint, Attributes=attributes)
+            subscriptions.append(Subscription(logical, properties["Protocol"], endpoint, policy, topic_arn))
+        self.outbox = Outbox(subscriptions, self.state_dir / "outbox.jsonl")
 
     def _collect_outbox(self) -> None:
         while not self.stop_event.wait(0.2):

@@ -100,6 +100,7 @@ class StreamPoller(threading.Thread):
         poll_interval: float = 0.05,
         retry_base_seconds: float = 0.05,
         on_invoke: Callable[[StreamSource, dict[str, Any], Any], None] | None = None,
+        resume_after: dict[str, str] | None = None,
     ) -> None:
         super().__init__(name=f"poller-{source.function}-{source.event_name}", daemon=True)
         self.source = source
@@ -116,6 +117,18 @@ class StreamPoller(threading.Thread):
         self._first_pending_at: dict[str, float] = {}
         self._shards_checked = 0.0
         self.idle = threading.Event()
+        self.halt = threading.Event()  # this poller alone stops (a restart), the stack goes on
+        # per shard, the last sequence number whose records are all handled: where a restarted mapping resumes
+        self.checkpoints: dict[str, str] = dict(resume_after or {})
+
+    def _stopped(self) -> bool:
+        return self.stop_event.is_set() or self.halt.is_set()
+
+    def _checkpoint(self, shard_id: str, batch: list[dict[str, Any]]) -> None:
+        if batch:
+            last = max(int(r["dynamodb"]["SequenceNumber"]) for r in batch)
+            if int(self.checkpoints.get(shard_id, "0")) < last:
+                self.checkpoints[shard_id] = str(last)
 
     # --- reading ------------------------------------------------------------------------------------------------
     def _refresh_shards(self) -> None:
@@ -126,8 +139,14 @@ class StreamPoller(threading.Thread):
         for shard in description.get("Shards", []):
             if shard["ShardId"] not in self._iterators:
                 kind = "LATEST" if self.source.starting_position == "LATEST" else "TRIM_HORIZON"
+                position: dict[str, str] = {"ShardIteratorType": kind}
+                if shard["ShardId"] in self.checkpoints:
+                    position = {
+                        "ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
+                        "SequenceNumber": self.checkpoints[shard["ShardId"]],
+                    }
                 self._iterators[shard["ShardId"]] = self.streams.get_shard_iterator(
-                    StreamArn=self.source.stream_arn, ShardId=shard["ShardId"], ShardIteratorType=kind
+                    StreamArn=self.source.stream_arn, ShardId=shard["ShardId"], **position
                 )["ShardIterator"]
                 self._pending[shard["ShardId"]] = []
 
@@ -168,14 +187,14 @@ class StreamPoller(threading.Thread):
         return sum(len(p) for p in self._pending.values())
 
     def run(self) -> None:
-        while not self.stop_event.is_set():
+        while not self._stopped():
             try:
                 moved = self.poll_once()
             except Exception:  # noqa: BLE001 - a poller must outlive a passing read error; it retries
                 moved = 0
             if moved == 0:
                 self.idle.set() if self.pending() == 0 else self.idle.clear()
-                self.stop_event.wait(self.poll_interval)
+                self._pause(self.poll_interval)
             else:
                 self.idle.clear()
 
@@ -204,7 +223,7 @@ class StreamPoller(threading.Thread):
 
     def _deliver(self, shard_id: str, records: list[dict[str, Any]]) -> None:
         work: list[tuple[list[dict[str, Any]], int]] = [(records, 0)]
-        while work and not self.stop_event.is_set():
+        while work and not self._stopped():
             batch, retries = work.pop(0)
             batch = self._drop_expired(shard_id, batch, retries)
             if not batch:
@@ -213,6 +232,7 @@ class StreamPoller(threading.Thread):
             if outcome == "ok":
                 self.stats.delivered += len(batch)
                 self._record_lag(batch)
+                self._checkpoint(shard_id, batch)
                 continue
             if outcome == "partial":
                 known = {r["dynamodb"]["SequenceNumber"] for r in batch}
@@ -224,6 +244,7 @@ class StreamPoller(threading.Thread):
                     rest = [r for r in batch if int(r["dynamodb"]["SequenceNumber"]) >= lowest]
                     self.stats.delivered += len(done)
                     self._record_lag(done)
+                    self._checkpoint(shard_id, done)
                     if self._exhausted(retries):
                         self._dead_letter(shard_id, rest, retries + 1, "RetryAttemptsExhausted")
                     else:
@@ -243,7 +264,11 @@ class StreamPoller(threading.Thread):
         return self.source.max_retries >= 0 and retries >= self.source.max_retries
 
     def _backoff(self, retries: int) -> None:
-        self.stop_event.wait(min(1.0, self.retry_base_seconds * 2**retries))
+        self._pause(min(1.0, self.retry_base_seconds * 2**retries))
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep, waking early when this poller is halted (a stack stop is seen when the pause ends)."""
+        self.halt.wait(seconds)
 
     def _drop_expired(self, shard_id: str, batch: list[dict[str, Any]], retries: int) -> list[dict[str, Any]]:
         if self.source.max_record_age < 0:
@@ -261,6 +286,7 @@ class StreamPoller(threading.Thread):
 
     def _dead_letter(self, shard_id: str, batch: list[dict[str, Any]], invokes: int, condition: str) -> None:
         self.stats.dead_lettered += len(batch)
+        self._checkpoint(shard_id, batch)
         if self.source.on_failure_queue_url is None:
             return
         times = [r["dynamodb"]["ApproximateCreationDateTime"] for r in batch]

@@ -190,17 +190,10 @@ def test_the_local_stack_has_exactly_the_templates_resources(local_stack):
     }
     assert {(p.source.function, p.source.event_name) for p in local_stack.pollers} == expected_sources
     served = {(r.method, r.path, r.function) for r in local_stack.api_server.gateway.routes}
-    assert (
-        served
-        == {(r.method, r.path, r.function) for r in routes_from_template(template)}
-        == {
-            ("POST", "/transactions", "IngestFunction"),
-            ("GET", "/health", "ApiFunction"),
-            ("GET", "/stats/minutes", "ApiFunction"),
-            ("GET", "/stats/daily", "ApiFunction"),
-        }
-    )
-    assert {s.function for s in local_stack.scheduler.schedules} == {"WindowFunction"}
+    assert served == {(r.method, r.path, r.function) for r in routes_from_template(template)}
+    assert {f for m, p, f in served if (m, p) != ("POST", "/transactions")} == {"ApiFunction"}
+    assert ("POST", "/transactions", "IngestFunction") in served and len(served) == 25
+    assert {s.function for s in local_stack.scheduler.schedules} == {"WindowFunction", "DigestFunction"}
     for table, arn in local_stack.resources.stream_arns.items():
         view = template["Resources"][table]["Properties"]["StreamSpecification"]["StreamViewType"]
         described = local_stack.client("dynamodb").describe_table(TableName=local_stack.table(table))["Table"]

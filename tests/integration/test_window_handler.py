@@ -174,11 +174,23 @@ def test_hours_and_days_are_judged_once_when_they_close(stack, monkeypatch):
     assert [j["grain"] for j in window.tick(OPEN + timedelta(minutes=61, seconds=5))] == ["minute"]
 
 
+def test_a_new_deployment_judges_hours_and_days_from_the_first_that_closes_after_it(stack, monkeypatch):
+    """The hour and the day that closed before Shopwatch ran were seen through backfilled history at best."""
+    sell(stack, 0, 65, per_minute=2)
+    window = Window(stack, monkeypatch)
+    judged = window.tick(OPEN + timedelta(minutes=60, seconds=5))  # the first tick: hour 0 closed just before
+    assert [j["grain"] for j in judged] == ["minute"]
+    cursors = WindowCursorRepository(stack.table("StateTable"))
+    assert cursors.get(Grain.HOUR) == OPEN + timedelta(hours=1)  # the hour in progress, judged when it closes
+    assert cursors.get(Grain.DAY) == OPEN.replace(hour=0)  # likewise today
+
+
 def test_an_hour_is_judged_with_the_novelty_core_on_the_hourly_series_ending_with_it(stack, monkeypatch):
     sell(stack, 0, 3 * 60, per_minute=1)
     window = Window(stack, monkeypatch)
     series = []
     monkeypatch.setattr(window.module.service, "novelty", lambda values: series.append(values) or 0.0)
+    window.tick(OPEN + timedelta(hours=2, minutes=59, seconds=30))  # deployed during the third hour
     window.tick(OPEN + timedelta(hours=3, seconds=5))
     # the hours since traffic began (its first hour left out: a first bucket is usually partial), this one last
     assert series == [[60.0, 60.0]]

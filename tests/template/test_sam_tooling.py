@@ -126,9 +126,15 @@ def test_detect_function_with_its_layers_is_far_under_lambdas_unzipped_limit(bui
 
 @pytest.mark.sam
 def test_sam_build_packages_each_function_with_its_handler_only(built):
-    for function in ("IngestFunction", "DetectFunction", "NotifyFunction"):
+    for function in ("IngestFunction", "ApiFunction", "DetectFunction", "NotifyFunction"):
         files = {p.name for p in (built / function).iterdir()}
         assert "app.py" in files
         assert not any(name.endswith(".dist-info") for name in files), (
             f"{function} bundles dependencies; they belong in CoreLayer"
         )
+
+
+@pytest.mark.sam
+def test_the_dashboard_page_ships_with_the_api_function(built):
+    page = built / "ApiFunction" / "dashboard"
+    assert {p.name for p in page.iterdir()} == {"index.html", "dashboard.css", "dashboard.js"}

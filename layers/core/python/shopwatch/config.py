@@ -143,6 +143,33 @@ class NotifySettings:
 
 
 @dataclass(frozen=True)
+class NarrativeSettings:
+    """When and how the language model explains an alert; off unless a key's parameter or secret is named."""
+
+    key_parameter: str = ""
+    key_secret: str = ""
+    model: str = "gpt-4o-mini"
+    max_tokens: int = 160
+    min_severity: Severity = Severity.HIGH
+    timeout_seconds: float = 4.0
+    daily_limit: int = 1000
+    include_customer_name: bool = False
+
+    @classmethod
+    def from_env(cls) -> NarrativeSettings:
+        return cls(
+            key_parameter=_env("OPENAI_API_KEY_PARAMETER", ""),
+            key_secret=_env("OPENAI_API_KEY_SECRET", ""),
+            model=_env("OPENAI_MODEL", cls.model),
+            max_tokens=int(_env("NARRATIVE_MAX_TOKENS", str(cls.max_tokens))),
+            min_severity=Severity.parse(_env("NARRATIVE_MIN_SEVERITY", cls.min_severity.value)),
+            timeout_seconds=float(_env("NARRATIVE_TIMEOUT_SECONDS", str(cls.timeout_seconds))),
+            daily_limit=int(_env("NARRATIVE_DAILY_LIMIT", str(cls.daily_limit))),
+            include_customer_name=_env("NARRATIVE_INCLUDE_CUSTOMER_NAME", "false").lower() == "true",
+        )
+
+
+@dataclass(frozen=True)
 class WindowSettings:
     """When closed minutes, hours and days are judged, and how their alerts are grouped."""
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
-from shopwatch.errors import NotFound, ServiceUnavailable, ShopwatchError
+from shopwatch.errors import NotFound, ServiceUnavailable, ShopwatchError, UnsupportedMediaType
+from shopwatch.ingest.body import check_content_type
 
 _RETRYABLE = {
     "ProvisionedThroughputExceededException",
@@ -19,6 +20,14 @@ _RETRYABLE = {
 }
 
 
+def cors_config(origin: str) -> CORSConfig | None:
+    """CORS for the one origin the stack allows (CorsAllowOrigin): Powertools answers it with the CORS headers
+    and any other origin with none, so a page elsewhere cannot read the API's answers."""
+    if not origin:
+        return None
+    return CORSConfig(allow_origin=origin, allow_headers=["Content-Type", "x-api-key"], max_age=600)
+
+
 def json_response(status: int, body: object, headers: dict[str, str] | None = None) -> Response:
     return Response(
         status_code=status,
@@ -26,6 +35,27 @@ def json_response(status: int, body: object, headers: dict[str, str] | None = No
         body=json.dumps(body, default=str),
         headers=headers,
     )
+
+
+def non_json_body_refusal(event: dict) -> dict | None:
+    """The 415 proxy response for a request whose body is not JSON, before the resolver sees it.
+
+    Why here: Powertools' validation would parse form and multipart bodies into the route's model (and fail
+    with a 500 on a multipart type without a boundary); every Shopwatch body is JSON, so nothing else may pass.
+    """
+    if event.get("httpMethod") not in ("POST", "PUT", "PATCH") or not event.get("body"):
+        return None
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    try:
+        check_content_type(headers.get("content-type"))
+    except UnsupportedMediaType as exc:
+        return {
+            "statusCode": exc.status,
+            "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": json.dumps(exc.body()),
+            "isBase64Encoded": False,
+        }
+    return None
 
 
 def register_error_handlers(app: APIGatewayRestResolver, logger: Logger, metrics: Metrics) -> None:

@@ -59,6 +59,18 @@ LATER_PART_SKUS = 99  # marker + 99 SKUs
 MAX_WRITE_ATTEMPTS = 5
 
 
+def alerting_findings(rule_findings: list[Finding], model_finding: Finding | None) -> list[Finding]:
+    """The findings that open or grow an alert: the rules', or the model's when no rule spoke. Beside a rule
+    the model adds to the risk score (and is kept on the marker) but opens no second alert."""
+    return list(rule_findings) or ([model_finding] if model_finding else [])
+
+
+def alerting_detectors(findings: tuple[Finding, ...] | list[Finding]) -> list[str]:
+    """The detectors whose findings went to alerts, from a transaction's findings (the model's last)."""
+    rules = [f for f in findings if f.detector != "model"]
+    return [f.detector for f in (rules or findings)]
+
+
 def split_parts(deltas: list[SkuDelta]) -> list[list[SkuDelta]]:
     parts = [deltas[:FIRST_PART_SKUS]]
     rest = deltas[FIRST_PART_SKUS:]
@@ -209,9 +221,7 @@ class DetectionService:
         data = batch.input_for(tx)
         findings = run_detectors(data, self.settings)
         model_finding = self._model_finding(batch, data)
-        # The model speaks up on what the rules miss: beside a rule's finding it adds to the risk score
-        # (and is kept on the marker) but opens no second alert for the same transaction.
-        alerting = list(findings) or ([model_finding] if model_finding else [])
+        alerting = alerting_findings(findings, model_finding)
         if model_finding is not None:
             findings.append(model_finding)
         assessment = assess(findings, self.settings, alerting={f.detector for f in alerting})

@@ -78,6 +78,8 @@ class Alert:
     last_change: str = "created"
     version: int = 1
     assignee: str | None = None
+    feedback: dict[str, Any] | None = None
+    triaged_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def to_item(self) -> dict[str, Any]:
@@ -102,10 +104,12 @@ class Alert:
             "last_change": self.last_change,
             "version": self.version,
         }
-        for name in ("customer_id", "customer_name", "narrative", "model_version", "assignee"):
+        for name in ("customer_id", "customer_name", "narrative", "model_version", "assignee", "feedback"):
             value = getattr(self, name)
             if value is not None:
                 item[name] = value
+        if self.triaged_at is not None:
+            item["triaged_at"] = to_iso(self.triaged_at)
         return item | self.extra
 
     @classmethod
@@ -114,7 +118,7 @@ class Alert:
             "alert_id", "detector", "severity", "severity_rank", "risk_score", "subject", "window_start", "window_end",
             "reasons", "summary", "created_at", "updated_at", "transaction_ids", "customer_id", "customer_name",
             "narrative", "status", "occurrences", "notes", "history", "model_version", "last_change", "version",
-            "assignee",
+            "assignee", "feedback", "triaged_at",
         }  # fmt: skip
         return cls(
             alert_id=item["alert_id"],
@@ -140,6 +144,8 @@ class Alert:
             last_change=item.get("last_change", "created"),
             version=int(item.get("version", 1)),
             assignee=item.get("assignee"),
+            feedback=item.get("feedback"),
+            triaged_at=parse_iso(item["triaged_at"]) if "triaged_at" in item else None,
             extra={k: v for k, v in item.items() if k not in known},
         )
 

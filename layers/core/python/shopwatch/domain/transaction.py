@@ -12,10 +12,11 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 from enum import StrEnum
 from typing import Annotated, Any
 
+from boto3.dynamodb.types import DYNAMODB_CONTEXT
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -145,6 +146,9 @@ class TransactionIn(BaseModel):
             return None
         if _depth(value) > MAX_METADATA_DEPTH:
             raise ValueError(f"must not nest deeper than {MAX_METADATA_DEPTH} levels")
+        bad = _unstorable_number(value)
+        if bad is not None:
+            raise ValueError(f"numbers must fit DynamoDB (38 digits, magnitude 1E-130 to 1E+125); got {bad}")
         size = len(json.dumps(value, default=str, separators=(",", ":")).encode())
         if size > MAX_METADATA_BYTES:
             raise ValueError(f"must be at most {MAX_METADATA_BYTES} bytes as JSON (got {size})")
@@ -182,6 +186,22 @@ def items_total(items: list[LineItemIn]) -> Decimal:
     """The transaction's value from its lines: |Σ quantity × unit_price| in cents (a basket of returns is a refund
     of that value; its negative quantities say it is a return)."""
     return round_cents(abs(sum((Decimal(i.quantity) * i.unit_price for i in items), Decimal(0))))
+
+
+def _unstorable_number(value: object) -> str | None:
+    """The first number DynamoDB could not store exactly (its own rule: 38 digits, exponent -130..125), as text;
+    None when all fit."""
+    if isinstance(value, dict):
+        return next((n for n in map(_unstorable_number, value.values()) if n is not None), None)
+    if isinstance(value, list):
+        return next((n for n in map(_unstorable_number, value) if n is not None), None)
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return None
+    try:
+        DYNAMODB_CONTEXT.create_decimal(Decimal(str(value)) if isinstance(value, float) else value)
+    except (DecimalException, ValueError, TypeError):
+        return str(value)[:40]
+    return None
 
 
 def _depth(value: object, level: int = 1) -> int:

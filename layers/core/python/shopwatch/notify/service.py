@@ -5,16 +5,24 @@ never the same event twice."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from shopwatch.config import NotifySettings
 from shopwatch.domain.alert import Alert
 from shopwatch.domain.clock import utcnow
+from shopwatch.narrative.facts import alert_facts
+from shopwatch.narrative.prompts import ALERT_INSTRUCTIONS, messages
+from shopwatch.narrative.writer import NarrativeResult, Narrator
 from shopwatch.notify.messages import build_message
 from shopwatch.storage.alert_topic import AlertTopic
+from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.notifications import NotificationLedger
+
+TIME_MARGIN_SECONDS = 5.0  # left for the publish and the ledger after the longest narrative wait
 
 
 class Decision(StrEnum):
@@ -30,6 +38,7 @@ class NotifyResult:
     alert_id: str
     decision: Decision
     message_id: str | None = None
+    narrative: NarrativeResult = field(default_factory=NarrativeResult)
 
 
 class NotificationService:
@@ -39,13 +48,38 @@ class NotificationService:
         topic: AlertTopic,
         settings: NotifySettings,
         clock: Callable[[], datetime] = utcnow,
+        narrator: Narrator | None = None,
+        alerts: AlertRepository | None = None,
     ) -> None:
         self.ledger = ledger
         self.topic = topic
         self.settings = settings
         self.clock = clock
+        self.narrator = narrator
+        self.alerts = alerts
 
-    def handle(self, new: Alert, old: Alert | None) -> NotifyResult:
+    def _narrative(self, alert: Alert, seconds_left: Callable[[], float] | None) -> NarrativeResult:
+        """The model's explanation when enabled and worth it; never longer than its timeout."""
+        if self.narrator is None or not self.narrator.enabled:
+            return NarrativeResult()
+        settings = self.narrator.settings
+        if alert.severity < settings.min_severity:
+            return NarrativeResult()
+        if seconds_left is not None and seconds_left() < settings.timeout_seconds + TIME_MARGIN_SECONDS:
+            return NarrativeResult(cause="not enough of the invocation's time left to wait for the model")
+        return self.narrator.write(messages(ALERT_INSTRUCTIONS, alert_facts(alert, settings.include_customer_name)))
+
+    def _keep(self, alert: Alert, narrative: NarrativeResult) -> NarrativeResult:
+        """Store the narrative on the alert; a failure here is reported, not raised: the message is out."""
+        if narrative.text is None or self.alerts is None or self.narrator is None:
+            return narrative
+        try:
+            self.alerts.set_narrative(alert.alert_id, narrative.text, self.narrator.settings.model)
+        except (ClientError, BotoCoreError) as exc:
+            return replace(narrative, cause=f"sent, but not stored on the alert: {exc}")
+        return narrative
+
+    def handle(self, new: Alert, old: Alert | None, seconds_left: Callable[[], float] | None = None) -> NotifyResult:
         escalated = old is not None and new.severity > old.severity
         if old is not None and not escalated:
             return NotifyResult(new.alert_id, Decision.NOT_NEWS)
@@ -58,8 +92,10 @@ class NotificationService:
         quiet = timedelta(seconds=self.settings.quiet_period_seconds)
         if not self.ledger.claim_quiet_slot(new.subject, new.detector, new.severity.rank, event_key, now, quiet):
             return NotifyResult(new.alert_id, Decision.QUIET)
+        narrative = self._narrative(new, seconds_left)
+        told = replace(new, narrative=narrative.text) if narrative.text else new
         message_id = self.topic.publish(
-            build_message(new, escalated=escalated, dashboard_url=self.settings.dashboard_url)
+            build_message(told, escalated=escalated, dashboard_url=self.settings.dashboard_url)
         )
         self.ledger.mark_sent(event_key, message_id, now)
-        return NotifyResult(new.alert_id, Decision.SENT, message_id)
+        return NotifyResult(new.alert_id, Decision.SENT, message_id, self._keep(new, narrative))

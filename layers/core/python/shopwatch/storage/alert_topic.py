@@ -1,4 +1,4 @@
-"""AlertsTopic: publishes alert messages with the attributes that subscriptions filter on."""
+"""An SNS topic (AlertsTopic, DigestTopic): per-protocol messages with the attributes subscriptions filter on."""
 
 from __future__ import annotations
 

@@ -6,12 +6,32 @@ nobody else wrote in between; a refused write is re-read and retried by the call
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from shopwatch.domain.alert import Alert
+from botocore.exceptions import ClientError
+
+from shopwatch.domain.alert import Alert, AlertStatus
+from shopwatch.domain.clock import to_iso
+from shopwatch.domain.severity import Severity
+from shopwatch.pagination import Cursor
 from shopwatch.storage.aws import client
 from shopwatch.storage.batch_reads import get_many
 from shopwatch.storage.items import from_attributes, to_attributes
+from shopwatch.storage.newest_first import IndexQuery
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    """The GET /alerts filters; created_at within [since, until]."""
+
+    since: datetime
+    until: datetime
+    status: AlertStatus | None = None
+    min_severity: Severity | None = None
+    detector: str | None = None
+    customer_id: str | None = None
 
 
 class AlertRepository:
@@ -37,6 +57,94 @@ class AlertRepository:
             action["ConditionExpression"] = "version = :expected"
             action["ExpressionAttributeValues"] = {":expected": {"N": str(alert.version - 1)}}
         return {"Put": action}
+
+    def save(self, alert: Alert) -> bool:
+        """Write `alert` over the version it came from; False when someone else wrote in between."""
+        try:
+            client("dynamodb").put_item(**self.save_action(alert)["Put"])
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def set_narrative(self, alert_id: str, text: str, model: str) -> None:
+        """Add the model's explanation to an alert. It moves `version`, so a writer holding the previous
+        version re-reads (and keeps the narrative) instead of overwriting it; `last_change` = narrative keeps
+        the change away from NotifyFunction's stream filter."""
+        client("dynamodb").update_item(
+            TableName=self.table_name,
+            Key={"alert_id": {"S": alert_id}},
+            UpdateExpression="SET narrative = :text, narrative_model = :model, last_change = :change ADD version :one",
+            ConditionExpression="attribute_exists(alert_id)",
+            ExpressionAttributeValues={
+                ":text": {"S": text},
+                ":model": {"S": model},
+                ":change": {"S": "narrative"},
+                ":one": {"N": "1"},
+            },
+        )
+
+    def _query(self, wanted: AlertFilter) -> tuple[IndexQuery, list[str]]:
+        """The cheapest index for the filters: a customer's partition, one status, or all five statuses."""
+        conditions, names, values = [], {}, {}
+        if wanted.min_severity is not None:
+            conditions.append("severity_rank >= :rank")
+            values[":rank"] = {"N": str(wanted.min_severity.rank)}
+        if wanted.detector is not None:
+            conditions.append("detector = :detector")
+            values[":detector"] = {"S": wanted.detector}
+        if wanted.customer_id is not None:
+            index, partition_attribute, partitions = "by-customer", "customer_id", [wanted.customer_id]
+            if wanted.status is not None:
+                conditions.append("#status = :status")
+                names["#status"] = "status"
+                values[":status"] = {"S": wanted.status.value}
+        else:
+            index, partition_attribute = "by-status", "status"
+            partitions = [wanted.status.value] if wanted.status else [s.value for s in AlertStatus]
+        query = IndexQuery(
+            table_name=self.table_name,
+            index_name=index,
+            partition_attribute=partition_attribute,
+            sort_attribute="created_at",
+            id_attribute="alert_id",
+            low=to_iso(wanted.since),
+            high=to_iso(wanted.until),
+            filter_expression=" AND ".join(conditions) or None,
+            names=names,
+            values=values,
+        )
+        return query, partitions
+
+    def page(self, wanted: AlertFilter, after: Cursor | None, limit: int) -> tuple[list[Alert], Cursor | None]:
+        query, partitions = self._query(wanted)
+        items, cursor = query.page(partitions, after, limit)
+        return [Alert.from_item(i) for i in items], cursor
+
+    def created_between(
+        self, since: datetime, until: datetime, detector: str | None = None, status: AlertStatus | None = None
+    ) -> list[Alert]:
+        """Every alert created in [since, until], of one detector or status if given (counts, reports, digest)."""
+        query, partitions = self._query(AlertFilter(since, until, status=status, detector=detector))
+        return [Alert.from_item(i) for i in query.all(partitions)]
+
+    def count_in_status(self, status: AlertStatus) -> int:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": "by-status",
+            "KeyConditionExpression": "#s = :s",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":s": {"S": status.value}},
+            "Select": "COUNT",
+        }
+        count = 0
+        while True:
+            response = client("dynamodb").query(**kwargs)
+            count += response["Count"]
+            if "LastEvaluatedKey" not in response:
+                return count
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def scan_all(self) -> list[Alert]:
         """Every alert (tests and small local tools; the API pages through indexes instead)."""

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from botocore.exceptions import ClientError
 
 from shopwatch.domain.clock import epoch_seconds, to_iso
-from shopwatch.storage.aws import client
+from shopwatch.storage.aws import client, with_retries
 from shopwatch.storage.items import to_attribute
 
 SENT_RETENTION = timedelta(days=7)
@@ -59,13 +59,13 @@ class NotificationLedger:
         return True
 
     def mark_sent(self, event_key: str, message_id: str, now: datetime) -> None:
-        client("dynamodb").put_item(
-            TableName=self.table_name,
-            Item={
-                "pk": {"S": f"SENT#{event_key}"},
-                "sk": {"S": "SNS"},
-                "message_id": {"S": message_id},
-                "sent_at": {"S": to_iso(now)},
-                "expires_at": to_attribute(epoch_seconds(now + SENT_RETENTION)),
-            },
-        )
+        """Record a published message. Retried through throttling: the message is out, and a record retried
+        without this mark would publish it a second time."""
+        item = {
+            "pk": {"S": f"SENT#{event_key}"},
+            "sk": {"S": "SNS"},
+            "message_id": {"S": message_id},
+            "sent_at": {"S": to_iso(now)},
+            "expires_at": to_attribute(epoch_seconds(now + SENT_RETENTION)),
+        }
+        with_retries(lambda: client("dynamodb").put_item(TableName=self.table_name, Item=item))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -182,8 +183,10 @@ class StateRepository:
             names["#countries"] = "countries"
             values[":countries"] = to_attribute(set(delta.countries))
             clauses.append("#countries :countries")
-        sets = ["expires_at = :expires"]
+        sets = ["expires_at = :expires", "#kind = :kind"]  # `kind` puts the profile in the by-kind index
+        names["#kind"] = "kind"
         values[":expires"] = to_attribute(epoch_seconds(now + PROFILE_RETENTION))
+        values[":kind"] = to_attribute("customer")
         if customer_name:
             sets.append("customer_name = :name")
             values[":name"] = to_attribute(customer_name)
@@ -222,18 +225,51 @@ class StateRepository:
         }
         return {"Put": {"TableName": self.table_name, "Item": to_attributes(item)}}
 
+    def get_detection(self, transaction_id: str) -> list[Marker]:
+        """What DetectFunction concluded about a transaction (one marker per part), while the markers live."""
+        response = client("dynamodb").query(
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :detect)",
+            ExpressionAttributeValues={":pk": {"S": f"TXN#{transaction_id}"}, ":detect": {"S": "DETECT#"}},
+            ConsistentRead=True,
+        )
+        markers = []
+        for item in map(from_attributes, response.get("Items", [])):
+            findings = tuple(Finding.from_dict(f) for f in json.loads(item.get("findings", "[]")))
+            markers.append(
+                Marker(transaction_id, int(item["sk"].removeprefix("DETECT#")), findings, Decimal(item["risk_score"]))
+            )
+        return markers
+
     # --- catalog -----------------------------------------------------------------------------------------------
     def put_catalog_entry(self, entry: CatalogEntry) -> None:
-        item = {"pk": f"SKU#{entry.sku}", "sk": "CATALOG", "price": entry.price, "currency": entry.currency}
-        if entry.name:
-            item["name"] = entry.name
-        client("dynamodb").put_item(TableName=self.table_name, Item=to_attributes(item))
+        client("dynamodb").put_item(TableName=self.table_name, Item=to_attributes(_catalog_item(entry)))
+
+    def put_catalog_entries(self, entries: list[CatalogEntry]) -> None:
+        """BatchWriteItem in 25s; what DynamoDB leaves unprocessed is sent again with backoff."""
+        for start in range(0, len(entries), 25):
+            requests = [{"PutRequest": {"Item": to_attributes(_catalog_item(e))}} for e in entries[start : start + 25]]
+            pending = {self.table_name: requests}
+            for attempt in range(8):
+                pending = client("dynamodb").batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+                if not pending:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 2.0))
+            if pending:
+                raise RuntimeError("DynamoDB left catalog writes unprocessed after 8 attempts")
 
     def get_profile_item(self, customer_id: str) -> dict[str, Any] | None:
         response = client("dynamodb").get_item(
             TableName=self.table_name, Key=profile_key(customer_id), ConsistentRead=True
         )
         return from_attributes(response["Item"]) if "Item" in response else None
+
+
+def _catalog_item(entry: CatalogEntry) -> dict[str, Any]:
+    item = {"pk": f"SKU#{entry.sku}", "sk": "CATALOG", "price": entry.price, "currency": entry.currency}
+    if entry.name:
+        item["name"] = entry.name
+    return item
 
 
 def _profile_from_item(item: dict[str, Any]) -> CustomerHistory:

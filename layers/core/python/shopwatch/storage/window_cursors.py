@@ -13,6 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from shopwatch.domain.buckets import Grain
 from shopwatch.domain.clock import parse_iso, to_iso
 from shopwatch.storage.aws import client
@@ -51,3 +53,13 @@ class WindowCursorRepository:
                 "ExpressionAttributeValues": values,
             }
         }
+
+    def start_at(self, grain: Grain, first: datetime, now: datetime) -> bool:
+        """Create the cursor at `first` (nothing before it will be judged); False when one exists already."""
+        try:
+            client("dynamodb").update_item(**self.advance_action(grain, None, first, now)["Update"])
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

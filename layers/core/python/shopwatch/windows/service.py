@@ -87,7 +87,9 @@ class WindowService:
         """The cursor and the closed periods to judge now (the newest `catch_up` of those not yet judged)."""
         last_closed = grain.start_of(now - timedelta(seconds=self.settings.settle_seconds)) - grain.step
         cursor = self.cursors.get(grain)
-        first = last_closed if cursor is None else cursor  # a new deployment starts with the latest closed one
+        if cursor is None and grain is not Grain.MINUTE:
+            return None, []  # a new deployment judges the hours and days that close from now on (_run_grain)
+        first = last_closed if cursor is None else cursor  # ... and minutes from the latest closed one
         if first > last_closed:
             return cursor, []
         periods = grain.starts(first, last_closed)
@@ -102,6 +104,11 @@ class WindowService:
 
     def _run_grain(self, grain: Grain, now: datetime) -> list[Judged]:
         cursor, periods = self.due(grain, now)
+        if cursor is None and not periods and grain is not Grain.MINUTE:
+            # The hour or day that just closed was seen through backfilled history at best (a shop moving to
+            # Shopwatch, a demo): judging it would compare a partial picture with full ones.
+            self.cursors.start_at(grain, grain.start_of(now - timedelta(seconds=self.settings.settle_seconds)), now)
+            return []
         judged = []
         for start in periods:
             result = self._judge(grain, start)

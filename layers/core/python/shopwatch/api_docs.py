@@ -1,0 +1,61 @@
+"""The finishing touches on the OpenAPI document Powertools generates from ApiFunction's routes, in one
+place: the responses every client meets but no route signature states.
+
+- Validation errors are answered 400 in the DESIGN's error shape, not Powertools' 422, so 422 is replaced.
+- 404 where a path names a resource, 409 where a change can be illegal.
+- 403 and 429 come from API Gateway itself (missing key, usage plan throttling), 503 when storage is busy.
+- The API key is declared as the `x-api-key` header, required everywhere but /health and the page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+OPEN_PATHS = {"/", "/health"}
+CONFLICTS = {
+    ("patch", "/alerts/{alert_id}"),
+    ("post", "/alerts/{alert_id}/notes"),
+    ("post", "/alerts/{alert_id}/feedback"),
+}
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}},
+        }
+    },
+}
+GATEWAY_SCHEMA = {"type": "object", "properties": {"message": {"type": "string"}}}
+
+
+def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def finish_document(document: dict[str, Any]) -> dict[str, Any]:
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = ERROR_SCHEMA
+    error = {"$ref": "#/components/schemas/Error"}
+    document["components"]["securitySchemes"] = {"apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}}
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            if path not in OPEN_PATHS:
+                responses["400"] = _json("invalid parameters or body", error)
+                responses["403"] = _json("missing or wrong API key (API Gateway)", GATEWAY_SCHEMA)
+                responses["429"] = _json("over the usage plan's rate (API Gateway)", GATEWAY_SCHEMA)
+                responses["503"] = _json("storage is busy; retry the same request", error)
+                operation["security"] = [{"apiKey": []}]
+            if "requestBody" in operation:
+                responses["415"] = _json("the body is not application/json", error)
+            if "{" in path:
+                responses["404"] = _json("no such resource", error)
+            if (method, path) in CONFLICTS:
+                responses["409"] = _json("not allowed in the alert's current state", error)
+    schemas.pop("HTTPValidationError", None)  # only the 422s referred to them
+    schemas.pop("ValidationError", None)
+    return document

@@ -1,0 +1,72 @@
+"""The product catalog the price detector compares against: one rule for every way in (the CSV loader,
+PUT /products/{sku}, bulk POST /products), and a bulk load that validates every row before writing any."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from shopwatch.detectors.history import CatalogEntry
+from shopwatch.domain.geography import normalize_currency
+from shopwatch.domain.money import to_decimal
+from shopwatch.domain.transaction import MAX_AMOUNT
+from shopwatch.errors import NotFound, ValidationFailed
+from shopwatch.storage.state import StateRepository
+
+MAX_SKU_LENGTH = 64
+MAX_BULK = 500
+
+
+def make_entry(sku: str, price: object, currency: str | None, name: str | None, default_currency: str) -> CatalogEntry:
+    """A validated catalog entry; ValueError names what is wrong."""
+    sku = sku.strip()
+    if not sku or len(sku) > MAX_SKU_LENGTH or not sku.isprintable():
+        raise ValueError(f"sku must be 1-{MAX_SKU_LENGTH} printable characters")
+    amount = to_decimal(price, places=4, maximum=MAX_AMOUNT)
+    if amount <= Decimal(0):
+        raise ValueError("price must be greater than 0")
+    return CatalogEntry(sku, amount, normalize_currency(currency or default_currency), (name or "").strip() or None)
+
+
+def entry_json(entry: CatalogEntry) -> dict[str, Any]:
+    return {"sku": entry.sku, "price": str(entry.price), "currency": entry.currency, "name": entry.name}
+
+
+class CatalogService:
+    def __init__(self, state: StateRepository, default_currency: str) -> None:
+        self.state = state
+        self.default_currency = default_currency
+
+    def _entry(self, sku: str, price: object, currency: str | None, name: str | None) -> CatalogEntry:
+        try:
+            return make_entry(sku, price, currency, name, self.default_currency)
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), {"sku": sku}) from None
+
+    def put(self, sku: str, price: object, currency: str | None, name: str | None) -> dict[str, Any]:
+        entry = self._entry(sku, price, currency, name)
+        self.state.put_catalog_entry(entry)
+        return entry_json(entry)
+
+    def get(self, sku: str) -> dict[str, Any]:
+        found = self.state.get_catalog([sku]).get(sku) if 0 < len(sku) <= MAX_SKU_LENGTH else None
+        if found is None:
+            raise NotFound(f"no product {sku}", {"sku": sku})
+        return entry_json(found)
+
+    def put_many(self, rows: list[tuple[str, object, str | None, str | None]]) -> dict[str, Any]:
+        entries, problems = [], []
+        for index, (sku, price, currency, name) in enumerate(rows):
+            try:
+                entries.append(make_entry(sku, price, currency, name, self.default_currency))
+            except ValueError as exc:
+                problems.append({"index": index, "sku": sku, "message": str(exc)})
+        if problems:
+            raise ValidationFailed(f"{len(problems)} of {len(rows)} products refused; nothing stored", problems)
+        skus = [e.sku for e in entries]
+        if len(set(skus)) != len(skus):
+            raise ValidationFailed(
+                "a sku appears twice; nothing stored", {"skus": sorted({s for s in skus if skus.count(s) > 1})}
+            )
+        self.state.put_catalog_entries(entries)
+        return {"stored": len(entries)}

@@ -1,0 +1,27 @@
+"""The instructions given to the language model. It explains; it never decides: severity and the facts are
+ours, and the model is told to add nothing that is not in them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+ALERT_INSTRUCTIONS = (
+    "You are a fraud analyst writing for an online shop's owner. In at most three short sentences, explain the "
+    "alert below in plain language: what happened, why it is unusual compared with the expected values, and "
+    "what to check first. Use only the facts given; do not invent amounts, names, dates or causes. No greeting, "
+    "no markdown."
+)
+DIGEST_INSTRUCTIONS = (
+    "You are a fraud analyst writing a shop owner's daily briefing. In at most five short sentences, summarise "
+    "the day's alerts below: what stood out, which detectors were busiest, what is still open, and how reliable "
+    "the alerts were according to analysts' feedback. Use only the figures given; do not invent any. No "
+    "greeting, no markdown."
+)
+
+
+def messages(instructions: str, facts: dict[str, Any]) -> list[dict[str, str]]:
+    return [
+        {"role": "system", "content": instructions},
+        {"role": "user", "content": json.dumps(facts, ensure_ascii=False, sort_keys=True)},
+    ]

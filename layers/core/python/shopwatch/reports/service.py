@@ -1,0 +1,76 @@
+"""Seed 000's natural-language reports: one detector's alerts of one UTC day, each as a sentence an owner
+reads without a dashboard ("Transaction 921: Alice Johnson (1) bought Laptop for 500.00 INR, 99.0% below its
+catalog price..."), as JSON or as plain text. Template sentences, so a report reads well with no model at all."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from shopwatch.detectors.findings import DETECTOR_LABELS
+from shopwatch.domain.alert import Alert, AlertStatus
+from shopwatch.errors import NotFound, ValidationFailed
+from shopwatch.storage.alerts import AlertRepository
+from shopwatch.triage.views import alert_json
+
+TITLES = {
+    "price": "Price anomalies",
+    "volume": "Low and high sales periods",
+    "velocity": "Spam and bot customers",
+    "failed_payment": "Failed transactions",
+    "status_mix": "Failed-payment spikes",
+    "geo": "Purchases from unusual countries",
+    "quantity": "Quantity spikes",
+    "model": "Model outliers",
+}
+
+
+def report_line(alert: Alert) -> str:
+    """`HH:MM UTC, SEVERITY: <the summary's facts>` plus how often, and the analyst's verdict when there is one."""
+    facts = alert.summary.rsplit(": ", 1)[0]  # the summary without its trailing "<severity> <label>"
+    line = f"{alert.created_at:%H:%M} UTC, {alert.severity.value.upper()}: {facts}"
+    if alert.occurrences > 1:
+        line += f" ({alert.occurrences} times)"
+    if alert.status is not AlertStatus.OPEN:
+        line += f" [{alert.status.value.replace('_', ' ')}]"
+    return line + "."
+
+
+def report_text(report: dict[str, Any]) -> str:
+    header = f"{report['title']} on {report['date']}: {report['count']}"
+    if not report["count"]:
+        return f"{header}. Nothing to report.\n"
+    return header + "\n" + "\n".join(report["lines"]) + "\n"
+
+
+class ReportService:
+    def __init__(self, alerts: AlertRepository) -> None:
+        self.alerts = alerts
+
+    def report(self, detector: str, day_text: str | None, now: datetime) -> dict[str, Any]:
+        if detector not in DETECTOR_LABELS:
+            raise NotFound(f"no report {detector!r}", {"reports": sorted(DETECTOR_LABELS)})
+        day = self._day(day_text, now)
+        since = datetime.combine(day, time.min, UTC)
+        alerts = self.alerts.created_between(since, since + timedelta(days=1) - timedelta(microseconds=1), detector)
+        alerts.sort(key=lambda a: (a.created_at, a.alert_id))
+        return {
+            "detector": detector,
+            "title": TITLES[detector],
+            "date": day.isoformat(),
+            "count": len(alerts),
+            "lines": [report_line(a) for a in alerts],
+            "alerts": [alert_json(a) for a in alerts],
+        }
+
+    @staticmethod
+    def _day(text: str | None, now: datetime) -> date:
+        if text is None:
+            return now.date()
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise ValidationFailed("date must be YYYY-MM-DD", {"field": "date", "value": text}) from None
+        if len(text) != 10 or day > now.date():
+            raise ValidationFailed("date must be YYYY-MM-DD and not in the future", {"field": "date", "value": text})
+        return day

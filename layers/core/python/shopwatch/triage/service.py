@@ -1,0 +1,78 @@
+"""Alert triage: the list analysts work from, one alert, and every change they make to it.
+
+Changes are read-modify-write over the alert's `version`: DetectFunction may be growing the same alert at
+that moment, so a refused write is re-read and the analyst's change applied again to the newer alert (never
+lost, never applied twice).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from shopwatch.detectors.findings import DETECTOR_LABELS
+from shopwatch.domain.alert import Alert, AlertStatus
+from shopwatch.domain.severity import Severity
+from shopwatch.errors import NotFound, ServiceUnavailable, ValidationFailed
+from shopwatch.pagination import decode_token, encode_token, scope_of
+from shopwatch.storage.alerts import AlertFilter, AlertRepository
+from shopwatch.triage.views import alert_json
+
+ALERT_ID = re.compile(r"^al_[0-9a-f]{24}$")
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+WRITE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class AlertQuery:
+    status: AlertStatus | None = None
+    min_severity: Severity | None = None
+    detector: str | None = None
+    customer_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 50
+    next_token: str | None = None
+
+
+class TriageService:
+    def __init__(self, alerts: AlertRepository) -> None:
+        self.alerts = alerts
+
+    def list(self, query: AlertQuery, now: datetime) -> dict[str, Any]:
+        if query.detector is not None and query.detector not in DETECTOR_LABELS:
+            raise ValidationFailed(
+                f"unknown detector {query.detector!r}", {"field": "detector", "allowed": sorted(DETECTOR_LABELS)}
+            )
+        since, until = query.since or EARLIEST, query.until or now
+        if since > until:
+            raise ValidationFailed("since must not be after until", {"field": "since"})
+        wanted = AlertFilter(since, until, query.status, query.min_severity, query.detector, query.customer_id)
+        scope = scope_of(
+            status=query.status, min_severity=query.min_severity, detector=query.detector,
+            customer_id=query.customer_id, since=query.since, until=query.until,
+        )  # fmt: skip
+        after = decode_token(query.next_token, scope)
+        alerts, cursor = self.alerts.page(wanted, after, query.limit)
+        return {
+            "alerts": [alert_json(a) for a in alerts],
+            "next_token": encode_token(cursor, scope) if cursor else None,
+        }
+
+    def get(self, alert_id: str) -> Alert:
+        alert = self.alerts.get(alert_id) if ALERT_ID.match(alert_id) else None
+        if alert is None:
+            raise NotFound(f"no alert {alert_id}", {"alert_id": alert_id})
+        return alert
+
+    def change(self, alert_id: str, apply: Callable[[Alert], Alert]) -> Alert:
+        """Apply an analyst's change to the newest version of the alert (re-read when a writer raced us)."""
+        for _ in range(WRITE_ATTEMPTS):
+            current = self.get(alert_id)
+            changed = apply(current)
+            if changed is current or self.alerts.save(changed):
+                return changed
+        raise ServiceUnavailable("the alert is changing too fast; retry the same request", {"alert_id": alert_id})

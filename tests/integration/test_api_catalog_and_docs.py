@@ -1,0 +1,139 @@
+"""ApiFunction's catalog routes, /health, /openapi.json and the dashboard page, on moto."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shopwatch.storage.state import StateRepository
+from tests.conftest import TEMPLATE, Stack
+from tests.integration.api_requests import ApiClient, api_event
+
+
+@pytest.fixture
+def api(stack: Stack) -> ApiClient:
+    return ApiClient(stack.handler("ApiFunction"))
+
+
+def test_a_product_is_stored_with_an_exact_price_and_read_back(api, stack):
+    status, body = api("PUT", "/products/MUG-1", {"price": 12.35, "name": "Mug"})
+    assert status == 200 and body == {"sku": "MUG-1", "price": "12.35", "currency": "USD", "name": "Mug"}
+    assert api("GET", "/products/MUG-1") == (200, body)
+    assert str(StateRepository(stack.table("StateTable")).get_catalog(["MUG-1"])["MUG-1"].price) == "12.35"
+    assert api("PUT", "/products/MUG-1", {"price": "13.00", "currency": "eur"})[1]["currency"] == "EUR"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"price": 0},
+        {"price": -1},
+        {"price": 1.23456},
+        {"price": "ten"},
+        {"price": 1e13},
+        {"price": 5, "currency": "XXXX"},
+        {"price": 5, "colour": "red"},
+        {},
+        {"price": True},
+    ],
+)
+def test_a_bad_product_is_a_400_and_stores_nothing(api, stack, body):
+    status, answer = api("PUT", "/products/MUG-2", body)
+    assert status == 400 and answer["error"]["code"] == "validation_failed", answer
+    assert StateRepository(stack.table("StateTable")).get_catalog(["MUG-2"]) == {}
+
+
+def test_an_unknown_product_is_a_404(api):
+    status, body = api("GET", "/products/NOPE")
+    assert status == 404 and body["error"]["code"] == "not_found"
+
+
+def test_a_bulk_load_stores_every_row_or_none(api, stack):
+    rows = [{"sku": f"S{i}", "price": f"{i + 1}.50"} for i in range(60)]
+    assert api("POST", "/products", {"products": rows}) == (200, {"stored": 60})
+    assert len(StateRepository(stack.table("StateTable")).get_catalog([f"S{i}" for i in range(60)])) == 60
+    bad = [{"sku": "T1", "price": "2.00"}, {"sku": "T2", "price": "0"}, {"sku": "T3", "price": "1.001"}]
+    status, body = api("POST", "/products", {"products": bad})
+    assert status == 400 and [d["index"] for d in body["error"]["details"]] == [1]
+    assert StateRepository(stack.table("StateTable")).get_catalog(["T1", "T2", "T3"]) == {}
+    twice = [{"sku": "T1", "price": "2.00"}, {"sku": "T1", "price": "3.00"}]
+    assert api("POST", "/products", {"products": twice})[0] == 400
+    for body in ({"products": []}, {"products": rows * 9}, {"items": rows}):
+        assert api("POST", "/products", body)[0] == 400
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"{", b'{"price": NaN}', b'{"price": 1, "price": 2}', b"[" * 5000 + b"]" * 5000, b"\xff\xfe", b'"text"'],
+)
+def test_bodies_that_are_not_acceptable_json_are_400s(api, raw):
+    status, body = api("PUT", "/products/MUG-3", raw)
+    assert status == 400 and body["error"]["code"] in ("validation_failed", "invalid_body"), body
+
+
+def test_a_body_of_another_media_type_is_a_415(stack):
+    event = api_event("PUT", "/products/MUG-4", b"price=3", content_type="text/plain")
+    response = stack.handler("ApiFunction")(event)
+    assert response["statusCode"] == 415 and "application/json" in response["body"]
+
+
+def test_health_answers_without_a_key(stack):
+    event = api_event("GET", "/health")
+    event["headers"].pop("x-api-key")
+    response = stack.handler("ApiFunction")(event)
+    assert response["statusCode"] == 200 and json.loads(response["body"]) == {"status": "ok"}
+
+
+def test_the_page_is_one_self_contained_document_with_a_strict_policy(stack):
+    response = stack.handler("ApiFunction")(api_event("GET", "/"))
+    headers = {k.lower(): v[0] for k, v in response["multiValueHeaders"].items()}
+    assert response["statusCode"] == 200 and headers["content-type"].startswith("text/html")
+    html = response["body"]
+    assert "/*SCRIPT*/" not in html and "/*STYLE*/" not in html and "<script>" in html
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "") and "https://" not in html
+    policy = headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "connect-src 'self'" in policy and "'unsafe-inline'" not in policy
+
+
+def _documented(document: dict) -> set[tuple[str, str]]:
+    return {(method.upper(), path) for path, item in document["paths"].items() for method in item}
+
+
+def test_openapi_documents_exactly_the_templates_routes(api):
+    status, document = api("GET", "/openapi.json")
+    assert status == 200 and document["openapi"].startswith("3.")
+    routed = set()
+    for resource in TEMPLATE["Resources"].values():
+        for event in resource.get("Properties", {}).get("Events", {}).values():
+            if event["Type"] == "Api":
+                routed.add((event["Properties"]["Method"].upper(), event["Properties"]["Path"]))
+    assert _documented(document) == routed
+    post = document["paths"]["/transactions"]["post"]
+    assert "TransactionIn" in document["components"]["schemas"] and "202" in post["responses"]
+
+
+def test_every_route_but_health_and_the_page_needs_the_api_key():
+    open_routes = set()
+    for resource in TEMPLATE["Resources"].values():
+        for event in resource.get("Properties", {}).get("Events", {}).values():
+            if event["Type"] == "Api" and event["Properties"].get("Auth", {}).get("ApiKeyRequired") is False:
+                open_routes.add((event["Properties"]["Method"], event["Properties"]["Path"]))
+    assert open_routes == {("get", "/health"), ("get", "/")}
+    assert TEMPLATE["Resources"]["ShopwatchApi"]["Properties"]["Auth"]["ApiKeyRequired"] is True
+
+
+@pytest.mark.parametrize(("origin", "allowed"), [("https://shop.example", True), ("https://evil.example", False)])
+def test_cors_headers_answer_the_configured_origin_only(stack, origin, allowed):
+    handler = stack.handler("ApiFunction", CORS_ALLOW_ORIGIN="https://shop.example")
+    response = handler(api_event("GET", "/health", origin=origin))
+    headers = {k.lower(): v[0] for k, v in (response.get("multiValueHeaders") or {}).items()}
+    headers |= {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+    assert (headers.get("access-control-allow-origin") == origin) is allowed
+
+
+def test_the_cors_origin_is_a_parameter_and_the_preflight_needs_no_key():
+    api = TEMPLATE["Resources"]["ShopwatchApi"]["Properties"]
+    assert api["Cors"]["AllowOrigin"] == {"Fn::Sub": "'${CorsAllowOrigin}'"}
+    assert api["Auth"]["AddApiKeyRequiredToCorsPreflight"] is False
+    assert TEMPLATE["Parameters"]["CorsAllowOrigin"]["Default"].endswith(".invalid")  # no real site by default

@@ -1,0 +1,207 @@
+"""ApiFunction's triage routes on moto, with alerts made by the real pipeline: listing with filters and
+opaque pagination, detail, the status workflow (409 on an illegal move), notes, feedback, transactions with
+their detector scores, and labels reported later."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shopwatch.domain.alert import AlertStatus
+from shopwatch.storage.alerts import AlertRepository
+from tests.builders import stored_alert
+from tests.conftest import Stack, load_event
+from tests.integration.api_requests import ApiClient
+
+
+@pytest.fixture
+def api(stack: Stack) -> ApiClient:
+    return ApiClient(stack.handler("ApiFunction"))
+
+
+def sample_transaction(**changes) -> dict:
+    tx = json.loads(load_event("ingest_post_transactions.json")["body"])
+    return tx | changes
+
+
+@pytest.fixture
+def price_alert(stack: Stack, api: ApiClient) -> dict:
+    """The sample purchase: a laptop sold 99% under its catalog price, caught by the price detector."""
+    assert api("PUT", "/products/LAPTOP-15", {"price": 50000.00, "currency": "INR", "name": "Laptop"})[0] == 200
+    pipeline = stack.pipeline(MODEL_ARTIFACT="off")
+    assert pipeline.post(sample_transaction())["status"] == 202
+    pipeline.drain()
+    status, page = api("GET", "/alerts")
+    assert status == 200
+    (alert,) = page["alerts"]
+    return alert
+
+
+def test_the_price_alert_is_listed_with_its_facts(price_alert):
+    assert price_alert["detector"] == "price" and price_alert["severity"] == "critical"
+    assert price_alert["status"] == "open" and price_alert["transaction_ids"] == ["921"]
+    assert "99.0%" in price_alert["summary"] and price_alert["reasons"]
+
+
+def test_an_alert_is_found_by_its_id_and_an_unknown_id_is_a_404(api, price_alert):
+    status, alert = api("GET", f"/alerts/{price_alert['alert_id']}")
+    assert status == 200 and alert == price_alert
+    for unknown in ("al_" + "0" * 24, "not-an-id"):
+        status, body = api("GET", f"/alerts/{unknown}")
+        assert status == 404 and body["error"]["code"] == "not_found"
+
+
+def test_the_status_workflow_records_who_and_when_and_refuses_illegal_moves(api, price_alert):
+    path = f"/alerts/{price_alert['alert_id']}"
+    status, alert = api("PATCH", path, {"status": "investigating", "by": "maria"})
+    assert status == 200 and alert["status"] == "investigating" and alert["triaged_at"]
+    assert alert["history"][-1] | {"at": None} == {
+        "at": None, "by": "maria", "action": "status", "from": "open", "to": "investigating"
+    }  # fmt: skip
+    status, body = api("PATCH", path, {"status": "open", "by": "maria"})
+    assert status == 409 and body["error"]["code"] == "conflict"
+    assert body["error"]["details"]["allowed"] == ["confirmed_fraud", "false_positive", "resolved"]
+    assert api("PATCH", path, {"status": "resolved"})[1]["status"] == "resolved"
+    status, body = api("PATCH", path, {"status": "investigating"})
+    assert status == 409 and body["error"]["details"]["allowed"] == []
+
+
+def test_assigning_and_unassigning_is_history(api, price_alert):
+    path = f"/alerts/{price_alert['alert_id']}"
+    assert api("PATCH", path, {"assignee": "sam", "by": "lead"})[1]["assignee"] == "sam"
+    alert = api("PATCH", path, {"assignee": None, "by": "lead"})[1]
+    assert alert["assignee"] is None and alert["status"] == "open"
+    assert [(h["action"], h["to"]) for h in alert["history"][-2:]] == [("assigned", "sam"), ("assigned", None)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"by": "x"},
+        {"status": "closed"},
+        {"status": "resolved", "colour": "red"},
+        {"assignee": 7},
+        {"status": "resolved", "by": ""},
+        "not an object",
+    ],
+)
+def test_a_bad_patch_is_a_400_and_changes_nothing(api, stack, price_alert, body):
+    before = AlertRepository(stack.table("AlertsTable")).get(price_alert["alert_id"])
+    status, answer = api("PATCH", f"/alerts/{price_alert['alert_id']}", body)
+    assert status == 400 and answer["error"]["code"] == "validation_failed"
+    assert AlertRepository(stack.table("AlertsTable")).get(price_alert["alert_id"]) == before
+
+
+def test_a_body_that_is_not_json_is_a_400(api, price_alert):
+    status, answer = api("PATCH", f"/alerts/{price_alert['alert_id']}", b"{status:")
+    assert status == 400 and answer["error"]["code"] == "validation_failed"
+
+
+def test_notes_are_kept_in_order_with_their_author(api, price_alert):
+    path = f"/alerts/{price_alert['alert_id']}/notes"
+    assert api("POST", path, {"text": "called the customer", "by": "maria"})[0] == 201
+    status, alert = api("POST", path, {"text": "<script>alert(1)</script>", "by": "sam"})
+    assert status == 201
+    assert [(n["by"], n["text"]) for n in alert["notes"]] == [
+        ("maria", "called the customer"), ("sam", "<script>alert(1)</script>")
+    ]  # fmt: skip
+    for bad in ({"text": ""}, {"text": "x" * 1001}, {"note": "x"}):
+        assert api("POST", path, bad)[0] == 400
+    assert api("POST", f"/alerts/al_{'f' * 24}/notes", {"text": "x"})[0] == 404
+
+
+def test_feedback_settles_an_open_alert_and_is_only_recorded_on_a_settled_one(api, price_alert):
+    path = f"/alerts/{price_alert['alert_id']}"
+    status, alert = api("POST", path + "/feedback", {"label": "fraud", "by": "maria", "comment": "card stolen"})
+    assert status == 200 and alert["status"] == "confirmed_fraud"
+    assert alert["feedback"] | {"at": None} == {"label": "fraud", "by": "maria", "comment": "card stolen", "at": None}
+    alert = api("POST", path + "/feedback", {"label": "legitimate"})[1]
+    assert alert["status"] == "confirmed_fraud" and alert["feedback"]["label"] == "legitimate"
+    assert api("POST", path + "/feedback", {"label": "maybe"})[0] == 400
+
+
+def test_list_filters_combine_and_bad_filters_are_400s(api, price_alert):
+    def ids(**query):
+        status, page = api("GET", "/alerts", **query)
+        assert status == 200
+        return [a["alert_id"] for a in page["alerts"]]
+
+    mine = [price_alert["alert_id"]]
+    assert ids(status="open") == mine and ids(status="resolved") == []
+    assert ids(min_severity="critical") == mine and ids(detector="price") == mine and ids(detector="geo") == []
+    assert ids(customer_id="1") == mine and ids(customer_id="1", status="investigating") == []
+    assert (
+        ids(since="2999-01-01T00:00:00Z", until="2999-01-02T00:00:00Z") == []
+        and ids(until="2000-01-01T00:00:00Z") == []
+    )
+    for query in (
+        {"status": "closed"}, {"min_severity": "huge"}, {"detector": "astrology"}, {"limit": "0"}, {"limit": "101"},
+        {"limit": "ten"}, {"since": "yesterday"}, {"since": "2026-01-02T00:00:00Z", "until": "2026-01-01T00:00:00Z"},
+        {"next_token": "%%%"}, {"customer_id": ""},
+    ):  # fmt: skip
+        status, body = api("GET", "/alerts", **query)
+        assert status == 400 and body["error"]["code"] == "validation_failed", query
+
+
+def test_pages_cover_every_alert_once_newest_first_even_across_ties(stack, api):
+    """Thirty alerts in all five statuses, ten of them created at the very same instant."""
+    repository = AlertRepository(stack.table("AlertsTable"))
+    statuses = list(AlertStatus)
+    made = []
+    for i in range(30):
+        alert = stored_alert(f"c{i}", minute=min(i, 20), status=statuses[i % 5].value, transaction_id=f"t{i}")
+        assert repository.save(alert)
+        made.append(alert)
+    seen, token, pages = [], None, 0
+    while True:
+        query = {"limit": "7"} | ({"next_token": token} if token else {})
+        status, page = api("GET", "/alerts", **query)
+        assert status == 200 and len(page["alerts"]) <= 7
+        seen.extend(page["alerts"])
+        pages += 1
+        token = page["next_token"]
+        if token is None:
+            break
+    assert sorted(a["alert_id"] for a in seen) == sorted(a.alert_id for a in made)
+    order = [(a["created_at"], a["alert_id"]) for a in seen]
+    assert order == sorted(order, reverse=True) and pages == 5
+
+
+def test_a_token_is_refused_with_other_filters(api, stack):
+    repository = AlertRepository(stack.table("AlertsTable"))
+    for i in range(3):
+        assert repository.save(stored_alert(f"c{i}", minute=i))
+    token = api("GET", "/alerts", limit="1")[1]["next_token"]
+    assert token
+    status, body = api("GET", "/alerts", limit="1", status="open", next_token=token)
+    assert status == 400 and "next_token" in body["error"]["message"]
+    assert api("GET", "/alerts", limit="1", next_token=token)[0] == 200
+
+
+def test_a_transaction_shows_each_detectors_score_and_its_alert(api, price_alert):
+    status, body = api("GET", "/transactions/921")
+    assert status == 200
+    assert body["transaction"]["amount"] == "500.00" and body["detection"]["processed"] is True
+    assert [s["detector"] for s in body["detection"]["scores"]] == ["price"]
+    assert body["detection"]["alert_ids"] == [price_alert["alert_id"]] and body["label"] is None
+    assert api("GET", "/transactions/nope")[0] == 404
+    assert api("GET", "/transactions/bad%20id")[0] == 404
+
+
+def test_a_chargeback_confirms_the_alert_that_caught_it(api, price_alert):
+    status, body = api("POST", "/transactions/921/label", {"label": "fraud", "source": "chargeback", "by": "bank"})
+    assert status == 200 and body["alerted"] is True and body["feedback_given_to"] == [price_alert["alert_id"]]
+    alert = api("GET", f"/alerts/{price_alert['alert_id']}")[1]
+    assert alert["status"] == "confirmed_fraud" and alert["feedback"]["by"] == "bank (chargeback)"
+    again = api("POST", "/transactions/921/label", {"label": "fraud", "source": "chargeback", "by": "bank"})[1]
+    assert again["feedback_given_to"] == []  # a resend changes nothing
+    assert api("GET", f"/alerts/{price_alert['alert_id']}")[1]["history"] == alert["history"]
+    assert api("GET", "/transactions/921")[1]["label"]["label"] == "fraud"
+
+
+def test_labels_need_a_known_transaction_and_a_known_label(api, price_alert):
+    assert api("POST", "/transactions/nope/label", {"label": "fraud"})[0] == 404
+    assert api("POST", "/transactions/921/label", {"label": "chargeback"})[0] == 400
+    assert api("POST", "/transactions/921/label", {"label": "fraud", "amount": 1})[0] == 400
