@@ -261,6 +261,57 @@ def test_throttled_storage_is_a_retryable_503(stack, ingest, monkeypatch):
     assert response["multiValueHeaders"]["Retry-After"] == ["1"]
 
 
+@pytest.fixture
+def throttled_puts():
+    """Answer PutItem for the chosen transaction ids with throttling, `times` times each (None: always), as
+    DynamoDB does once the SDK's own retries are spent."""
+    from botocore.awsrequest import AWSResponse
+
+    from shopwatch.storage.aws import client
+
+    plan: dict[str, int | None] = {}
+    calls: dict[str, int] = {}
+
+    def before_call(model, params, **_):
+        tid = json.loads(params["body"])["Item"]["transaction_id"]["S"]  # params: the serialized request
+        if tid not in plan:
+            return None
+        calls[tid] = calls.get(tid, 0) + 1
+        if plan[tid] is not None and calls[tid] > plan[tid]:
+            return None
+        error = {"Code": "ProvisionedThroughputExceededException", "Message": "throttled (test)"}
+        return AWSResponse("https://test.invalid/", 400, {}, None), {
+            "Error": error,
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+
+    events = client("dynamodb").meta.events
+    events.register_first("before-call.dynamodb.PutItem", before_call, unique_id="test-throttled-puts")
+    yield plan, calls
+    events.unregister("before-call.dynamodb.PutItem", unique_id="test-throttled-puts")
+
+
+def test_a_briefly_throttled_put_is_retried_and_the_batch_accepted(stack, ingest, throttled_puts):
+    plan, calls = throttled_puts
+    plan["b"] = 2
+    status, body = post(ingest, {"transactions": [txn("a"), txn("b", customer_id="c-2"), txn("c")]})
+    assert (status, sorted(body["accepted"])) == (202, ["a", "b", "c"])
+    assert calls["b"] == 3
+    assert sorted(item["transaction_id"] for item in stored(stack)) == ["a", "b", "c"]
+
+
+def test_a_put_throttled_beyond_its_retries_is_a_503_and_the_resend_completes_the_batch(stack, ingest, throttled_puts):
+    plan, calls = throttled_puts
+    plan["b"] = None
+    batch = {"transactions": [txn("a"), txn("b", customer_id="c-2")]}
+    status, body = post(ingest, batch)
+    assert status == 503 and body["error"]["code"] == "service_unavailable"
+    assert calls["b"] == 4
+    assert [item["transaction_id"] for item in stored(stack)] == ["a"]  # stored, though not confirmed to the shop
+    del plan["b"]
+    assert post(ingest, batch) == (202, {"accepted": ["b"], "duplicates": ["a"], "rejected": []})
+
+
 def test_metrics_count_accepted_duplicate_and_rejected_even_when_all_are_rejected(stack, ingest, capsys):
     post(ingest, {"transactions": [txn("a", amount="-1"), txn("b", amount="-2")]})
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]

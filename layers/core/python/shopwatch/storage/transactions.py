@@ -10,10 +10,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shopwatch.domain.transaction import Transaction
-from shopwatch.storage.aws import client
+from shopwatch.storage.aws import client, with_retries
 from shopwatch.storage.items import from_attributes, to_attributes
 
 _PARALLEL_PUTS = 16  # a batch of 500 is written in ~32 round trips, not 500
+_PUT_ATTEMPTS = 4  # inside the API's 29 s: a customer's chain of puts must not sleep for seconds each
 _POOL_LOCK = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 
@@ -33,12 +34,19 @@ class TransactionRepository:
         self.table_name = table_name
 
     def add_if_new(self, tx: Transaction) -> bool:
-        """Store a transaction unless its id exists already; True when stored, False for a duplicate."""
+        """Store a transaction unless its id exists already; True when stored, False for a duplicate.
+
+        A throttled put is retried here a few times (~0.4 s at most) beyond the SDK's own attempts: one
+        throttled put among a batch's hundreds would otherwise send the whole batch back to the shop as a 503.
+        A retried put that had landed meets its own condition and reads as a duplicate, which is still stored."""
         try:
-            client("dynamodb").put_item(
-                TableName=self.table_name,
-                Item=to_attributes(tx.to_item()),
-                ConditionExpression="attribute_not_exists(transaction_id)",
+            with_retries(
+                lambda: client("dynamodb").put_item(
+                    TableName=self.table_name,
+                    Item=to_attributes(tx.to_item()),
+                    ConditionExpression="attribute_not_exists(transaction_id)",
+                ),
+                attempts=_PUT_ATTEMPTS,
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
