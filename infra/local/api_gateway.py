@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -72,6 +73,10 @@ class ApiGateway:
         self.functions = functions
         self.api_key = api_key
         self.stage = stage
+        # Lambda runs each function in its own process; here ApiFunction and IngestFunction share one, and
+        # Powertools keeps a resolver's current event at class level (BaseRouter.current_event), so two
+        # functions resolving at once would read each other's request. Proxied requests take turns.
+        self._resolving = threading.Lock()
 
     def find(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route in self.routes:
@@ -154,10 +159,10 @@ class ApiGateway:
         route, params = found
         if route.api_key_required and headers.get("x-api-key", [""])[-1] != self.api_key:
             return _json(HTTPStatus.FORBIDDEN, {"message": "Forbidden"})
+        event = self.event(route, params, method, url, headers, body, source_ip)
         try:
-            response = self.functions[route.function].invoke(
-                self.event(route, params, method, url, headers, body, source_ip)
-            )
+            with self._resolving:
+                response = self.functions[route.function].invoke(event)
         except Exception:  # noqa: BLE001 - API Gateway turns a function error into a 502
             return _json(HTTPStatus.BAD_GATEWAY, {"message": "Internal server error"})
         if not isinstance(response, dict) or "statusCode" not in response:

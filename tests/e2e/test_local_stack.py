@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -96,6 +97,33 @@ def test_a_sale_is_counted_in_its_minute_and_served_by_the_stats_route(local_sta
     with urllib.request.urlopen(local_stack.url + "/health") as response:  # the one route without a key
         assert json.loads(response.read()) == {"status": "ok"}
     assert api.request("GET", "/stats/daily?days=0")[0] == 400
+
+
+def test_requests_to_different_functions_at_once_each_see_their_own_event(local_stack, api):
+    """Lambda gives each function its own process; here they share one, and Powertools keeps the resolver's
+    current event at class level. A dashboard refreshing while a shop posts must not hand either function
+    the other's request (it once made ingest read a GET's empty body)."""
+    stop = threading.Event()
+    answers: list[int] = []
+
+    def dashboard() -> None:
+        while not stop.is_set():
+            answers.append(api.request("GET", "/alerts?limit=5")[0])
+
+    readers = [threading.Thread(target=dashboard) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    try:
+        results = [
+            api.post_transactions([purchase(f"e2e-race-{i}", customer=f"e2e-race-{i % 7}", price="1000.00")])
+            for i in range(60)
+        ]
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join()
+    assert [r["accepted"] for r in results] == [[f"e2e-race-{i}"] for i in range(60)]
+    assert answers and set(answers) == {200}
 
 
 def test_bad_input_gets_the_handlers_clear_error_over_http(api):
