@@ -4,6 +4,7 @@ baseline of known false positives (.secrets.baseline)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -46,11 +47,19 @@ def test_no_secret_in_any_tracked_file(tmp_path):
     shutil.copy(ROOT / ".secrets.baseline", baseline)  # the hook may rewrite line numbers; never in the repo
     run = subprocess.run([DETECT_SECRETS, "--baseline", str(baseline), *tracked_files()], cwd=ROOT,
                          capture_output=True, text=True)  # fmt: skip
-    assert run.returncode == 0, (
+    # exit 3 alone means the audited findings moved to other lines (an edit above them): still the same ones
+    moved_only = run.returncode == 3 and audited(baseline) == audited(ROOT / ".secrets.baseline")
+    assert run.returncode == 0 or moved_only, (
         "a possible secret outside the audited baseline; remove it, or after checking it is not one run "
         "`git ls-files -z | grep -zv secrets.baseline | xargs -0 .venv/bin/detect-secrets scan > .secrets.baseline`:\n"
         + run.stdout[-4000:]
     )
+
+
+def audited(baseline: Path) -> set[tuple[str, str, str]]:
+    """The findings a baseline accepts, by file, hash and type (not line: lines move with every edit)."""
+    results = json.loads(baseline.read_text())["results"]
+    return {(name, found["hashed_secret"], found["type"]) for name, items in results.items() for found in items}
 
 
 @pytest.mark.skipif(shutil.which(DETECT_SECRETS) is None, reason="detect-secrets is installed with the dev tools")
