@@ -7,6 +7,7 @@ signatures' types at runtime.
 
 import json
 import os
+from http import HTTPStatus
 from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
@@ -15,14 +16,36 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
+    ResponseValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shopwatch.analytics.service import AnalyticsService, Window
 from shopwatch.api_docs import finish_document
-from shopwatch.api_models import AlertOut, AlertPage, AlertPatch, FeedbackIn, LabelIn, NoteIn, ProductIn, ProductsIn
+from shopwatch.api_models import AlertPatch, FeedbackIn, LabelIn, NoteIn, ProductIn, ProductsIn
+from shopwatch.api_responses import (
+    AlertOut,
+    AlertPage,
+    AlertsTrend,
+    ConfusionMatrix,
+    CustomerAnomalies,
+    CustomerDetail,
+    CustomerPage,
+    DailyOut,
+    DashboardMetrics,
+    DetectorAnalytics,
+    HealthOut,
+    LabelResult,
+    MinutesOut,
+    ProductOut,
+    ProductsStored,
+    ReportOut,
+    SeverityDistribution,
+    TransactionDetail,
+)
 from shopwatch.catalog.service import CatalogService
 from shopwatch.config import DetectionSettings, WindowSettings, required_env
 from shopwatch.customers.anomalies import Metric
@@ -54,6 +77,7 @@ metrics = Metrics()
 app = APIGatewayRestResolver(
     enable_validation=True,
     json_body_deserializer=loads_strict,
+    response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR,
     cors=cors_config(os.environ.get("CORS_ALLOW_ORIGIN", "")),
 )
 register_error_handlers(app, logger, metrics)
@@ -93,6 +117,15 @@ def _invalid_request(exc: RequestValidationError) -> Response:
     return json_response(error.status, error.body())
 
 
+@app.exception_handler(ResponseValidationError)
+def _invalid_response(exc: ResponseValidationError) -> Response:
+    """A body that does not match its documented model is our bug: a 500, logged with where it differs
+    (locations and error types only: the body may hold customers' data)."""
+    logger.error("response does not match its model", extra={"errors": [[e["loc"], e["type"]] for e in exc.errors()]})
+    metrics.add_metric(name="RequestsFailed", unit=MetricUnit.Count, value=1)
+    return json_response(500, {"error": {"code": "internal_error", "message": "internal error"}})
+
+
 @app.exception_handler(RequestUnsupportedContentType)
 def _unsupported_type(exc: RequestUnsupportedContentType) -> Response:
     error = UnsupportedMediaType("send the body as application/json", {"content_type": "application/json"})
@@ -123,7 +156,7 @@ def dashboard() -> Response[str]:
 
 
 @app.get("/health")
-def health() -> dict:
+def health() -> HealthOut:
     """Liveness, without an API key."""
     return {"status": "ok"}
 
@@ -182,10 +215,10 @@ def patch_alert(alert_id: AlertId, patch: AlertPatch) -> AlertOut:
 @app.post(
     "/alerts/<alert_id>/notes",
     responses={
-        201: {"description": "the alert with the note", "content": {"application/json": {"schema": {"type": "object"}}}}
+        201: {"description": "the alert with the note", "content": {"application/json": {"model": AlertOut}}},
     },
 )
-def post_note(alert_id: AlertId, note: NoteIn) -> Response[dict]:
+def post_note(alert_id: AlertId, note: NoteIn) -> Response[AlertOut]:
     """Add an investigation note."""
     now = utcnow()
     alert = triage.change(alert_id, lambda a: add_note(a, note.text, note.by, now))
@@ -202,13 +235,15 @@ def post_feedback(alert_id: AlertId, feedback: FeedbackIn) -> AlertOut:
 
 # --- transactions ----------------------------------------------------------------------------------------
 @app.get("/transactions/<transaction_id>")
-def get_transaction(transaction_id: Annotated[str, Path(min_length=1, max_length=128)]) -> dict:
+def get_transaction(transaction_id: Annotated[str, Path(min_length=1, max_length=128)]) -> TransactionDetail:
     """A stored transaction with each detector's score and the alerts it went to."""
     return lookup.get(transaction_id)
 
 
 @app.post("/transactions/<transaction_id>/label")
-def label_transaction(transaction_id: Annotated[str, Path(min_length=1, max_length=128)], label: LabelIn) -> dict:
+def label_transaction(
+    transaction_id: Annotated[str, Path(min_length=1, max_length=128)], label: LabelIn
+) -> LabelResult:
     """Fraud (or legitimacy) reported later, e.g. a chargeback; it confirms the alerts that covered it."""
     return lookup.label(transaction_id, label.label, label.source, label.by, utcnow())
 
@@ -218,19 +253,21 @@ def label_transaction(transaction_id: Annotated[str, Path(min_length=1, max_leng
 def list_customers(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     next_token: Annotated[str | None, Query(max_length=1024)] = None,
-) -> dict:
+) -> CustomerPage:
     """Customers, most recently active first."""
     return customers.list(limit, next_token)
 
 
 @app.get("/customers/<customer_id>")
-def get_customer(customer_id: CustomerId) -> dict:
+def get_customer(customer_id: CustomerId) -> CustomerDetail:
     """A customer's profile, recent alerts and recent transactions."""
     return customers.detail(customer_id)
 
 
 @app.get("/customers/<customer_id>/anomalies")
-def customer_anomalies(customer_id: CustomerId, metric: Annotated[Metric, Query()] = Metric.AMOUNT) -> dict:
+def customer_anomalies(
+    customer_id: CustomerId, metric: Annotated[Metric, Query()] = Metric.AMOUNT
+) -> CustomerAnomalies:
     """A customer's recent transactions through one metric: chart data, baseline and drill-down rows."""
     return customers.anomalies(customer_id, metric)
 
@@ -241,44 +278,44 @@ def customer_anomalies(customer_id: CustomerId, metric: Annotated[Metric, Query(
 def stats_minutes(
     since: Annotated[str | None, Query(description="RFC 3339; default: until minus 59 minutes")] = None,
     until: Annotated[str | None, Query(description="RFC 3339; default: now")] = None,
-) -> dict:
+) -> MinutesOut:
     """Counts per status, transactions and approved revenue for each minute in [since, until] (at most a day)."""
     return stats.minutes(since, until, utcnow())
 
 
 @app.get("/stats/daily")
 @tracer.capture_method
-def stats_daily(days: Annotated[int, Query(ge=1, le=366)] = 30) -> dict:
+def stats_daily(days: Annotated[int, Query(ge=1, le=366)] = 30) -> DailyOut:
     """Transactions, approved revenue and the low-performance flag of each of the last `days` days."""
     return stats.daily(days, utcnow())
 
 
 @app.get("/dashboard/metrics")
-def dashboard_metrics(hours: Hours = 24) -> dict:
+def dashboard_metrics(hours: Hours = 24) -> DashboardMetrics:
     """KPIs: transactions, alerts by severity, open alerts, alert rate, mean time to triage."""
     return analytics.metrics(Window.hours(hours, utcnow()))
 
 
 @app.get("/dashboard/alerts-trend")
-def alerts_trend(hours: Hours = 24) -> dict:
+def alerts_trend(hours: Hours = 24) -> AlertsTrend:
     """Alerts per hour and severity."""
     return analytics.alerts_trend(Window.hours(hours, utcnow()))
 
 
 @app.get("/dashboard/severity-distribution")
-def severity_distribution(hours: Hours = 24) -> dict:
+def severity_distribution(hours: Hours = 24) -> SeverityDistribution:
     """Alerts per severity and per status."""
     return analytics.severity_distribution(Window.hours(hours, utcnow()))
 
 
 @app.get("/analytics/detectors")
-def detector_analytics(days: Days = 30) -> dict:
+def detector_analytics(days: Days = 30) -> DetectorAnalytics:
     """Alerts per detector and precision from feedback (confirmed / reviewed)."""
     return analytics.detectors(Window.days(days, utcnow()))
 
 
 @app.get("/analytics/confusion-matrix")
-def confusion_matrix(days: Days = 30) -> dict:
+def confusion_matrix(days: Days = 30) -> ConfusionMatrix:
     """Confirmed alerts (TP), dismissed (FP), labelled fraud without an alert (FN) and their ratios."""
     return analytics.confusion_matrix(Window.days(days, utcnow()))
 
@@ -290,7 +327,7 @@ def confusion_matrix(days: Days = 30) -> dict:
         200: {
             "description": "the day's alerts of one detector as sentences (format=text: one per line)",
             "content": {
-                "application/json": {"schema": {"type": "object"}},
+                "application/json": {"model": ReportOut},
                 "text/plain": {"schema": {"type": "string"}},
             },
         }
@@ -306,23 +343,23 @@ def get_report(
     report = reports.report(detector, date, utcnow())
     if format == "text":
         return Response(200, "text/plain; charset=utf-8", report_text(report))
-    return Response(200, content_types.APPLICATION_JSON, report)
+    return Response(200, content_types.APPLICATION_JSON, ReportOut.model_validate(report).model_dump(mode="json"))
 
 
 # --- catalog ---------------------------------------------------------------------------------------------
 @app.put("/products/<sku>")
-def put_product(sku: Sku, product: ProductIn) -> dict:
+def put_product(sku: Sku, product: ProductIn) -> ProductOut:
     """Set a product's catalog price (the price detector's reference)."""
     return catalog.put(sku, product.price, product.currency, product.name)
 
 
 @app.get("/products/<sku>")
-def get_product(sku: Sku) -> dict:
+def get_product(sku: Sku) -> ProductOut:
     return catalog.get(sku)
 
 
 @app.post("/products")
-def post_products(body: ProductsIn) -> dict:
+def post_products(body: ProductsIn) -> ProductsStored:
     """Up to 500 products at once; one bad row refuses the whole request and stores nothing."""
     return catalog.put_many([(p.sku, p.price, p.currency, p.name) for p in body.products])
 

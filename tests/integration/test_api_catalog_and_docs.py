@@ -113,6 +113,36 @@ def test_openapi_documents_exactly_the_templates_routes(api):
     assert "TransactionIn" in document["components"]["schemas"] and "202" in post["responses"]
 
 
+def test_every_success_is_documented_with_a_model_of_its_fields(api):
+    """Each 2xx JSON answer names a component schema that lists its fields (not a bare object), so clients
+    and schemathesis check what we send. The document itself and the HTML page are the exceptions."""
+    document = api("GET", "/openapi.json")[1]
+    schemas = document["components"]["schemas"]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if path in ("/", "/openapi.json"):
+                continue
+            successes = {code: r for code, r in operation["responses"].items() if code.startswith("2")}
+            assert successes, (method, path)
+            for code, response in successes.items():
+                schema = response["content"]["application/json"]["schema"]
+                name = schema["$ref"].rsplit("/", 1)[-1]
+                assert schemas[name]["properties"], (method, path, code)
+                assert schemas[name].get("additionalProperties") is False, (method, path, name)
+    assert not any(
+        code == "500" for item in document["paths"].values() for o in item.values() for code in o["responses"]
+    )
+    assert schemas["TransactionOut"]["properties"]["amount"]["type"] == "string"  # money is never a float
+
+
+def test_a_response_off_its_model_is_our_500_not_the_clients_400(api, stack, monkeypatch, caplog):
+    module = __import__("sys").modules["shopwatch_fn_api_app"]
+    monkeypatch.setattr(module.catalog, "get", lambda sku: {"sku": sku, "price": "1.00", "currency": "USD"})
+    status, body = api("GET", "/products/MUG-1")
+    assert (status, body) == (500, {"error": {"code": "internal_error", "message": "internal error"}})
+    assert "response does not match its model" in caplog.text
+
+
 def test_every_route_but_health_and_the_page_needs_the_api_key():
     open_routes = set()
     for resource in TEMPLATE["Resources"].values():

@@ -1,6 +1,7 @@
 """The finishing touches on the OpenAPI document Powertools generates from ApiFunction's routes, in one
 place: the responses every client meets but no route signature states.
 
+- A response that does not match its model is a 500 (our bug), left undocumented.
 - Validation errors are answered 400 in the DESIGN's error shape, not Powertools' 422, so 422 is replaced.
 - 404 where a path names a resource, 409 where a change can be illegal.
 - 403 and 429 come from API Gateway itself (missing key, usage plan throttling), 503 when storage is busy.
@@ -44,6 +45,7 @@ def finish_document(document: dict[str, Any]) -> dict[str, Any]:
         for method, operation in item.items():
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
+            responses.pop("500", None)  # a response off its model is our bug, not a documented answer
             if path not in OPEN_PATHS:
                 responses["400"] = _json("invalid parameters or body", error)
                 responses["403"] = _json("missing or wrong API key (API Gateway)", GATEWAY_SCHEMA)
@@ -58,4 +60,5 @@ def finish_document(document: dict[str, Any]) -> dict[str, Any]:
                 responses["409"] = _json("not allowed in the alert's current state", error)
     schemas.pop("HTTPValidationError", None)  # only the 422s referred to them
     schemas.pop("ValidationError", None)
+    schemas.pop("ResponseValidationError", None)  # only the 500s referred to it
     return document

@@ -1,5 +1,5 @@
-"""The request bodies of ApiFunction's routes. Unknown fields are refused, as on POST /transactions; money
-arrives as Decimal (the resolver parses JSON numbers with parse_float=Decimal) and is checked by the same
+"""The request bodies of ApiFunction's routes (the responses are in shopwatch.api_responses). Unknown fields
+are refused, as on POST /transactions; money arrives as Decimal (the resolver parses JSON numbers with parse_float=Decimal) and is checked by the same
 rule as every other way into the catalog."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from shopwatch.domain.alert import AlertStatus
-from shopwatch.domain.severity import Severity
 from shopwatch.domain.triage import FeedbackLabel
 
 
@@ -52,46 +51,3 @@ class ProductRow(ProductIn):
 
 class ProductsIn(_Body):
     products: list[ProductRow] = Field(min_length=1, max_length=500)
-
-
-# --- responses: documented in /openapi.json and checked by Powertools on the way out ---------------------
-class ReasonOut(BaseModel):
-    code: str
-    message: str
-    value: str | None = None
-    expected: str | None = None
-
-
-class WindowOut(BaseModel):
-    start: str
-    end: str
-
-
-class AlertOut(BaseModel):
-    alert_id: str
-    detector: str
-    severity: Severity
-    risk_score: float = Field(ge=0, le=100)
-    status: AlertStatus
-    summary: str
-    narrative: str | None
-    customer_id: str | None
-    customer_name: str | None
-    subject: str
-    transaction_ids: list[str]
-    window: WindowOut
-    reasons: list[ReasonOut]
-    occurrences: int = Field(ge=1)
-    assignee: str | None
-    feedback: dict[str, str] | None
-    notes: list[dict[str, str]]
-    history: list[dict[str, str | None]]
-    model_version: str | None
-    created_at: str
-    updated_at: str
-    triaged_at: str | None
-
-
-class AlertPage(BaseModel):
-    alerts: list[AlertOut]
-    next_token: str | None = Field(description="pass it back, with the same filters, for the next page")

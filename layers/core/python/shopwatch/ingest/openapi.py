@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shopwatch.domain.transaction import TransactionIn
 
@@ -21,12 +21,16 @@ class TransactionBatchIn(BaseModel):
 
 
 class Rejected(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     index: int
     transaction_id: str | None = None
     errors: list[dict[str, Any]]
 
 
 class IngestResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     accepted: list[str]
     duplicates: list[str]
     rejected: list[Rejected]

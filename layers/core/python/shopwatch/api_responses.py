@@ -1,0 +1,310 @@
+"""The response bodies of ApiFunction's routes: each is documented in /openapi.json and checked by Powertools
+on the way out (a body that does not match its model is our bug, answered 500, never a client's 400).
+
+Unknown fields are refused here too, so the document says exactly what a client receives. Money leaves as a
+decimal string, never a float.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+from shopwatch.domain.alert import AlertStatus
+from shopwatch.domain.severity import Severity
+from shopwatch.domain.triage import FeedbackLabel
+
+Money = Annotated[
+    Decimal,
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "description": "a decimal amount, as a string", "examples": ["12.50"]}),
+]
+Timestamp = Annotated[str, Field(description="RFC 3339, UTC")]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- alerts ----------------------------------------------------------------------------------------------
+class ReasonOut(_Out):
+    code: str
+    message: str
+    value: str | None = None
+    expected: str | None = None
+
+
+class WindowOut(_Out):
+    start: Timestamp
+    end: Timestamp
+
+
+class AlertOut(_Out):
+    alert_id: str
+    detector: str
+    severity: Severity
+    risk_score: float = Field(ge=0, le=100)
+    status: AlertStatus
+    summary: str
+    narrative: str | None
+    customer_id: str | None
+    customer_name: str | None
+    subject: str
+    transaction_ids: list[str]
+    window: WindowOut
+    reasons: list[ReasonOut]
+    occurrences: int = Field(ge=1)
+    assignee: str | None
+    feedback: dict[str, str] | None
+    notes: list[dict[str, str]]
+    history: list[dict[str, str | None]]
+    model_version: str | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    triaged_at: Timestamp | None
+
+
+class AlertPage(_Out):
+    alerts: list[AlertOut]
+    next_token: str | None = Field(description="pass it back, with the same filters, for the next page")
+
+
+# --- transactions ----------------------------------------------------------------------------------------
+class ItemOut(_Out):
+    sku: str
+    quantity: int
+    unit_price: Money
+    name: str | None = None
+
+
+class TransactionOut(_Out):
+    """A stored transaction as POST /transactions accepted it (optional fields absent when not sent)."""
+
+    transaction_id: str
+    customer_id: str
+    timestamp: Timestamp
+    received_at: Timestamp
+    status: str
+    amount: Money
+    currency: str
+    items: list[ItemOut] | None = None
+    country: str | None = None
+    customer_name: str | None = None
+    email: str | None = None
+    ip: str | None = None
+    device_id: str | None = None
+    payment_method: str | None = None
+    channel: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class ScoreOut(_Out):
+    detector: str
+    severity: Severity
+    score: float = Field(description="the detector's strength, 0 to 1")
+    description: str
+    reasons: list[ReasonOut]
+
+
+class DetectionOut(_Out):
+    processed: bool = Field(description="false until DetectFunction has judged it (or after the 7 days markers live)")
+    risk_score: float
+    scores: list[ScoreOut]
+    alert_ids: list[str]
+
+
+class LabelOut(_Out):
+    transaction_id: str
+    label: FeedbackLabel
+    source: str
+    by: str
+    at: Timestamp
+    customer_id: str
+    transaction_time: Timestamp
+    alert_ids: list[str] = Field(description="the alerts that covered the transaction when it was labelled")
+
+
+class LabelResult(LabelOut):
+    alerted: bool = Field(description="false: fraud no alert caught (a false negative)")
+    feedback_given_to: list[str] = Field(description="alerts that had no analyst feedback and now carry this label")
+
+
+class TransactionDetail(_Out):
+    transaction: TransactionOut
+    detection: DetectionOut
+    label: LabelOut | None
+
+
+# --- customers -------------------------------------------------------------------------------------------
+class CustomerOut(_Out):
+    customer_id: str
+    customer_name: str | None
+    transactions: int
+    approved: int
+    failed: int
+    mean_amount: str | None = Field(description="a decimal string; null before the first transaction")
+    countries: list[str]
+    first_seen: Timestamp | None
+    last_seen: Timestamp | None
+
+
+class CustomerPage(_Out):
+    customers: list[CustomerOut]
+    next_token: str | None
+
+
+class CustomerDetail(_Out):
+    profile: CustomerOut
+    recent_alerts: list[AlertOut]
+    recent_transactions: list[TransactionOut]
+
+
+class BaselineOut(_Out):
+    mean: float
+    std: float
+    transactions: int
+
+
+class ChartDataOut(_Out):
+    """Columns of equal length, one entry per transaction, oldest first: ready for a chart library."""
+
+    transaction_id: list[str]
+    timestamp: list[Timestamp]
+    value: list[str]
+    anomalous: list[bool]
+
+
+class AnomalyRow(_Out):
+    transaction_id: str
+    timestamp: Timestamp
+    status: str
+    amount: str
+    currency: str
+    country: str | None
+    metric_value: str
+    z_score: float
+    anomalous: bool
+    alert_ids: list[str]
+
+
+class CustomerAnomalies(_Out):
+    customer_id: str
+    metric: str
+    baseline: BaselineOut
+    chart_data: ChartDataOut
+    anomaly_list: list[AnomalyRow]
+    drill_down: list[AnomalyRow]
+
+
+# --- traffic stats ---------------------------------------------------------------------------------------
+class PeriodOut(_Out):
+    start: Timestamp
+    transactions: int
+    statuses: dict[str, int]
+    approved_revenue: dict[str, str] = Field(description="per currency, decimal strings")
+
+
+class MinutesOut(_Out):
+    minutes: list[PeriodOut]
+
+
+class DayOut(PeriodOut):
+    date: str
+    complete: bool
+    low_performance: bool | None = Field(description="null: not judged (too little history or not closed)")
+
+
+class DailyOut(_Out):
+    currency: str
+    days: list[DayOut]
+
+
+# --- dashboard and analytics -----------------------------------------------------------------------------
+class TimeWindowOut(_Out):
+    since: Timestamp
+    until: Timestamp
+
+
+class DashboardMetrics(_Out):
+    window: TimeWindowOut
+    transactions: int
+    alerts: int
+    alerts_by_severity: dict[str, int]
+    open_alerts: int
+    investigating_alerts: int
+    alert_rate: float | None
+    triaged: int
+    mean_time_to_triage_seconds: float | None
+
+
+class HourOut(_Out):
+    start: Timestamp
+    total: int
+    low: int
+    medium: int
+    high: int
+    critical: int
+
+
+class AlertsTrend(_Out):
+    window: TimeWindowOut
+    hours: list[HourOut]
+
+
+class SeverityDistribution(_Out):
+    window: TimeWindowOut
+    total: int
+    severities: dict[str, int]
+    statuses: dict[str, int]
+
+
+class DetectorRow(_Out):
+    detector: str
+    alerts: int
+    confirmed: int
+    dismissed: int
+    pending: int
+    precision: float | None = Field(description="confirmed / (confirmed + dismissed); null before any feedback")
+
+
+class DetectorAnalytics(_Out):
+    window: TimeWindowOut
+    detectors: list[DetectorRow]
+
+
+class ConfusionMatrix(_Out):
+    window: TimeWindowOut
+    true_positive: int
+    false_positive: int
+    false_negative: int
+    true_negative: int
+    pending: int
+    precision: float | None
+    recall: float | None
+
+
+# --- reports, catalog, health ----------------------------------------------------------------------------
+class ReportOut(_Out):
+    detector: str
+    title: str
+    date: str
+    count: int
+    lines: list[str]
+    alerts: list[AlertOut]
+
+
+class ProductOut(_Out):
+    sku: str
+    price: str = Field(description="a decimal string")
+    currency: str
+    name: str | None
+
+
+class ProductsStored(_Out):
+    stored: int
+
+
+class HealthOut(_Out):
+    status: str
