@@ -56,7 +56,13 @@ from shopwatch.domain.clock import parse_rfc3339, utcnow
 from shopwatch.domain.severity import Severity
 from shopwatch.domain.triage import add_note, assign, change_status, give_feedback
 from shopwatch.errors import InvalidBody, UnsupportedMediaType, ValidationFailed
-from shopwatch.http import cors_config, json_response, non_json_body_refusal, register_error_handlers
+from shopwatch.http import (
+    cors_config,
+    internal_error_response,
+    json_response,
+    non_json_body_refusal,
+    register_error_handlers,
+)
 from shopwatch.ingest.body import loads_strict
 from shopwatch.ingest.openapi import add_post_transactions
 from shopwatch.reports.service import ReportService, report_text
@@ -123,7 +129,7 @@ def _invalid_response(exc: ResponseValidationError) -> Response:
     (locations and error types only: the body may hold customers' data)."""
     logger.error("response does not match its model", extra={"errors": [[e["loc"], e["type"]] for e in exc.errors()]})
     metrics.add_metric(name="RequestsFailed", unit=MetricUnit.Count, value=1)
-    return json_response(500, {"error": {"code": "internal_error", "message": "internal error"}})
+    return internal_error_response()
 
 
 @app.exception_handler(RequestUnsupportedContentType)

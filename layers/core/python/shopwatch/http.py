@@ -58,6 +58,11 @@ def non_json_body_refusal(event: dict) -> dict | None:
     return None
 
 
+def internal_error_response() -> Response:
+    """Our failure, in the DESIGN's error shape and with nothing of its cause (that goes to the log)."""
+    return json_response(500, {"error": {"code": "internal_error", "message": "internal error"}})
+
+
 def register_error_handlers(app: APIGatewayRestResolver, logger: Logger, metrics: Metrics) -> None:
     @app.exception_handler(ShopwatchError)
     def _domain_error(exc: ShopwatchError) -> Response:
@@ -75,13 +80,13 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Logger, metrics
             return json_response(error.status, error.body(), {"Retry-After": "1"})
         logger.exception("AWS call failed", extra={"aws_error": code})
         metrics.add_metric(name="RequestsFailed", unit=MetricUnit.Count, value=1)
-        return json_response(500, {"error": {"code": "internal_error", "message": "internal error"}})
+        return internal_error_response()
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
         logger.exception("unhandled error")
         metrics.add_metric(name="RequestsFailed", unit=MetricUnit.Count, value=1)
-        return json_response(500, {"error": {"code": "internal_error", "message": "internal error"}})
+        return internal_error_response()
 
     @app.not_found
     def _no_route(exc: Exception) -> Response:
