@@ -333,3 +333,26 @@ def test_each_customers_transactions_reach_the_stream_in_the_order_posted(stack,
         for customer in range(6):
             mine = [i for i in order if i % 6 == customer]
             assert mine == sorted(mine), f"c-{customer}: {mine}"
+
+
+def test_a_card_number_in_a_card_field_is_a_400_stored_nowhere_and_never_echoed(stack, ingest, capsys):
+    status, body = post(ingest, txn(card_fingerprint="4111 1111 1111 1111", card_bin="411111"))
+    assert status == 400
+    assert body["error"]["details"]["rejected"][0]["errors"][0]["field"] == "card_fingerprint"
+    assert stored(stack) == []
+    assert "4111 1111" not in json.dumps(body) and "4111 1111" not in capsys.readouterr().out
+
+
+def test_the_fraud_signals_are_stored_as_sent(stack, ingest):
+    signals = {
+        "account_created_at": "2025-09-16T16:30:00Z",
+        "user_agent": "Mozilla/5.0",
+        "card_bin": "41111111",
+        "card_fingerprint": "fp_1",
+        "billing_country": "DE",
+        "shipping_country": "France",
+    }
+    assert post(ingest, txn(**signals))[0] == 202
+    (item,) = stored(stack)
+    assert item["account_created_at"] == "2025-09-16T16:30:00.000000Z"
+    assert (item["card_bin"], item["card_fingerprint"], item["shipping_country"]) == ("41111111", "fp_1", "FR")

@@ -97,6 +97,12 @@ class TransactionOut(_Out):
     device_id: str | None = None
     payment_method: str | None = None
     channel: str | None = None
+    user_agent: str | None = None
+    account_created_at: Timestamp | None = None
+    card_bin: str | None = None
+    card_fingerprint: str | None = None
+    billing_country: str | None = None
+    shipping_country: str | None = None
     metadata: dict[str, Any] | None = None
 
 

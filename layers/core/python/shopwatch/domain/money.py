@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-_NUMERIC = re.compile(r"^-?\d{1,20}(\.\d{1,20})?$")
+_NUMERIC = re.compile(r"^-?[0-9]{1,20}(\.[0-9]{1,20})?$")  # ASCII digits only: Decimal also reads "٣" and "３"
 CENT = Decimal("0.01")
 
 

@@ -30,6 +30,11 @@ from pydantic import (
 
 from shopwatch.domain.clock import parse_iso, parse_rfc3339, to_iso
 from shopwatch.domain.geography import normalize_country, normalize_currency
+from shopwatch.domain.input_rules import (
+    reject_card_number,
+    reject_control_characters,
+    reject_unaddressable,
+)
 from shopwatch.domain.money import CENT, round_cents, to_decimal
 
 MAX_ITEMS = 500
@@ -38,8 +43,11 @@ MAX_METADATA_DEPTH = 8
 MAX_QUANTITY = 1_000_000
 MAX_AMOUNT = Decimal("1000000000000")  # 10^12: above any real basket, well inside DynamoDB's 38 digits
 EARLIEST = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
+EARLIEST_ACCOUNT = datetime.fromisoformat("1990-01-01T00:00:00+00:00")
 TRANSACTION_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,252}$")
+_CARD_BIN = re.compile(r"^[0-9]{6,8}$")
+_METADATA_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # tab, LF and CR are text there
 
 
 class Status(StrEnum):
@@ -65,6 +73,16 @@ class LineItemIn(BaseModel):
     name: StrictStr | None = _text(256)
     quantity: StrictInt = Field(description="units; negative for a return, never 0")
     unit_price: UnitPrice
+
+    @field_validator("sku")
+    @classmethod
+    def _sku_rule(cls, value: str) -> str:
+        return reject_unaddressable(value)
+
+    @field_validator("name")
+    @classmethod
+    def _name_rule(cls, value: str | None) -> str | None:
+        return None if value is None else reject_control_characters(value)
 
     @field_validator("quantity")
     @classmethod
@@ -96,6 +114,16 @@ class TransactionIn(BaseModel):
     device_id: StrictStr | None = _text(128)
     payment_method: StrictStr | None = _text(64)
     channel: StrictStr | None = _text(64)
+    user_agent: StrictStr | None = _text(512)
+    account_created_at: StrictStr | None = Field(
+        default=None, max_length=64, description="RFC 3339; when the shop's account was opened, not after timestamp"
+    )
+    card_bin: StrictStr | None = Field(default=None, description="the card's first 6 to 8 digits")
+    card_fingerprint: StrictStr | None = Field(
+        default=None, min_length=1, max_length=128, description="the payment provider's opaque card fingerprint"
+    )
+    billing_country: StrictStr | None = _text(64)
+    shipping_country: StrictStr | None = _text(64)
     metadata: dict[str, Any] | None = None
 
     @field_validator("status", mode="before")
@@ -105,11 +133,28 @@ class TransactionIn(BaseModel):
             raise ValueError("must be one of approved, failed, denied, reversed, pending")
         return value
 
-    @field_validator("customer_id")
+    @field_validator("transaction_id", "customer_id")
     @classmethod
-    def _customer_not_blank(cls, value: str) -> str:
+    def _id_rule(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be blank")
+        return reject_unaddressable(value)
+
+    @field_validator("customer_name", "device_id", "channel", "user_agent")
+    @classmethod
+    def _text_rule(cls, value: str | None) -> str | None:
+        return None if value is None else reject_control_characters(value)
+
+    @field_validator("payment_method", "card_fingerprint")
+    @classmethod
+    def _card_text_rule(cls, value: str | None) -> str | None:
+        return None if value is None else reject_card_number(reject_control_characters(value))
+
+    @field_validator("card_bin")
+    @classmethod
+    def _card_bin_rule(cls, value: str | None) -> str | None:
+        if value is not None and not _CARD_BIN.match(value):
+            raise ValueError("must be the card's first 6 to 8 digits (never the full card number)")
         return value
 
     @field_validator("currency")
@@ -117,7 +162,7 @@ class TransactionIn(BaseModel):
     def _currency_rule(cls, value: str | None) -> str | None:
         return None if value is None else normalize_currency(value)
 
-    @field_validator("country")
+    @field_validator("country", "billing_country", "shipping_country")
     @classmethod
     def _country_rule(cls, value: str | None) -> str | None:
         return None if value is None else normalize_country(value)
@@ -125,7 +170,10 @@ class TransactionIn(BaseModel):
     @field_validator("email")
     @classmethod
     def _email_rule(cls, value: str | None) -> str | None:
-        if value is not None and not _EMAIL.match(value):
+        if value is None:
+            return None
+        value = value.strip()  # surrounding space is not part of an address (matching also folds case)
+        if not _EMAIL.match(value) or reject_control_characters(value) != value:
             raise ValueError("must be an e-mail address")
         return value
 
@@ -146,6 +194,8 @@ class TransactionIn(BaseModel):
             return None
         if _depth(value) > MAX_METADATA_DEPTH:
             raise ValueError(f"must not nest deeper than {MAX_METADATA_DEPTH} levels")
+        if _metadata_has_control(value):
+            raise ValueError("text must not contain control characters other than tab and line breaks")
         bad = _unstorable_number(value)
         if bad is not None:
             raise ValueError(f"numbers must fit DynamoDB (38 digits, magnitude 1E-130 to 1E+125); got {bad}")
@@ -167,6 +217,25 @@ class TransactionIn(BaseModel):
         if moment < EARLIEST:
             raise ValueError("must not be before 2000-01-01")
         return value
+
+    @field_validator("account_created_at")
+    @classmethod
+    def _account_created_rule(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if parse_rfc3339(value) < EARLIEST_ACCOUNT:
+            raise ValueError("must not be before 1990-01-01")
+        return value
+
+    @model_validator(mode="after")
+    def _account_not_after_transaction(self, info: Any) -> TransactionIn:
+        if self.account_created_at is None:
+            return self
+        context = info.context or {}
+        moment = parse_rfc3339(self.timestamp) if self.timestamp else context["now"]
+        if parse_rfc3339(self.account_created_at) > moment:
+            raise ValueError("account_created_at must not be after the transaction's timestamp")
+        return self
 
     @model_validator(mode="after")
     def _amount_rule(self) -> TransactionIn:
@@ -204,12 +273,36 @@ def _unstorable_number(value: object) -> str | None:
     return None
 
 
+def _metadata_has_control(value: object) -> bool:
+    if isinstance(value, dict):
+        return any(_metadata_has_control(k) or _metadata_has_control(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(map(_metadata_has_control, value))
+    return isinstance(value, str) and bool(_METADATA_CONTROL.search(value))
+
+
 def _depth(value: object, level: int = 1) -> int:
     if isinstance(value, dict):
         return max((_depth(v, level + 1) for v in value.values()), default=level)
     if isinstance(value, list):
         return max((_depth(v, level + 1) for v in value), default=level)
     return level
+
+
+_OPTIONAL_TEXT = (
+    "country",
+    "customer_name",
+    "email",
+    "ip",
+    "device_id",
+    "payment_method",
+    "channel",
+    "user_agent",
+    "card_bin",
+    "card_fingerprint",
+    "billing_country",
+    "shipping_country",
+)
 
 
 @dataclass(frozen=True)
@@ -243,6 +336,12 @@ class Transaction:
     device_id: str | None = None
     payment_method: str | None = None
     channel: str | None = None
+    user_agent: str | None = None
+    account_created_at: datetime | None = None
+    card_bin: str | None = None
+    card_fingerprint: str | None = None
+    billing_country: str | None = None
+    shipping_country: str | None = None
     metadata: dict[str, Any] | None = field(default=None, hash=False, compare=False)
 
     @classmethod
@@ -264,6 +363,12 @@ class Transaction:
             device_id=tx.device_id,
             payment_method=tx.payment_method,
             channel=tx.channel,
+            user_agent=tx.user_agent,
+            account_created_at=parse_rfc3339(tx.account_created_at) if tx.account_created_at else None,
+            card_bin=tx.card_bin,
+            card_fingerprint=tx.card_fingerprint,
+            billing_country=tx.billing_country,
+            shipping_country=tx.shipping_country,
             metadata=tx.metadata,
         )
 
@@ -289,10 +394,14 @@ class Transaction:
                 | ({"name": i.name} if i.name else {})
                 for i in self.items
             ]
-        for name in ("country", "customer_name", "email", "ip", "device_id", "payment_method", "channel", "metadata"):
+        for name in _OPTIONAL_TEXT:
             value = getattr(self, name)
             if value is not None:
                 item[name] = value
+        if self.account_created_at is not None:
+            item["account_created_at"] = to_iso(self.account_created_at)
+        if self.metadata is not None:
+            item["metadata"] = self.metadata
         return item
 
     @classmethod
@@ -316,5 +425,11 @@ class Transaction:
             device_id=item.get("device_id"),
             payment_method=item.get("payment_method"),
             channel=item.get("channel"),
+            user_agent=item.get("user_agent"),
+            account_created_at=parse_iso(item["account_created_at"]) if item.get("account_created_at") else None,
+            card_bin=item.get("card_bin"),
+            card_fingerprint=item.get("card_fingerprint"),
+            billing_country=item.get("billing_country"),
+            shipping_country=item.get("shipping_country"),
             metadata=item.get("metadata"),
         )
