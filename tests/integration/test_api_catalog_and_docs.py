@@ -44,6 +44,19 @@ def test_a_bad_product_is_a_400_and_stores_nothing(api, stack, body):
     assert StateRepository(stack.table("StateTable")).get_catalog(["MUG-2"]) == {}
 
 
+@pytest.mark.parametrize("sku", ["../../x", "..", "a/./b"])
+def test_a_product_whose_sku_a_url_cannot_address_is_refused_in_bulk_loads(api, stack, sku):
+    status, body = api("POST", "/products", {"products": [{"sku": sku, "price": "2.00"}]})
+    assert status == 400 and "path segments" in body["error"]["details"][0]["message"]
+    assert StateRepository(stack.table("StateTable")).get_catalog([sku]) == {}
+
+
+def test_a_product_name_with_a_line_break_is_refused(api, stack):
+    status, _ = api("PUT", "/products/MUG-3", {"price": "2.00", "name": "Mug\r\nBcc: x@evil.example"})
+    assert status == 400
+    assert StateRepository(stack.table("StateTable")).get_catalog(["MUG-3"]) == {}
+
+
 def test_an_unknown_product_is_a_404(api):
     status, body = api("GET", "/products/NOPE")
     assert status == 404 and body["error"]["code"] == "not_found"

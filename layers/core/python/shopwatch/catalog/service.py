@@ -8,6 +8,7 @@ from typing import Any
 
 from shopwatch.detectors.history import CatalogEntry
 from shopwatch.domain.geography import normalize_currency
+from shopwatch.domain.input_rules import has_control_characters, reject_unaddressable
 from shopwatch.domain.money import to_decimal
 from shopwatch.domain.transaction import MAX_AMOUNT
 from shopwatch.errors import NotFound, ValidationFailed
@@ -22,6 +23,12 @@ def make_entry(sku: str, price: object, currency: str | None, name: str | None, 
     sku = sku.strip()
     if not sku or len(sku) > MAX_SKU_LENGTH or not sku.isprintable():
         raise ValueError(f"sku must be 1-{MAX_SKU_LENGTH} printable characters")
+    try:
+        reject_unaddressable(sku)
+    except ValueError as exc:
+        raise ValueError(f"sku {exc}") from None
+    if name is not None and has_control_characters(name):
+        raise ValueError("name must not contain control characters or line breaks")
     amount = to_decimal(price, places=4, maximum=MAX_AMOUNT)
     if amount <= Decimal(0):
         raise ValueError("price must be greater than 0")
