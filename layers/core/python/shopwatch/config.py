@@ -29,6 +29,10 @@ def _decimal_map(text: str) -> dict[str, Decimal]:
     return result
 
 
+def _int_map(text: str) -> dict[str, int]:
+    return {k: int(v) for k, v in _decimal_map(text).items()}
+
+
 def _severity_thresholds(text: str) -> dict[Severity, Decimal]:
     return {Severity.parse(k): v for k, v in _decimal_map(text).items()}
 
@@ -60,8 +64,25 @@ class DetectionSettings:
     quantity_log_sigma_floor: Decimal = Decimal("0.5")
     quantity_customer_min_history: int = 5
     quantity_sku_min_history: int = 10
+    # entity detectors (shared identity, new accounts, rings, country mismatch)
+    shared_identity_min_accounts: dict[str, int] = field(
+        default_factory=lambda: {"device": 2, "card": 2, "email": 2, "ip": 4}
+    )
+    shared_identity_score_per_account: Decimal = Decimal("0.15")
+    account_max_linked: dict[str, int] = field(default_factory=lambda: {"card": 3, "device": 5})
+    new_account_instant_seconds: int = 60
+    new_account_instant_score: Decimal = Decimal("0.6")
+    new_account_max_age_seconds: int = 3600
+    new_account_burst: int = 3
+    ring_min_transactions: int = 2
+    entity_max_failures: int = 5
+    model_signal_weight: Decimal = Decimal("0.1")
     detector_weights: dict[str, Decimal] = field(
         default_factory=lambda: {
+            "shared_identity": Decimal("0.8"),
+            "new_account": Decimal("1.0"),
+            "entity_velocity": Decimal("0.9"),
+            "country_mismatch": Decimal("0.6"),
             "price": Decimal("1.0"),
             "velocity": Decimal("0.9"),
             "failed_payment": Decimal("0.6"),
@@ -104,6 +125,14 @@ class DetectionSettings:
                 _env("QUANTITY_CUSTOMER_MIN_HISTORY", str(d.quantity_customer_min_history))
             ),
             quantity_sku_min_history=int(_env("QUANTITY_SKU_MIN_HISTORY", str(d.quantity_sku_min_history))),
+            shared_identity_min_accounts=_int_map(_env("SHARED_IDENTITY_MIN_ACCOUNTS", ""))
+            or d.shared_identity_min_accounts,
+            account_max_linked=_int_map(_env("ACCOUNT_MAX_LINKED", "")) or d.account_max_linked,
+            new_account_instant_seconds=int(_env("NEW_ACCOUNT_INSTANT_SECONDS", str(d.new_account_instant_seconds))),
+            new_account_max_age_seconds=int(_env("NEW_ACCOUNT_MAX_AGE_SECONDS", str(d.new_account_max_age_seconds))),
+            new_account_burst=int(_env("NEW_ACCOUNT_BURST", str(d.new_account_burst))),
+            ring_min_transactions=int(_env("RING_MIN_TRANSACTIONS", str(d.ring_min_transactions))),
+            entity_max_failures=int(_env("ENTITY_MAX_FAILURES", str(d.entity_max_failures))),
             detector_weights={**d.detector_weights, **_decimal_map(_env("DETECTOR_WEIGHTS", ""))},
             risk_thresholds=_severity_thresholds(_env("RISK_SEVERITY_THRESHOLDS", "")) or d.risk_thresholds,
             alert_group_window_seconds=int(_env("ALERT_GROUP_WINDOW_SECONDS", str(d.alert_group_window_seconds))),

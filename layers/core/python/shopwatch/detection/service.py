@@ -29,6 +29,7 @@ from decimal import Decimal
 
 from shopwatch.config import DetectionSettings
 from shopwatch.detectors import model as model_detector
+from shopwatch.detectors.entities import EntityHistory, EntityKey, EntityUpdate, apply_update, keys_of, plan_updates
 from shopwatch.detectors.features import transaction_features
 from shopwatch.detectors.findings import Finding
 from shopwatch.detectors.history import (
@@ -47,6 +48,7 @@ from shopwatch.detectors.history import (
 from shopwatch.detectors.model import ModelVerdict, TransactionModel
 from shopwatch.detectors.registry import run_detectors
 from shopwatch.detectors.scoring import Assessment, assess
+from shopwatch.detectors.signals import risk_signals
 from shopwatch.domain.alert import Alert, add_occurrence, alert_id_for, open_alert
 from shopwatch.domain.clock import floor_window, utcnow
 from shopwatch.domain.transaction import Transaction
@@ -54,7 +56,7 @@ from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.state import Marker, StateRepository
 from shopwatch.storage.unit_of_work import TransactionRefused, write_atomically
 
-FIRST_PART_SKUS = 90  # marker + profile + recent + at most 6 alerts + 90 SKUs stay under 100 actions
+FIRST_PART_SKUS = 80  # marker + profile + recent + 6 entities + at most 10 alerts + 80 SKUs stay under 100 actions
 LATER_PART_SKUS = 99  # marker + 99 SKUs
 MAX_WRITE_ATTEMPTS = 5
 
@@ -98,6 +100,7 @@ class BatchState:
     skus: dict[tuple[str, str], SkuHistory]
     catalog: dict[str, CatalogEntry]
     recent: dict[str, list[RecentTransaction]]
+    entities: dict[EntityKey, EntityHistory] = field(default_factory=dict)
     alerts: dict[str, Alert | None] = field(default_factory=dict)
     model_plan: dict[str, tuple[tuple[float, ...], ModelVerdict]] = field(default_factory=dict)
 
@@ -114,6 +117,7 @@ class BatchState:
             skus={i.sku: self.skus.get((i.sku, tx.currency), SkuHistory()) for i in tx.items},
             catalog={i.sku: self.catalog[i.sku] for i in tx.items if i.sku in self.catalog},
             recent=tuple(self.recent.get(tx.customer_id, ())),
+            entities=self.entities,
         )
 
     def learn_customer(self, tx: Transaction, delta: CustomerDelta) -> None:
@@ -125,6 +129,10 @@ class BatchState:
         if all(r.transaction_id != tx.transaction_id for r in known):
             known.append(RecentTransaction(tx.transaction_id, tx.timestamp, tx.status))
 
+    def learn_entities(self, updates: list[EntityUpdate]) -> None:
+        for update in updates:
+            self.entities[update.key] = apply_update(self.entities.get(update.key, EntityHistory()), update)
+
     def learn_skus(self, deltas: list[SkuDelta]) -> None:
         for d in deltas:
             self.skus[(d.sku, d.currency)] = apply_sku_delta(self.skus.get((d.sku, d.currency), SkuHistory()), d)
@@ -132,6 +140,7 @@ class BatchState:
     def learn(self, tx: Transaction, failed_statuses: frozenset[str]) -> None:
         """Everything `DetectionService.process` learns from a transaction it applies, in one step."""
         self.learn_customer(tx, customer_delta(tx, failed_statuses))
+        self.learn_entities(plan_updates(tx, self.entities, failed_statuses))
         self.learn_skus(sku_deltas(tx))
 
     def history_copy(self) -> BatchState:
@@ -143,6 +152,7 @@ class BatchState:
             skus=dict(self.skus),
             catalog=self.catalog,
             recent={customer: list(known) for customer, known in self.recent.items()},
+            entities=dict(self.entities),
         )
 
 
@@ -186,6 +196,7 @@ class DetectionService:
             skus=self.state.get_sku_stats(skus),
             catalog=self.state.get_catalog(sorted({sku for sku, _ in skus})),
             recent=recent,
+            entities=self.state.get_entities(keys_of(transactions)),
         )
         batch.model_plan = self.plan_model(batch, transactions)
         return batch
@@ -220,13 +231,16 @@ class DetectionService:
 
         data = batch.input_for(tx)
         findings = run_detectors(data, self.settings)
-        model_finding = self._model_finding(batch, data)
+        verdict = self._model_verdict(batch, data)
+        model_finding = model_detector.detect(tx, verdict[0], verdict[1]) if verdict else None
         alerting = alerting_findings(findings, model_finding)
         if model_finding is not None:
             findings.append(model_finding)
-        assessment = assess(findings, self.settings, alerting={f.detector for f in alerting})
+        signals = risk_signals(data, self.settings, verdict[1] if verdict else None)
+        assessment = assess(findings, self.settings, alerting={f.detector for f in alerting}, signals=signals)
         marker = Marker(tx.transaction_id, 0, tuple(findings), assessment.risk_score)
         delta = customer_delta(tx, self.settings.failed_statuses)
+        entity_updates = plan_updates(tx, batch.entities, self.settings.failed_statuses)
         for _ in range(MAX_WRITE_ATTEMPTS):
             now = self.clock()
             alerts = [self._next_alert(batch, f, assessment, tx, now) for f in alerting]
@@ -235,6 +249,7 @@ class DetectionService:
                 self.state.profile_action(tx.customer_id, delta, tx.customer_name, now, self._seen(batch, tx)),
                 self.state.recent_action(tx),
                 *(self.alerts.save_action(a) for a in alerts),
+                *(self.state.entity_action(u, now) for u in entity_updates),
                 *(self.state.sku_action(d, now) for d in parts[0]),
             ]
             try:
@@ -261,6 +276,7 @@ class DetectionService:
 
         batch.markers[(tx.transaction_id, 0)] = marker
         batch.learn_customer(tx, delta)
+        batch.learn_entities(entity_updates)
         for a in alerts:
             batch.alerts[a.alert_id] = a
         batch.learn_skus(parts[0])
@@ -268,15 +284,15 @@ class DetectionService:
         return Outcome(tx.transaction_id, tuple(findings), assessment.risk_score, tuple(a.alert_id for a in alerts))
 
     # ---------------------------------------------------------------------------------------------------------
-    def _model_finding(self, batch: BatchState, data: DetectionInput) -> Finding | None:
-        """The model detector's finding: the planned verdict when the features match the plan, else scored alone."""
+    def _model_verdict(self, batch: BatchState, data: DetectionInput) -> tuple[tuple[float, ...], ModelVerdict] | None:
+        """The model's features and verdict: the planned verdict when the features match the plan, else scored
+        alone; None when no model judges this currency."""
         if self.model is None or data.tx.currency not in self.model.currencies:
             return None
-        tx = data.tx
         features = transaction_features(data)
-        planned = batch.model_plan.get(tx.transaction_id)
+        planned = batch.model_plan.get(data.tx.transaction_id)
         verdict = planned[1] if planned is not None and planned[0] == features else self.model.verdicts([features])[0]
-        return model_detector.detect(tx, features, verdict)
+        return features, verdict
 
     def _lookback_seconds(self) -> int:
         s = self.settings

@@ -88,6 +88,10 @@ DETECTOR_LABELS = {
     "geo": "unusual country",
     "quantity": "quantity spike",
     "model": "model outlier",
+    "shared_identity": "shared identity",
+    "new_account": "new-account risk",
+    "entity_velocity": "entity velocity",
+    "country_mismatch": "country mismatch",
     "status_mix": "payment status mix anomaly",
     "volume": "sales volume anomaly",
 }

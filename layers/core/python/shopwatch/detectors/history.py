@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, localcontext
 
+from shopwatch.detectors.entities import EntityHistory, EntityKey
 from shopwatch.domain.transaction import LineItem, Transaction
 
 _LOG_PLACES = Decimal("1e-12")
@@ -277,6 +278,7 @@ class DetectionInput:
     skus: Mapping[str, SkuHistory]
     catalog: Mapping[str, CatalogEntry]
     recent: tuple[RecentTransaction, ...]
+    entities: Mapping[EntityKey, EntityHistory] = field(default_factory=dict)
 
     def recent_within(self, seconds: int, statuses: frozenset[str] | None = None) -> list[RecentTransaction]:
         """Transactions of this customer in [t - seconds, t], this one included, optionally of some statuses."""

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from shopwatch.config import DetectionSettings
-from shopwatch.detectors import failed_payment, geo, price, quantity, velocity
+from shopwatch.detectors import (
+    country_mismatch,
+    entity_velocity,
+    failed_payment,
+    geo,
+    new_account,
+    price,
+    quantity,
+    shared_identity,
+    velocity,
+)
 from shopwatch.detectors.findings import Finding
 from shopwatch.detectors.history import DetectionInput
 
@@ -17,6 +27,10 @@ PER_TRANSACTION_DETECTORS: tuple[Detector, ...] = (
     failed_payment.detect,
     geo.detect,
     quantity.detect,
+    shared_identity.detect,
+    new_account.detect,
+    entity_velocity.detect,
+    country_mismatch.detect,
 )
 
 

@@ -1,13 +1,16 @@
 """The risk scorer: several detectors' findings on one transaction → one risk score 0–100 and severities.
 
-risk = 100 × (1 − Π (1 − weight_d × score_d)), a noisy-OR: each detector's evidence raises the risk, none can
-push it past 100, and weights say how much each detector is trusted. The combined risk can raise the severity
+risk = 100 × (1 − Π (1 − weight_d × score_d) × Π (1 − signal_s)), a noisy-OR: each detector's evidence and each
+weak signal (`detectors/signals.py`: account age, linked accounts, the model's isolation) raises the risk, none
+can push it past 100, and weights say how much each detector is trusted. The signals make the score rank every
+transaction, also those no rule fires on; they never pick the primary finding. The combined risk can raise the severity
 of the transaction's primary finding (the strongest weighted one) to the risk's severity band; the other
 findings keep their own severity, so one odd transaction escalates one alert rather than flooding several.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -32,11 +35,19 @@ def risk_severity(risk: Decimal, thresholds: dict[Severity, Decimal]) -> Severit
     return found
 
 
-def assess(findings: list[Finding], settings: DetectionSettings, alerting: set[str] | None = None) -> Assessment:
+def assess(
+    findings: list[Finding],
+    settings: DetectionSettings,
+    alerting: set[str] | None = None,
+    signals: Mapping[str, Decimal] | None = None,
+) -> Assessment:
     """`alerting`: the detectors whose findings open alerts (default all); only one of them can be primary."""
-    if not findings:
-        return Assessment(Decimal(0), None, {}, None)
     remaining = Decimal(1)
+    for strength in (signals or {}).values():
+        remaining *= Decimal(1) - min(Decimal(1), max(Decimal(0), strength))
+    if not findings:
+        risk = ((Decimal(1) - remaining) * 100).quantize(Decimal("0.1"))
+        return Assessment(risk, risk_severity(risk, settings.risk_thresholds), {}, None)
     weighted: dict[str, Decimal] = {}
     for finding in findings:
         weight = settings.detector_weights.get(finding.detector, Decimal(1))

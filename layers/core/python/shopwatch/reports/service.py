@@ -22,6 +22,10 @@ TITLES = {
     "geo": "Purchases from unusual countries",
     "quantity": "Quantity spikes",
     "model": "Model outliers",
+    "shared_identity": "Devices, cards, IPs and e-mails shared by several accounts",
+    "new_account": "Purchases by brand-new accounts",
+    "entity_velocity": "Rings of accounts firing together",
+    "country_mismatch": "Buyer, billing and shipping countries that disagree",
 }
 
 

@@ -7,6 +7,8 @@ Key layout (pk / sk):
     SKU#<sku>            / CATALOG          catalog price and name
     RECENT#<customer>    / <time>#<txn id>  one item per transaction, for velocity; expires after a day
     TXN#<txn id>         / DETECT#<part>    marker: this transaction's part was applied; holds the findings
+    ENT#<kind>#<value>   / AGG              an entity's totals, time buckets and capped link sets
+                                            (kinds: customer, email, device, ip, ipnet, card)
 Derived items carry `expires_at` (TTL).
 """
 
@@ -20,6 +22,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from shopwatch.detectors.entities import EntityHistory, EntityKey, EntityUpdate
 from shopwatch.detectors.findings import Finding
 from shopwatch.detectors.history import (
     CatalogEntry,
@@ -38,6 +41,7 @@ from shopwatch.storage.items import add_counters_action, from_attributes, to_att
 
 PROFILE_RETENTION = timedelta(days=400)
 RECENT_RETENTION = timedelta(days=1)
+ENTITY_RETENTION = timedelta(days=35)  # the longest window (30 days) and some slack
 MARKER_RETENTION = timedelta(days=7)  # far beyond the stream's 24 h retention and the records' maximum age
 _BIN_ATTRIBUTE = re.compile(r"^p([bs])(m?)(\d+)$")  # pb<bin>: line count, ps<bin>: price sum; m = negative
 
@@ -56,6 +60,12 @@ def sku_stats_key(sku: str, currency: str) -> dict[str, Any]:
 
 def catalog_key(sku: str) -> dict[str, Any]:
     return _key(f"SKU#{sku}", "CATALOG")
+
+
+def entity_key(key: EntityKey) -> dict[str, Any]:
+    """One item per entity, so that heat stays on the entity: a hot device or IP shares no partition key with
+    anything else, and DynamoDB's adaptive capacity isolates a hot item on a partition of its own."""
+    return _key(f"ENT#{key.kind}#{key.value}", "AGG")
 
 
 def marker_key(transaction_id: str, part: int) -> dict[str, Any]:
@@ -101,6 +111,13 @@ class StateRepository:
         for item in get_many(self.table_name, [sku_stats_key(s, c) for s, c in skus]):
             stats[wanted[item["pk"]]] = _sku_from_item(item)
         return stats
+
+    def get_entities(self, keys: list[EntityKey]) -> dict[EntityKey, EntityHistory]:
+        wanted = {f"ENT#{k.kind}#{k.value}": k for k in keys}
+        found = {k: EntityHistory() for k in keys}
+        for item in get_many(self.table_name, [entity_key(k) for k in keys]):
+            found[wanted[item["pk"]]] = _entity_from_item(item)
+        return found
 
     def get_catalog(self, skus: list[str]) -> dict[str, CatalogEntry]:
         return {
@@ -215,6 +232,37 @@ class StateRepository:
         key = sku_stats_key(delta.sku, delta.currency)
         return add_counters_action(self.table_name, key, adds, epoch_seconds(now + PROFILE_RETENTION))
 
+    def entity_action(self, update: EntityUpdate, now: datetime) -> dict[str, Any]:
+        """ADD the counters and link-set members, REMOVE what fell out of its window, SET first/last seen."""
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        adds, sets, removes = [], ["expires_at = :expires"], []
+        for i, (name, value) in enumerate(update.adds.items()):
+            names[f"#a{i}"], values[f":a{i}"] = name, to_attribute(value)
+            adds.append(f"#a{i} :a{i}")
+        for i, (name, members) in enumerate(update.link_adds.items()):
+            names[f"#l{i}"], values[f":l{i}"] = name, to_attribute(set(members))
+            adds.append(f"#l{i} :l{i}")
+        for i, name in enumerate(sorted(update.removes)):
+            names[f"#r{i}"] = name
+            removes.append(f"#r{i}")
+        for attribute, moment in update.seen.items():
+            sets.append(f"{attribute} = :{attribute}")
+            values[f":{attribute}"] = to_attribute(to_iso(moment))
+        values[":expires"] = to_attribute(epoch_seconds(now + ENTITY_RETENTION))
+        expression = f"ADD {', '.join(adds)} SET {', '.join(sets)}"
+        if removes:
+            expression += f" REMOVE {', '.join(removes)}"
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": entity_key(update.key),
+                "UpdateExpression": expression,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
+
     def recent_action(self, tx: Transaction) -> dict[str, Any]:
         """Idempotent by nature (same key, same content), so it needs no guard of its own."""
         item = {
@@ -288,6 +336,21 @@ def _profile_from_item(item: dict[str, Any]) -> CustomerHistory:
         countries=frozenset(item.get("countries", set())),
         first_seen=parse_iso(item["first_seen"]) if "first_seen" in item else None,
         last_seen=parse_iso(item["last_seen"]) if "last_seen" in item else None,
+    )
+
+
+_ENTITY_BUCKET = re.compile(r"^[cxan][sfhd]-?\d+$")
+
+
+def _entity_from_item(item: dict[str, Any]) -> EntityHistory:
+    return EntityHistory(
+        transactions=int(item.get("transactions", 0)),
+        failed=int(item.get("failed", 0)),
+        approved_amount=Decimal(item.get("approved_amount", 0)),
+        first_seen=parse_iso(item["first_seen"]) if "first_seen" in item else None,
+        last_seen=parse_iso(item["last_seen"]) if "last_seen" in item else None,
+        buckets={n: Decimal(v) for n, v in item.items() if _ENTITY_BUCKET.match(n)},
+        links={n: frozenset(v) for n, v in item.items() if n.startswith("L") and isinstance(v, set)},
     )
 
 

@@ -1,0 +1,284 @@
+"""What Shopwatch knows about every entity a fraudster reuses: accounts, e-mails, devices, IPs (and their network)
+and cards. Pure: the same update plan feeds DynamoDB and the in-memory state of training, replay and benchmarks.
+
+Why time buckets: DynamoDB can keep exact sliding-window counts only as counters it can ADD to atomically. Each
+entity item holds counters per time bucket (10 s buckets for the 1-minute window, 5 min for 1 hour, 1 h for
+24 hours, 1 day for 30 days); a window's value is the sum of its buckets, so it is exact to one bucket width.
+Buckets older than their window are removed by the next update (known from the item read before it), so a
+busy entity's item stays bounded: at most ~200 small counters.
+
+Why capped sets for distinct links (accounts per device, devices per account, ...): what a fraud analyst acts on
+is 2, 3, 5 or 10 accounts on one device, exactly; beyond LINK_CAP the set stops growing and the count reads
+"at least LINK_CAP". A HyperLogLog sketch would estimate large counts in constant space but is approximate
+precisely where rings live (2-10) and cannot say which accounts; sets are exact there and name the accounts.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from shopwatch.domain.input_rules import normalized_email
+from shopwatch.domain.transaction import Transaction
+
+LINK_CAP = 25
+
+# kind -> one-letter code used in attribute names of linked-entity sets
+KIND_CODES = {"customer": "a", "email": "e", "device": "v", "ip": "i", "card": "c", "ipnet": "n"}
+SHARED_KINDS = ("email", "device", "ip", "ipnet", "card")  # what several accounts may share
+CUSTOMER_LINKED_KINDS = ("email", "device", "ip", "card")  # what one account may have several of
+
+
+@dataclass(frozen=True)
+class Granularity:
+    code: str
+    seconds: int
+    keep: int  # buckets kept: the current one and keep - 1 before it
+
+    def index(self, moment: datetime) -> int:
+        return math.floor(moment.timestamp() / self.seconds)
+
+
+SECONDS_10 = Granularity("s", 10, 7)  # 1 minute (60-70 s)
+MINUTES_5 = Granularity("f", 300, 13)  # 1 hour (60-65 min)
+HOURS = Granularity("h", 3600, 25)  # 24 hours
+DAYS = Granularity("d", 86400, 31)  # 30 days
+GRANULARITIES = {g.code: g for g in (SECONDS_10, MINUTES_5, HOURS, DAYS)}
+WINDOWS = {"1m": SECONDS_10, "1h": MINUTES_5, "24h": HOURS, "30d": DAYS}
+LINK_WINDOWS = {"1h": Granularity("h", 3600, 2), "30d": DAYS}  # distinct links: the hour sets and the day sets
+
+# metric letter -> granularities it is counted at
+METRICS = {
+    "c": (SECONDS_10, MINUTES_5, HOURS, DAYS),  # transactions
+    "x": (MINUTES_5, HOURS),  # failed or denied attempts
+    "a": (HOURS, DAYS),  # approved amount
+    "n": (HOURS, DAYS),  # transactions by new accounts
+}
+LINK_GRANULARITIES = (HOURS, DAYS)
+
+
+@dataclass(frozen=True, order=True)
+class EntityKey:
+    kind: str
+    value: str
+
+    @property
+    def label(self) -> str:
+        names = {"ipnet": "network", "card": "card", "customer": "account"}
+        return f"{names.get(self.kind, self.kind)} {self.value}"
+
+
+def ip_network(ip: str) -> str:
+    """The /24 of an IPv4 address or the /64 of an IPv6 one: where one operator's addresses rotate."""
+    address = ipaddress.ip_address(ip)
+    prefix = 24 if address.version == 4 else 64
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def card_value(tx: Transaction) -> str | None:
+    """The provider's fingerprint, else the BIN within this account (a BIN alone is shared by millions)."""
+    if tx.card_fingerprint:
+        return tx.card_fingerprint
+    if tx.card_bin:
+        return f"{tx.card_bin}/{tx.customer_id}"
+    return None
+
+
+def entity_keys(tx: Transaction) -> dict[str, EntityKey]:
+    """Every entity this transaction touches, by kind (the account always; the others when sent)."""
+    keys = {"customer": EntityKey("customer", tx.customer_id)}
+    if tx.email:
+        keys["email"] = EntityKey("email", normalized_email(tx.email))
+    if tx.device_id:
+        keys["device"] = EntityKey("device", tx.device_id)
+    if tx.ip:
+        keys["ip"] = EntityKey("ip", tx.ip)
+        keys["ipnet"] = EntityKey("ipnet", ip_network(tx.ip))
+    card = card_value(tx)
+    if card:
+        keys["card"] = EntityKey("card", card)
+    return keys
+
+
+def account_age_seconds(tx: Transaction) -> float | None:
+    if tx.account_created_at is None:
+        return None
+    return max(0.0, (tx.timestamp - tx.account_created_at).total_seconds())
+
+
+@dataclass(frozen=True)
+class EntityHistory:
+    """One entity's counters as stored: lifetime totals, time buckets and capped link sets."""
+
+    transactions: int = 0
+    failed: int = 0
+    approved_amount: Decimal = Decimal(0)
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    buckets: Mapping[str, Decimal] = field(default_factory=dict)  # "<metric><gran><index>" -> value
+    links: Mapping[str, frozenset[str]] = field(default_factory=dict)  # "L<kind><gran><index>" -> values
+
+    def total(self, metric: str, window: str, at: datetime) -> Decimal:
+        """Sum of `metric` over `window` ending at `at` (exact to one bucket width)."""
+        granularity = WINDOWS[window]
+        if granularity not in METRICS[metric]:
+            raise KeyError(f"metric {metric!r} is not kept for the {window} window")
+        current = granularity.index(at)
+        prefix = f"{metric}{granularity.code}"
+        return sum(
+            (v for name, v in self.buckets.items() if _in_window(name, prefix, current, granularity.keep)),
+            Decimal(0),
+        )
+
+    def linked(self, kind: str, window: str, at: datetime) -> frozenset[str]:
+        """Distinct entities of `kind` seen with this one within `window` (capped per bucket at LINK_CAP)."""
+        granularity = LINK_WINDOWS[window]
+        current = granularity.index(at)
+        prefix = f"L{KIND_CODES[kind]}{granularity.code}"
+        found: set[str] = set()
+        for name, values in self.links.items():
+            if _in_window(name, prefix, current, granularity.keep):
+                found |= values
+        return frozenset(found)
+
+
+def _in_window(name: str, prefix: str, current: int, keep: int) -> bool:
+    if not name.startswith(prefix) or not name[len(prefix) :].lstrip("-").isdigit():
+        return False
+    return current - keep < int(name[len(prefix) :]) <= current
+
+
+@dataclass(frozen=True)
+class EntityUpdate:
+    """What one transaction changes on one entity's item: the plan DynamoDB and memory both apply."""
+
+    key: EntityKey
+    adds: Mapping[str, Decimal]  # counters and buckets to ADD
+    link_adds: Mapping[str, frozenset[str]]  # link sets to ADD members to
+    removes: frozenset[str]  # buckets and sets past their window
+    seen: Mapping[str, datetime]  # first_seen / last_seen when this transaction moves them
+
+
+def _stale(name: str, newest: datetime) -> bool:
+    """A bucket or link set that is past its window as of the entity's newest transaction."""
+    body = name[1:] if name.startswith("L") else name
+    body = body[1:]  # the metric letter, or the linked kind's code
+    granularity = GRANULARITIES.get(body[:1])
+    if granularity is None:
+        return False
+    return int(body[1:]) <= granularity.index(newest) - granularity.keep
+
+
+def plan_update(
+    key: EntityKey, history: EntityHistory, tx: Transaction, links: Mapping[str, str], failed_statuses: frozenset[str]
+) -> EntityUpdate:
+    """The counters `tx` adds to `key`'s entity, with its links to other entities (kind -> value)."""
+    approved = tx.status == "approved"
+    failed = tx.status in failed_statuses
+    age = account_age_seconds(tx)
+    new_account = age is not None and age < 86400
+    newest = max(filter(None, (history.last_seen, tx.timestamp)))
+    values = {"c": Decimal(1), "x": Decimal(int(failed)), "a": tx.amount if approved else Decimal(0)}
+    values["n"] = Decimal(int(new_account))
+    adds: dict[str, Decimal] = {"transactions": Decimal(1)}
+    if failed:
+        adds["failed"] = Decimal(1)
+    if approved and tx.amount:
+        adds["approved_amount"] = tx.amount
+    for metric, granularities in METRICS.items():
+        if not values[metric]:
+            continue
+        for granularity in granularities:
+            name = f"{metric}{granularity.code}{granularity.index(tx.timestamp)}"
+            if not _stale(name, newest):
+                adds[name] = values[metric]
+    link_adds: dict[str, frozenset[str]] = {}
+    for kind, value in links.items():
+        for granularity in LINK_GRANULARITIES:
+            name = f"L{KIND_CODES[kind]}{granularity.code}{granularity.index(tx.timestamp)}"
+            known = history.links.get(name, frozenset())
+            if value not in known and len(known) < LINK_CAP and not _stale(name, newest):
+                link_adds[name] = frozenset({value})
+    removes = frozenset(n for n in (*history.buckets, *history.links) if _stale(n, newest))
+    seen = {}
+    if history.first_seen is None or tx.timestamp < history.first_seen:
+        seen["first_seen"] = tx.timestamp
+    if history.last_seen is None or tx.timestamp > history.last_seen:
+        seen["last_seen"] = tx.timestamp
+    return EntityUpdate(key, adds, link_adds, removes, seen)
+
+
+def apply_update(history: EntityHistory, update: EntityUpdate) -> EntityHistory:
+    """`update` applied in memory exactly as DynamoDB applies it."""
+    buckets = {n: v for n, v in history.buckets.items() if n not in update.removes}
+    links = {n: v for n, v in history.links.items() if n not in update.removes}
+    totals = {"transactions": history.transactions, "failed": history.failed}
+    amount = history.approved_amount
+    for name, value in update.adds.items():
+        if name in totals:
+            totals[name] += int(value)
+        elif name == "approved_amount":
+            amount += value
+        else:
+            buckets[name] = buckets.get(name, Decimal(0)) + value
+    for name, members in update.link_adds.items():
+        links[name] = links.get(name, frozenset()) | members
+    return EntityHistory(
+        transactions=totals["transactions"],
+        failed=totals["failed"],
+        approved_amount=amount,
+        first_seen=update.seen.get("first_seen", history.first_seen),
+        last_seen=update.seen.get("last_seen", history.last_seen),
+        buckets=buckets,
+        links=links,
+    )
+
+
+def plan_updates(
+    tx: Transaction, histories: Mapping[EntityKey, EntityHistory], failed_statuses: frozenset[str]
+) -> list[EntityUpdate]:
+    """One update per entity `tx` touches: shared entities link to the account, the account to each of them."""
+    keys = entity_keys(tx)
+    updates = []
+    for kind, key in sorted(keys.items()):
+        if kind == "customer":
+            links = {k: keys[k].value for k in CUSTOMER_LINKED_KINDS if k in keys}
+        else:
+            links = {"customer": tx.customer_id}
+        updates.append(plan_update(key, histories.get(key, EntityHistory()), tx, links, failed_statuses))
+    return updates
+
+
+@dataclass(frozen=True)
+class EntityView:
+    """What the entity detectors read about one entity as of just before a transaction, with it counted in."""
+
+    key: EntityKey
+    history: EntityHistory
+    tx: Transaction
+
+    def accounts(self, window: str) -> frozenset[str]:
+        return self.history.linked("customer", window, self.tx.timestamp) | {self.tx.customer_id}
+
+    def transactions(self, window: str) -> int:
+        return int(self.history.total("c", window, self.tx.timestamp)) + 1
+
+    def failures(self, window: str, failed_statuses: frozenset[str]) -> int:
+        return int(self.history.total("x", window, self.tx.timestamp)) + int(self.tx.status in failed_statuses)
+
+    def new_account_transactions(self, window: str) -> int:
+        age = account_age_seconds(self.tx)
+        mine = int(age is not None and age < 86400)
+        return int(self.history.total("n", window, self.tx.timestamp)) + mine
+
+
+def entity_views(tx: Transaction, histories: Mapping[EntityKey, EntityHistory]) -> dict[str, EntityView]:
+    return {kind: EntityView(key, histories.get(key, EntityHistory()), tx) for kind, key in entity_keys(tx).items()}
+
+
+def keys_of(transactions: Iterable[Transaction]) -> list[EntityKey]:
+    return sorted({key for tx in transactions for key in entity_keys(tx).values()})
