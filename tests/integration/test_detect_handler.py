@@ -85,7 +85,15 @@ def mixed_batch() -> list[dict]:
         {"transaction_id": "wholesale", "customer_id": "dave", "timestamp": at(6220), "currency": "USD",
          "items": [{"sku": f"S{i}", "quantity": 1, "unit_price": "2.00"} for i in range(250)]},
     ]  # fmt: skip
-    return history + burst + cards + odd
+    # a ring: three accounts opened moments before buying, on one device and card, from one network
+    ring = [
+        {"transaction_id": f"ring{i}", "customer_id": f"fresh{i}", "timestamp": at(6300 + 5 * i), "amount": "80.00",
+         "account_created_at": at(6290 + 5 * i), "device_id": "DEV-RING", "card_fingerprint": "fp-ring",
+         "ip": f"203.0.113.{10 + i}", "email": f"Fresh{i}@Example.com", "country": "GB", "billing_country": "GB",
+         "shipping_country": "NG" if i == 2 else "GB"}
+        for i in range(3)
+    ]  # fmt: skip
+    return history + burst + cards + odd + ring
 
 
 @pytest.fixture
@@ -131,6 +139,14 @@ RULE_ALERTS = {
     ("alice", "quantity"),
     ("alice", "price"),
     ("carol", "price"),
+    ("fresh0", "new_account"),
+    ("fresh1", "new_account"),
+    ("fresh1", "shared_identity"),
+    ("fresh1", "entity_velocity"),
+    ("fresh2", "new_account"),
+    ("fresh2", "shared_identity"),
+    ("fresh2", "entity_velocity"),
+    ("fresh2", "country_mismatch"),
 }
 
 
@@ -143,6 +159,23 @@ def test_every_detector_fires_on_the_mixed_batch(stack, catalog):
     assert alerts[("tester", "failed_payment")]["occurrences"] == 5
     assert alerts[("tester", "failed_payment")]["severity"] == "high"
     assert alerts[("carol", "price")]["severity"] == "critical"
+    # the third new account on one device, its card shared and its countries disagreeing: the risk band lifts it
+    assert alerts[("fresh2", "new_account")]["severity"] == "critical"
+    assert "3 accounts" in alerts[("fresh2", "shared_identity")]["summary"]
+
+
+def test_entity_items_hold_windowed_counts_links_and_a_ttl(stack, catalog):
+    run_once(stack, ingest_and_read(stack, mixed_batch()))
+    items = {(i["pk"], i["sk"]): i for i in stack.scan("StateTable")}
+    device = items[("ENT#device#DEV-RING", "AGG")]
+    assert device["transactions"] == 3 and device["approved_amount"] == Decimal("240.00")
+    linked = set().union(*(v for k, v in device.items() if k.startswith("Lah")))
+    assert linked == {"fresh0", "fresh1", "fresh2"}
+    assert device["expires_at"] > 0
+    assert items[("ENT#email#fresh1@example.com", "AGG")]["transactions"] == 1  # matched case-insensitively
+    assert items[("ENT#ipnet#203.0.113.0/24", "AGG")]["transactions"] == 3
+    account = items[("ENT#customer#fresh1", "AGG")]
+    assert set().union(*(v for k, v in account.items() if k.startswith("Lvd"))) == {"DEV-RING"}
 
 
 def test_the_model_alerts_only_on_transactions_no_rule_flagged(stack, catalog):

@@ -1,0 +1,148 @@
+"""Entity aggregates (pure) and the detectors that read them: windows, capped links, stale buckets, and each
+detector judging a first purchase with nothing but the entity's history and the account's age."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+
+from shopwatch.config import DetectionSettings
+from shopwatch.detectors import country_mismatch, entity_velocity, new_account, shared_identity
+from shopwatch.detectors.entities import (
+    LINK_CAP,
+    EntityHistory,
+    EntityKey,
+    apply_update,
+    entity_keys,
+    entity_views,
+    plan_updates,
+)
+from shopwatch.detectors.history import CustomerHistory, DetectionInput
+from shopwatch.detectors.scoring import assess
+from shopwatch.detectors.signals import risk_signals
+from tests.builders import T0, tx
+
+SETTINGS = DetectionSettings()
+FAILED = SETTINGS.failed_statuses
+
+
+def signed(transaction, **fields):
+    return replace(transaction, **fields)
+
+
+def learned(transactions) -> dict[EntityKey, EntityHistory]:
+    histories: dict[EntityKey, EntityHistory] = {}
+    for t in transactions:
+        for update in plan_updates(t, histories, FAILED):
+            histories[update.key] = apply_update(histories.get(update.key, EntityHistory()), update)
+    return histories
+
+
+def data_for(transaction, histories) -> DetectionInput:
+    return DetectionInput(transaction, CustomerHistory(), {}, {}, (), histories)
+
+
+def on_device(tid, customer, seconds, **fields):
+    return signed(tx(tid, customer, at=T0 + timedelta(seconds=seconds), amount="20.00"), device_id="D1", **fields)
+
+
+def test_keys_cover_every_entity_sent_and_normalise_email_and_network():
+    t = signed(tx(), email=" Bob@Example.COM", ip="2001:db8::1", device_id="D", card_bin="411111")
+    keys = entity_keys(t)
+    assert keys["email"].value == "bob@example.com"
+    assert keys["ipnet"].value == "2001:db8::/64"
+    assert keys["card"].value == "411111/c1"  # a BIN alone is shared by millions: it is kept per account
+
+
+def test_windowed_counts_keep_to_their_windows():
+    history = learned([on_device(f"t{i}", "a", i * 20) for i in range(5)])[EntityKey("device", "D1")]
+    at = T0 + timedelta(seconds=100)
+    assert history.total("c", "1m", at) == 3  # 40, 60, 80 s (bucket width 10 s)
+    assert history.total("c", "1h", at) == 5
+    assert history.total("a", "24h", at) == Decimal("100.00")
+    assert history.total("c", "1h", at + timedelta(hours=2)) == 0
+
+
+def test_buckets_past_their_window_are_removed_by_the_next_update():
+    old = learned([on_device("t0", "a", 0)])
+    later = on_device("t1", "a", 40 * 86400)
+    (update,) = [u for u in plan_updates(later, old, FAILED) if u.key.kind == "device"]
+    assert update.removes and all(name not in update.adds for name in update.removes)
+    after = apply_update(old[EntityKey("device", "D1")], update)
+    assert after.transactions == 2 and after.total("c", "30d", later.timestamp) == 1
+
+
+def test_linked_accounts_are_capped():
+    many = learned([on_device(f"t{i}", f"acct{i}", i) for i in range(LINK_CAP + 10)])
+    assert len(many[EntityKey("device", "D1")].linked("customer", "30d", T0 + timedelta(minutes=1))) == LINK_CAP
+
+
+def test_a_first_purchase_on_a_device_other_accounts_used_is_a_shared_identity():
+    histories = learned([on_device("t0", "a", 0), on_device("t1", "b", 3600)])
+    finding = shared_identity.detect(data_for(on_device("t2", "c", 7200), histories), SETTINGS)
+    assert finding is not None and "3 accounts" in finding.reasons[0].message
+    assert (
+        shared_identity.detect(data_for(on_device("t3", "a", 7300), learned([on_device("t0", "a", 0)])), SETTINGS)
+        is None
+    )
+
+
+def test_a_purchase_seconds_after_sign_up_is_medium_and_an_hour_later_only_low():
+    instant = on_device("t0", "a", 0, account_created_at=T0 - timedelta(seconds=20))
+    assert new_account.detect(data_for(instant, {}), SETTINGS).severity.value == "medium"
+    later = on_device("t0", "a", 0, account_created_at=T0 - timedelta(minutes=30))
+    assert new_account.detect(data_for(later, {}), SETTINGS).severity.value == "low"
+    old = on_device("t0", "a", 0, account_created_at=T0 - timedelta(days=30))
+    assert new_account.detect(data_for(old, {}), SETTINGS) is None
+
+
+def test_a_burst_of_new_accounts_on_one_device_is_high():
+    ring = [
+        on_device(f"t{i}", f"n{i}", 60 * i, account_created_at=T0 + timedelta(seconds=60 * i - 30)) for i in range(3)
+    ]
+    finding = new_account.detect(data_for(ring[2], learned(ring[:2])), SETTINGS)
+    assert finding.severity.value == "high" and "new_account_burst" in {r.code for r in finding.reasons}
+
+
+def test_two_accounts_on_one_device_within_a_minute_are_a_ring():
+    first, second = on_device("t0", "a", 0), on_device("t1", "b", 15)
+    finding = entity_velocity.detect(data_for(second, learned([first])), SETTINGS)
+    assert finding is not None and finding.reasons[0].code == "ring_device"
+    one_account = on_device("t1", "a", 15)
+    assert entity_velocity.detect(data_for(one_account, learned([first])), SETTINGS) is None
+    apart = on_device("t1", "b", 600)
+    assert entity_velocity.detect(data_for(apart, learned([first])), SETTINGS) is None
+
+
+def test_card_testing_spread_over_accounts_is_caught_on_the_card():
+    attempts = [
+        signed(tx(f"t{i}", f"acct{i % 3}", at=T0 + timedelta(minutes=i), amount="1.00", status="denied"),
+               card_fingerprint="fp")
+        for i in range(5)
+    ]  # fmt: skip
+    finding = entity_velocity.detect(data_for(attempts[4], learned(attempts[:4])), SETTINGS)
+    assert "failures_card" in {r.code for r in finding.reasons}
+
+
+def test_countries_that_disagree_are_low_and_three_different_ones_medium():
+    assert country_mismatch.detect(data_for(signed(tx(country="GB"), shipping_country="GB"), {}), SETTINGS) is None
+    two = signed(tx(country="GB"), billing_country="US")
+    assert country_mismatch.detect(data_for(two, {}), SETTINGS).severity.value == "low"
+    three = signed(tx(country="GB"), billing_country="US", shipping_country="NG")
+    assert country_mismatch.detect(data_for(three, {}), SETTINGS).severity.value == "medium"
+
+
+def test_the_risk_score_ranks_transactions_no_rule_fires_on():
+    young = on_device("t0", "a", 0, account_created_at=T0 - timedelta(days=2))
+    old = on_device("t1", "b", 0, account_created_at=T0 - timedelta(days=200))
+    scores = [
+        assess([], SETTINGS, signals=risk_signals(data_for(t, {}), SETTINGS, None)).risk_score for t in (young, old)
+    ]
+    assert scores[0] > scores[1] >= 0
+    assert scores[0] < SETTINGS.risk_thresholds[min(SETTINGS.risk_thresholds)]  # signals alone never page
+
+
+def test_views_count_the_transaction_being_judged():
+    view = entity_views(on_device("t0", "a", 0), {})["device"]
+    assert (view.transactions("1m"), len(view.accounts("1h"))) == (1, 1)
