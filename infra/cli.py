@@ -1,4 +1,4 @@
-"""The `shopwatch` command line: up, simulate, replay, evaluate, alerts, demo, train, nab, catalog load."""
+"""The `shopwatch` command line: up, simulate, replay, evaluate, alerts, demo, train, nab, benchmark, dlq, catalog."""
 
 from __future__ import annotations
 
@@ -192,6 +192,19 @@ def _replay(args: argparse.Namespace) -> int:
     result = replay(Path(args.file), url, key, speed=args.speed, file_format=args.format, limit=args.limit)
     console.print(result.summary())
     return 0
+
+
+def _benchmark_retail(args: argparse.Namespace) -> int:
+    from infra.benchmarks import retail
+    from infra.report import console
+
+    result = retail.run(Path(args.file), limit=args.limit, inject=args.inject, every=args.every, warmup=args.warmup,
+                        seed=args.seed, entity_fields=args.entity_fields, state_dir=Path(args.state_dir),
+                        truth_path=Path(args.truth))  # fmt: skip
+    console.print(retail.quiet_table(result))
+    if args.inject:
+        console.print(retail.recall_table(result))
+    return 1 if args.check and not result.targets_met() else 0
 
 
 def _dlq_replay(args: argparse.Namespace) -> int:
@@ -392,6 +405,27 @@ def build_parser() -> argparse.ArgumentParser:
     nab.add_argument("--out", default=str(ROOT / ".shopwatch" / "nab"), help="results directory (NAB's layout)")
     nab.add_argument("--workers", type=int, default=2, help="processes streaming series in parallel")
     nab.set_defaults(run=_nab)
+
+    benchmark = commands.add_parser("benchmark", help="detection benchmarks on real data through a local stack")
+    benchmarks = benchmark.add_subparsers(dest="benchmark_command", required=True)
+    retail = benchmarks.add_parser(
+        "retail", help="UCI Online Retail invoices, with injected anomalies: what pages, what is caught"
+    )
+    retail.add_argument("file", help="online_retail.csv(.gz)")
+    retail.add_argument("--inject", action="store_true", help="inject anomalies among the real invoices")
+    retail.add_argument("--limit", type=int, help="real invoices to send (default: all 25,900)")
+    retail.add_argument("--every", type=int, default=100, help="one anomaly per this many real invoices")
+    retail.add_argument("--warmup", type=int, default=1000, help="real invoices before the first anomaly")
+    retail.add_argument("--seed", type=int, default=16)
+    retail.add_argument(
+        "--entity-fields", action="store_true",
+        help="give injected records account_created_at, user_agent, card and billing/shipping fields "
+        "(only once the contract has them)",
+    )  # fmt: skip
+    retail.add_argument("--truth", default=str(ROOT / ".shopwatch" / "benchmark" / "retail-truth.jsonl"))
+    retail.add_argument("--state-dir", default=str(ROOT / ".shopwatch" / "benchmark"), help="the local stack's")
+    retail.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    retail.set_defaults(run=_benchmark_retail)
 
     dlq = commands.add_parser("dlq", help="the stream consumers' dead-letter queue")
     dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
