@@ -38,6 +38,7 @@ from shopwatch.domain.clock import to_iso, utcnow
 TARGET_RATE = 200.0
 TARGET_P95 = 2.0
 RETAIL = ROOT.parent / "shared" / "data" / "online_retail" / "online_retail.csv.gz"
+FRAUD_DATA = ROOT.parent / "shared" / "data" / "fraud_ecommerce" / "fraud_data_dev.csv"
 NAB = ROOT.parent / "shared" / "data" / "nab"
 
 
@@ -162,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-load", action="store_true", help="skip the stepped load (replay only)")
     parser.add_argument("--no-model", action="store_true", help="skip the model scorer and training figures")
     parser.add_argument("--no-nab", action="store_true", help="skip the NAB benchmark of the windowed detectors")
+    parser.add_argument("--no-fraud-data", action="store_true", help="skip the labelled Fraud_Data benchmark")
     args = parser.parse_args(argv)
     if not args.no_model:
         from infra import bench_model
@@ -178,6 +180,14 @@ def main(argv: list[str] | None = None) -> int:
             console.print(run_nab(NAB, ROOT / ".shopwatch" / "nab")[1])
         else:
             console.print(f"NAB skipped: {NAB} is not here (it lives in ../shared beside the clone)")
+    if not args.no_fraud_data:
+        if FRAUD_DATA.exists():
+            from infra.benchmarks import fraud_data
+
+            for table in fraud_data.tables(fraud_data.run(FRAUD_DATA, state_dir=ROOT / ".shopwatch" / "bench")):
+                console.print(table)
+        else:
+            console.print(f"Fraud_Data skipped: {FRAUD_DATA} is not here (it lives in ../shared beside the clone)")
     if not args.no_load:
         console.print(throughput([float(r) for r in args.rates.split(",")], args.seconds))
     if args.no_replay:

@@ -207,6 +207,16 @@ def _benchmark_retail(args: argparse.Namespace) -> int:
     return 1 if args.check and not result.targets_met() else 0
 
 
+def _benchmark_fraud_data(args: argparse.Namespace) -> int:
+    from infra.benchmarks import fraud_data
+    from infra.report import console
+
+    result = fraud_data.run(Path(args.file), limit=args.limit, state_dir=Path(args.state_dir))
+    for table in fraud_data.tables(result):
+        console.print(table)
+    return 1 if args.check and not result.targets_met() else 0
+
+
 def _dlq_replay(args: argparse.Namespace) -> int:
     """Replay the dead-letter queue of the local stack, or with --stack-name of a deployed stack."""
     import boto3
@@ -426,6 +436,14 @@ def build_parser() -> argparse.ArgumentParser:
     retail.add_argument("--state-dir", default=str(ROOT / ".shopwatch" / "benchmark"), help="the local stack's")
     retail.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     retail.set_defaults(run=_benchmark_retail)
+    fraud = benchmarks.add_parser(
+        "fraud-data", help="labelled e-commerce purchases (Fraud_Data): how risk_score ranks, what pages"
+    )
+    fraud.add_argument("file", help="a Fraud_Data CSV (user_id, signup_time, purchase_time, ..., class)")
+    fraud.add_argument("--limit", type=int, help="purchases to send, earliest first (default: all)")
+    fraud.add_argument("--state-dir", default=str(ROOT / ".shopwatch" / "benchmark"), help="the local stack's")
+    fraud.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    fraud.set_defaults(run=_benchmark_fraud_data)
 
     dlq = commands.add_parser("dlq", help="the stream consumers' dead-letter queue")
     dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
