@@ -9,6 +9,7 @@ that should catch it. A warm-up gives every customer a purchase history (backdat
 from __future__ import annotations
 
 import random
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -25,6 +26,8 @@ KIND_DETECTORS: dict[str, tuple[str, ...]] = {
     "new_country": ("geo",),
     "quantity_spike": ("quantity",),
     "amount_outlier": ("model",),
+    # fresh accounts sharing one device and card, each buying within seconds of signing up
+    "new_account_ring": ("new_account", "shared_identity", "entity_velocity"),
     "outage": ("volume",),  # no sales at all for a while: the shop's checkout is down
     "failure_spike": ("status_mix",),  # a share of payments failing or denied far above the usual
 }
@@ -45,12 +48,14 @@ DEFAULT_KINDS = (
     "new_country",
     "quantity_spike",
     "amount_outlier",
+    "new_account_ring",
 )
 PRICIEST_PRODUCTS = 8
 STATUS_WEIGHTS = (("approved", 95.0), ("failed", 2.5), ("denied", 1.5), ("reversed", 1.0))
 HISTORY_PER_CUSTOMER = 3
 CUSTOMER_MIN_GAP = 30.0
 CUSTOMER_MAX_GAP = 60.0
+RING_ACCOUNTS = 3
 BURST_SECONDS = 12.0  # the longest injected anomaly (a bot burst) spans this long
 
 
@@ -167,7 +172,18 @@ class TrafficPlanner:
             "payment_method": customer.payment_method,
             "channel": "web",
             "items": self._lines(customer),
+            **self._identity(customer),
         } | overrides
+
+    def _identity(self, customer: Customer) -> dict[str, Any]:
+        """Each customer's own device and card, and an account opened 3 months to 3 years before the run (derived
+        from the id, so the random stream of the rest of the plan is unchanged)."""
+        days = 90 + zlib.crc32(customer.customer_id.encode()) % 1000
+        return {
+            "device_id": f"D-{customer.customer_id}",
+            "card_fingerprint": f"fp-{customer.customer_id}",
+            "account_created_at": to_iso(self.start - timedelta(days=days)),
+        }
 
     def _status(self) -> str:
         roll, total = self.rng.uniform(0, 100), 0.0
@@ -291,6 +307,16 @@ class TrafficPlanner:
             product = self.shop.product(self.rng.choice(customer.favourites))
             line = _line(product, self.rng.randint(15, 40))
             transactions.append(Planned(offset, self._transaction(customer, at, items=[line])))
+        elif kind == "new_account_ring":
+            device, card = f"D-RING{self.counter:06d}", f"fp-ring{self.counter:06d}"
+            for i in range(RING_ACCOUNTS):
+                t = offset + i * 4.0
+                fresh = Customer(f"NEW{self.counter:06d}-{i}", "", customer.country, customer.favourites, 1, "card")
+                opened = self.start + timedelta(seconds=t - self.rng.uniform(15, 40))
+                tx = self._transaction(fresh, self.start + timedelta(seconds=t), device_id=device,
+                                       card_fingerprint=card, account_created_at=to_iso(opened))  # fmt: skip
+                tx.pop("customer_name")
+                transactions.append(Planned(t, tx))
         elif kind == "amount_outlier":
             priciest = sorted(self.shop.products, key=lambda p: p.price, reverse=True)[:PRICIEST_PRODUCTS]
             lines = [_line(p, self.rng.randint(2, 3)) for p in self.rng.sample(priciest, self.rng.randint(6, 8))]
