@@ -47,9 +47,11 @@ SECONDS_10 = Granularity("s", 10, 7)  # 1 minute (60-70 s)
 MINUTES_5 = Granularity("f", 300, 13)  # 1 hour (60-65 min)
 HOURS = Granularity("h", 3600, 25)  # 24 hours
 DAYS = Granularity("d", 86400, 31)  # 30 days
-GRANULARITIES = {g.code: g for g in (SECONDS_10, MINUTES_5, HOURS, DAYS)}
+YEARS = Granularity("y", 365 * 86400, 2)  # links only: who shared this entity within the last year or two
+GRANULARITIES = {g.code: g for g in (SECONDS_10, MINUTES_5, HOURS, DAYS, YEARS)}
 WINDOWS = {"1m": SECONDS_10, "1h": MINUTES_5, "24h": HOURS, "30d": DAYS}
-LINK_WINDOWS = {"1h": Granularity("h", 3600, 2), "30d": DAYS}  # distinct links: the hour sets and the day sets
+# distinct links: the hour sets (1-2 h), the day sets (30 days) and the year sets (1-2 years)
+LINK_WINDOWS = {"1h": Granularity("h", 3600, 2), "30d": DAYS, "1y": YEARS}
 
 # metric letter -> granularities it is counted at
 METRICS = {
@@ -58,7 +60,7 @@ METRICS = {
     "a": (HOURS, DAYS),  # approved amount
     "n": (HOURS, DAYS),  # transactions by new accounts
 }
-LINK_GRANULARITIES = (HOURS, DAYS)
+LINK_GRANULARITIES = (HOURS, DAYS, YEARS)
 
 
 @dataclass(frozen=True, order=True)

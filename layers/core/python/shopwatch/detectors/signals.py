@@ -1,5 +1,5 @@
 """Weak evidence that raises a transaction's risk score without opening an alert of its own: how young the
-account is, how many accounts share its device, card or e-mail, and how isolated the model finds it.
+account is, how many accounts shared its device, card or e-mail within a year, and how isolated the model finds it.
 
 Why: a risk score must rank every transaction, not only the few a rule fires on. Rules say "look at this";
 these signals order the rest, so the next most suspicious transactions are first in the low queue and a
@@ -34,7 +34,8 @@ def risk_signals(data: DetectionInput, settings: DetectionSettings, verdict: Mod
         fresh = ACCOUNT_AGE_WEIGHT * math.exp(-age / 86400 / ACCOUNT_AGE_SCALE_DAYS)
         signals["account_age"] = Decimal(fresh).quantize(_PLACES)
     views = entity_views(tx, data.entities)
-    shared = max((len(views[k].accounts("30d")) for k in SHARED_KINDS if k in views), default=1)
+    # a year, not the detectors' 30 days: a device another account used months ago is weak evidence, not none
+    shared = max((len(views[k].accounts("1y")) for k in SHARED_KINDS if k in views), default=1)
     if shared > 1:
         signals["linked_accounts"] = min(LINKED_ACCOUNTS_CAP, LINKED_ACCOUNTS_STEP * (shared - 1))
     if verdict is not None:

@@ -41,7 +41,7 @@ from shopwatch.storage.items import add_counters_action, from_attributes, to_att
 
 PROFILE_RETENTION = timedelta(days=400)
 RECENT_RETENTION = timedelta(days=1)
-ENTITY_RETENTION = timedelta(days=35)  # the longest window (30 days) and some slack
+ENTITY_RETENTION = timedelta(days=400)  # as profiles: the year of links outlives the 30-day counters
 MARKER_RETENTION = timedelta(days=7)  # far beyond the stream's 24 h retention and the records' maximum age
 _BIN_ATTRIBUTE = re.compile(r"^p([bs])(m?)(\d+)$")  # pb<bin>: line count, ps<bin>: price sum; m = negative
 
