@@ -54,6 +54,7 @@ from shopwatch.dashboard_page import DashboardPage
 from shopwatch.domain.alert import AlertStatus
 from shopwatch.domain.clock import parse_rfc3339, utcnow
 from shopwatch.domain.severity import Severity
+from shopwatch.domain.text import log_json
 from shopwatch.domain.triage import add_note, assign, change_status, give_feedback
 from shopwatch.errors import InvalidBody, UnsupportedMediaType, ValidationFailed
 from shopwatch.http import (
@@ -77,7 +78,7 @@ from shopwatch.triage.transactions import TransactionLookup
 from shopwatch.triage.views import alert_json
 from shopwatch.windows.stats import StatsService
 
-logger = Logger()
+logger = Logger(json_serializer=log_json)  # one escaped line per record, whatever a customer sent
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(

@@ -15,11 +15,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shopwatch.config import IngestSettings, required_env
+from shopwatch.domain.text import log_json
 from shopwatch.http import cors_config, json_response, register_error_handlers
 from shopwatch.ingest.service import IngestService
 from shopwatch.storage.transactions import TransactionRepository
 
-logger = Logger()
+logger = Logger(json_serializer=log_json)  # one escaped line per record, whatever a customer sent
 tracer = Tracer()
 metrics = Metrics()
 app = APIGatewayRestResolver(cors=cors_config(os.environ.get("CORS_ALLOW_ORIGIN", "")))
