@@ -51,7 +51,7 @@ from shopwatch.config import DetectionSettings, WindowSettings, required_env
 from shopwatch.customers.anomalies import Metric
 from shopwatch.customers.service import CustomerService
 from shopwatch.dashboard_page import DashboardPage
-from shopwatch.domain.alert import AlertStatus
+from shopwatch.domain.alert import AlertStatus, describe_lifecycle
 from shopwatch.domain.clock import parse_rfc3339, utcnow
 from shopwatch.domain.severity import Severity
 from shopwatch.domain.text import log_json
@@ -201,9 +201,13 @@ def get_alert(alert_id: AlertId) -> AlertOut:
     return alert_json(triage.get(alert_id))
 
 
-@app.patch("/alerts/<alert_id>")
+@app.patch(
+    "/alerts/<alert_id>",
+    description=f"Move the status or (re)assign. {describe_lifecycle()} Any other move is a 409 naming the "
+    "allowed ones.",
+)
 def patch_alert(alert_id: AlertId, patch: AlertPatch) -> AlertOut:
-    """Move the status (open → investigating → confirmed_fraud | false_positive | resolved) or (re)assign."""
+    """Move the status along the lifecycle (describe_lifecycle) or (re)assign."""
     given = patch.model_fields_set - {"by"}
     if not given:
         raise ValidationFailed("give status and/or assignee", {"fields": ["status", "assignee"]})

@@ -10,7 +10,7 @@ const SEVERITY_COLORS = { low: "#8a94a6", medium: "#d9a21b", high: "#e0662c", cr
 const NEXT_STATUSES = {
   open: ["investigating", "confirmed_fraud", "false_positive", "resolved"],
   investigating: ["confirmed_fraud", "false_positive", "resolved"],
-  confirmed_fraud: ["resolved"], false_positive: ["resolved"], resolved: [],
+  confirmed_fraud: ["resolved"], false_positive: ["resolved"], resolved: ["investigating"],
 };
 const SVG = "http://www.w3.org/2000/svg";
 const $ = (id) => document.getElementById(id);
