@@ -12,7 +12,7 @@ from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -58,6 +58,7 @@ from shopwatch.domain.text import log_json
 from shopwatch.domain.triage import add_note, assign, change_status, give_feedback
 from shopwatch.errors import InvalidBody, UnsupportedMediaType, ValidationFailed
 from shopwatch.http import (
+    ProxyEventResolver,
     cors_config,
     internal_error_response,
     json_response,
@@ -81,7 +82,7 @@ from shopwatch.windows.stats import StatsService
 logger = Logger(json_serializer=log_json)  # one escaped line per record, whatever a customer sent
 tracer = Tracer()
 metrics = Metrics()
-app = APIGatewayRestResolver(
+app = ProxyEventResolver(
     enable_validation=True,
     json_body_deserializer=loads_strict,
     response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR,
@@ -208,13 +209,10 @@ def get_alert(alert_id: AlertId) -> AlertOut:
 )
 def patch_alert(alert_id: AlertId, patch: AlertPatch) -> AlertOut:
     """Move the status along the lifecycle (describe_lifecycle) or (re)assign."""
-    given = patch.model_fields_set - {"by"}
-    if not given:
-        raise ValidationFailed("give status and/or assignee", {"fields": ["status", "assignee"]})
     now = utcnow()
 
     def apply(alert):
-        if "assignee" in given and patch.assignee != alert.assignee:
+        if "assignee" in patch.model_fields_set and patch.assignee != alert.assignee:
             alert = assign(alert, patch.assignee, patch.by, now)
         if patch.status is not None:
             alert = change_status(alert, patch.status, patch.by, now)

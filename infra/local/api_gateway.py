@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from infra.local.functions import LocalFunction
 
@@ -30,8 +30,11 @@ class Route:
     pattern: re.Pattern[str]
 
     def match(self, path: str) -> dict[str, str] | None:
+        """The path parameters of `path` (as sent, percent-encoded), decoded as API Gateway REST APIs hand them
+        to a Lambda proxy integration: matched on the encoded path, so "x%2Fy" is one segment, then
+        percent-decoded as UTF-8 ("x/y"); "+" stays "+" (a path is not a form)."""
         found = self.pattern.fullmatch(path)
-        return None if found is None else found.groupdict()
+        return None if found is None else {k: unquote(v, errors="replace") for k, v in found.groupdict().items()}
 
 
 def _compile(path: str) -> re.Pattern[str]:

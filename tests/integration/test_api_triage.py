@@ -87,6 +87,9 @@ def test_assigning_and_unassigning_is_history(api, price_alert):
         {"status": "resolved", "colour": "red"},
         {"assignee": 7},
         {"status": "resolved", "by": ""},
+        {"status": None},
+        {"status": None, "by": "maria"},
+        {"status": "resolved", "by": "   "},
         "not an object",
     ],
 )
@@ -110,7 +113,7 @@ def test_notes_are_kept_in_order_with_their_author(api, price_alert):
     assert [(n["by"], n["text"]) for n in alert["notes"]] == [
         ("maria", "called the customer"), ("sam", "<script>alert(1)</script>")
     ]  # fmt: skip
-    for bad in ({"text": ""}, {"text": "x" * 1001}, {"note": "x"}):
+    for bad in ({"text": ""}, {"text": "   "}, {"text": " \n\t"}, {"text": "x" * 1001}, {"note": "x"}):
         assert api("POST", path, bad)[0] == 400
     assert api("POST", f"/alerts/al_{'f' * 24}/notes", {"text": "x"})[0] == 404
 
