@@ -17,11 +17,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shopwatch.config import required_env
 from shopwatch.domain.clock import utcnow
+from shopwatch.domain.text import log_json
 from shopwatch.domain.transaction import Transaction
 from shopwatch.storage.buckets import BucketRepository
 from shopwatch.streams import is_insert, new_image, require_sequence_numbers
 
-logger = Logger()
+logger = Logger(json_serializer=log_json)  # one escaped line per record, whatever a customer sent
 tracer = Tracer()
 metrics = Metrics()
 buckets = BucketRepository(required_env("STATE_TABLE"))

@@ -12,7 +12,7 @@ from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -51,12 +51,14 @@ from shopwatch.config import DetectionSettings, WindowSettings, required_env
 from shopwatch.customers.anomalies import Metric
 from shopwatch.customers.service import CustomerService
 from shopwatch.dashboard_page import DashboardPage
-from shopwatch.domain.alert import AlertStatus
+from shopwatch.domain.alert import AlertStatus, describe_lifecycle
 from shopwatch.domain.clock import parse_rfc3339, utcnow
 from shopwatch.domain.severity import Severity
+from shopwatch.domain.text import log_json
 from shopwatch.domain.triage import add_note, assign, change_status, give_feedback
 from shopwatch.errors import InvalidBody, UnsupportedMediaType, ValidationFailed
 from shopwatch.http import (
+    ProxyEventResolver,
     cors_config,
     internal_error_response,
     json_response,
@@ -77,10 +79,10 @@ from shopwatch.triage.transactions import TransactionLookup
 from shopwatch.triage.views import alert_json
 from shopwatch.windows.stats import StatsService
 
-logger = Logger()
+logger = Logger(json_serializer=log_json)  # one escaped line per record, whatever a customer sent
 tracer = Tracer()
 metrics = Metrics()
-app = APIGatewayRestResolver(
+app = ProxyEventResolver(
     enable_validation=True,
     json_body_deserializer=loads_strict,
     response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR,
@@ -200,16 +202,17 @@ def get_alert(alert_id: AlertId) -> AlertOut:
     return alert_json(triage.get(alert_id))
 
 
-@app.patch("/alerts/<alert_id>")
+@app.patch(
+    "/alerts/<alert_id>",
+    description=f"Move the status or (re)assign. {describe_lifecycle()} Any other move is a 409 naming the "
+    "allowed ones.",
+)
 def patch_alert(alert_id: AlertId, patch: AlertPatch) -> AlertOut:
-    """Move the status (open → investigating → confirmed_fraud | false_positive | resolved) or (re)assign."""
-    given = patch.model_fields_set - {"by"}
-    if not given:
-        raise ValidationFailed("give status and/or assignee", {"fields": ["status", "assignee"]})
+    """Move the status along the lifecycle (describe_lifecycle) or (re)assign."""
     now = utcnow()
 
     def apply(alert):
-        if "assignee" in given and patch.assignee != alert.assignee:
+        if "assignee" in patch.model_fields_set and patch.assignee != alert.assignee:
             alert = assign(alert, patch.assignee, patch.by, now)
         if patch.status is not None:
             alert = change_status(alert, patch.status, patch.by, now)

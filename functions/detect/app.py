@@ -17,12 +17,13 @@ from shopwatch.config import DetectionSettings, required_env
 from shopwatch.detection.model_scoring import load_model
 from shopwatch.detection.service import BatchState, DetectionService, alerting_detectors
 from shopwatch.domain.clock import utcnow
+from shopwatch.domain.text import log_json
 from shopwatch.domain.transaction import Transaction
 from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.state import StateRepository
 from shopwatch.streams import is_insert, new_image, require_sequence_numbers
 
-logger = Logger()
+logger = Logger(json_serializer=log_json)  # one escaped line per record, whatever a customer sent
 tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)

@@ -13,6 +13,7 @@ from shopwatch.analytics.service import AnalyticsService
 from shopwatch.config import NarrativeSettings, NotifySettings, required_env
 from shopwatch.digest.service import DigestService
 from shopwatch.domain.clock import parse_rfc3339, utcnow
+from shopwatch.domain.text import log_json
 from shopwatch.narrative.writer import Narrator
 from shopwatch.storage.alert_topic import AlertTopic
 from shopwatch.storage.alerts import AlertRepository
@@ -22,7 +23,7 @@ from shopwatch.storage.llm_budget import LlmBudget
 from shopwatch.storage.notifications import NotificationLedger
 from shopwatch.storage.secrets import OpenAIKeySource
 
-logger = Logger()
+logger = Logger(json_serializer=log_json)  # one escaped line per record, whatever a customer sent
 tracer = Tracer()
 metrics = Metrics()
 _state, _alerts = required_env("STATE_TABLE"), AlertRepository(required_env("ALERTS_TABLE"))

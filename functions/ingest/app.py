@@ -9,20 +9,21 @@ import base64
 import os
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shopwatch.config import IngestSettings, required_env
-from shopwatch.http import cors_config, json_response, register_error_handlers
+from shopwatch.domain.text import log_json
+from shopwatch.http import ProxyEventResolver, cors_config, json_response, register_error_handlers
 from shopwatch.ingest.service import IngestService
 from shopwatch.storage.transactions import TransactionRepository
 
-logger = Logger()
+logger = Logger(json_serializer=log_json)  # one escaped line per record, whatever a customer sent
 tracer = Tracer()
 metrics = Metrics()
-app = APIGatewayRestResolver(cors=cors_config(os.environ.get("CORS_ALLOW_ORIGIN", "")))
+app = ProxyEventResolver(cors=cors_config(os.environ.get("CORS_ALLOW_ORIGIN", "")))
 register_error_handlers(app, logger, metrics)
 service = IngestService(TransactionRepository(required_env("TRANSACTIONS_TABLE")), IngestSettings.from_env())
 

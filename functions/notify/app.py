@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shopwatch.config import NarrativeSettings, NotifySettings, required_env
 from shopwatch.domain.alert import Alert
+from shopwatch.domain.text import log_json
 from shopwatch.narrative.writer import Narrator
 from shopwatch.notify.service import NotificationService
 from shopwatch.storage.alert_topic import AlertTopic
@@ -19,7 +20,7 @@ from shopwatch.storage.notifications import NotificationLedger
 from shopwatch.storage.secrets import OpenAIKeySource
 from shopwatch.streams import new_image, old_image, require_sequence_numbers
 
-logger = Logger()
+logger = Logger(json_serializer=log_json)  # one escaped line per record, whatever a customer sent
 tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)

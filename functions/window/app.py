@@ -16,12 +16,13 @@ from shopwatch_model.novelty import novelty_scores
 
 from shopwatch.config import WindowSettings, required_env
 from shopwatch.domain.clock import utcnow
+from shopwatch.domain.text import log_json
 from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.buckets import BucketRepository
 from shopwatch.storage.window_cursors import WindowCursorRepository
 from shopwatch.windows.service import WindowService
 
-logger = Logger()
+logger = Logger(json_serializer=log_json)  # one escaped line per record, whatever a customer sent
 tracer = Tracer()
 metrics = Metrics()
 state_table = required_env("STATE_TABLE")

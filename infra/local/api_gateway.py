@@ -14,11 +14,38 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from infra.local.functions import LocalFunction
 
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's request limit
+MAX_REQUEST_HEAD = 10240  # API Gateway (REST): request line and header values together, in bytes
+BODY_TIMEOUT_SECONDS = 30  # a client that promises more body than it sends gets a 408, not a hung thread
+
+
+class Refused(Exception):
+    """A request the gateway answers itself, before any function, in the API's JSON error shape."""
+
+    def __init__(self, status: HTTPStatus, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+    def response(self) -> tuple[int, dict[str, list[str]], bytes]:
+        return _json(self.status, {"error": {"code": self.code, "message": self.message}})
+
+
+def content_length(values: list[str]) -> int:
+    """The body's declared length, judged before a byte of it is read: digits only, one value, ≤ MAX_PAYLOAD."""
+    if not values:
+        return 0
+    if len(set(values)) > 1 or not all(v.isascii() and v.isdigit() for v in values):
+        raise Refused(HTTPStatus.BAD_REQUEST, "bad_request", "Content-Length must be one non-negative integer")
+    length = int(values[0])
+    if length > MAX_PAYLOAD:
+        raise Refused(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large", f"the body limit is {MAX_PAYLOAD} bytes"
+        )
+    return length
 
 
 @dataclass(frozen=True)
@@ -30,8 +57,11 @@ class Route:
     pattern: re.Pattern[str]
 
     def match(self, path: str) -> dict[str, str] | None:
+        """The path parameters of `path` (as sent, percent-encoded), decoded as API Gateway REST APIs hand them
+        to a Lambda proxy integration: matched on the encoded path, so "x%2Fy" is one segment, then
+        percent-decoded as UTF-8 ("x/y"); "+" stays "+" (a path is not a form)."""
         found = self.pattern.fullmatch(path)
-        return None if found is None else found.groupdict()
+        return None if found is None else {k: unquote(v, errors="replace") for k, v in found.groupdict().items()}
 
 
 def _compile(path: str) -> re.Pattern[str]:
@@ -151,8 +181,6 @@ class ApiGateway:
     def handle(
         self, method: str, url: str, headers: dict[str, list[str]], body: bytes, source_ip: str
     ) -> tuple[int, dict[str, list[str]], bytes]:
-        if len(body) > MAX_PAYLOAD:
-            return _json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"message": "Request Too Long"})
         found = self.find(method, urlsplit(url).path)
         if found is None:
             return _json(HTTPStatus.FORBIDDEN, {"message": "Missing Authentication Token"})
@@ -183,24 +211,63 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server: ApiServer
     protocol_version = "HTTP/1.1"
 
+    timeout = BODY_TIMEOUT_SECONDS
+
     def _serve(self) -> None:
+        """Every request gets an answer: a refusal in the JSON error shape (then the connection closes, as the
+        rest of its body is unread), the function's response, or a 500 when the gateway itself fails."""
         started = time.monotonic()
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        try:
+            status, out, payload = self._respond()
+        except Refused as refusal:
+            self.close_connection = True
+            status, out, payload = refusal.response()
+        except Exception:  # noqa: BLE001 - a gateway bug still answers, it never drops the connection
+            self.close_connection = True
+            status, out, payload = Refused(
+                HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal error"
+            ).response()
+        self._write(status, out, payload)
+        self.server.record(self.command, self.path, status, time.monotonic() - started)
+
+    def _respond(self) -> tuple[int, dict[str, list[str]], bytes]:
+        head = len(self.requestline) + sum(len(k) + len(v) for k, v in self.headers.items())
+        if head > MAX_REQUEST_HEAD:
+            raise Refused(
+                HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "headers_too_large",
+                f"the request line and headers are {head} bytes; the limit is {MAX_REQUEST_HEAD}",
+            )
+        length = content_length(self.headers.get_all("Content-Length") or [])
+        try:
+            body = self.rfile.read(length) if length else b""
+        except TimeoutError:
+            raise Refused(HTTPStatus.REQUEST_TIMEOUT, "request_timeout", "the body did not arrive in time") from None
+        if len(body) < length:
+            raise Refused(HTTPStatus.BAD_REQUEST, "bad_request", f"the body ended after {len(body)} of {length} bytes")
         headers: dict[str, list[str]] = {}
         for key, value in self.headers.items():
             headers.setdefault(key.lower(), []).append(value)
-        status, out, payload = self.server.gateway.handle(
-            self.command, self.path, headers, body, self.client_address[0]
-        )
+        return self.server.gateway.handle(self.command, self.path, headers, body, self.client_address[0])
+
+    def _write(self, status: int, out: dict[str, list[str]], payload: bytes) -> None:
         self.send_response(status)
         for key, values in out.items():
             for value in values:
                 self.send_header(key, value)
         self.send_header("Content-Length", str(len(payload)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(payload)
-        self.server.record(self.command, self.path, status, time.monotonic() - started)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a request line or header line too long, too many headers, a malformed
+        request line) in the API's JSON error shape instead of its HTML page."""
+        self.close_connection = True
+        status = HTTPStatus(code)
+        code_name = status.phrase.lower().replace(" ", "_").replace("-", "_")
+        self._write(*Refused(status, code_name, message or status.phrase).response())
 
     def __getattr__(self, name: str):
         """Every method reaches the gateway (do_GET, do_TRACE, do_QUERY...), which answers those no route has as

@@ -5,6 +5,7 @@ per-metric anomaly view with chart data and drill-down rows."""
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 
@@ -84,3 +85,18 @@ def test_the_frequency_and_quantity_views_answer_for_every_row(shop):
 def test_an_unknown_metric_or_customer_is_refused(shop):
     assert shop("GET", "/customers/dana/anomalies", metric="astrology")[0] == 400
     assert shop("GET", "/customers/nobody/anomalies", metric="amount")[0] == 404
+
+
+@pytest.mark.parametrize("customer", ["Zoë Doe", "a b", "x/y", "guest#1", "plus+sign"])
+def test_every_customer_id_ingest_accepts_is_readable_through_its_encoded_path(stack: Stack, customer):
+    pipeline = stack.pipeline(MODEL_ARTIFACT="off")
+    assert pipeline.post(purchase("odd-id-1", customer, 5, "12.00"))["body"]["accepted"] == ["odd-id-1"]
+    pipeline.drain()
+    api = ApiClient(stack.handler("ApiFunction"))
+    segment = quote(customer, safe="")  # what the dashboard's encodeURIComponent sends
+    status, detail = api("GET", f"/customers/{segment}")
+    assert status == 200 and detail["profile"]["customer_id"] == customer
+    status, view = api("GET", f"/customers/{segment}/anomalies", metric="amount")
+    assert status == 200 and view["customer_id"] == customer and len(view["drill_down"]) == 1
+    status, found = api("GET", "/transactions/odd-id-1")
+    assert status == 200 and found["transaction"]["customer_id"] == customer

@@ -5,10 +5,12 @@ their detector scores, and labels reported later."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
 from shopwatch.domain.alert import AlertStatus
+from shopwatch.domain.clock import floor_window, to_iso, utcnow
 from shopwatch.storage.alerts import AlertRepository
 from tests.builders import stored_alert
 from tests.conftest import Stack, load_event
@@ -63,8 +65,9 @@ def test_the_status_workflow_records_who_and_when_and_refuses_illegal_moves(api,
     assert status == 409 and body["error"]["code"] == "conflict"
     assert body["error"]["details"]["allowed"] == ["confirmed_fraud", "false_positive", "resolved"]
     assert api("PATCH", path, {"status": "resolved"})[1]["status"] == "resolved"
-    status, body = api("PATCH", path, {"status": "investigating"})
-    assert status == 409 and body["error"]["details"]["allowed"] == []
+    status, body = api("PATCH", path, {"status": "open"})
+    assert status == 409 and body["error"]["details"]["allowed"] == ["investigating"]
+    assert api("PATCH", path, {"status": "investigating"})[1]["status"] == "investigating"
 
 
 def test_assigning_and_unassigning_is_history(api, price_alert):
@@ -84,6 +87,9 @@ def test_assigning_and_unassigning_is_history(api, price_alert):
         {"status": "resolved", "colour": "red"},
         {"assignee": 7},
         {"status": "resolved", "by": ""},
+        {"status": None},
+        {"status": None, "by": "maria"},
+        {"status": "resolved", "by": "   "},
         "not an object",
     ],
 )
@@ -107,7 +113,7 @@ def test_notes_are_kept_in_order_with_their_author(api, price_alert):
     assert [(n["by"], n["text"]) for n in alert["notes"]] == [
         ("maria", "called the customer"), ("sam", "<script>alert(1)</script>")
     ]  # fmt: skip
-    for bad in ({"text": ""}, {"text": "x" * 1001}, {"note": "x"}):
+    for bad in ({"text": ""}, {"text": "   "}, {"text": " \n\t"}, {"text": "x" * 1001}, {"note": "x"}):
         assert api("POST", path, bad)[0] == 400
     assert api("POST", f"/alerts/al_{'f' * 24}/notes", {"text": "x"})[0] == 404
 
@@ -205,3 +211,48 @@ def test_labels_need_a_known_transaction_and_a_known_label(api, price_alert):
     assert api("POST", "/transactions/nope/label", {"label": "fraud"})[0] == 404
     assert api("POST", "/transactions/921/label", {"label": "chargeback"})[0] == 400
     assert api("POST", "/transactions/921/label", {"label": "fraud", "amount": 1})[0] == 400
+
+
+def bot_purchases(first: int, count: int, start) -> list[dict]:
+    return [
+        {
+            "transaction_id": f"bot-{n}",
+            "customer_id": "bot-17",
+            "customer_name": "Quentin Fox",
+            "amount": "9.99",
+            "timestamp": to_iso(start + timedelta(seconds=n)),
+        }
+        for n in range(first, first + count)
+    ]
+
+
+def test_a_resolved_alert_that_escalates_is_reopened_queued_and_notified(stack: Stack, api: ApiClient):
+    inbox = stack.subscribe_queue("everything", None)
+    pipeline = stack.pipeline(MODEL_ARTIFACT="off")
+    start = floor_window(utcnow(), 3600) - timedelta(minutes=30)  # one grouping window, whatever the time now
+    assert pipeline.post({"transactions": bot_purchases(0, 5, start)})["status"] == 202
+    pipeline.drain()
+    (alert,) = api("GET", "/alerts", status="open")[1]["alerts"]
+    assert (alert["detector"], alert["severity"]) == ("velocity", "high")
+    assert api("PATCH", f"/alerts/{alert['alert_id']}", {"status": "resolved", "by": "maria"})[0] == 200
+    assert api("GET", "/alerts", status="open")[1]["alerts"] == []
+    stack.drain(inbox)
+
+    assert pipeline.post({"transactions": bot_purchases(5, 10, start)})["status"] == 202
+    pipeline.drain()
+
+    (reopened,) = api("GET", "/alerts", status="open")[1]["alerts"]
+    assert reopened["alert_id"] == alert["alert_id"]
+    assert (reopened["status"], reopened["severity"]) == ("open", "critical")
+    assert reopened["history"][-1] | {"at": None} == {
+        "at": None, "by": "shopwatch", "action": "reopened by escalation", "from": "resolved", "to": "open",
+        "severity": "critical",
+    }  # fmt: skip
+    (message,) = stack.drain(inbox)
+    assert message["Subject"].startswith("[Shopwatch] Escalated: CRITICAL")
+    assert json.loads(message["Message"])["status"] == "open"
+
+
+def test_the_openapi_description_of_patch_states_the_whole_lifecycle(api):
+    described = api("GET", "/openapi.json")[1]["paths"]["/alerts/{alert_id}"]["patch"]["description"]
+    assert "resolved → investigating" in described and "reopened by escalation" in described

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
+import pytest
+
 from shopwatch.detectors.findings import Finding, Reason
-from shopwatch.domain.alert import MAX_LISTED_TRANSACTIONS, Alert, add_occurrence, alert_id_for, open_alert
+from shopwatch.domain.alert import (
+    MAX_LISTED_TRANSACTIONS,
+    Alert,
+    AlertStatus,
+    add_occurrence,
+    alert_id_for,
+    open_alert,
+)
 from shopwatch.domain.clock import floor_window
 from shopwatch.domain.severity import Severity
 from tests.builders import T0, seconds, tx
@@ -61,6 +71,27 @@ def test_a_more_severe_occurrence_escalates_and_is_recorded_in_history():
         "from": "high",
         "to": "critical",
     }
+
+
+@pytest.mark.parametrize("closed", ["resolved", "false_positive"])
+def test_an_escalation_reopens_a_resolved_or_dismissed_alert(closed):
+    alert = replace(open_alert(finding(), Severity.HIGH, Decimal("60"), tx("t1"), 3600, T0), status=AlertStatus(closed))
+    grown = add_occurrence(alert, finding(Severity.CRITICAL), Severity.CRITICAL, Decimal("95"), tx("t2"), T0)
+    assert grown.status is AlertStatus.OPEN and grown.last_change == "escalated"
+    assert [h["action"] for h in grown.history[-2:]] == ["escalated", "reopened by escalation"]
+    assert grown.history[-1] | {"at": None} == {
+        "at": None, "by": "shopwatch", "action": "reopened by escalation", "from": closed, "to": "open",
+        "severity": "critical",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(("status", "severity"), [("confirmed_fraud", "critical"), ("resolved", "high")])
+def test_a_confirmed_case_or_an_occurrence_that_does_not_escalate_leaves_the_status(status, severity):
+    alert = replace(open_alert(finding(), Severity.HIGH, Decimal("60"), tx("t1"), 3600, T0), status=AlertStatus(status))
+    level = Severity.parse(severity)
+    grown = add_occurrence(alert, finding(level), level, Decimal("95"), tx("t2"), T0)
+    assert grown.status is AlertStatus(status)
+    assert all(h["action"] != "reopened by escalation" for h in grown.history)
 
 
 def test_a_less_severe_occurrence_keeps_the_alerts_summary():

@@ -33,6 +33,15 @@ def test_path_parameters_and_greedy_proxies_match_like_api_gateway():
 
 
 @pytest.mark.parametrize(
+    ("sent", "decoded"),
+    [("Zo%C3%AB%20Doe", "Zoë Doe"), ("a%20b", "a b"), ("x%2Fy", "x/y"), ("guest%231", "guest#1"), ("a+b", "a+b")],
+)
+def test_path_parameters_are_decoded_as_api_gateway_hands_them_to_lambda(sent, decoded):
+    customer = Route("GET", "/customers/{id}/anomalies", "ApiFunction", True, _compile("/customers/{id}/anomalies"))
+    assert customer.match(f"/customers/{sent}/anomalies") == {"id": decoded}
+
+
+@pytest.mark.parametrize(
     ("expression", "seconds"),
     [("rate(1 minute)", 60), ("rate(5 minutes)", 300), ("rate(1 hour)", 3600), ("rate(2 days)", 172800)],
 )

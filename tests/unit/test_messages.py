@@ -1,4 +1,4 @@
-"""Notification bodies: a full e-mail, an SMS under 140 characters, JSON by default, filterable attributes."""
+"""Notification bodies: a full e-mail, one SMS, JSON by default, filterable attributes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from decimal import Decimal
 from shopwatch.detectors.findings import Finding, Reason
 from shopwatch.domain.alert import add_occurrence, open_alert
 from shopwatch.domain.severity import Severity
-from shopwatch.notify.messages import SMS_LIMIT, SUBJECT_LIMIT, build_message
+from shopwatch.domain.text import SMS_GSM7_MAX, SUBJECT_MAX
+from shopwatch.notify.messages import build_message
 from tests.builders import T0, item, tx
 
 PRICE = Finding(
@@ -52,15 +53,15 @@ def test_the_email_tells_the_whole_story():
 
 def test_the_sms_fits_in_140_characters_and_keeps_the_facts_first():
     message = build_message(alert(), escalated=False)
-    assert len(message.sms) <= SMS_LIMIT
+    assert len(message.sms) <= SMS_GSM7_MAX
     assert message.sms.startswith("Shopwatch CRITICAL price anomaly: Transaction 921: Alice Johnson (1) bought Laptop")
 
 
 def test_long_names_are_clipped_not_overflowed():
     long = open_alert(PRICE, Severity.CRITICAL, Decimal("99"), tx("9", "x" * 120, customer_name="N" * 200), 3600, T0)
     message = build_message(long, escalated=True)
-    assert len(message.sms) <= SMS_LIMIT
-    assert len(message.subject) <= SUBJECT_LIMIT
+    assert len(message.sms) <= SMS_GSM7_MAX
+    assert len(message.subject) <= SUBJECT_MAX
     assert message.subject.startswith("[Shopwatch] Escalated: CRITICAL")
 
 

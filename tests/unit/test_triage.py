@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
-from shopwatch.domain.alert import AlertStatus
+from shopwatch.domain.alert import ALLOWED_TRANSITIONS, AlertStatus
 from shopwatch.domain.triage import MAX_NOTES, FeedbackLabel, add_note, change_status, give_feedback, outcome
 from shopwatch.errors import Conflict, ValidationFailed
 from shopwatch.pagination import Cursor, decode_token, encode_token, scope_of
@@ -27,12 +30,18 @@ def test_a_status_change_is_a_new_version_with_history_and_the_first_one_ends_th
 
 @pytest.mark.parametrize(
     ("start", "to"),
-    [("open", "open"), ("investigating", "open"), ("resolved", "investigating"), ("false_positive", "confirmed_fraud")],
+    [("open", "open"), ("investigating", "open"), ("resolved", "open"), ("false_positive", "confirmed_fraud")],
 )
 def test_illegal_moves_are_conflicts_that_name_the_allowed_ones(start, to):
     with pytest.raises(Conflict) as refused:
         change_status(stored_alert(status=start), AlertStatus(to), "x", LATER)
     assert refused.value.details["from"] == start
+
+
+def test_an_analyst_can_take_a_resolved_alert_back_into_investigation():
+    back = change_status(stored_alert(status="resolved"), AlertStatus.INVESTIGATING, "maria", LATER)
+    assert back.status is AlertStatus.INVESTIGATING
+    assert back.history[-1]["from"] == "resolved" and back.history[-1]["to"] == "investigating"
 
 
 def test_feedback_settles_only_an_alert_still_open_or_investigating():
@@ -59,3 +68,10 @@ def test_a_page_token_round_trips_only_with_its_own_filters():
     for bad in ("", "!!!", token + "x", encode_token(Cursor("a", "b"), scope_of(status="resolved")), "e30"):
         with pytest.raises(ValidationFailed):
             decode_token(bad, scope)
+
+
+def test_the_dashboard_offers_exactly_the_moves_the_api_allows():
+    script = (Path(__file__).parents[2] / "functions/api/dashboard/dashboard.js").read_text()
+    literal = re.search(r"const NEXT_STATUSES = (\{.*?\});", script, re.S).group(1)
+    offered = json.loads(re.sub(r",\s*}", "}", re.sub(r"(\w+):", r'"\1":', literal)))
+    assert {k: set(v) for k, v in offered.items()} == {s.value: set(ALLOWED_TRANSITIONS[s]) for s in AlertStatus}

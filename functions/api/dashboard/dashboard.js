@@ -10,7 +10,7 @@ const SEVERITY_COLORS = { low: "#8a94a6", medium: "#d9a21b", high: "#e0662c", cr
 const NEXT_STATUSES = {
   open: ["investigating", "confirmed_fraud", "false_positive", "resolved"],
   investigating: ["confirmed_fraud", "false_positive", "resolved"],
-  confirmed_fraud: ["resolved"], false_positive: ["resolved"], resolved: [],
+  confirmed_fraud: ["resolved"], false_positive: ["resolved"], resolved: ["investigating"],
 };
 const SVG = "http://www.w3.org/2000/svg";
 const $ = (id) => document.getElementById(id);
@@ -137,7 +137,7 @@ function renderAlert(a) {
   fact(facts, "Detector", a.detector);
   if (a.customer_id) {
     const link = el("a", { href: "#customer-title" }, a.customer_id + (a.customer_name ? " (" + a.customer_name + ")" : ""));
-    link.addEventListener("click", () => { $("customer-input").value = a.customer_id; loadCustomer().catch(showError); });
+    link.addEventListener("click", () => { $("customer-input").value = a.customer_id; loadCustomer(a.customer_id).catch(showError); });
     fact(facts, "Customer", link);
   } else fact(facts, "Subject", a.subject);
   fact(facts, "Occurrences", a.occurrences);
@@ -246,13 +246,15 @@ async function loadDetectors() {
 }
 
 // --- customer drill-down -------------------------------------------------------------------------------------
-async function loadCustomer() {
-  const id = $("customer-input").value.trim();
+// `id` exactly as stored (a link passes it untouched: ids may hold spaces, "/", "#" or any letter), sent as one
+// percent-encoded path segment, which API Gateway decodes back into the path parameter.
+async function loadCustomer(id) {
   if (!id) return;
+  const customer = "customers/" + encodeURIComponent(id);
   const metric = $("metric-select").value;
   const [detail, view] = await Promise.all([
-    api("customers/" + encodeURIComponent(id)),
-    api("customers/" + encodeURIComponent(id) + "/anomalies?metric=" + metric),
+    api(customer),
+    api(customer + "/anomalies?metric=" + encodeURIComponent(metric)),
   ]);
   const p = detail.profile, facts = $("customer-profile");
   facts.replaceChildren();
@@ -273,7 +275,7 @@ async function loadCustomer() {
     return row;
   }));
 }
-$("customer-form").addEventListener("submit", (e) => { e.preventDefault(); loadCustomer().catch(showError); });
+$("customer-form").addEventListener("submit", (e) => { e.preventDefault(); loadCustomer($("customer-input").value.trim()).catch(showError); });
 
 // --- refresh loop ----------------------------------------------------------------------------------------------
 async function refreshFeed() {

@@ -5,11 +5,16 @@ rule as every other way into the catalog."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 
 from shopwatch.domain.alert import AlertStatus
 from shopwatch.domain.triage import FeedbackLabel
+
+# Text that must say something: a note of spaces, or an analyst named "  ", is refused like an empty one.
+Text = Annotated[StrictStr, Field(pattern=r"\S")]
+Analyst = Annotated[Text, Field(min_length=1, max_length=64, description="who makes the change")]
 
 
 class _Body(BaseModel):
@@ -17,26 +22,35 @@ class _Body(BaseModel):
 
 
 class AlertPatch(_Body):
-    status: AlertStatus | None = Field(default=None, description="the next status; an illegal move is a 409")
+    status: AlertStatus | None = Field(default=None, description="the next status (not null); an illegal move is a 409")
     assignee: StrictStr | None = Field(default=None, max_length=128, description="null unassigns")
-    by: StrictStr = Field(default="analyst", min_length=1, max_length=64, description="who makes the change")
+    by: Analyst = "analyst"
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Self:
+        """A patch names a status or an assignee; `status: null` moves nothing, so it is refused like `{}`."""
+        if "status" in self.model_fields_set and self.status is None:
+            raise ValueError("status cannot be null; give the next status")
+        if not self.model_fields_set - {"by"}:
+            raise ValueError("give status and/or assignee")
+        return self
 
 
 class NoteIn(_Body):
-    text: StrictStr = Field(min_length=1, max_length=1000)
-    by: StrictStr = Field(default="analyst", min_length=1, max_length=64)
+    text: Text = Field(min_length=1, max_length=1000)
+    by: Analyst = "analyst"
 
 
 class FeedbackIn(_Body):
     label: FeedbackLabel
-    comment: StrictStr | None = Field(default=None, max_length=1000)
-    by: StrictStr = Field(default="analyst", min_length=1, max_length=64)
+    comment: Text | None = Field(default=None, max_length=1000)
+    by: Analyst = "analyst"
 
 
 class LabelIn(_Body):
     label: FeedbackLabel
-    source: StrictStr = Field(default="chargeback", min_length=1, max_length=64)
-    by: StrictStr = Field(default="analyst", min_length=1, max_length=64)
+    source: Text = Field(default="chargeback", min_length=1, max_length=64)
+    by: Analyst = "analyst"
 
 
 class ProductIn(_Body):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from re import Match
+from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
@@ -26,6 +28,19 @@ def cors_config(origin: str) -> CORSConfig | None:
     if not origin:
         return None
     return CORSConfig(allow_origin=origin, allow_headers=["Content-Type", "x-api-key"], max_age=600)
+
+
+class ProxyEventResolver(APIGatewayRestResolver):
+    """Powertools' REST resolver, with each route's path arguments taken from the event's `pathParameters`.
+
+    Why: API Gateway routes a REST API request on its percent-encoded path and hands the Lambda proxy integration
+    the parameters decoded ("Zo%C3%AB%20Doe" → "Zoë Doe", "x%2Fy" → "x/y"), while Powertools re-reads them from
+    the still-encoded `path`: an id with a space, a slash, a "#" or a non-ASCII letter would never be found.
+    """
+
+    def _convert_matches_into_route_keys(self, match: Match) -> dict[str, str]:
+        given = self.current_event.path_parameters or {}
+        return {name: given.get(name, unquote(raw)) for name, raw in match.groupdict().items()}
 
 
 def json_response(status: int, body: object, headers: dict[str, str] | None = None) -> Response:

@@ -7,7 +7,6 @@ template; either way the digest goes out. One per day: a rerun of the schedule f
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -16,9 +15,10 @@ from typing import Any
 from shopwatch.analytics.service import AnalyticsService, Window
 from shopwatch.domain.alert import Alert, AlertStatus
 from shopwatch.domain.severity import Severity
+from shopwatch.domain.text import ascii_json, one_line, sms_text, sns_subject
 from shopwatch.narrative.prompts import DIGEST_INSTRUCTIONS, messages
 from shopwatch.narrative.writer import NarrativeResult, Narrator
-from shopwatch.notify.messages import SMS_LIMIT, AlertMessage
+from shopwatch.notify.messages import AlertMessage
 from shopwatch.storage.alert_topic import AlertTopic
 from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.notifications import NotificationLedger
@@ -102,10 +102,10 @@ def digest_message(digest: Digest, dashboard_url: str = "") -> AlertMessage:
     sms = f"Shopwatch {digest.day.isoformat()}: {digest.total} alerts, {digest.stale_count} open > 1 day"
     default = {"kind": "digest"} | digest.facts() | {"overview": digest.overview}
     return AlertMessage(
-        subject=subject,
-        email="\n".join(lines),
-        sms=sms[:SMS_LIMIT],
-        default=json.dumps(default),
+        subject=sns_subject(subject),
+        email="\n".join(one_line(line) for line in lines),
+        sms=sms_text(sms),
+        default=ascii_json(default),
         attributes={"kind": "digest"},
     )
 

@@ -40,8 +40,24 @@ ALLOWED_TRANSITIONS: dict[AlertStatus, frozenset[AlertStatus]] = {
     ),
     AlertStatus.CONFIRMED_FRAUD: frozenset({AlertStatus.RESOLVED}),
     AlertStatus.FALSE_POSITIVE: frozenset({AlertStatus.RESOLVED}),
-    AlertStatus.RESOLVED: frozenset(),
+    AlertStatus.RESOLVED: frozenset({AlertStatus.INVESTIGATING}),
 }
+# Closed cases that come back when their subject gets worse: an escalation reopens them (see `grow`). A case
+# confirmed as fraud stays confirmed: the verdict still holds, and the escalation is notified anyway.
+REOPENED_BY_ESCALATION = frozenset({AlertStatus.RESOLVED, AlertStatus.FALSE_POSITIVE})
+
+
+def describe_lifecycle() -> str:
+    """The lifecycle in a sentence, from the very tables that enforce it (PATCH /alerts/{id} documents it)."""
+    moves = "; ".join(
+        f"{status.value} → {', '.join(sorted(s.value for s in allowed))}"
+        for status, allowed in ALLOWED_TRANSITIONS.items()
+    )
+    reopened = " or ".join(sorted(s.value for s in REOPENED_BY_ESCALATION))
+    return (
+        f"Analysts move an alert {moves}. An escalation (a new occurrence raising the severity) of a {reopened} "
+        f'alert reopens it: status open, history "reopened by escalation" with the new severity.'
+    )
 
 
 def alert_id_for(detector: str, subject: str, window_start: datetime) -> str:
@@ -210,7 +226,8 @@ def grow(
     transaction_id: str | None = None,
     customer_name: str | None = None,
 ) -> Alert:
-    """One more occurrence (a transaction, or another abnormal minute); a higher severity escalates."""
+    """One more occurrence (a transaction, or another abnormal minute); a higher severity escalates, and an
+    escalation reopens a resolved or dismissed alert (back on the open queue, so what got worse is looked at)."""
     escalated = severity > alert.severity
     listed = alert.transaction_ids
     if transaction_id is not None and len(listed) < MAX_LISTED_TRANSACTIONS:
@@ -231,17 +248,26 @@ def grow(
             "summary": summary_for(finding, max(severity, alert.severity, key=lambda s: s.rank)),
         }
     if escalated:
-        changes |= {
-            "severity": severity,
-            "history": (
-                *alert.history,
+        entries = [
+            {
+                "at": to_iso(now),
+                "by": SYSTEM_ACTOR,
+                "action": "escalated",
+                "from": alert.severity.value,
+                "to": severity.value,
+            }
+        ]
+        if alert.status in REOPENED_BY_ESCALATION:
+            entries.append(
                 {
                     "at": to_iso(now),
                     "by": SYSTEM_ACTOR,
-                    "action": "escalated",
-                    "from": alert.severity.value,
-                    "to": severity.value,
-                },
-            ),
-        }
+                    "action": "reopened by escalation",
+                    "from": alert.status.value,
+                    "to": AlertStatus.OPEN.value,
+                    "severity": severity.value,
+                }
+            )
+            changes["status"] = AlertStatus.OPEN
+        changes |= {"severity": severity, "history": (*alert.history, *entries)}
     return replace(alert, **changes)

@@ -1,10 +1,13 @@
 """The instructions given to the language model. It explains; it never decides: severity and the facts are
-ours, and the model is told to add nothing that is not in them."""
+ours, and the model is told to add nothing that is not in them. The facts' text is one line each (no line
+break, control or bidi character from a customer's name or a SKU's name reaches the prompt)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+from shopwatch.domain.text import one_line_values
 
 ALERT_INSTRUCTIONS = (
     "You are a fraud analyst writing for an online shop's owner. In at most three short sentences, explain the "
@@ -23,5 +26,5 @@ DIGEST_INSTRUCTIONS = (
 def messages(instructions: str, facts: dict[str, Any]) -> list[dict[str, str]]:
     return [
         {"role": "system", "content": instructions},
-        {"role": "user", "content": json.dumps(facts, ensure_ascii=False, sort_keys=True)},
+        {"role": "user", "content": json.dumps(one_line_values(facts), ensure_ascii=False, sort_keys=True)},
     ]

@@ -1,5 +1,7 @@
-"""Per-protocol message bodies for SNS (MessageStructure=json): full e-mail text, SMS under 140 characters,
-JSON for every other protocol (SQS, Lambda, HTTPS)."""
+"""Per-protocol message bodies for SNS (MessageStructure=json): full e-mail text, one SMS, JSON for every other
+protocol (SQS, Lambda, HTTPS). What a customer controls reaches each of them only through shopwatch.domain.text:
+the subject by AWS's Subject rule, the SMS within one message, every e-mail line on one line; the JSON body
+keeps the exact values, with every character outside printable ASCII escaped."""
 
 from __future__ import annotations
 
@@ -11,9 +13,7 @@ from typing import Any
 from shopwatch.detectors.findings import DETECTOR_LABELS
 from shopwatch.domain.alert import Alert
 from shopwatch.domain.clock import to_iso
-
-SMS_LIMIT = 140
-SUBJECT_LIMIT = 100  # SNS rejects e-mail subjects over 100 characters
+from shopwatch.domain.text import ascii_json, one_line, sms_text, sns_subject
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,6 @@ class AlertMessage:
         return json.dumps({"default": self.default, "email": self.email, "sms": self.sms})
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _label(alert: Alert) -> str:
     return DETECTOR_LABELS.get(alert.detector, alert.detector)
 
@@ -44,7 +40,7 @@ def _who(alert: Alert) -> str:
 
 def build_message(alert: Alert, *, escalated: bool, dashboard_url: str = "") -> AlertMessage:
     headline = f"{alert.severity.value.upper()} {_label(alert)}"
-    subject = _clip(f"[Shopwatch] {'Escalated: ' if escalated else ''}{headline} - {_who(alert)}", SUBJECT_LIMIT)
+    subject = sns_subject(f"[Shopwatch] {'Escalated: ' if escalated else ''}{headline} - {_who(alert)}")
     occurrences = (
         f"{alert.occurrences} occurrences between {alert.window_start:%H:%M} and {alert.window_end:%H:%M} UTC"
         if alert.occurrences > 1
@@ -69,12 +65,11 @@ def build_message(alert: Alert, *, escalated: bool, dashboard_url: str = "") -> 
     if dashboard_url:
         lines.append(f"Triage it at {dashboard_url.rstrip('/')}/#/alerts/{alert.alert_id}")
     facts = alert.summary.rsplit(": ", 1)[0]  # the summary without its trailing "<severity> <label>"
-    sms = _clip(f"Shopwatch {headline}: {facts}", SMS_LIMIT)
-    default = json.dumps(_payload(alert, escalated), default=_json_default)
+    default = ascii_json(_payload(alert, escalated), default=_json_default)
     return AlertMessage(
         subject=subject,
-        email="\n".join(lines),
-        sms=sms,
+        email="\n".join(one_line(line) for line in lines),
+        sms=sms_text(f"Shopwatch {headline}: {facts}"),
         default=default,
         attributes={"severity": alert.severity.value, "detector": alert.detector},
     )

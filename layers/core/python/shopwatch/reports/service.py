@@ -9,6 +9,7 @@ from typing import Any
 
 from shopwatch.detectors.findings import DETECTOR_LABELS
 from shopwatch.domain.alert import Alert, AlertStatus
+from shopwatch.domain.text import one_line
 from shopwatch.errors import NotFound, ValidationFailed
 from shopwatch.storage.alerts import AlertRepository
 from shopwatch.triage.views import alert_json
@@ -30,14 +31,15 @@ TITLES = {
 
 
 def report_line(alert: Alert) -> str:
-    """`HH:MM UTC, SEVERITY: <the summary's facts>` plus how often, and the analyst's verdict when there is one."""
+    """`HH:MM UTC, SEVERITY: <the summary's facts>` plus how often, and the analyst's verdict when there is one;
+    one line whatever the customer's name or the SKU's name holds."""
     facts = alert.summary.rsplit(": ", 1)[0]  # the summary without its trailing "<severity> <label>"
     line = f"{alert.created_at:%H:%M} UTC, {alert.severity.value.upper()}: {facts}"
     if alert.occurrences > 1:
         line += f" ({alert.occurrences} times)"
     if alert.status is not AlertStatus.OPEN:
         line += f" [{alert.status.value.replace('_', ' ')}]"
-    return line + "."
+    return one_line(line + ".")
 
 
 def report_text(report: dict[str, Any]) -> str:
