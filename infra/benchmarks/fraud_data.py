@@ -27,12 +27,14 @@ import numpy as np
 from rich.table import Table
 
 from infra.benchmarks.common import PAGED, drain, severity_by_transaction
+from infra.benchmarks.write_units import entity_items, entity_units_per_transaction, scan
 from infra.client import ShopwatchClient
 from infra.local.readers import all_alerts
 from infra.local.stack import LocalStack, free_port
 from infra.replay import post_in_order
 from shopwatch.domain.clock import to_iso
 from shopwatch.domain.severity import Severity
+from shopwatch.domain.transaction import Transaction
 from shopwatch.storage.batch_reads import get_many
 
 MIN_ROC_AUC = 0.78
@@ -128,6 +130,8 @@ class FraudDataResult:
     detectors_on_frauds: Counter[str]
     detectors_on_normals: Counter[str]
     seconds: float
+    entity_units: float = 0.0
+    entity_units_by_kind: dict[str, float] | None = None
 
     def targets_met(self) -> bool:
         medium = self.cuts[0]
@@ -181,6 +185,11 @@ def run(path: Path, *, limit: int | None = None, state_dir: Path, chargebacks: b
             _chargebacks(stack, [t for t, label in labels.items() if label])
         alerts = all_alerts({"tables": stack.resources.tables})
         risk = _risk_scores(stack, list(labels))
+        dynamodb = stack.client("dynamodb")
+        stored = [Transaction.from_item(i) for i in scan(dynamodb, stack.table("TransactionsTable"))]
+        units, units_by_kind = entity_units_per_transaction(
+            stored, entity_items(scan(dynamodb, stack.table("StateTable")))
+        )
     severities = severity_by_transaction(alerts)
     auc, pr_auc, cuts, on_frauds, on_normals = score(labels, risk, severities, _detectors(alerts))
     return FraudDataResult(
@@ -194,6 +203,8 @@ def run(path: Path, *, limit: int | None = None, state_dir: Path, chargebacks: b
         detectors_on_frauds=on_frauds,
         detectors_on_normals=on_normals,
         seconds=seconds,
+        entity_units=units,
+        entity_units_by_kind=units_by_kind,
     )
 
 
@@ -204,7 +215,12 @@ def tables(result: FraudDataResult) -> list[Table]:
     ranking.add_row(str(result.transactions), str(result.frauds), str(result.accepted), str(result.scored),
                     f"{result.roc_auc:.3f}", f"≥ {MIN_ROC_AUC}", f"{result.pr_auc:.3f}",
                     f"{result.frauds / max(result.transactions, 1):.3f}")  # fmt: skip
-    ranking.caption = f"{result.seconds:.0f} s to post and drain"
+    ranking.caption = (
+        f"{result.seconds:.0f} s to post and drain. Entity items add at most {result.entity_units:.2f} DynamoDB "
+        "write units per transaction ("
+        + ", ".join(f"{k} {v:.2f}" for k, v in (result.entity_units_by_kind or {}).items())
+        + "; transactional, 2 per KB, sized by their final size)"
+    )
     cuts = Table(title="Fraud_Data: what alerts (an alert of that severity or above lists the purchase)")
     for column in ("cut", "flagged", "frauds flagged", "precision", "recall", "F1"):
         cuts.add_column(column, justify="right")
