@@ -123,6 +123,8 @@ def test_card_testing_spread_over_accounts_is_caught_on_the_card():
     ]  # fmt: skip
     finding = entity_velocity.detect(data_for(attempts[4], learned(attempts[:4])), SETTINGS)
     assert "failures_card" in {r.code for r in finding.reasons}
+    alone = [replace(a, customer_id="acct0") for a in attempts]  # one account: the velocity detector's case
+    assert entity_velocity.detect(data_for(alone[4], learned(alone[:4])), SETTINGS) is None
 
 
 def test_countries_that_disagree_are_low_and_three_different_ones_medium():

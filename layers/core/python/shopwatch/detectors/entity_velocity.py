@@ -46,6 +46,7 @@ def detect(data: DetectionInput, settings: DetectionSettings) -> Finding | None:
             kind in ("card", "ip", "device")
             and tx.status in settings.failed_statuses
             and failures >= settings.entity_max_failures
+            and len(accounts) >= 2  # one account's card testing is the velocity detector's
         ):
             severity = Severity.HIGH if severity is None else max(severity, Severity.HIGH)
             score = max(score, min(Decimal(1), Decimal(failures) / Decimal(2 * settings.entity_max_failures)))
