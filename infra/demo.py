@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from infra.benchmarks.write_units import entity_items, entity_units_per_transaction, scan
 from infra.evaluate import evaluate, read_truth
 from infra.local.readers import all_alerts, detection_latencies, outbox
 from infra.local.stack import LocalStack, free_port
@@ -11,6 +12,7 @@ from infra.report import console, evaluation_table, outbox_table
 from infra.simulate.runner import run_simulation
 from infra.simulate.shop import Shop
 from infra.simulate.traffic import DEFAULT_KINDS, WindowAnomaly
+from shopwatch.domain.transaction import Transaction
 from shopwatch.storage.state import StateRepository
 
 
@@ -39,6 +41,15 @@ def history_counted(stack: LocalStack) -> None:
     """Once the warm-up and the recent traffic are detected and counted, the minute schedule may start."""
     stack.wait_until_idle(timeout=300)
     stack.resume_schedules()
+
+
+def entity_cost_line(stack: LocalStack) -> str:
+    """What the entity aggregates add to each transaction's DynamoDB write (an upper bound, see write_units)."""
+    dynamodb = stack.client("dynamodb")
+    stored = [Transaction.from_item(i) for i in scan(dynamodb, stack.table("TransactionsTable"))]
+    units, by_kind = entity_units_per_transaction(stored, entity_items(scan(dynamodb, stack.table("StateTable"))))
+    kinds = ", ".join(f"{k} {v:.2f}" for k, v in by_kind.items())
+    return f"Entity aggregates: at most {units:.2f} DynamoDB write units per transaction ({kinds})."
 
 
 def demo_windows(duration: float) -> tuple[WindowAnomaly, ...]:
@@ -94,6 +105,7 @@ def run_demo(duration: float, rate: float, anomaly_rate: float, seed: int, out_d
         result = evaluate(truth, alerts, latencies)
         (out_dir / "evaluation.json").write_text(__import__("json").dumps(result.to_json(), indent=2))
         console.print(evaluation_table(result))
+        console.print(entity_cost_line(stack))
         console.print(outbox_table(outbox(state)))
         dead = sum(p.stats.dead_lettered for p in stack.pollers)
         console.print(f"stream records dead-lettered: {dead}; function logs: {stack.state_dir / 'functions.log'}")

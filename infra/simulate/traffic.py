@@ -176,13 +176,16 @@ class TrafficPlanner:
         } | overrides
 
     def _identity(self, customer: Customer) -> dict[str, Any]:
-        """Each customer's own device and card, and an account opened 3 months to 3 years before the run (derived
-        from the id, so the random stream of the rest of the plan is unchanged)."""
-        days = 90 + zlib.crc32(customer.customer_id.encode()) % 1000
+        """Each customer's own e-mail, device, card and IP address (neighbours share a /24 network, as on a real
+        ISP), and an account opened 3 months to 3 years before the run. Derived from the id, so the random stream
+        of the rest of the plan is unchanged."""
+        digest = zlib.crc32(customer.customer_id.encode())
         return {
+            "email": f"{customer.customer_id.lower()}@mail.example",
             "device_id": f"D-{customer.customer_id}",
             "card_fingerprint": f"fp-{customer.customer_id}",
-            "account_created_at": to_iso(self.start - timedelta(days=days)),
+            "ip": f"198.{18 + digest % 2}.{digest // 2 % 256}.{digest // 512 % 256}",  # RFC 2544's 198.18.0.0/15
+            "account_created_at": to_iso(self.start - timedelta(days=90 + digest % 1000)),
         }
 
     def _status(self) -> str:

@@ -148,3 +148,9 @@ def test_the_risk_score_ranks_transactions_no_rule_fires_on():
 def test_views_count_the_transaction_being_judged():
     view = entity_views(on_device("t0", "a", 0), {})["device"]
     assert (view.transactions("1m"), len(view.accounts("1h"))) == (1, 1)
+
+
+def test_two_accounts_behind_one_ip_buying_in_the_same_minute_are_no_ring():
+    first = signed(tx("t0", "a", at=T0, amount="5.00"), ip="203.0.113.7")
+    second = signed(tx("t1", "b", at=T0 + timedelta(seconds=10), amount="5.00"), ip="203.0.113.7")
+    assert entity_velocity.detect(data_for(second, learned([first])), SETTINGS) is None

@@ -14,7 +14,10 @@ from shopwatch.detectors.history import DetectionInput
 from shopwatch.domain.severity import Severity
 
 DETECTOR = "entity_velocity"
-RING_KINDS = ("device", "card", "ip", "email")
+# Not the IP: a carrier's NAT puts thousands of people behind one address, and two of them buying in the same
+# minute is ordinary. The IP still counts failed attempts across accounts (card testing from one address).
+RING_KINDS = ("device", "card", "email")
+FAILURE_KINDS = ("card", "ip", "device")
 
 
 def detect(data: DetectionInput, settings: DetectionSettings) -> Finding | None:
@@ -23,12 +26,12 @@ def detect(data: DetectionInput, settings: DetectionSettings) -> Finding | None:
     reasons: list[Reason] = []
     severity: Severity | None = None
     score = Decimal(0)
-    for kind in RING_KINDS:
+    for kind in dict.fromkeys(RING_KINDS + FAILURE_KINDS):
         view = views.get(kind)
         if view is None:
             continue
         burst, accounts = view.transactions("1m"), view.accounts("1h")
-        if burst >= settings.ring_min_transactions and len(accounts) >= 2:
+        if kind in RING_KINDS and burst >= settings.ring_min_transactions and len(accounts) >= 2:
             found = Severity.HIGH if burst >= 2 * settings.ring_min_transactions else Severity.MEDIUM
             severity = found if severity is None else max(severity, found)
             score = max(score, min(Decimal(1), Decimal("0.35") + Decimal("0.15") * (burst - 1)))
@@ -43,7 +46,7 @@ def detect(data: DetectionInput, settings: DetectionSettings) -> Finding | None:
             )
         failures = view.failures("1h", settings.failed_statuses)
         if (
-            kind in ("card", "ip", "device")
+            kind in FAILURE_KINDS
             and tx.status in settings.failed_statuses
             and failures >= settings.entity_max_failures
             and len(accounts) >= 2  # one account's card testing is the velocity detector's
