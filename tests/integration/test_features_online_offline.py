@@ -72,3 +72,48 @@ def test_online_and_offline_features_are_identical(stack, monkeypatch):
     assert NEVER in column["seconds_since_last"] and max(column["seconds_since_last"]) > 0
     assert max(column["unusual_country"]) == 1.0 and max(column["failed"]) == 1.0 and max(column["reversed"]) == 1.0
     assert len(set(column["price_ratio"])) > 3 and len(set(column["amount_zscore"])) > 10
+
+
+def test_entity_histories_read_from_dynamodb_equal_the_offline_replays(stack, monkeypatch):
+    """What the entity detectors see online (items read back from StateTable, one delivery per transaction) is
+    what replay and training see offline, bucket for bucket and link for link."""
+    from shopwatch.detectors.entities import EntityHistory, entity_keys
+
+    rng = random.Random(16)
+    start = utcnow() - timedelta(hours=3)
+    raw = [
+        {"transaction_id": f"e{i:03d}", "customer_id": rng.choice(["ann", "bob", "cho"]),
+         "timestamp": to_iso(start + timedelta(seconds=45 * i)), "amount": f"{rng.randint(1, 90)}.00",
+         "status": rng.choices(["approved", "failed"], weights=[5, 1])[0],
+         "device_id": rng.choice(["D1", "D2"]), "ip": rng.choice(["203.0.113.5", "203.0.113.9"]),
+         "email": rng.choice(["Ann@x.example", "ann@x.example", "bob@x.example"]),
+         "card_fingerprint": rng.choice(["fp1", "fp2"]),
+         "account_created_at": to_iso(start - timedelta(minutes=rng.randint(0, 3000)))}
+        for i in range(30)
+    ]  # fmt: skip
+    online: dict[str, dict] = {}
+    read_state = service.BatchState.input_for
+
+    def recording(self, tx):
+        data = read_state(self, tx)
+        online[tx.transaction_id] = {k: data.entities.get(k, EntityHistory()) for k in entity_keys(tx).values()}
+        return data
+
+    monkeypatch.setattr(service.BatchState, "input_for", recording)
+    pipeline = stack.pipeline()
+    for tx in raw:
+        assert pipeline.post(tx)["status"] == 202
+        pipeline.drain()
+    captured = dict(online)
+    stored = sorted(
+        (Transaction.from_item(i) for i in stack.scan("TransactionsTable")),
+        key=lambda t: (t.timestamp, t.transaction_id),
+    )
+    state = service.BatchState.empty()
+    offline = {}
+    for tx in stored:
+        offline[tx.transaction_id] = {k: state.entities.get(k, EntityHistory()) for k in entity_keys(tx).values()}
+        state.learn(tx, DetectionSettings().failed_statuses)
+    assert len(captured) == 30 and offline == captured
+    last = captured["e029"]
+    assert any(h.links for h in last.values()) and any(h.buckets for h in last.values())
