@@ -26,6 +26,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shopwatch.analytics.service import AnalyticsService, Window
 from shopwatch.api_docs import finish_document
 from shopwatch.api_models import AlertPatch, FeedbackIn, LabelIn, NoteIn, ProductIn, ProductsIn
+from shopwatch.api_params import (
+    AlertId,
+    CustomerId,
+    Days,
+    DetectorFilter,
+    Hours,
+    Limit,
+    PageToken,
+    Sku,
+    TransactionId,
+    filter_moment,
+    moment_query,
+)
 from shopwatch.api_responses import (
     AlertOut,
     AlertPage,
@@ -52,7 +65,7 @@ from shopwatch.customers.anomalies import Metric
 from shopwatch.customers.service import CustomerService
 from shopwatch.dashboard_page import DashboardPage
 from shopwatch.domain.alert import AlertStatus, describe_lifecycle
-from shopwatch.domain.clock import parse_rfc3339, utcnow
+from shopwatch.domain.clock import utcnow
 from shopwatch.domain.severity import Severity
 from shopwatch.domain.text import log_json
 from shopwatch.domain.triage import add_note, assign, change_status, give_feedback
@@ -111,12 +124,6 @@ catalog = CatalogService(_state, _settings.currency)
 reports = ReportService(_alerts)
 page = DashboardPage.load(FilePath(__file__).parent / "dashboard")
 
-Hours = Annotated[int, Query(ge=1, le=720, description="the window: this many hours up to now")]
-Days = Annotated[int, Query(ge=1, le=366, description="the window: this many days up to now")]
-AlertId = Annotated[str, Path(min_length=1, max_length=64)]
-CustomerId = Annotated[str, Path(min_length=1, max_length=128)]
-Sku = Annotated[str, Path(min_length=1, max_length=64)]
-
 
 @app.exception_handler(RequestValidationError)
 def _invalid_request(exc: RequestValidationError) -> Response:
@@ -144,13 +151,6 @@ def _unsupported_type(exc: RequestUnsupportedContentType) -> Response:
 def _not_utf8(exc: UnicodeDecodeError) -> Response:
     error = InvalidBody(f"body is not valid UTF-8 (byte {exc.start})")
     return json_response(error.status, error.body())
-
-
-def _moment(name: str, text: str | None):
-    try:
-        return None if text is None else parse_rfc3339(text)
-    except ValueError as exc:
-        raise ValidationFailed(f"{name} {exc}", {"field": name, "value": text}) from None
 
 
 # --- the page and the API's own description ------------------------------------------------------------
@@ -182,16 +182,17 @@ def openapi() -> dict:
 def list_alerts(
     status: Annotated[AlertStatus | None, Query()] = None,
     min_severity: Annotated[Severity | None, Query()] = None,
-    detector: Annotated[str | None, Query(max_length=32)] = None,
+    detector: DetectorFilter = None,
     customer_id: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
-    since: Annotated[str | None, Query(description="RFC 3339; created at or after")] = None,
-    until: Annotated[str | None, Query(description="RFC 3339; created at or before")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    next_token: Annotated[str | None, Query(max_length=1024)] = None,
+    since: Annotated[str | None, moment_query("created at or after")] = None,
+    until: Annotated[str | None, moment_query("created at or before; since after until matches nothing")] = None,
+    limit: Limit = 50,
+    next_token: PageToken = None,
 ) -> AlertPage:
     """Alerts newest first, filtered; `next_token` from a page fetches the next one with the same filters."""
+    since_at, until_at = filter_moment("since", since), filter_moment("until", until)
     query = AlertQuery(
-        status, min_severity, detector, customer_id, _moment("since", since), _moment("until", until), limit, next_token
+        status, min_severity, detector and detector.value, customer_id, since_at, until_at, limit, next_token
     )
     return triage.list(query, utcnow())
 
@@ -244,15 +245,13 @@ def post_feedback(alert_id: AlertId, feedback: FeedbackIn) -> AlertOut:
 
 # --- transactions ----------------------------------------------------------------------------------------
 @app.get("/transactions/<transaction_id>")
-def get_transaction(transaction_id: Annotated[str, Path(min_length=1, max_length=128)]) -> TransactionDetail:
+def get_transaction(transaction_id: TransactionId) -> TransactionDetail:
     """A stored transaction with each detector's score and the alerts it went to."""
     return lookup.get(transaction_id)
 
 
 @app.post("/transactions/<transaction_id>/label")
-def label_transaction(
-    transaction_id: Annotated[str, Path(min_length=1, max_length=128)], label: LabelIn
-) -> LabelResult:
+def label_transaction(transaction_id: TransactionId, label: LabelIn) -> LabelResult:
     """Fraud (or legitimacy) reported later, e.g. a chargeback; it confirms the alerts that covered it."""
     return lookup.label(transaction_id, label.label, label.source, label.by, utcnow())
 
@@ -260,8 +259,8 @@ def label_transaction(
 # --- customers -------------------------------------------------------------------------------------------
 @app.get("/customers")
 def list_customers(
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    next_token: Annotated[str | None, Query(max_length=1024)] = None,
+    limit: Limit = 50,
+    next_token: PageToken = None,
 ) -> CustomerPage:
     """Customers, most recently active first."""
     return customers.list(limit, next_token)
@@ -285,11 +284,12 @@ def customer_anomalies(
 @app.get("/stats/minutes")
 @tracer.capture_method
 def stats_minutes(
-    since: Annotated[str | None, Query(description="RFC 3339; default: until minus 59 minutes")] = None,
-    until: Annotated[str | None, Query(description="RFC 3339; default: now")] = None,
+    since: Annotated[str | None, moment_query("default: until minus 59 minutes")] = None,
+    until: Annotated[str | None, moment_query("default: now; since after until answers no minutes")] = None,
 ) -> MinutesOut:
-    """Counts per status, transactions and approved revenue for each minute in [since, until] (at most a day)."""
-    return stats.minutes(since, until, utcnow())
+    """Counts per status, transactions and approved revenue for each minute in [since, until]; a window longer
+    than a day answers its last 1,440 minutes."""
+    return stats.minutes(filter_moment("since", since), filter_moment("until", until), utcnow())
 
 
 @app.get("/stats/daily")
@@ -344,7 +344,14 @@ def confusion_matrix(days: Days = 30) -> ConfusionMatrix:
 )
 def get_report(
     detector: Annotated[str, Path(min_length=1, max_length=32, description="price, volume, velocity, ...")],
-    date: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD (UTC); default today")] = None,
+    date: Annotated[
+        str | None,
+        Query(
+            max_length=10,
+            description="YYYY-MM-DD (UTC); default today; a day to come has no alerts yet",
+            json_schema_extra={"format": "date"},
+        ),
+    ] = None,
     format: Annotated[Literal["json", "text"], Query()] = "json",
 ) -> Response[dict | str]:
     """One day's alerts of one detector in plain language: price anomalies, low-sales periods, spam and bot

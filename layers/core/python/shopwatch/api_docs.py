@@ -6,6 +6,8 @@ place: the responses every client meets but no route signature states.
 - 404 where a path names a resource, 409 where a change can be illegal.
 - 403 and 429 come from API Gateway itself (missing key, usage plan throttling), 503 when storage is busy.
 - The API key is declared as the `x-api-key` header, required everywhere but /health and the page.
+- A query or path parameter is a string or absent, never null: the `null` branch pydantic gives an optional
+  parameter is removed, so that its rules (format, pattern, length) apply to every value a client can send.
 """
 
 from __future__ import annotations
@@ -36,6 +38,15 @@ def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """`{"anyOf": [X, {"type": "null"}], ...rest}` as `X` with the rest; any other schema unchanged."""
+    branches = schema.get("anyOf")
+    if not branches or {"type": "null"} not in branches or len(branches) != 2:
+        return schema
+    rest = {key: value for key, value in schema.items() if key != "anyOf"}
+    return next(b for b in branches if b != {"type": "null"}) | rest
+
+
 def finish_document(document: dict[str, Any]) -> dict[str, Any]:
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas["Error"] = ERROR_SCHEMA
@@ -43,6 +54,8 @@ def finish_document(document: dict[str, Any]) -> dict[str, Any]:
     document["components"]["securitySchemes"] = {"apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}}
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
+            for parameter in operation.get("parameters", []):
+                parameter["schema"] = _without_null(parameter["schema"])
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
             responses.pop("500", None)  # a response off its model is our bug, not a documented answer

@@ -5,45 +5,107 @@ rule as every other way into the catalog."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictStr,
+    WithJsonSchema,
+    model_validator,
+)
 
 from shopwatch.domain.alert import AlertStatus
+from shopwatch.domain.currencies import CURRENCY_CODES
+from shopwatch.domain.geography import normalize_currency
+from shopwatch.domain.input_rules import CONTROL_CLASS
+from shopwatch.domain.money import to_decimal
+from shopwatch.domain.transaction import MAX_AMOUNT
 from shopwatch.domain.triage import FeedbackLabel
 
-# Text that must say something: a note of spaces, or an analyst named "  ", is refused like an empty one.
-Text = Annotated[StrictStr, Field(pattern=r"\S")]
+# One line of text that says something: no control characters or line breaks, and not blank, so a note of
+# spaces or an analyst named "  " is refused like an empty one. Notes and comments may span lines.
+ONE_LINE = rf"^[^{CONTROL_CLASS}]*[^{CONTROL_CLASS}\s][^{CONTROL_CLASS}]*$"
+_CONTROL_BUT_BREAKS = CONTROL_CLASS.replace(r"\x00-\x1f", r"\x00-\x08\x0b\x0c\x0e-\x1f")
+_LINES = rf"^[^{_CONTROL_BUT_BREAKS}]*[^{_CONTROL_BUT_BREAKS}\s][^{_CONTROL_BUT_BREAKS}]*$"
+Text = Annotated[StrictStr, Field(pattern=ONE_LINE)]
+Lines = Annotated[StrictStr, Field(pattern=_LINES, description="text; tabs and line breaks allowed")]
+# Ids read back as one URL path segment: never "." or ".." as a segment (see input_rules.reject_unaddressable).
+NO_DOT_SEGMENT = {"not": {"pattern": r"(^|/)\.{1,2}(/|$)"}}
+SkuText = Annotated[
+    StrictStr,
+    Field(min_length=1, max_length=64, pattern=ONE_LINE, json_schema_extra=NO_DOT_SEGMENT),
+]
 Analyst = Annotated[Text, Field(min_length=1, max_length=64, description="who makes the change")]
+
+# Catalog prices: JSON numbers or numeric strings of ASCII digits, > 0, at most 4 decimals (the same to_decimal
+# every way into the catalog uses). The string form is the canonical one; the server also reads padded forms.
+_PRICE_STRING = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,4})?$"
+Price = Annotated[
+    Decimal,
+    BeforeValidator(lambda v: to_decimal(v, places=4, maximum=MAX_AMOUNT)),
+    Field(gt=0),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0, "maximum": int(MAX_AMOUNT), "multipleOf": 0.0001},
+                {"type": "string", "pattern": _PRICE_STRING, "not": {"pattern": r"^0(\.0*)?$"}},
+            ],
+            "description": "catalog unit price, > 0, at most 4 decimals",
+        }
+    ),
+]
+
+
+Currency = Annotated[
+    StrictStr,
+    AfterValidator(normalize_currency),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": sorted(CURRENCY_CODES | {code.lower() for code in CURRENCY_CODES}),
+            "description": "ISO 4217 code, either case; stored in capitals",
+        }
+    ),
+]
 
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _status_or_assignee(schema: dict[str, Any]) -> None:
+    """The schema of a patch: status or assignee (or both) must be there, and status is never null."""
+    schema["anyOf"] = [{"required": ["status"]}, {"required": ["assignee"]}]
+    schema["properties"]["status"].pop("default", None)
+
+
 class AlertPatch(_Body):
-    status: AlertStatus | None = Field(default=None, description="the next status (not null); an illegal move is a 409")
-    assignee: StrictStr | None = Field(default=None, max_length=128, description="null unassigns")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_status_or_assignee)
+
+    status: AlertStatus = Field(default=None, description="the next status; an illegal move is a 409")  # type: ignore[assignment]
+    assignee: Text | None = Field(default=None, max_length=128, description="null unassigns")
     by: Analyst = "analyst"
 
     @model_validator(mode="after")
     def _changes_something(self) -> Self:
-        """A patch names a status or an assignee; `status: null` moves nothing, so it is refused like `{}`."""
-        if "status" in self.model_fields_set and self.status is None:
-            raise ValueError("status cannot be null; give the next status")
+        """A patch names a status or an assignee; `{}` (or only `by`) moves nothing, so it is refused."""
         if not self.model_fields_set - {"by"}:
             raise ValueError("give status and/or assignee")
         return self
 
 
 class NoteIn(_Body):
-    text: Text = Field(min_length=1, max_length=1000)
+    text: Lines = Field(min_length=1, max_length=1000)
     by: Analyst = "analyst"
 
 
 class FeedbackIn(_Body):
     label: FeedbackLabel
-    comment: Text | None = Field(default=None, max_length=1000)
+    comment: Lines | None = Field(default=None, max_length=1000)
     by: Analyst = "analyst"
 
 
@@ -54,14 +116,16 @@ class LabelIn(_Body):
 
 
 class ProductIn(_Body):
-    price: Decimal = Field(description="catalog unit price, > 0, at most 4 decimals")
-    currency: StrictStr | None = Field(default=None, max_length=16, description="ISO 4217; default DEFAULT_CURRENCY")
-    name: StrictStr | None = Field(default=None, max_length=256)
+    price: Price
+    currency: Currency | None = Field(default=None, description="ISO 4217; default DEFAULT_CURRENCY")
+    name: Text | None = Field(default=None, max_length=256)
 
 
 class ProductRow(ProductIn):
-    sku: StrictStr = Field(min_length=1, max_length=64)
+    sku: SkuText
 
 
 class ProductsIn(_Body):
-    products: list[ProductRow] = Field(min_length=1, max_length=500)
+    products: list[ProductRow] = Field(
+        min_length=1, max_length=500, description="a sku given twice takes its last row, as a row-by-row load would"
+    )

@@ -21,8 +21,8 @@ MAX_BULK = 500
 def make_entry(sku: str, price: object, currency: str | None, name: str | None, default_currency: str) -> CatalogEntry:
     """A validated catalog entry; ValueError names what is wrong."""
     sku = sku.strip()
-    if not sku or len(sku) > MAX_SKU_LENGTH or not sku.isprintable():
-        raise ValueError(f"sku must be 1-{MAX_SKU_LENGTH} printable characters")
+    if not sku or len(sku) > MAX_SKU_LENGTH:
+        raise ValueError(f"sku must be 1-{MAX_SKU_LENGTH} characters, not only spaces")
     try:
         reject_unaddressable(sku)
     except ValueError as exc:
@@ -70,10 +70,6 @@ class CatalogService:
                 problems.append({"index": index, "sku": sku, "message": str(exc)})
         if problems:
             raise ValidationFailed(f"{len(problems)} of {len(rows)} products refused; nothing stored", problems)
-        skus = [e.sku for e in entries]
-        if len(set(skus)) != len(skus):
-            raise ValidationFailed(
-                "a sku appears twice; nothing stored", {"skus": sorted({s for s in skus if skus.count(s) > 1})}
-            )
-        self.state.put_catalog_entries(entries)
-        return {"stored": len(entries)}
+        latest = list({e.sku: e for e in entries}.values())  # a repeated sku: its last row, as a CSV load does
+        self.state.put_catalog_entries(latest)
+        return {"stored": len(latest)}

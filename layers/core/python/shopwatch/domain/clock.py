@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-_RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+_RFC3339 = re.compile(
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ]([0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
 
 
 def utcnow() -> datetime:
@@ -23,7 +25,10 @@ def to_iso(moment: datetime) -> str:
 
 
 def parse_rfc3339(text: str) -> datetime:
-    """Parse an RFC 3339 timestamp with an offset (Z or ±HH:MM) into aware UTC; anything else is an error."""
+    """Parse an RFC 3339 timestamp with an offset (Z or ±HH:MM) into aware UTC; anything else is an error.
+
+    A time whose UTC equivalent falls outside datetime's range (year 1 ahead of UTC, year 9999 behind it) becomes
+    the nearest representable instant, so every caller's own range rule answers it, instead of an OverflowError."""
     match = _RFC3339.match(text)
     if not match:
         raise ValueError("must be an RFC 3339 timestamp with an offset, e.g. 2025-09-16T16:31:05Z")
@@ -31,9 +36,13 @@ def parse_rfc3339(text: str) -> datetime:
     fraction = (fraction or ".0")[:7].ljust(7, "0")  # datetime keeps microseconds
     offset = "+00:00" if offset in ("Z", "z") else offset
     try:
-        return datetime.fromisoformat(f"{date}T{time}{fraction}{offset}").astimezone(UTC)
+        moment = datetime.fromisoformat(f"{date}T{time}{fraction}{offset}")
     except ValueError as exc:
         raise ValueError(f"is not a valid date and time: {exc}") from None
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 or 9999-12-31T23:00-05:00: valid, but not in UTC's datetime range
+        return datetime.min.replace(tzinfo=UTC) if moment.year == 1 else datetime.max.replace(tzinfo=UTC)
 
 
 def parse_iso(text: str) -> datetime:

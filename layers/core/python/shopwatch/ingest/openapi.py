@@ -43,20 +43,26 @@ def _schema(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, Any]:
     return {"$ref": REF.format(model=model.__name__)}
 
 
+# The contract's one conditional rule, for readers and generators of the schema (the model checks it in
+# TransactionIn._amount_rule): a transaction states its amount, or its items from which the amount is derived.
+AMOUNT_OR_ITEMS = [
+    {"required": ["amount"], "properties": {"amount": {"not": {"type": "null"}}}},
+    {"required": ["items"], "properties": {"items": {"type": "array"}}},
+]
+
+
 def add_post_transactions(document: dict[str, Any]) -> dict[str, Any]:
     """The document with POST /transactions added (its models under components/schemas)."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     error = {"$ref": REF.format(model="Error")}  # the DESIGN's error shape, added by api_docs.finish_document
+    body = {"anyOf": [_schema(TransactionIn, schemas), _schema(TransactionBatchIn, schemas)]}
+    schemas["TransactionIn"]["anyOf"] = AMOUNT_OR_ITEMS
     operation = {
         "summary": "Send one transaction or a batch of up to 500 (IngestFunction)",
         "operationId": "post_transactions",
         "requestBody": {
             "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {"anyOf": [_schema(TransactionIn, schemas), _schema(TransactionBatchIn, schemas)]}
-                }
-            },
+            "content": {"application/json": {"schema": body}},
         },
         "responses": {
             "202": {

@@ -4,6 +4,7 @@ catalog price..."), as JSON or as plain text. Template sentences, so a report re
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -14,6 +15,10 @@ from shopwatch.errors import NotFound, ValidationFailed
 from shopwatch.storage.alerts import AlertRepository
 from shopwatch.triage.views import alert_json
 
+FIRST_DAY = date(2000, 1, 1)  # ingest refuses older timestamps, so no alert is older
+_FULL_DATE = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+)  # ASCII, and not the week form "2025-W01-1" that date.fromisoformat also reads
 TITLES = {
     "price": "Price anomalies",
     "volume": "Low and high sales periods",
@@ -57,9 +62,7 @@ class ReportService:
         if detector not in DETECTOR_LABELS:
             raise NotFound(f"no report {detector!r}", {"reports": sorted(DETECTOR_LABELS)})
         day = self._day(day_text, now)
-        since = datetime.combine(day, time.min, UTC)
-        alerts = self.alerts.created_between(since, since + timedelta(days=1) - timedelta(microseconds=1), detector)
-        alerts.sort(key=lambda a: (a.created_at, a.alert_id))
+        alerts = self._alerts_of(day, detector) if FIRST_DAY <= day <= now.date() else []
         return {
             "detector": detector,
             "title": TITLES[detector],
@@ -69,14 +72,19 @@ class ReportService:
             "alerts": [alert_json(a) for a in alerts],
         }
 
+    def _alerts_of(self, day: date, detector: str) -> list[Alert]:
+        since = datetime.combine(day, time.min, UTC)
+        alerts = self.alerts.created_between(since, since + timedelta(days=1) - timedelta(microseconds=1), detector)
+        return sorted(alerts, key=lambda a: (a.created_at, a.alert_id))
+
     @staticmethod
     def _day(text: str | None, now: datetime) -> date:
+        """Any full-date (RFC 3339), as the schema says; a day before any alert or still to come simply has none."""
         if text is None:
             return now.date()
         try:
-            day = date.fromisoformat(text)
+            if not _FULL_DATE.match(text):
+                raise ValueError(text)
+            return date.fromisoformat(text)
         except ValueError:
             raise ValidationFailed("date must be YYYY-MM-DD", {"field": "date", "value": text}) from None
-        if len(text) != 10 or day > now.date():
-            raise ValidationFailed("date must be YYYY-MM-DD and not in the future", {"field": "date", "value": text})
-        return day
