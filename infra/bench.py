@@ -72,7 +72,9 @@ def _offer(
             now = to_iso(utcnow() - timedelta(seconds=1))
             txs = [
                 {"transaction_id": f"{run}-{n}-{sent + i}", "customer_id": f"{run}-c{n}-{(sent + i) % 5000}", "timestamp": now,
-                 "amount": "25.00", "items": [{"sku": f"SKU-{(sent + i) % 40}", "quantity": 1, "unit_price": "25.00"}]}
+                 "amount": "25.00", "items": [{"sku": f"SKU-{(sent + i) % 40}", "quantity": 1, "unit_price": "25.00"}],
+                 "device_id": f"dev-{n}-{(sent + i) % 5000}", "email": f"c{n}-{(sent + i) % 5000}@bench.example",
+                 "ip": f"198.18.{n}.{(sent + i) % 250 + 1}"}
                 for i in range(due)
             ]  # fmt: skip
             try:
