@@ -194,3 +194,29 @@ def test_a_query_on_the_table_key_reads_its_partition_only_with_the_same_answer(
         moto_speedups.uninstall()
     assert fast == plain
     assert [i["sk"]["S"][:20] for page in plain[0] for i in page] == ["2026-01-01T00:00:02Z", "2026-01-01T00:00:03Z"]
+
+
+def test_an_entity_update_with_removals_ends_as_on_stock_moto(stack):
+    """ADD to counters and string sets, SET, and REMOVE of stale buckets: the fast path and moto's own
+    update_item leave the same item."""
+    update_expression = "ADD #a0 :a0, #l0 :l0 SET expires_at = :expires REMOVE #r0, #r1"
+    names = {"#a0": "cs1", "#l0": "Lah1", "#r0": "cs0", "#r1": "gone"}
+    values = {":a0": {"N": "1"}, ":l0": {"SS": ["bob"]}, ":expires": {"N": "99"}}
+
+    def apply(table):
+        stack.dynamodb.put_item(
+            TableName=table, Item={"pk": {"S": "e"}, "sk": {"S": "AGG"}, "cs0": {"N": "4"}, "Lah1": {"SS": ["ann"]}}
+        )
+        action = {"TableName": table, "Key": {"pk": {"S": "e"}, "sk": {"S": "AGG"}}, "UpdateExpression": update_expression,
+                  "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}  # fmt: skip
+        stack.dynamodb.transact_write_items(TransactItems=[{"Update": action}])
+        return stack.dynamodb.get_item(TableName=table, Key={"pk": {"S": "e"}, "sk": {"S": "AGG"}})["Item"]
+
+    stock = apply(stack.table("StateTable"))
+    moto_speedups.install()
+    try:
+        fast = apply(stack.table("StateTable"))
+    finally:
+        moto_speedups.uninstall()
+    assert fast == stock
+    assert "cs0" not in fast and fast["Lah1"] == {"SS": ["ann", "bob"]} and fast["cs1"] == {"N": "1"}
