@@ -14,7 +14,6 @@ from shopwatch.domain.triage import FeedbackLabel
 
 # Text that must say something: a note of spaces, or an analyst named "  ", is refused like an empty one.
 Text = Annotated[StrictStr, Field(pattern=r"\S")]
-Analyst = Annotated[Text, Field(min_length=1, max_length=64, description="who makes the change")]
 
 
 class _Body(BaseModel):
@@ -24,33 +23,36 @@ class _Body(BaseModel):
 class AlertPatch(_Body):
     status: AlertStatus | None = Field(default=None, description="the next status (not null); an illegal move is a 409")
     assignee: StrictStr | None = Field(default=None, max_length=128, description="null unassigns")
-    by: Analyst = "analyst"
 
     @model_validator(mode="after")
     def _changes_something(self) -> Self:
         """A patch names a status or an assignee; `status: null` moves nothing, so it is refused like `{}`."""
         if "status" in self.model_fields_set and self.status is None:
             raise ValueError("status cannot be null; give the next status")
-        if not self.model_fields_set - {"by"}:
+        if not self.model_fields_set:
             raise ValueError("give status and/or assignee")
         return self
 
 
 class NoteIn(_Body):
     text: Text = Field(min_length=1, max_length=1000)
-    by: Analyst = "analyst"
 
 
 class FeedbackIn(_Body):
     label: FeedbackLabel
     comment: Text | None = Field(default=None, max_length=1000)
-    by: Analyst = "analyst"
 
 
 class LabelIn(_Body):
     label: FeedbackLabel
     source: Text = Field(default="chargeback", min_length=1, max_length=64)
-    by: Analyst = "analyst"
+
+
+class LoginIn(_Body):
+    """POST /auth/login. The history of every change records this user name (from the token, never a body)."""
+
+    username: StrictStr = Field(min_length=1, max_length=128)
+    password: StrictStr = Field(min_length=1, max_length=256)
 
 
 class ProductIn(_Body):
