@@ -67,6 +67,8 @@ def finish_document(document: dict[str, Any]) -> dict[str, Any]:
             if (method, path) not in OPEN_ROUTES or "requestBody" in operation:
                 responses["400"] = _json("invalid parameters or body", error)
                 responses["503"] = _json("storage is busy; retry the same request", error)
+            # a signed-in request carries a ~1 KB token: a long query reaches API Gateway's limit sooner
+            responses["431"] = _json("request line and headers over 10,240 bytes (API Gateway)", error)
             if "requestBody" in operation:
                 responses["415"] = _json("the body is not application/json", error)
             if "{" in path:
