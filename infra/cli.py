@@ -1,4 +1,5 @@
-"""The `shopwatch` command line: up, simulate, replay, evaluate, alerts, demo, train, nab, benchmark, dlq, catalog."""
+"""The `shopwatch` command line: up, simulate, replay, evaluate, alerts, demo, train, nab, benchmark, dlq, catalog,
+users."""
 
 from __future__ import annotations
 
@@ -34,7 +35,9 @@ def _up(args: argparse.Namespace) -> int:
     from infra.local.stack import LocalStack, PortInUse
     from infra.report import console
 
-    stack = LocalStack(port=args.port, **({"api_key": args.api_key} if args.api_key else {}))
+    stack = LocalStack(
+        port=args.port, admin_password=args.admin_password, **({"api_key": args.api_key} if args.api_key else {})
+    )
     try:
         stack.start()
     except PortInUse as exc:
@@ -43,8 +46,9 @@ def _up(args: argparse.Namespace) -> int:
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     console.print(f"Shopwatch is running at [bold]{stack.url}[/bold]")
-    console.print(f"  API key:       {stack.api_key}   (header x-api-key)")
-    console.print(f"  dashboard:     {stack.url}/   (it asks for the key once)   API docs: {stack.url}/openapi.json")
+    console.print(f"  API key:       {stack.api_key}   (header x-api-key; the shop's routes only)")
+    console.print(f"  sign in:       user admin, password {stack.admin_password}   (group admins)")
+    console.print(f"  dashboard:     {stack.url}/   (sign in there)   API docs: {stack.url}/openapi.json")
     console.print(f"  AWS endpoint:  {stack.aws_endpoint}   (moto: DynamoDB, Streams, SNS, SQS)")
     console.print(f"  sam local:     --env-vars {stack.state_dir / 'env.json'}")
     console.print(
@@ -59,6 +63,41 @@ def _up(args: argparse.Namespace) -> int:
     finally:
         stack.stop()
         console.print("stopped")
+    return 0
+
+
+def _users(args: argparse.Namespace) -> int:
+    import boto3
+
+    from infra.report import console
+    from infra.users import UserDirectory, UserError, pool_of_deployed_stack
+
+    if args.stack_name:
+        pool_id = pool_of_deployed_stack(boto3.client("cloudformation"), args.stack_name)
+    else:
+        from infra.local.readers import point_at
+        from infra.local.stack import read_state
+
+        state = read_state()
+        point_at(state)  # moto's server, through AWS_ENDPOINT_URL
+        pool_id = state["user_pool_id"]
+    directory = UserDirectory(boto3.client("cognito-idp"), pool_id)
+    try:
+        if args.users_command == "add":
+            password = directory.add(args.name, args.group, args.password)
+            console.print(f"added {args.name} to {args.group}; password: {password}")
+        elif args.users_command == "reset-password":
+            console.print(f"new password for {args.name}: {directory.reset_password(args.name, args.password)}")
+        elif args.users_command == "remove":
+            directory.remove(args.name)
+            console.print(f"removed {args.name}")
+        else:
+            for user in directory.list():
+                state_text = user.status if user.enabled else "disabled"
+                console.print(f"{user.name:<32} {','.join(user.groups) or '-':<20} {state_text}")
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -328,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="run the whole stack locally (moto + the same handlers) until Ctrl-C")
     up.add_argument("--port", type=int, default=3000)
     up.add_argument("--api-key", help="API key to require (default: a random one, printed)")
+    up.add_argument("--admin-password", help="password of the local user `admin` (default: generated, printed)")
     up.set_defaults(run=_up)
 
     def target(sub: argparse.ArgumentParser) -> None:
@@ -463,6 +503,21 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--currency", default="USD", help="currency of rows that name none (default USD)")
     load.add_argument("--endpoint-url", help="DynamoDB endpoint, e.g. the local stack's moto server")
     load.set_defaults(run=_catalog_load)
+
+    users = commands.add_parser("users", help="people who sign in: the local stack's, or a deployed stack's")
+    users.add_argument("--stack-name", help="a deployed stack (its UserPoolId output); default: the local stack")
+    users_commands = users.add_subparsers(dest="users_command", required=True)
+    add = users_commands.add_parser("add", help="create a user in a group; prints the password")
+    add.add_argument("name")
+    add.add_argument("--group", required=True, choices=["analysts", "admins"])
+    add.add_argument("--password", help="default: generated (meets the pool's policy)")
+    users_commands.add_parser("list", help="users, their groups and status")
+    remove = users_commands.add_parser("remove", help="delete a user")
+    remove.add_argument("name")
+    reset = users_commands.add_parser("reset-password", help="set a new password; prints it")
+    reset.add_argument("name")
+    reset.add_argument("--password", help="default: generated")
+    users.set_defaults(run=_users)
     return parser
 
 

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -25,7 +26,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shopwatch.analytics.service import AnalyticsService, Window
 from shopwatch.api_docs import finish_document
-from shopwatch.api_models import AlertPatch, FeedbackIn, LabelIn, NoteIn, ProductIn, ProductsIn
+from shopwatch.api_models import AlertPatch, FeedbackIn, LabelIn, LoginIn, NoteIn, ProductIn, ProductsIn
 from shopwatch.api_params import (
     AlertId,
     CustomerId,
@@ -56,11 +57,15 @@ from shopwatch.api_responses import (
     ProductOut,
     ProductsStored,
     ReportOut,
+    SessionOut,
     SeverityDistribution,
     TransactionDetail,
 )
+from shopwatch.auth.callers import Action, authorize
+from shopwatch.auth.routes import OPEN_ROUTES
+from shopwatch.auth.sign_in import SignIn
 from shopwatch.catalog.service import CatalogService
-from shopwatch.config import DetectionSettings, WindowSettings, required_env
+from shopwatch.config import DetectionSettings, SignInSettings, WindowSettings, required_env
 from shopwatch.customers.anomalies import Metric
 from shopwatch.customers.service import CustomerService
 from shopwatch.dashboard_page import DashboardPage
@@ -85,8 +90,10 @@ from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.buckets import BucketRepository
 from shopwatch.storage.customers import CustomerRepository
 from shopwatch.storage.labels import LabelRepository
+from shopwatch.storage.sign_in_attempts import SignInAttempts
 from shopwatch.storage.state import StateRepository
 from shopwatch.storage.transactions import TransactionRepository
+from shopwatch.storage.user_pool import UserPoolSignIn
 from shopwatch.triage.service import AlertQuery, TriageService
 from shopwatch.triage.transactions import TransactionLookup
 from shopwatch.triage.views import alert_json
@@ -122,6 +129,8 @@ customers = CustomerService(CustomerRepository(_state_table, required_env("TRANS
 analytics = AnalyticsService(_alerts, _buckets, _labels)
 catalog = CatalogService(_state, _settings.currency)
 reports = ReportService(_alerts)
+_sign_in_settings = SignInSettings.from_env()
+sign_in = SignIn(UserPoolSignIn(_sign_in_settings.client_id), SignInAttempts(_state_table), _sign_in_settings)
 page = DashboardPage.load(FilePath(__file__).parent / "dashboard")
 
 
@@ -153,10 +162,28 @@ def _not_utf8(exc: UnicodeDecodeError) -> Response:
     return json_response(error.status, error.body())
 
 
+def _signed_in_to_read(app: ProxyEventResolver, next_middleware: NextMiddleware) -> Response:
+    """Every GET but the open ones needs a person in analysts or admins (API Gateway checked the token; the
+    group is checked here). Writes check their own action in the route, as each needs a different one."""
+    event = app.current_event
+    route = (event.http_method.lower(), event.resource)
+    if event.http_method == "GET" and route not in OPEN_ROUTES:
+        authorize(event.raw_event, Action.READ)
+    return next_middleware(app)
+
+
+app.use(middlewares=[_signed_in_to_read])
+
+
+def _acting(action: Action) -> str:
+    """The name a change is recorded under: the signed-in user's (or the shop's, for its key), never the body's."""
+    return authorize(app.current_event.raw_event, action).name
+
+
 # --- the page and the API's own description ------------------------------------------------------------
 @app.get(
     "/",
-    summary="The dashboard page (no API key; it asks for one)",
+    summary="The dashboard page (no sign-in; the page asks for one)",
     responses={200: {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}},
 )
 def dashboard() -> Response[str]:
@@ -165,7 +192,7 @@ def dashboard() -> Response[str]:
 
 @app.get("/health")
 def health() -> HealthOut:
-    """Liveness, without an API key."""
+    """Liveness, without a key or a sign-in."""
     return {"status": "ok"}
 
 
@@ -174,6 +201,23 @@ def openapi() -> dict:
     """This document: every route, generated from the routes' own types."""
     generated = json.loads(app.get_openapi_json_schema(title="Shopwatch API", version="1.0.0"))
     return finish_document(add_post_transactions(generated))
+
+
+_ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+
+# --- signing in ------------------------------------------------------------------------------------------
+@app.post(
+    "/auth/login",
+    responses={
+        200: {"description": "signed in", "content": {"application/json": {"model": SessionOut}}},
+        401: {"description": "wrong user name or password (never says which)", "content": _ERROR_CONTENT},
+        429: {"description": "too many failed sign-ins for this name; see Retry-After", "content": _ERROR_CONTENT},
+    },
+)
+def login(credentials: LoginIn) -> SessionOut:
+    """Sign a person in: the token goes in `Authorization: Bearer <token>` on every other route."""
+    return sign_in.login(credentials.username, credentials.password, utcnow()).to_json()
 
 
 # --- alerts and triage ---------------------------------------------------------------------------------
@@ -210,13 +254,13 @@ def get_alert(alert_id: AlertId) -> AlertOut:
 )
 def patch_alert(alert_id: AlertId, patch: AlertPatch) -> AlertOut:
     """Move the status along the lifecycle (describe_lifecycle) or (re)assign."""
-    now = utcnow()
+    by, now = _acting(Action.TRIAGE), utcnow()
 
     def apply(alert):
         if "assignee" in patch.model_fields_set and patch.assignee != alert.assignee:
-            alert = assign(alert, patch.assignee, patch.by, now)
+            alert = assign(alert, patch.assignee, by, now)
         if patch.status is not None:
-            alert = change_status(alert, patch.status, patch.by, now)
+            alert = change_status(alert, patch.status, by, now)
         return alert
 
     return alert_json(triage.change(alert_id, apply))
@@ -230,16 +274,16 @@ def patch_alert(alert_id: AlertId, patch: AlertPatch) -> AlertOut:
 )
 def post_note(alert_id: AlertId, note: NoteIn) -> Response[AlertOut]:
     """Add an investigation note."""
-    now = utcnow()
-    alert = triage.change(alert_id, lambda a: add_note(a, note.text, note.by, now))
+    by, now = _acting(Action.TRIAGE), utcnow()
+    alert = triage.change(alert_id, lambda a: add_note(a, note.text, by, now))
     return Response(201, content_types.APPLICATION_JSON, alert_json(alert))
 
 
 @app.post("/alerts/<alert_id>/feedback")
 def post_feedback(alert_id: AlertId, feedback: FeedbackIn) -> AlertOut:
     """Label the alert fraud or legitimate; it settles an open alert and counts in the precision figures."""
-    now = utcnow()
-    alert = triage.change(alert_id, lambda a: give_feedback(a, feedback.label, feedback.by, now, feedback.comment))
+    by, now = _acting(Action.TRIAGE), utcnow()
+    alert = triage.change(alert_id, lambda a: give_feedback(a, feedback.label, by, now, feedback.comment))
     return alert_json(alert)
 
 
@@ -253,7 +297,7 @@ def get_transaction(transaction_id: TransactionId) -> TransactionDetail:
 @app.post("/transactions/<transaction_id>/label")
 def label_transaction(transaction_id: TransactionId, label: LabelIn) -> LabelResult:
     """Fraud (or legitimacy) reported later, e.g. a chargeback; it confirms the alerts that covered it."""
-    return lookup.label(transaction_id, label.label, label.source, label.by, utcnow())
+    return lookup.label(transaction_id, label.label, label.source, _acting(Action.LABEL), utcnow())
 
 
 # --- customers -------------------------------------------------------------------------------------------
@@ -365,7 +409,8 @@ def get_report(
 # --- catalog ---------------------------------------------------------------------------------------------
 @app.put("/products/<sku>")
 def put_product(sku: Sku, product: ProductIn) -> ProductOut:
-    """Set a product's catalog price (the price detector's reference)."""
+    """Set a product's catalog price (the price detector's reference): the shop's key, or an admin."""
+    _acting(Action.WRITE_CATALOG)
     return catalog.put(sku, product.price, product.currency, product.name)
 
 
@@ -377,6 +422,7 @@ def get_product(sku: Sku) -> ProductOut:
 @app.post("/products")
 def post_products(body: ProductsIn) -> ProductsStored:
     """Up to 500 products at once; one bad row refuses the whole request and stores nothing."""
+    _acting(Action.WRITE_CATALOG)
     return catalog.put_many([(p.sku, p.price, p.currency, p.name) for p in body.products])
 
 

@@ -1,5 +1,6 @@
 """API Gateway (REST, proxy integration) on loopback: HTTP requests become the exact proxy events of the
-template's Api routes, handed to the function that owns the route; API keys are enforced as API Gateway does."""
+template's Api routes, handed to the function that owns the route; API keys and the Cognito authorizer are
+enforced as API Gateway does (403 for a missing or wrong key, 401 for a missing or invalid token)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from infra.local.cognito_authorizer import CognitoAuthorizer, NotAuthenticated
 from infra.local.functions import LocalFunction
 
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's request limit
@@ -55,6 +57,7 @@ class Route:
     function: str
     api_key_required: bool
     pattern: re.Pattern[str]
+    authorizer: str | None = None  # the Api's Authorizers entry guarding the route, None for Authorizer: NONE
 
     def match(self, path: str) -> dict[str, str] | None:
         """The path parameters of `path` (as sent, percent-encoded), decoded as API Gateway REST APIs hand them
@@ -79,6 +82,7 @@ def _compile(path: str) -> re.Pattern[str]:
 def routes_from_template(template: dict[str, Any], api_logical_id: str = "ShopwatchApi") -> list[Route]:
     api = template["Resources"][api_logical_id]["Properties"]
     default_key = bool(api.get("Auth", {}).get("ApiKeyRequired", False))
+    default_authorizer = api.get("Auth", {}).get("DefaultAuthorizer")
     routes = []
     for name, resource in template["Resources"].items():
         if resource["Type"] != "AWS::Serverless::Function":
@@ -88,8 +92,16 @@ def routes_from_template(template: dict[str, Any], api_logical_id: str = "Shopwa
             if event["Type"] != "Api" or properties.get("RestApiId", {}).get("Ref") != api_logical_id:
                 continue
             key = properties.get("Auth", {}).get("ApiKeyRequired", default_key)
+            authorizer = properties.get("Auth", {}).get("Authorizer", default_authorizer)
             routes.append(
-                Route(properties["Method"].upper(), properties["Path"], name, bool(key), _compile(properties["Path"]))
+                Route(
+                    properties["Method"].upper(),
+                    properties["Path"],
+                    name,
+                    bool(key),
+                    _compile(properties["Path"]),
+                    None if authorizer in (None, "NONE") else authorizer,
+                )
             )
     # literal paths before parameterised ones, as API Gateway prefers the most specific resource
     return sorted(routes, key=lambda r: (r.path.count("{"), -len(r.path)))
@@ -97,12 +109,18 @@ def routes_from_template(template: dict[str, Any], api_logical_id: str = "Shopwa
 
 class ApiGateway:
     def __init__(
-        self, routes: list[Route], functions: dict[str, LocalFunction], api_key: str, stage: str = "v1"
+        self,
+        routes: list[Route],
+        functions: dict[str, LocalFunction],
+        api_key: str,
+        stage: str = "v1",
+        authorizers: dict[str, CognitoAuthorizer] | None = None,
     ) -> None:
         self.routes = routes
         self.functions = functions
         self.api_key = api_key
         self.stage = stage
+        self.authorizers = authorizers or {}
         # Lambda runs each function in its own process; here ApiFunction and IngestFunction share one, and
         # Powertools keeps a resolver's current event at class level (BaseRouter.current_event), so two
         # functions resolving at once would read each other's request. Proxied requests take turns.
@@ -124,7 +142,9 @@ class ApiGateway:
         headers: dict[str, list[str]],
         body: bytes,
         source_ip: str,
+        claims: dict[str, str] | None = None,
     ) -> dict[str, Any]:
+        """The proxy event; `claims` (from the route's Cognito authorizer) go to requestContext.authorizer.claims."""
         split = urlsplit(url)
         query = parse_qs(split.query, keep_blank_values=True)
         try:
@@ -173,6 +193,7 @@ class ApiGateway:
                 },
                 "domainName": "localhost",
                 "apiId": "local",
+                **({"authorizer": {"claims": claims}} if claims is not None else {}),
             },
             "body": text if body else None,
             "isBase64Encoded": encoded,
@@ -187,7 +208,13 @@ class ApiGateway:
         route, params = found
         if route.api_key_required and headers.get("x-api-key", [""])[-1] != self.api_key:
             return _json(HTTPStatus.FORBIDDEN, {"message": "Forbidden"})
-        event = self.event(route, params, method, url, headers, body, source_ip)
+        claims = None
+        if route.authorizer is not None:
+            try:
+                claims = self.authorize(route.authorizer, headers.get("authorization", [None])[-1])
+            except NotAuthenticated as refusal:
+                return _json(HTTPStatus.UNAUTHORIZED, {"message": refusal.message})
+        event = self.event(route, params, method, url, headers, body, source_ip, claims)
         try:
             with self._resolving:
                 response = self.functions[route.function].invoke(event)
@@ -201,6 +228,13 @@ class ApiGateway:
         raw = response.get("body") or ""
         payload = base64.b64decode(raw) if response.get("isBase64Encoded") else raw.encode()
         return int(response["statusCode"]), out, payload
+
+    def authorize(self, authorizer: str, authorization: str | None) -> dict[str, str]:
+        """The claims the route's authorizer finds in the Authorization header (a route whose authorizer this
+        gateway was not given refuses everyone rather than letting anyone through)."""
+        if authorizer not in self.authorizers:
+            raise NotAuthenticated()
+        return self.authorizers[authorizer].claims(authorization)
 
 
 def _json(status: HTTPStatus, body: dict[str, Any]) -> tuple[int, dict[str, list[str]], bytes]:

@@ -1,4 +1,4 @@
-"""Creating the template's tables, topic and queues on moto (or any DynamoDB/SNS/SQS endpoint).
+"""Creating the template's tables, topic, queues and user pool on moto (or any DynamoDB/SNS/SQS/Cognito endpoint).
 
 Tables get exactly the template's key schema, indexes, stream view and TTL, so tests and the local stack run
 against what `sam deploy` creates, not a hand-written copy.
@@ -35,10 +35,15 @@ class LocalResources:
     topics: dict[str, str] = field(default_factory=dict)  # logical id -> topic ARN
     queues: dict[str, str] = field(default_factory=dict)  # logical id -> queue URL
     queue_arns: dict[str, str] = field(default_factory=dict)
+    user_pools: dict[str, str] = field(default_factory=dict)  # logical id -> user pool id
+    user_pool_clients: dict[str, str] = field(default_factory=dict)  # logical id -> app client id
 
     def resolver(self, template: dict[str, Any], parameters: dict[str, Any] | None = None) -> Resolver:
         resolver = Resolver(template, parameters or {})
-        resolver.refs |= self.tables | self.topics | self.queues
+        resolver.refs |= self.tables | self.topics | self.queues | self.user_pools | self.user_pool_clients
+        for logical, pool_id in self.user_pools.items():
+            resolver.attributes[(logical, "Arn")] = f"arn:aws:cognito-idp:us-east-1:123456789012:userpool/{pool_id}"
+            resolver.attributes[(logical, "ProviderName")] = f"cognito-idp.us-east-1.amazonaws.com/{pool_id}"
         for logical, arn in self.stream_arns.items():
             resolver.attributes[(logical, "StreamArn")] = arn
         for logical, name in self.tables.items():
@@ -52,8 +57,13 @@ class LocalResources:
         return resolver
 
 
-def create_resources(session: Any, prefix: str = "shopwatch", template: dict[str, Any] | None = None) -> LocalResources:
-    """Create every table, topic and queue of the template through `session` (a boto3 Session)."""
+def create_resources(
+    session: Any,
+    prefix: str = "shopwatch",
+    template: dict[str, Any] | None = None,
+    parameters: dict[str, Any] | None = None,
+) -> LocalResources:
+    """Create every table, topic, queue and user pool of the template through `session` (a boto3 Session)."""
     template = template or load_template()
     dynamodb, sns, sqs = session.client("dynamodb"), session.client("sns"), session.client("sqs")
     made = LocalResources()
@@ -82,7 +92,42 @@ def create_resources(session: Any, prefix: str = "shopwatch", template: dict[str
         made.queue_arns[logical] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
+    create_user_pools(session.client("cognito-idp"), template, Resolver(template, parameters or {}), made, prefix)
     return made
+
+
+_POOL_FIELDS = ("Policies", "MfaConfiguration", "AdminCreateUserConfig", "UsernameConfiguration",
+                "AccountRecoverySetting")  # fmt: skip
+_CLIENT_FIELDS = ("GenerateSecret", "ExplicitAuthFlows", "PreventUserExistenceErrors", "EnableTokenRevocation",
+                  "IdTokenValidity", "AccessTokenValidity", "RefreshTokenValidity", "TokenValidityUnits")  # fmt: skip
+
+
+def create_user_pools(
+    cognito: Any, template: dict[str, Any], resolver: Resolver, made: LocalResources, prefix: str
+) -> None:
+    """The template's user pools with their password policy, MFA setting and sign-up rule, their groups and app
+    clients, so that sign-in locally refuses and accepts what the deployed pool would."""
+    for logical, resource in resources_of_type(template, "AWS::Cognito::UserPool").items():
+        properties = resolver.resolve(resource["Properties"])
+        pool = {k: properties[k] for k in _POOL_FIELDS if properties.get(k) is not None}
+        pool_id = cognito.create_user_pool(PoolName=f"{prefix}-{logical}", **pool)["UserPool"]["Id"]
+        if pool.get("MfaConfiguration", "OFF") != "OFF":
+            cognito.set_user_pool_mfa_config(
+                UserPoolId=pool_id,
+                SoftwareTokenMfaConfiguration={"Enabled": True},
+                MfaConfiguration=pool["MfaConfiguration"],
+            )
+        made.user_pools[logical] = pool_id
+    pools = made.resolver(template, resolver.parameters)
+    for resource in resources_of_type(template, "AWS::Cognito::UserPoolGroup").values():
+        properties = pools.resolve(resource["Properties"])
+        cognito.create_group(**{k: properties[k] for k in ("UserPoolId", "GroupName", "Description", "Precedence")})
+    for logical, resource in resources_of_type(template, "AWS::Cognito::UserPoolClient").items():
+        properties = pools.resolve(resource["Properties"])
+        client = {k: properties[k] for k in _CLIENT_FIELDS if properties.get(k) is not None}
+        made.user_pool_clients[logical] = cognito.create_user_pool_client(
+            UserPoolId=properties["UserPoolId"], ClientName=properties["ClientName"], **client
+        )["UserPoolClient"]["ClientId"]
 
 
 def subscription_filter_policies(

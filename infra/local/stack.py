@@ -24,12 +24,14 @@ from botocore.config import Config
 
 from infra.local import function_logs, moto_direct_calls, moto_fast_responses, moto_item_lock, moto_speedups
 from infra.local.api_gateway import ApiGateway, ApiServer, routes_from_template
+from infra.local.cognito_authorizer import authorizers_from_template
 from infra.local.functions import LocalFunction, load_functions
 from infra.local.outbox import Outbox, Subscription
 from infra.local.resources import LocalResources, create_resources, subscription_filter_policies
 from infra.local.scheduler import Scheduler, schedules_from_template
 from infra.local.stream_poller import StreamPoller, sources_from_template
 from infra.template import ROOT, load_template, resources_of_type
+from infra.users import UserDirectory
 
 LOCAL_PARAMETERS = {
     "AlertEmail": "alerts@shop.example",
@@ -37,6 +39,7 @@ LOCAL_PARAMETERS = {
     "OpsEmail": "ops@shop.example",
 }
 STATE_DIR = Path(os.environ.get("SHOPWATCH_STATE_DIR") or ROOT / ".shopwatch")
+ADMIN_USER = "admin"  # `shopwatch up` signs this one in as the first admin
 
 
 class PortInUse(RuntimeError):
@@ -63,6 +66,7 @@ def _check_port(host: str, port: int) -> None:
 class LocalStack:
     port: int = 3000
     api_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    admin_password: str | None = None  # generated when None
     host: str = "127.0.0.1"
     state_dir: Path = STATE_DIR
     parameters: dict[str, Any] = field(default_factory=dict)
@@ -132,9 +136,13 @@ class LocalStack:
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
         self._moto.start()
         self.session = boto3.Session(region_name="us-east-1")
-        self.resources = create_resources(_EndpointSession(self))
         parameters = LOCAL_PARAMETERS | self.parameters
+        self.resources = create_resources(_EndpointSession(self), parameters=parameters)
         resolver = self.resources.resolver(self.template, parameters)
+        self.user_pool_id = self.resources.user_pools["UserPool"]
+        self.user_pool_client_id = self.resources.user_pool_clients["UserPoolClient"]
+        self.users = UserDirectory(self.client("cognito-idp"), self.user_pool_id)
+        self.admin_password = self.users.add(ADMIN_USER, "admins", self.admin_password)
         self._resolver = resolver
         self._subscribe(parameters)
         self.functions = load_functions(self.template, resolver)
@@ -144,6 +152,9 @@ class LocalStack:
             self.functions,
             self.api_key,
             str(resolver.resolve({"Ref": "StageName"})),
+            authorizers_from_template(
+                self.template, self.resources.user_pools, self.resources.user_pool_clients, self.aws_endpoint
+            ),
         )
         self.api_server = ApiServer((self.host, self.port), gateway)
         self._spawn(
@@ -300,13 +311,20 @@ class LocalStack:
             "pid": os.getpid(),
             "url": self.url,
             "api_key": self.api_key,
+            "user_pool_id": self.user_pool_id,
+            "user_pool_client_id": self.user_pool_client_id,
+            "admin_user": ADMIN_USER,
+            "admin_password": self.admin_password,  # local only; the file is readable by its owner alone
             "aws_endpoint": self.aws_endpoint,
             "tables": self.resources.tables,
             "topics": self.resources.topics,
             "queues": self.resources.queues,
             "outbox": str(self.state_dir / "outbox.jsonl"),
         }
-        (self.state_dir / "stack.json").write_text(json.dumps(state, indent=2))
+        path = self.state_dir / "stack.json"
+        path.touch(mode=0o600)
+        path.chmod(0o600)
+        path.write_text(json.dumps(state, indent=2))
         env = {
             name: fn.environment
             | {"AWS_ENDPOINT_URL": self.aws_endpoint, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}

@@ -20,4 +20,7 @@ def local_stack(tmp_path_factory) -> Iterator[LocalStack]:
 
 @pytest.fixture
 def api(local_stack: LocalStack) -> ShopwatchClient:
-    return ShopwatchClient(local_stack.url, local_stack.api_key, retries=0)
+    """The shop's key and the local admin's sign-in: each route gets the credential it takes."""
+    client = ShopwatchClient(local_stack.url, local_stack.api_key, retries=0)
+    client.sign_in("admin", local_stack.admin_password)
+    return client

@@ -46,3 +46,30 @@ def test_simulate_refuses_a_window_outside_the_live_traffic(local_stack, monkeyp
         main(["simulate", "--duration", "20", "--outage", "15:10", "--truth", str(tmp_path / "t.jsonl")])
     with pytest.raises(SystemExit, match="START:SECONDS"):
         main(["simulate", "--duration", "20", "--failure-spike", "soon", "--truth", str(tmp_path / "t.jsonl")])
+
+
+def test_users_add_list_reset_and_remove_on_the_local_stack(local_stack, monkeypatch, capsys):
+    from infra.client import ShopwatchClient
+
+    monkeypatch.setenv("SHOPWATCH_STATE_DIR", str(local_stack.state_dir))
+    assert main(["users", "add", "nina", "--group", "analysts"]) == 0
+    password = capsys.readouterr().out.strip().rsplit("password: ", 1)[1]
+    nina = ShopwatchClient(local_stack.url, retries=0)
+    nina.sign_in("nina", password)
+    assert nina.request("GET", "/alerts?limit=1")[0] == 200
+    assert main(["users", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "nina" in listed and "analysts" in listed and "admin " in listed
+    assert main(["users", "reset-password", "nina", "--password", "Another-pass-42!"]) == 0
+    assert (
+        ShopwatchClient(local_stack.url).request("POST", "/auth/login", {"username": "nina", "password": password})[0]
+        == 401
+    )
+    assert main(["users", "add", "nina", "--group", "admins"]) == 2  # the name is taken
+    assert main(["users", "remove", "nina"]) == 0
+    assert (
+        ShopwatchClient(local_stack.url).request(
+            "POST", "/auth/login", {"username": "nina", "password": "Another-pass-42!"}
+        )[0]
+        == 401
+    )

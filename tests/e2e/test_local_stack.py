@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 
+from infra.client import ShopwatchClient
 from infra.local.api_gateway import routes_from_template
 from infra.local.stack import LocalStack, PortInUse
 from infra.local.stream_reader import StreamCursor
@@ -81,6 +82,20 @@ def test_the_api_key_is_enforced_as_api_gateway_does(local_stack):
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(local_stack.url + "/nowhere")
     assert (caught.value.code, json.loads(caught.value.read())) == (403, {"message": "Missing Authentication Token"})
+
+
+def test_the_key_only_feeds_data_and_people_sign_in_with_tokens_the_gateway_checks(local_stack):
+    shop = ShopwatchClient(local_stack.url, local_stack.api_key, retries=0)
+    assert shop.request("GET", "/alerts") == (401, {"message": "Unauthorized"})
+    assert shop.request("PUT", "/products/E2E-MUG", {"price": "4.00"})[0] == 200
+    person = ShopwatchClient(local_stack.url, retries=0)
+    assert person.request("POST", "/auth/login", {"username": "admin", "password": "Wrong-pass-1!"})[0] == 401
+    token = person.sign_in("admin", local_stack.admin_password)
+    assert person.request("GET", "/alerts?limit=1")[0] == 200
+    assert person.request("PUT", "/products/E2E-MUG", {"price": "5.00"}) == (403, {"message": "Forbidden"})
+    header, payload, signature = token.split(".")
+    forged = ShopwatchClient(local_stack.url, retries=0, token=".".join((header, payload[:-4] + "AAAA", signature)))
+    assert forged.request("GET", "/alerts") == (401, {"message": "Unauthorized"})
 
 
 def test_a_sale_is_counted_in_its_minute_and_served_by_the_stats_route(local_stack, api):
@@ -220,7 +235,12 @@ def test_the_local_stack_has_exactly_the_templates_resources(local_stack):
     served = {(r.method, r.path, r.function) for r in local_stack.api_server.gateway.routes}
     assert served == {(r.method, r.path, r.function) for r in routes_from_template(template)}
     assert {f for m, p, f in served if (m, p) != ("POST", "/transactions")} == {"ApiFunction"}
-    assert ("POST", "/transactions", "IngestFunction") in served and len(served) == 25
+    assert ("POST", "/transactions", "IngestFunction") in served and len(served) == 26
+    assert set(local_stack.resources.user_pools) == set(resources_of_type(template, "AWS::Cognito::UserPool"))
+    assert set(local_stack.resources.user_pool_clients) == set(
+        resources_of_type(template, "AWS::Cognito::UserPoolClient")
+    )
+    assert set(local_stack.api_server.gateway.authorizers) == {"ShopwatchUsers"}
     assert {s.function for s in local_stack.scheduler.schedules} == {"WindowFunction", "DigestFunction"}
     for table, arn in local_stack.resources.stream_arns.items():
         view = template["Resources"][table]["Properties"]["StreamSpecification"]["StreamViewType"]

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from shopwatch.auth.routes import OPEN_ROUTES, SHOP_ROUTES
 from shopwatch.storage.state import StateRepository
 from tests.conftest import TEMPLATE, Stack
 from tests.integration.api_requests import ApiClient, api_event
@@ -157,14 +158,19 @@ def test_a_response_off_its_model_is_our_500_not_the_clients_400(api, stack, mon
     assert "response does not match its model" in caplog.text
 
 
-def test_every_route_but_health_and_the_page_needs_the_api_key():
-    open_routes = set()
-    for resource in TEMPLATE["Resources"].values():
-        for event in resource.get("Properties", {}).get("Events", {}).values():
-            if event["Type"] == "Api" and event["Properties"].get("Auth", {}).get("ApiKeyRequired") is False:
-                open_routes.add((event["Properties"]["Method"], event["Properties"]["Path"]))
-    assert open_routes == {("get", "/health"), ("get", "/")}
-    assert TEMPLATE["Resources"]["ShopwatchApi"]["Properties"]["Auth"]["ApiKeyRequired"] is True
+def test_the_document_names_the_key_on_the_shops_routes_and_a_sign_in_on_the_peoples(api):
+    document = api("GET", "/openapi.json")[1]
+    security = {
+        (method, path): [name for requirement in operation.get("security", []) for name in requirement]
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
+    assert {route for route, names in security.items() if names == ["apiKey"]} == SHOP_ROUTES
+    assert {route for route, names in security.items() if not names} == OPEN_ROUTES
+    assert {names[0] for route, names in security.items() if route not in SHOP_ROUTES | OPEN_ROUTES} == {"signedIn"}
+    assert document["components"]["securitySchemes"]["signedIn"] | {"description": None} == {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": None
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize(("origin", "allowed"), [("https://shop.example", True), ("https://evil.example", False)])

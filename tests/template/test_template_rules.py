@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from infra.template import ROOT, resources_of_type
+from shopwatch.auth.routes import OPEN_ROUTES, SHOP_ROUTES
 from tests.conftest import TEMPLATE
 
 RESOURCES = TEMPLATE["Resources"]
@@ -57,12 +58,72 @@ def test_the_other_fixed_resources_exist():
         assert name in RESOURCES, name
 
 
-def test_ingest_is_the_post_transactions_route_behind_an_api_key():
+def api_routes():
+    for resource in FUNCTIONS.values():
+        for event in resource["Properties"].get("Events", {}).values():
+            if event["Type"] == "Api":
+                properties = event["Properties"]
+                yield (properties["Method"], properties["Path"]), properties.get("Auth", {})
+
+
+def test_ingest_is_the_post_transactions_route_behind_the_api_key_alone():
     (event,) = FUNCTIONS["IngestFunction"]["Properties"]["Events"].values()
-    assert event["Properties"] == {"RestApiId": {"Ref": "ShopwatchApi"}, "Path": "/transactions", "Method": "post"}
+    assert event["Properties"] == {
+        "RestApiId": {"Ref": "ShopwatchApi"}, "Path": "/transactions", "Method": "post",
+        "Auth": {"Authorizer": "NONE", "ApiKeyRequired": True},
+    }  # fmt: skip
     auth = RESOURCES["ShopwatchApi"]["Properties"]["Auth"]
-    assert auth["ApiKeyRequired"] is True
     assert set(auth["UsagePlan"]) >= {"CreateUsagePlan", "Throttle", "Quota"}
+
+
+def test_people_sign_in_by_default_so_a_new_route_is_closed_until_it_says_otherwise():
+    auth = RESOURCES["ShopwatchApi"]["Properties"]["Auth"]
+    assert auth["DefaultAuthorizer"] == "ShopwatchUsers" and auth["ApiKeyRequired"] is False
+    assert auth["Authorizers"]["ShopwatchUsers"]["UserPoolArn"] == {"Fn::GetAtt": ["UserPool", "Arn"]}
+    assert auth["Authorizers"]["ShopwatchUsers"]["Identity"]["Header"] == "Authorization"
+
+
+@pytest.mark.parametrize(
+    ("route", "auth"), list(api_routes()), ids=lambda v: " ".join(v) if isinstance(v, tuple) else ""
+)
+def test_each_route_takes_the_caller_the_code_expects(route, auth):
+    """The template's Auth per route, against shopwatch.auth.routes (which the handler and /openapi.json use):
+    the API key alone on the shop's routes, nothing on the open ones, the Cognito authorizer on all others."""
+    if route in SHOP_ROUTES:
+        assert auth == {"Authorizer": "NONE", "ApiKeyRequired": True}
+    elif route in OPEN_ROUTES:
+        assert auth == {"Authorizer": "NONE"}
+    else:
+        assert auth == {}  # the default: the authorizer, no key
+
+
+def test_every_route_the_code_classifies_exists_in_the_template():
+    assert set(SHOP_ROUTES | OPEN_ROUTES) <= {route for route, _ in api_routes()}
+
+
+def test_the_user_pool_is_admin_only_with_a_password_policy_optional_mfa_and_no_paid_add_on_by_default():
+    pool = RESOURCES["UserPool"]["Properties"]
+    assert pool["AdminCreateUserConfig"] == {"AllowAdminCreateUserOnly": True}
+    policy = pool["Policies"]["PasswordPolicy"]
+    assert policy["MinimumLength"] >= 12 and all(policy[k] for k in ("RequireLowercase", "RequireUppercase",
+                                                                     "RequireNumbers", "RequireSymbols"))  # fmt: skip
+    parameters = TEMPLATE["Parameters"]
+    assert pool["MfaConfiguration"] == {"Ref": "UserPoolMfa"}
+    assert parameters["UserPoolMfa"]["AllowedValues"] == ["OFF", "OPTIONAL", "ON"]
+    assert pool["UserPoolAddOns"] == {"AdvancedSecurityMode": {"Ref": "UserPoolAdvancedSecurity"}}
+    assert parameters["UserPoolAdvancedSecurity"]["Default"] == "OFF"
+    groups = {r["Properties"]["GroupName"] for r in resources_of_type(TEMPLATE, "AWS::Cognito::UserPoolGroup").values()}
+    assert groups == {"analysts", "admins"}
+
+
+def test_the_app_client_is_public_signs_in_with_a_password_and_hides_who_exists():
+    client = RESOURCES["UserPoolClient"]["Properties"]
+    assert client["GenerateSecret"] is False
+    assert "ALLOW_USER_PASSWORD_AUTH" in client["ExplicitAuthFlows"]
+    assert client["PreventUserExistenceErrors"] == "ENABLED"
+    api = FUNCTIONS["ApiFunction"]["Properties"]
+    assert api["Environment"]["Variables"]["USER_POOL_CLIENT_ID"] == {"Ref": "UserPoolClient"}
+    assert "cognito" not in json.dumps(api["Policies"]).lower()  # InitiateAuth needs no IAM permission
 
 
 @pytest.mark.parametrize(("name", "source"), list(stream_sources()))

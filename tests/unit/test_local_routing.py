@@ -9,12 +9,21 @@ from infra.local.scheduler import parse_rate
 from tests.conftest import TEMPLATE
 
 
-def test_routes_come_from_the_templates_api_events_with_their_api_key_rule():
-    routes = {(r.method, r.path): (r.function, r.api_key_required) for r in routes_from_template(TEMPLATE)}
-    assert routes.pop(("POST", "/transactions")) == ("IngestFunction", True)
-    assert routes.pop(("GET", "/health")) == routes.pop(("GET", "/")) == ("ApiFunction", False)
+def test_routes_come_from_the_templates_api_events_with_their_key_and_authorizer_rules():
+    routes = {
+        (r.method, r.path): (r.function, r.api_key_required, r.authorizer) for r in routes_from_template(TEMPLATE)
+    }
+    assert routes.pop(("POST", "/transactions")) == ("IngestFunction", True, None)
+    for shop_route in (
+        ("POST", "/transactions/{transaction_id}/label"),
+        ("PUT", "/products/{sku}"),
+        ("POST", "/products"),
+    ):
+        assert routes.pop(shop_route) == ("ApiFunction", True, None)
+    for open_route in (("GET", "/"), ("GET", "/health"), ("GET", "/openapi.json"), ("POST", "/auth/login")):
+        assert routes.pop(open_route) == ("ApiFunction", False, None)
     assert ("PATCH", "/alerts/{alert_id}") in routes and ("GET", "/stats/minutes") in routes
-    assert set(routes.values()) == {("ApiFunction", True)}
+    assert set(routes.values()) == {("ApiFunction", False, "ShopwatchUsers")}
 
 
 def test_a_literal_path_wins_over_a_parameter_as_in_api_gateway():

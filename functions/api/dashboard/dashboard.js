@@ -32,40 +32,66 @@ function svg(tag, attrs = {}, text) {
 }
 function when(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }
 function shortTime(iso) { return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); }
-function analyst() { return sessionStorage.getItem("shopwatch.analyst") || "analyst"; }
+// The session: the ID token POST /auth/login gave, and when it stops working (this tab only).
+function token() {
+  const expires = Date.parse(sessionStorage.getItem("shopwatch.expires_at") || "");
+  if (!(expires > Date.now())) return null;
+  return sessionStorage.getItem("shopwatch.token");
+}
+function signedIn() { return token() !== null; }
+function signOut(message) {
+  sessionStorage.removeItem("shopwatch.token");
+  sessionStorage.removeItem("shopwatch.expires_at");
+  sessionStorage.removeItem("shopwatch.user");
+  $("who").textContent = "";
+  askSignIn(message);
+}
 
 // --- the API ---------------------------------------------------------------------------------------------
 class ApiError extends Error {}
 async function api(path, options = {}) {
+  if (!signedIn()) { signOut("Your session ended; sign in again."); throw new ApiError("signed out"); }
   const response = await fetch(BASE + path, {
     ...options,
-    headers: { "x-api-key": sessionStorage.getItem("shopwatch.key") || "", "content-type": "application/json" },
+    headers: { "authorization": "Bearer " + token(), "content-type": "application/json" },
   });
   const body = await response.json().catch(() => ({}));
-  if (response.status === 403) { askKey("The API key was refused."); throw new ApiError("forbidden"); }
+  if (response.status === 401) { signOut("Your session ended; sign in again."); throw new ApiError("signed out"); }
   if (!response.ok) throw new ApiError((body.error && body.error.message) || body.message || response.statusText);
   return body;
 }
 function showError(error) {
-  if (error instanceof ApiError && error.message === "forbidden") return;
+  if (error instanceof ApiError && error.message === "signed out") return;
   $("error").textContent = String(error.message || error);
   $("error").hidden = false;
 }
 function clearError() { $("error").hidden = true; }
 
-// --- key -------------------------------------------------------------------------------------------------
-function askKey(message) {
-  if (message) $("key-form").querySelector("p").textContent = message;
-  if (!$("key-dialog").open) $("key-dialog").showModal();
+// --- signing in ------------------------------------------------------------------------------------------
+function askSignIn(message) {
+  $("sign-in-message").textContent = message || "";
+  $("sign-in-message").hidden = !message;
+  if (!$("sign-in-dialog").open) $("sign-in-dialog").showModal();
 }
-$("key-form").addEventListener("submit", (event) => {
+$("sign-in-form").addEventListener("submit", async (event) => {
   event.preventDefault();
-  sessionStorage.setItem("shopwatch.key", $("key-input").value.trim());
-  sessionStorage.setItem("shopwatch.analyst", $("analyst-input").value.trim() || "analyst");
-  $("key-dialog").close();
+  const username = $("username-input").value.trim();
+  const response = await fetch(BASE + "auth/login", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username, password: $("password-input").value }),
+  });
+  const body = await response.json().catch(() => ({}));
+  $("password-input").value = "";
+  if (!response.ok) { askSignIn((body.error && body.error.message) || body.message || response.statusText); return; }
+  sessionStorage.setItem("shopwatch.token", body.token);
+  sessionStorage.setItem("shopwatch.expires_at", body.expires_at);
+  sessionStorage.setItem("shopwatch.user", username);
+  $("who").textContent = username;
+  $("sign-in-dialog").close();
   refreshAll();
 });
-$("change-key").addEventListener("click", () => askKey());
+$("sign-out").addEventListener("click", () => signOut());
 
 // --- KPI tiles -------------------------------------------------------------------------------------------
 async function loadKpis() {
@@ -166,7 +192,7 @@ async function triage(path, method, body) {
   if (!id) return;
   try {
     clearError();
-    renderAlert(await api("alerts/" + encodeURIComponent(id) + path, { method, body: JSON.stringify({ ...body, by: analyst() }) }));
+    renderAlert(await api("alerts/" + encodeURIComponent(id) + path, { method, body: JSON.stringify(body) }));
     await loadFeed();
   } catch (e) { showError(e); }
 }
@@ -279,24 +305,24 @@ $("customer-form").addEventListener("submit", (e) => { e.preventDefault(); loadC
 
 // --- refresh loop ----------------------------------------------------------------------------------------------
 async function refreshFeed() {
-  if (!sessionStorage.getItem("shopwatch.key")) return;
+  if (!signedIn()) { if (sessionStorage.getItem("shopwatch.token")) signOut("Your session ended; sign in again."); return; }
   try {
     await Promise.all([loadFeed(), loadKpis()]);
     $("refreshed").textContent = "updated " + new Date().toLocaleTimeString();
   } catch (e) { showError(e); }
 }
 async function refreshCharts() {
-  if (!sessionStorage.getItem("shopwatch.key")) return;
+  if (!signedIn()) return;
   try { await Promise.all([loadMinutes(), loadDaily(), loadSeverities(), loadDetectors()]); } catch (e) { showError(e); }
 }
 function refreshAll() { clearError(); refreshFeed(); refreshCharts(); openLinkedAlert(); }
 function openLinkedAlert() {
   // e-mails link to <dashboard>/#/alerts/<id>
   const linked = /^#\/alerts\/([A-Za-z0-9_]+)$/.exec(location.hash);
-  if (linked && sessionStorage.getItem("shopwatch.key")) openAlert(linked[1]);
+  if (linked && signedIn()) openAlert(linked[1]);
 }
 window.addEventListener("hashchange", openLinkedAlert);
 
-if (!sessionStorage.getItem("shopwatch.key")) askKey(); else refreshAll();
+if (!signedIn()) askSignIn(); else { $("who").textContent = sessionStorage.getItem("shopwatch.user") || ""; refreshAll(); }
 setInterval(refreshFeed, FEED_EVERY_MS);
 setInterval(refreshCharts, CHARTS_EVERY_MS);

@@ -5,7 +5,8 @@ place: the responses every client meets but no route signature states.
 - Validation errors are answered 400 in the DESIGN's error shape, not Powertools' 422, so 422 is replaced.
 - 404 where a path names a resource, 409 where a change can be illegal.
 - 403 and 429 come from API Gateway itself (missing key, usage plan throttling), 503 when storage is busy.
-- The API key is declared as the `x-api-key` header, required everywhere but /health and the page.
+- Two kinds of caller (shopwatch.auth.routes): the shop's routes take the API key (`x-api-key`); every other
+  route but the open ones takes a signed-in person's token (`Authorization: Bearer`), 401 without one.
 - A query or path parameter is a string or absent, never null: the `null` branch pydantic gives an optional
   parameter is removed, so that its rules (format, pattern, length) apply to every value a client can send.
 """
@@ -14,7 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-OPEN_PATHS = {"/", "/health"}
+from shopwatch.auth.routes import OPEN_ROUTES, SHOP_ROUTES
+
 CONFLICTS = {
     ("patch", "/alerts/{alert_id}"),
     ("post", "/alerts/{alert_id}/notes"),
@@ -51,7 +53,15 @@ def finish_document(document: dict[str, Any]) -> dict[str, Any]:
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas["Error"] = ERROR_SCHEMA
     error = {"$ref": "#/components/schemas/Error"}
-    document["components"]["securitySchemes"] = {"apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}}
+    document["components"]["securitySchemes"] = {
+        "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key", "description": "the shop's systems"},
+        "signedIn": {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "a person's Cognito ID token from POST /auth/login",
+        },
+    }
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
             for parameter in operation.get("parameters", []):
@@ -59,12 +69,19 @@ def finish_document(document: dict[str, Any]) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
             responses.pop("500", None)  # a response off its model is our bug, not a documented answer
-            if path not in OPEN_PATHS:
-                responses["400"] = _json("invalid parameters or body", error)
+            if (method, path) in SHOP_ROUTES:
                 responses["403"] = _json("missing or wrong API key (API Gateway)", GATEWAY_SCHEMA)
                 responses["429"] = _json("over the usage plan's rate (API Gateway)", GATEWAY_SCHEMA)
-                responses["503"] = _json("storage is busy; retry the same request", error)
                 operation["security"] = [{"apiKey": []}]
+            elif (method, path) not in OPEN_ROUTES:
+                responses["401"] = _json("not signed in, or the token expired (API Gateway)", GATEWAY_SCHEMA)
+                responses["403"] = _json("signed in, but not in a group that may do this", error)
+                operation["security"] = [{"signedIn": []}]
+            if (method, path) not in OPEN_ROUTES or "requestBody" in operation:
+                responses["400"] = _json("invalid parameters or body", error)
+                responses["503"] = _json("storage is busy; retry the same request", error)
+            # a signed-in request carries a ~1 KB token: a long query reaches API Gateway's limit sooner
+            responses["431"] = _json("request line and headers over 10,240 bytes (API Gateway)", error)
             if "requestBody" in operation:
                 responses["415"] = _json("the body is not application/json", error)
             if "{" in path:

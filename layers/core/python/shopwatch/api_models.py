@@ -39,7 +39,6 @@ SkuText = Annotated[
     StrictStr,
     Field(min_length=1, max_length=64, pattern=ONE_LINE, json_schema_extra=NO_DOT_SEGMENT),
 ]
-Analyst = Annotated[Text, Field(min_length=1, max_length=64, description="who makes the change")]
 
 # Catalog prices: JSON numbers or numeric strings of ASCII digits, > 0, at most 4 decimals (the same to_decimal
 # every way into the catalog uses). The string form is the canonical one; the server also reads padded forms.
@@ -88,31 +87,34 @@ class AlertPatch(_Body):
 
     status: AlertStatus = Field(default=None, description="the next status; an illegal move is a 409")  # type: ignore[assignment]
     assignee: Text | None = Field(default=None, max_length=128, description="null unassigns")
-    by: Analyst = "analyst"
 
     @model_validator(mode="after")
     def _changes_something(self) -> Self:
-        """A patch names a status or an assignee; `{}` (or only `by`) moves nothing, so it is refused."""
-        if not self.model_fields_set - {"by"}:
+        """A patch names a status or an assignee; `{}` moves nothing, so it is refused."""
+        if not self.model_fields_set:
             raise ValueError("give status and/or assignee")
         return self
 
 
 class NoteIn(_Body):
     text: Lines = Field(min_length=1, max_length=1000)
-    by: Analyst = "analyst"
 
 
 class FeedbackIn(_Body):
     label: FeedbackLabel
     comment: Lines | None = Field(default=None, max_length=1000)
-    by: Analyst = "analyst"
 
 
 class LabelIn(_Body):
     label: FeedbackLabel
     source: Text = Field(default="chargeback", min_length=1, max_length=64)
-    by: Analyst = "analyst"
+
+
+class LoginIn(_Body):
+    """POST /auth/login. The history of every change records this user name (from the token, never a body)."""
+
+    username: StrictStr = Field(min_length=1, max_length=128)
+    password: StrictStr = Field(min_length=1, max_length=256)
 
 
 class ProductIn(_Body):

@@ -312,5 +312,10 @@ class ProductsStored(_Out):
     stored: int
 
 
+class SessionOut(_Out):
+    token: str = Field(description="the Cognito ID token: send it as `Authorization: Bearer <token>`")
+    expires_at: Timestamp = Field(description="when the token stops working; sign in again then")
+
+
 class HealthOut(_Out):
     status: str

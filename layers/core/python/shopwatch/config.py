@@ -218,6 +218,24 @@ class WindowSettings:
         )
 
 
+@dataclass(frozen=True)
+class SignInSettings:
+    """POST /auth/login: the app client it signs in with, and how many failures a user name may have per window
+    before further attempts are refused (a password guesser gets a few tries an hour, not thousands)."""
+
+    client_id: str
+    max_failures: int = 5
+    window_seconds: int = 900
+
+    @classmethod
+    def from_env(cls) -> SignInSettings:
+        return cls(
+            client_id=required_env("USER_POOL_CLIENT_ID"),
+            max_failures=int(_env("SIGN_IN_MAX_FAILURES", str(cls.max_failures))),
+            window_seconds=int(_env("SIGN_IN_WINDOW_SECONDS", str(cls.window_seconds))),
+        )
+
+
 def required_env(name: str) -> str:
     """A resource name the template must provide; a missing one is a deployment error, said plainly."""
     value = os.environ.get(name, "").strip()

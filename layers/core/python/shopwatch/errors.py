@@ -14,6 +14,10 @@ class ShopwatchError(Exception):
         self.message = message
         self.details = details
 
+    def headers(self) -> dict[str, str]:
+        """Response headers the refusal needs (Retry-After on a 429)."""
+        return {}
+
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.details is not None:
@@ -47,3 +51,22 @@ class Conflict(ShopwatchError):
 
 class ServiceUnavailable(ShopwatchError):
     status, code = 503, "service_unavailable"
+
+
+class Unauthorized(ShopwatchError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(ShopwatchError):
+    status, code = 403, "forbidden"
+
+
+class TooManyRequests(ShopwatchError):
+    status, code = 429, "too_many_requests"
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message, {"retry_after_seconds": retry_after_seconds})
+        self.retry_after_seconds = retry_after_seconds
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}

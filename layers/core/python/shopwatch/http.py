@@ -27,7 +27,7 @@ def cors_config(origin: str) -> CORSConfig | None:
     and any other origin with none, so a page elsewhere cannot read the API's answers."""
     if not origin:
         return None
-    return CORSConfig(allow_origin=origin, allow_headers=["Content-Type", "x-api-key"], max_age=600)
+    return CORSConfig(allow_origin=origin, allow_headers=["Authorization", "Content-Type", "x-api-key"], max_age=600)
 
 
 class ProxyEventResolver(APIGatewayRestResolver):
@@ -83,7 +83,7 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Logger, metrics
     def _domain_error(exc: ShopwatchError) -> Response:
         logger.info("request refused", extra={"status": exc.status, "code": exc.code, "reason": exc.message})
         metrics.add_metric(name="RequestsRefused", unit=MetricUnit.Count, value=1)
-        return json_response(exc.status, exc.body())
+        return json_response(exc.status, exc.body(), exc.headers() or None)
 
     @app.exception_handler(ClientError)
     def _aws_error(exc: ClientError) -> Response:
