@@ -44,23 +44,28 @@ class Granularity:
 
 
 SECONDS_10 = Granularity("s", 10, 7)  # 1 minute (60-70 s)
-MINUTES_5 = Granularity("f", 300, 13)  # 1 hour (60-65 min)
 HOURS = Granularity("h", 3600, 25)  # 24 hours
 DAYS = Granularity("d", 86400, 31)  # 30 days
 YEARS = Granularity("y", 365 * 86400, 2)  # links only: who shared this entity within the last year or two
-GRANULARITIES = {g.code: g for g in (SECONDS_10, MINUTES_5, HOURS, DAYS, YEARS)}
-WINDOWS = {"1m": SECONDS_10, "1h": MINUTES_5, "24h": HOURS, "30d": DAYS}
-# distinct links: the hour sets (1-2 h), the day sets (30 days) and the year sets (1-2 years)
-LINK_WINDOWS = {"1h": Granularity("h", 3600, 2), "30d": DAYS, "1y": YEARS}
+GRANULARITIES = {g.code: g for g in (SECONDS_10, HOURS, DAYS, YEARS)}
+LAST_HOURS = Granularity("h", 3600, 2)  # the hour buckets read for "1 hour": this hour and the one before
+# Why so few granularities: every bucket is an attribute that each update of the item carries and DynamoDB
+# bills by size; the 1-hour window reads the hour buckets (1-2 h, exact to the bucket width) instead of
+# keeping twelve 5-minute ones.
+WINDOWS = {"1m": SECONDS_10, "1h": LAST_HOURS, "24h": HOURS, "30d": DAYS}
+LINK_WINDOWS = {"1h": LAST_HOURS, "30d": DAYS, "1y": YEARS}
+LINK_KEEP = {"h": LAST_HOURS.keep}  # hour link sets are only read for the last hour or two
 
 # metric letter -> granularities it is counted at
 METRICS = {
-    "c": (SECONDS_10, MINUTES_5, HOURS, DAYS),  # transactions
-    "x": (MINUTES_5, HOURS),  # failed or denied attempts
-    "a": (HOURS, DAYS),  # approved amount
-    "n": (HOURS, DAYS),  # transactions by new accounts
+    "c": (SECONDS_10, HOURS, DAYS),  # transactions: 1 minute, 1 hour, 24 hours, 30 days
+    "x": (HOURS,),  # failed or denied attempts: 1 hour, 24 hours
+    "a": (HOURS, DAYS),  # approved amount: 1 hour, 24 hours, 30 days
+    "n": (HOURS,),  # transactions by accounts younger than a day: 1 hour, 24 hours
 }
-LINK_GRANULARITIES = (HOURS, DAYS, YEARS)
+# accounts per device, card and e-mail are kept for a year (weak evidence for the risk score); every other
+# link for the hour and the 30 days the detectors read
+LONG_LINKED = frozenset({"device", "card", "email"})
 
 
 @dataclass(frozen=True, order=True)
@@ -127,7 +132,7 @@ class EntityHistory:
     def total(self, metric: str, window: str, at: datetime) -> Decimal:
         """Sum of `metric` over `window` ending at `at` (exact to one bucket width)."""
         granularity = WINDOWS[window]
-        if granularity not in METRICS[metric]:
+        if granularity.code not in {g.code for g in METRICS[metric]}:
             raise KeyError(f"metric {metric!r} is not kept for the {window} window")
         current = granularity.index(at)
         prefix = f"{metric}{granularity.code}"
@@ -172,7 +177,8 @@ def _stale(name: str, newest: datetime) -> bool:
     granularity = GRANULARITIES.get(body[:1])
     if granularity is None:
         return False
-    return int(body[1:]) <= granularity.index(newest) - granularity.keep
+    keep = LINK_KEEP.get(granularity.code, granularity.keep) if name.startswith("L") else granularity.keep
+    return int(body[1:]) <= granularity.index(newest) - keep
 
 
 def plan_update(
@@ -199,8 +205,9 @@ def plan_update(
             if not _stale(name, newest):
                 adds[name] = values[metric]
     link_adds: dict[str, frozenset[str]] = {}
+    granularities = (HOURS, DAYS, YEARS) if key.kind in LONG_LINKED else (HOURS, DAYS)
     for kind, value in links.items():
-        for granularity in LINK_GRANULARITIES:
+        for granularity in granularities:
             name = f"L{KIND_CODES[kind]}{granularity.code}{granularity.index(tx.timestamp)}"
             known = history.links.get(name, frozenset())
             if value not in known and len(known) < LINK_CAP and not _stale(name, newest):
