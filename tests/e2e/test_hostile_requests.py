@@ -1,9 +1,9 @@
-"""2,000 generated requests across every route and every kind of caller, against the local stack (issue 15):
+"""2,000 generated requests (1,000 per kind of caller) across every route, against the local stack (issue 15):
 no 5xx, no 2xx for what the contract forbids, and every refusal in the JSON error shape. It prints the counts
 by status code, so the figures can be quoted.
 
-Deterministic: one seed. A caller is a function adding its credentials to the headers; add the signed-in
-analyst to CALLERS and every request runs for it too.
+Deterministic: one seed. A caller is a function adding its credentials to the headers: the shop's API key and
+a signed-in analyst's token.
 """
 
 from __future__ import annotations
@@ -14,15 +14,25 @@ from collections import Counter
 
 import pytest
 
+from infra.client import ShopwatchClient
 from infra.local.stack import LocalStack
 from tests.e2e.hostile import Caller, Hostile, api_key_caller, generate, send
 
 SEED = 15_2026
-REQUESTS_PER_CALLER = 2000
+REQUESTS_PER_CALLER = 1000
+ANALYST_PASSWORD = "Hostile-Analyst-2026!"
 
 
 def callers(stack: LocalStack) -> dict[str, Caller]:
-    return {"shop api key": api_key_caller(stack.api_key)}
+    """The shop's systems (the API key) and a person signed in as an analyst (a Cognito ID token)."""
+    name = "hostile-analyst"
+    if name not in {u.name for u in stack.users.list()}:
+        stack.users.add(name, "analysts", ANALYST_PASSWORD)
+    token = ShopwatchClient(stack.url).sign_in(name, ANALYST_PASSWORD)
+    return {
+        "shop api key": api_key_caller(stack.api_key),
+        "signed-in analyst": lambda headers: headers | {"Authorization": f"Bearer {token}"},
+    }
 
 
 def _existing_ids(stack: LocalStack) -> dict[str, list[str]]:
@@ -56,8 +66,8 @@ def _problem(request: Hostile, status: int, body: bytes, content_type: str) -> s
             document = json.loads(body)
         except ValueError:
             return "a refusal that is not JSON"
-        if status == 403 and set(document) == {"message"}:
-            return None  # API Gateway's own 403 keeps its shape (README)
+        if status in (401, 403) and set(document) == {"message"}:
+            return None  # API Gateway's own 401 (no or bad token) and 403 (no key) keep their shape (README)
         error = document.get("error") if isinstance(document, dict) else None
         if not isinstance(error, dict) or not isinstance(error.get("code"), str) or "message" not in error:
             return "a refusal outside the error shape {error: {code, message}}"
