@@ -69,7 +69,9 @@ def test_users_add_list_reset_and_remove_on_the_local_stack(local_stack, monkeyp
     assert main(["users", "remove", "nina"]) == 0
     assert (
         ShopwatchClient(local_stack.url).request(
-            "POST", "/auth/login", {"username": "nina", "password": "Another-pass-42!"}
+            "POST",
+            "/auth/login",
+            {"username": "nina", "password": "Another-pass-42!"},  # pragma: allowlist secret
         )[0]
         == 401
     )

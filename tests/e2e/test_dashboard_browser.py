@@ -65,7 +65,7 @@ def page(browser, local_stack):
     context.close()
 
 
-ANALYST_PASSWORD = "Analyst-pass-42!"
+ANALYST_PASSWORD = "Analyst-pass-42!"  # pragma: allowlist secret
 
 
 @pytest.fixture(scope="module")

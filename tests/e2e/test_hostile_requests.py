@@ -20,7 +20,7 @@ from tests.e2e.hostile import Caller, Hostile, api_key_caller, generate, send
 
 SEED = 15_2026
 REQUESTS_PER_CALLER = 1000
-ANALYST_PASSWORD = "Hostile-Analyst-2026!"
+ANALYST_PASSWORD = "Hostile-Analyst-2026!"  # pragma: allowlist secret
 
 
 def callers(stack: LocalStack) -> dict[str, Caller]:

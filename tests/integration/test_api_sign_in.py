@@ -14,7 +14,7 @@ from tests.builders import stored_alert
 from tests.conftest import Stack
 from tests.integration.api_requests import ADMIN, ANALYST, NOBODY_IN_A_GROUP, ApiClient, api_event, as_signed_in
 
-PASSWORD = "Correct-horse-9"
+PASSWORD = "Correct-horse-9"  # pragma: allowlist secret
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from shopwatch_model import DEFAULT_ARTIFACT, ModelArtifact
 from infra.local.resources import create_resources
 from shopwatch.detectors.history import CatalogEntry
 from shopwatch.domain.clock import to_iso, utcnow
+from shopwatch.domain.severity import Severity
 from shopwatch.storage.state import StateRepository
 from shopwatch.storage.unit_of_work import write_atomically
 from tests.conftest import Stack, load_event
@@ -139,29 +140,40 @@ RULE_ALERTS = {
     ("alice", "quantity"),
     ("alice", "price"),
     ("carol", "price"),
-    ("fresh0", "new_account"),
-    ("fresh1", "new_account"),
-    ("fresh1", "shared_identity"),
-    ("fresh1", "entity_velocity"),
-    ("fresh2", "new_account"),
-    ("fresh2", "shared_identity"),
-    ("fresh2", "entity_velocity"),
-    ("fresh2", "country_mismatch"),
 }
+RING = ("fresh0", "fresh1", "fresh2")
+
+
+def ring_alerts_hold(alerts: dict[tuple[str, str], dict]) -> None:
+    """The ring, whatever order the stream delivered its three purchases in (entity features are point in
+    time: whichever account came first saw nobody else on the device): each account bought seconds after
+    signing up; the two that came after the first share its device and card and fired with it within a
+    minute; the one shipping abroad has countries that disagree."""
+    mine = {(c, d) for c, d in alerts if c in RING}
+    assert {c for c, d in mine if d == "new_account"} == set(RING)
+    assert len({c for c, d in mine if d == "shared_identity"}) == 2
+    assert len({c for c, d in mine if d == "entity_velocity"}) == 2
+    assert {c for c, d in mine if d == "country_mismatch"} == {"fresh2"}
+    assert mine <= {
+        (c, d) for c in RING for d in ("new_account", "shared_identity", "entity_velocity", "country_mismatch")
+    }
+    # the third new account on one device: a burst, and with its shared card the risk band lifts it further
+    assert max(Severity.parse(alerts[(c, "new_account")]["severity"]) for c in RING) >= Severity.HIGH
 
 
 def test_every_detector_fires_on_the_mixed_batch(stack, catalog):
     event = ingest_and_read(stack, mixed_batch())
     assert stack.handler("DetectFunction", MODEL_ARTIFACT="off")(event) == {"batchItemFailures": []}
     alerts = {(a["customer_id"], a["detector"]): a for a in stack.scan("AlertsTable")}
-    assert set(alerts) == RULE_ALERTS
+    assert {k for k in alerts if k[0] not in RING} == RULE_ALERTS
+    ring_alerts_hold(alerts)
     assert alerts[("bot", "velocity")]["occurrences"] == 2
     assert alerts[("tester", "failed_payment")]["occurrences"] == 5
     assert alerts[("tester", "failed_payment")]["severity"] == "high"
     assert alerts[("carol", "price")]["severity"] == "critical"
-    # the third new account on one device, its card shared and its countries disagreeing: the risk band lifts it
-    assert alerts[("fresh2", "new_account")]["severity"] == "critical"
-    assert "3 accounts" in alerts[("fresh2", "shared_identity")]["summary"]
+    assert any(
+        "3 accounts" in alerts[(c, "shared_identity")]["summary"] for c in RING if (c, "shared_identity") in alerts
+    )
 
 
 def test_entity_items_hold_windowed_counts_links_and_a_ttl(stack, catalog):
@@ -183,7 +195,9 @@ def test_the_model_alerts_only_on_transactions_no_rule_flagged(stack, catalog):
     silent (the 250-line basket, in the USD the default model learned), and its findings are kept on markers."""
     run_once(stack, ingest_and_read(stack, mixed_batch()))
     alerts = stack.scan("AlertsTable")
-    assert {(a["customer_id"], a["detector"]) for a in alerts if a["detector"] != "model"} == RULE_ALERTS
+    rules = {(a["customer_id"], a["detector"]): a for a in alerts if a["detector"] != "model"}
+    assert {k for k in rules if k[0] not in RING} == RULE_ALERTS
+    ring_alerts_hold(rules)
     by_rules = {t for a in alerts if a["detector"] != "model" for t in a["transaction_ids"]}
     model_alerts = [a for a in alerts if a["detector"] == "model"]
     assert model_alerts, "the 250-line basket is beyond anything the default model saw"
