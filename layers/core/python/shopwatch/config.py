@@ -29,6 +29,16 @@ def _decimal_map(text: str) -> dict[str, Decimal]:
     return result
 
 
+def _decimal_pair(text: str) -> tuple[Decimal, Decimal] | None:
+    """Parse "0.5-3.5" into (Decimal("0.5"), Decimal("3.5")); empty: None."""
+    if not text:
+        return None
+    low, sep, high = text.partition("-")
+    if not sep:
+        raise ValueError(f"expected low-high, got {text!r}")
+    return Decimal(low.strip()), Decimal(high.strip())
+
+
 def _severity_thresholds(text: str) -> dict[Severity, Decimal]:
     return {Severity.parse(k): v for k, v in _decimal_map(text).items()}
 
@@ -45,6 +55,15 @@ class DetectionSettings:
         }
     )
     price_min_history: int = 5
+    # --- prices that learn the shop (issue 16; see detectors/price.py) ---
+    price_unpriced_skus: frozenset[str] = frozenset()  # lines priced case by case: postage, fees, adjustments
+    price_unpriced_levels: int = 20  # a SKU sold at this many distinct prices has no list price
+    price_seen_lines: int = 2  # a price charged on this many earlier lines of the SKU is one of the shop's prices
+    price_list_range: tuple[Decimal, Decimal] = (Decimal("0.7"), Decimal("3.5"))  # factors a price list moves by
+    price_list_tolerance: Decimal = Decimal("0.1")  # a line moved from its median by more than this
+    price_list_min_lines: int = 2  # lines that must move together to make a price list
+    price_sigma: Decimal = Decimal("3")  # learned prices: how many of the SKU's log-price spreads, per basket
+    price_log_sigma_floor: Decimal = Decimal("0.1")  # the spread of a SKU sold at one price
     velocity_max_transactions: int = 5
     velocity_window_seconds: int = 60
     card_testing_max_failures: int = 4
@@ -55,11 +74,12 @@ class DetectionSettings:
         default_factory=lambda: {Severity.MEDIUM: 3, Severity.HIGH: 5, Severity.CRITICAL: 10}
     )
     geo_min_history: int = 3
-    quantity_sigma: Decimal = Decimal("3.5")  # on the log scale
+    quantity_sigma: Decimal = Decimal("3")  # on the log scale, per basket (see tails.basket_sigma)
     quantity_min_ratio: Decimal = Decimal("5")  # times the usual (geometric mean) quantity
     quantity_log_sigma_floor: Decimal = Decimal("0.5")
     quantity_customer_min_history: int = 5
     quantity_sku_min_history: int = 10
+    quantity_sku_sigma: Decimal = Decimal("2.5")  # and more than the item's buyers usually take (issue 16)
     detector_weights: dict[str, Decimal] = field(
         default_factory=lambda: {
             "price": Decimal("1.0"),
@@ -86,6 +106,16 @@ class DetectionSettings:
         return cls(
             price_thresholds=_severity_thresholds(_env("PRICE_THRESHOLDS", "")) or d.price_thresholds,
             price_min_history=int(_env("PRICE_MIN_HISTORY", str(d.price_min_history))),
+            price_unpriced_skus=frozenset(
+                filter(None, (s.strip() for s in _env("PRICE_UNPRICED_SKUS", "").split(",")))
+            ),
+            price_unpriced_levels=int(_env("PRICE_UNPRICED_LEVELS", str(d.price_unpriced_levels))),
+            price_seen_lines=int(_env("PRICE_SEEN_LINES", str(d.price_seen_lines))),
+            price_list_range=_decimal_pair(_env("PRICE_LIST_RANGE", "")) or d.price_list_range,
+            price_list_tolerance=Decimal(_env("PRICE_LIST_TOLERANCE", str(d.price_list_tolerance))),
+            price_list_min_lines=int(_env("PRICE_LIST_MIN_LINES", str(d.price_list_min_lines))),
+            price_sigma=Decimal(_env("PRICE_SIGMA", str(d.price_sigma))),
+            price_log_sigma_floor=Decimal(_env("PRICE_LOG_SIGMA_FLOOR", str(d.price_log_sigma_floor))),
             velocity_max_transactions=int(_env("VELOCITY_MAX_TRANSACTIONS", str(d.velocity_max_transactions))),
             velocity_window_seconds=int(_env("VELOCITY_WINDOW_SECONDS", str(d.velocity_window_seconds))),
             card_testing_max_failures=int(_env("CARD_TESTING_MAX_FAILURES", str(d.card_testing_max_failures))),
@@ -104,6 +134,7 @@ class DetectionSettings:
                 _env("QUANTITY_CUSTOMER_MIN_HISTORY", str(d.quantity_customer_min_history))
             ),
             quantity_sku_min_history=int(_env("QUANTITY_SKU_MIN_HISTORY", str(d.quantity_sku_min_history))),
+            quantity_sku_sigma=Decimal(_env("QUANTITY_SKU_SIGMA", str(d.quantity_sku_sigma))),
             detector_weights={**d.detector_weights, **_decimal_map(_env("DETECTOR_WEIGHTS", ""))},
             risk_thresholds=_severity_thresholds(_env("RISK_SEVERITY_THRESHOLDS", "")) or d.risk_thresholds,
             alert_group_window_seconds=int(_env("ALERT_GROUP_WINDOW_SECONDS", str(d.alert_group_window_seconds))),
