@@ -73,6 +73,7 @@ class DetectionSettings:
     failed_burst_thresholds: dict[Severity, int] = field(
         default_factory=lambda: {Severity.MEDIUM: 3, Severity.HIGH: 5, Severity.CRITICAL: 10}
     )
+    failed_report_min: int = 2  # failures within the burst window before they are reported (issue 16)
     geo_min_history: int = 3
     quantity_sigma: Decimal = Decimal("3")  # on the log scale, per basket (see tails.basket_sigma)
     quantity_min_ratio: Decimal = Decimal("5")  # times the usual (geometric mean) quantity
@@ -126,6 +127,7 @@ class DetectionSettings:
                 k: int(v) for k, v in _severity_thresholds(_env("FAILED_BURST_THRESHOLDS", "")).items()
             }
             or d.failed_burst_thresholds,
+            failed_report_min=int(_env("FAILED_REPORT_MIN", str(d.failed_report_min))),
             geo_min_history=int(_env("GEO_MIN_HISTORY", str(d.geo_min_history))),
             quantity_sigma=Decimal(_env("QUANTITY_SIGMA", str(d.quantity_sigma))),
             quantity_min_ratio=Decimal(_env("QUANTITY_MIN_RATIO", str(d.quantity_min_ratio))),
