@@ -165,6 +165,10 @@ class NotifySettings:
     min_severity: Severity = Severity.MEDIUM
     quiet_period_seconds: int = 900
     dashboard_url: str = ""
+    # --- the SMS budget (issue 16): at most one SMS per period per recipient, the rest summarised in the next ---
+    sms_severities: frozenset[Severity] = frozenset({Severity.CRITICAL})  # the SMS subscription's (SmsSeverities)
+    sms_period_seconds: int = 3600
+    sms_recipient: str = ""  # the subscribed phone number: whose budget it is
 
     @classmethod
     def from_env(cls) -> NotifySettings:
@@ -172,6 +176,11 @@ class NotifySettings:
             min_severity=Severity.parse(_env("NOTIFY_MIN_SEVERITY", cls.min_severity.value)),
             quiet_period_seconds=int(_env("NOTIFY_QUIET_PERIOD_SECONDS", str(cls.quiet_period_seconds))),
             dashboard_url=_env("DASHBOARD_URL", ""),
+            sms_severities=frozenset(
+                Severity.parse(s.strip()) for s in _env("SMS_SEVERITIES", "critical").split(",") if s.strip()
+            ),
+            sms_period_seconds=int(_env("SMS_PERIOD_SECONDS", str(cls.sms_period_seconds))),
+            sms_recipient=_env("SMS_RECIPIENT", ""),
         )
 
 

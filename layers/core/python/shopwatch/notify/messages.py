@@ -11,6 +11,7 @@ from typing import Any
 from shopwatch.detectors.findings import DETECTOR_LABELS
 from shopwatch.domain.alert import Alert
 from shopwatch.domain.clock import to_iso
+from shopwatch.notify.sms import SmsTurn
 
 SMS_LIMIT = 140
 SUBJECT_LIMIT = 100  # SNS rejects e-mail subjects over 100 characters
@@ -42,7 +43,11 @@ def _who(alert: Alert) -> str:
     return f"customer {alert.customer_id}" if alert.customer_id else alert.subject
 
 
-def build_message(alert: Alert, *, escalated: bool, dashboard_url: str = "") -> AlertMessage:
+def build_message(
+    alert: Alert, *, escalated: bool, dashboard_url: str = "", sms: SmsTurn | None = None
+) -> AlertMessage:
+    """`sms`: the SMS budget's verdict (None: not an SMS severity); its `sms` attribute is what the SMS
+    subscription filters on, and what it held back since the last SMS ends this one's text."""
     headline = f"{alert.severity.value.upper()} {_label(alert)}"
     subject = _clip(f"[Shopwatch] {'Escalated: ' if escalated else ''}{headline} - {_who(alert)}", SUBJECT_LIMIT)
     occurrences = (
@@ -69,14 +74,19 @@ def build_message(alert: Alert, *, escalated: bool, dashboard_url: str = "") -> 
     if dashboard_url:
         lines.append(f"Triage it at {dashboard_url.rstrip('/')}/#/alerts/{alert.alert_id}")
     facts = alert.summary.rsplit(": ", 1)[0]  # the summary without its trailing "<severity> <label>"
-    sms = _clip(f"Shopwatch {headline}: {facts}", SMS_LIMIT)
+    held = sms.summary() if sms is not None else ""
+    text = _clip(f"Shopwatch {headline}: {facts}", SMS_LIMIT - len(held)) + held
     default = json.dumps(_payload(alert, escalated), default=_json_default)
     return AlertMessage(
         subject=subject,
         email="\n".join(lines),
-        sms=sms,
+        sms=text,
         default=default,
-        attributes={"severity": alert.severity.value, "detector": alert.detector},
+        attributes={
+            "severity": alert.severity.value,
+            "detector": alert.detector,
+            "sms": sms.attribute if sms is not None else "none",
+        },
     )
 
 
