@@ -163,6 +163,12 @@ def test_a_whole_basket_at_a_tenth_of_its_prices_is_no_price_list():
     assert len(finding.reasons) == 2
 
 
+def test_catalog_prices_never_make_or_follow_a_price_list():
+    catalog = {sku: CatalogEntry(sku, Decimal(p), "GBP", sku) for sku, p in (("MUG", "2.10"), ("BAG", "1.65"))}
+    finding = check(gbp(item("MUG", 1, "4.21"), item("BAG", 1, "3.29")), catalog=catalog)
+    assert len(finding.reasons) == 2 and "catalog price" in finding.description
+
+
 def test_a_line_sold_at_many_different_prices_has_no_list_price():
     """Postage, fees and manual lines learn that they are priced case by case."""
     postage = [f"{15 + n * 1.5:.2f}" for n in range(SETTINGS.price_unpriced_levels)]

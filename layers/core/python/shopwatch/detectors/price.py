@@ -89,10 +89,11 @@ def price_list_factor(lines: list[_Line], settings: DetectionSettings) -> Decima
     """The factor of the price list the basket was priced from: 1 for the usual list; the median move of its
     lines when at least `price_list_min_lines` of them (prices charged before or new ones) moved from their
     median the same way, by a factor a price list plausibly has. A list moves the whole basket; an odd line
-    stands alone and keeps the factor 1."""
+    stands alone and keeps the factor 1. Only learned prices make or follow a list: a catalog price is meant."""
     tolerance = settings.price_list_tolerance
-    up = [line.ratio for line in lines if line.ratio > 1 + tolerance]
-    down = [line.ratio for line in lines if line.ratio < 1 - tolerance]
+    learned = [line for line in lines if not line.from_catalog]
+    up = [line.ratio for line in learned if line.ratio > 1 + tolerance]
+    down = [line.ratio for line in learned if line.ratio < 1 - tolerance]
     moved = sorted(max(up, down, key=len))
     if len(moved) < settings.price_list_min_lines:
         return Decimal(1)
@@ -115,6 +116,7 @@ def _judge(line: _Line, factor: Decimal, sigma: Decimal, settings: DetectionSett
     if line.known:
         return None
     price = line.item.unit_price
+    factor = Decimal(1) if line.from_catalog else factor
     low, high = line.low * factor, line.high * factor
     if low <= price <= high:
         return None
