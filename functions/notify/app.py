@@ -18,6 +18,7 @@ from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.llm_budget import LlmBudget
 from shopwatch.storage.notifications import NotificationLedger
 from shopwatch.storage.secrets import OpenAIKeySource
+from shopwatch.storage.sms_budget import SmsBudget
 from shopwatch.streams import new_image, old_image, require_sequence_numbers
 
 logger = Logger(json_serializer=log_json)  # one escaped line per record, whatever a customer sent
@@ -35,6 +36,7 @@ service = NotificationService(
         LlmBudget(required_env("STATE_TABLE")),
     ),
     alerts=AlertRepository(required_env("ALERTS_TABLE")),
+    sms_budget=SmsBudget(required_env("STATE_TABLE")),
 )
 
 
@@ -45,6 +47,8 @@ def record_handler(record: DynamoDBRecord, lambda_context: LambdaContext | None 
     seconds_left = (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
     result = service.handle(Alert.from_item(new_image(record)), Alert.from_item(old) if old else None, seconds_left)
     metrics.add_metric(name=f"Notifications_{result.decision.value}", unit=MetricUnit.Count, value=1)
+    if result.sms is not None:
+        metrics.add_metric(name=f"Sms_{result.sms.attribute}", unit=MetricUnit.Count, value=1)
     if result.narrative.text:
         metrics.add_metric(name="Narratives_written", unit=MetricUnit.Count, value=1)
     if result.narrative.fell_back:

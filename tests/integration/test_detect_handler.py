@@ -168,7 +168,7 @@ def test_every_detector_fires_on_the_mixed_batch(stack, catalog):
     assert {k for k in alerts if k[0] not in RING} == RULE_ALERTS
     ring_alerts_hold(alerts)
     assert alerts[("bot", "velocity")]["occurrences"] == 2
-    assert alerts[("tester", "failed_payment")]["occurrences"] == 5
+    assert alerts[("tester", "failed_payment")]["occurrences"] == 4  # from the second of five failures
     assert alerts[("tester", "failed_payment")]["severity"] == "high"
     assert alerts[("carol", "price")]["severity"] == "critical"
     assert any(

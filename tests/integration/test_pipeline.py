@@ -53,7 +53,7 @@ def purchase(tid: str, customer: str, price: str, *, at: str, country: str = "IN
 def test_the_template_filters_email_from_medium_and_sms_on_critical():
     policies = subscription_filter_policies(TEMPLATE)
     assert policies["AlertEmailSubscription"]["filter_policy"] == {"severity": ["medium", "high", "critical"]}
-    assert policies["AlertSmsSubscription"]["filter_policy"] == {"severity": ["critical"]}
+    assert policies["AlertSmsSubscription"]["filter_policy"] == {"severity": ["critical"], "sms": ["send"]}
 
 
 def test_a_critical_price_anomaly_reaches_email_and_sms(stack, pipeline, queues):

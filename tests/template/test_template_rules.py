@@ -173,10 +173,20 @@ def test_topic_and_queue_are_encrypted():
 
 
 def test_subscriptions_exist_only_when_their_parameter_is_set_and_filter_on_severity():
-    for name, condition in (("AlertEmailSubscription", "HasAlertEmail"), ("AlertSmsSubscription", "HasAlertPhone")):
+    for name, condition, keys in (
+        ("AlertEmailSubscription", "HasAlertEmail", {"severity"}),
+        ("AlertSmsSubscription", "HasAlertPhone", {"severity", "sms"}),  # and NotifyFunction's SMS budget
+    ):
         subscription = RESOURCES[name]
         assert subscription["Condition"] == condition
-        assert set(subscription["Properties"]["FilterPolicy"]) == {"severity"}
+        assert set(subscription["Properties"]["FilterPolicy"]) == keys
+
+
+def test_the_sms_budget_knows_the_sms_subscriptions_severities_and_recipient():
+    variables = RESOURCES["NotifyFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["SMS_SEVERITIES"] == {"Fn::Join": [",", {"Ref": "SmsSeverities"}]}
+    assert variables["SMS_RECIPIENT"] == {"Ref": "AlertPhoneNumber"}
+    assert variables["SMS_PERIOD_SECONDS"] == {"Ref": "SmsPeriodSeconds"}
 
 
 def test_layers_build_for_the_functions_architecture():

@@ -1,6 +1,8 @@
-"""Failed payments: each one reported low; bursts escalate."""
+"""Failed payments: repeated ones reported low; bursts escalate; a lone one is not reported."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from shopwatch.config import DetectionSettings
 from shopwatch.detectors import failed_payment
@@ -19,12 +21,27 @@ def check(transactions):
     return failed_payment.detect(detection_input(current, past), SETTINGS)
 
 
-def test_a_single_failed_payment_is_a_low_finding_with_the_facts():
+def test_a_lone_failed_payment_is_not_reported():
+    assert check([tx("923", "9", status="failed", items=(item("MON", 1, "150.00", "Monitor"),))]) is None
+
+
+def test_a_second_failed_payment_is_a_low_finding_with_the_facts():
     finding = check(
-        [tx("923", "9", customer_name="Ian Clark", status="failed", items=(item("MON", 1, "150.00", "Monitor"),))]
+        [
+            tx("922", "9", at=T0 - seconds(60), status="failed", amount="150.00"),
+            tx("923", "9", customer_name="Ian Clark", status="failed", items=(item("MON", 1, "150.00", "Monitor"),)),
+        ]
     )
     assert finding.severity is Severity.LOW
-    assert finding.description == "Transaction 923 failed: Ian Clark (9), 150.00 USD (Monitor)"
+    assert finding.description == (
+        "Transaction 923 failed: Ian Clark (9), 150.00 USD (Monitor), 2 failures within 10 minutes"
+    )
+
+
+def test_every_failed_payment_is_reported_when_configured_so():
+    settings = replace(SETTINGS, failed_report_min=1)
+    lone = detection_input(tx("923", "9", status="failed", amount="1.00"), [])
+    assert failed_payment.detect(lone, settings).severity is Severity.LOW
 
 
 def test_an_approved_payment_is_not_reported():
@@ -32,7 +49,7 @@ def test_an_approved_payment_is_not_reported():
 
 
 def test_denied_payments_count_as_failed():
-    assert check([tx(status="denied", amount="1.00")]).reasons[0].code == "payment_denied"
+    assert check([*failures(1), tx(status="denied", amount="1.00")]).reasons[0].code == "payment_denied"
 
 
 def test_a_burst_escalates_with_its_size():
@@ -43,3 +60,4 @@ def test_a_burst_escalates_with_its_size():
 
 def test_failures_outside_the_burst_window_do_not_escalate():
     assert check(failures(3, spacing=400)).severity is Severity.LOW
+    assert check(failures(2, spacing=700)) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from decimal import Decimal
 
@@ -40,3 +41,26 @@ def test_failed_and_returned_lines_teach_nothing():
 def test_repeated_lines_of_one_sku_are_one_delta():
     (delta,) = sku_deltas(tx(items=(item("A", 2, "5.00"), item("A", 3, "5.00"))))
     assert (delta.lines, delta.quantity_logsum) == (2, log_quantity(2) + log_quantity(3))
+
+
+def _sold_at(prices: list[str]) -> SkuHistory:
+    history = SkuHistory()
+    for price in prices:
+        for delta in sku_deltas(tx(items=(item("A", 1, price),))):
+            history = apply_sku_delta(history, delta)
+    return history
+
+
+def test_lines_near_a_price_count_the_bins_within_about_one_percent():
+    history = _sold_at(["2.10", "2.10", "2.11", "2.55"])
+    assert history.lines_near(Decimal("2.10")) == 3
+    assert history.lines_near(Decimal("2.55")) == 1
+    assert history.lines_near(Decimal("2.30")) == 0
+    assert history.lines_near(Decimal("0")) == 0
+
+
+def test_the_log_price_spread_is_zero_for_one_price_and_grows_with_the_tiers():
+    assert _sold_at(["2.10"] * 5).log_price_spread() == 0
+    tiers = _sold_at(["2.10", "1.45"] * 5).log_price_spread()
+    assert tiers == Decimal(f"{(math.log(2.10) - math.log(1.45)) / 2:.6f}")
+    assert _sold_at(["2.10", "0.42"] * 5).log_price_spread() > tiers

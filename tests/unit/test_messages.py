@@ -10,6 +10,7 @@ from shopwatch.domain.alert import add_occurrence, open_alert
 from shopwatch.domain.severity import Severity
 from shopwatch.domain.text import SMS_GSM7_MAX, SUBJECT_MAX
 from shopwatch.notify.messages import build_message
+from shopwatch.notify.sms import SmsTurn
 from tests.builders import T0, item, tx
 
 PRICE = Finding(
@@ -74,5 +75,27 @@ def test_the_default_body_is_json_with_the_alert_facts():
     assert body["transaction_ids"] == ["921", "922"]
 
 
-def test_attributes_carry_severity_and_detector_for_subscription_filters():
-    assert build_message(alert(), escalated=False).attributes == {"severity": "critical", "detector": "price"}
+def test_attributes_carry_severity_detector_and_the_sms_budgets_verdict_for_subscription_filters():
+    assert build_message(alert(), escalated=False).attributes == {
+        "severity": "critical",
+        "detector": "price",
+        "sms": "none",
+    }
+    assert build_message(alert(), escalated=False, sms=SmsTurn(True)).attributes["sms"] == "send"
+    assert build_message(alert(), escalated=False, sms=SmsTurn(False)).attributes["sms"] == "held"
+
+
+def test_an_sms_ends_with_what_was_held_back_since_the_last_one_and_stays_short():
+    held = ("velocity#a1#4", "velocity#a2#4", "price#a3#4")
+    text = build_message(alert(), escalated=False, sms=SmsTurn(True, held)).sms
+    assert text.endswith(" (+3 held: 2 velocity, 1 price)")
+    assert len(text) <= SMS_GSM7_MAX
+    assert build_message(alert(), escalated=False, sms=SmsTurn(True)).sms == build_message(alert(), escalated=False).sms
+
+
+def test_the_held_summary_is_kept_whole_in_a_ucs2_sms_too():
+    from shopwatch.domain.text import SMS_UCS2_MAX, sms_text
+
+    text = sms_text("Shopwatch CRITICAL price anomaly: Zoë 😀 " + "x" * 200, " (+2 held: 2 velocity)")
+    assert text.endswith(" (+2 held: 2 velocity)")
+    assert len(text.encode("utf-16-le")) // 2 <= SMS_UCS2_MAX

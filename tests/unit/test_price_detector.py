@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from shopwatch.config import DetectionSettings
 from shopwatch.detectors import price
+from shopwatch.detectors.findings import SEVERITY_SCORES
 from shopwatch.detectors.history import CatalogEntry
 from shopwatch.domain.severity import Severity
 from tests.builders import T0, detection_input, item, seconds, tx
@@ -110,3 +112,105 @@ def test_a_price_far_outside_the_usual_tiers_is_judged_against_the_nearest_tier(
     assert "80.0% below its usual lowest price of 1.95 GBP" in finding.description
     markup = check(tx(currency="GBP", items=(item("HEART", 1, "4.43", "Heart"),)), past)
     assert "50.2% above its usual highest price of 2.95 GBP" in markup.description
+
+
+# --- learning the shop (issue 16) -----------------------------------------------------------------------------
+def sales(sku: str, prices: list[str], quantity: int = 6) -> list:
+    return [
+        tx(f"{sku}-{i}", f"buyer{i}", at=T0 - seconds(3600 + i), currency="GBP", items=(item(sku, quantity, p, sku),))
+        for i, p in enumerate(prices)
+    ]
+
+
+def gbp(*lines, customer: str = "c1"):
+    return tx(customer_id=customer, currency="GBP", items=lines)
+
+
+def test_a_price_charged_on_two_earlier_lines_is_one_of_the_shops_prices():
+    """A volume tier or a markdown: the third buyer at the new price is not told again."""
+    past = sales("MUG", ["2.10"] * 30)
+    assert check(gbp(item("MUG", 48, "1.45")), past) is not None
+    assert check(gbp(item("MUG", 48, "1.45")), past + sales("MUG", ["1.45"])) is not None
+    assert check(gbp(item("MUG", 48, "1.45")), past + sales("MUG", ["1.45", "1.45"])) is None
+
+
+def test_a_guest_basket_priced_from_another_list_is_not_an_anomaly():
+    """Online Retail's guests pay about twice the trade price on every line of the basket."""
+    past = sales("MUG", ["2.10"] * 30) + sales("BAG", ["1.65"] * 30) + sales("TIN", ["4.95"] * 30)
+    guest = gbp(item("MUG", 1, "4.21"), item("BAG", 1, "3.29"), item("TIN", 1, "9.96"), customer="guest-1")
+    assert check(guest, past) is None
+
+
+def test_one_line_far_beyond_the_baskets_price_list_is_judged_against_that_list():
+    past = sales("MUG", ["2.10"] * 30) + sales("BAG", ["1.65"] * 30) + sales("TIN", ["4.95"] * 30)
+    guest = gbp(item("MUG", 1, "4.21"), item("BAG", 1, "3.29"), item("TIN", 1, "49.50"), customer="guest-1")
+    finding = check(guest, past)
+    assert [r.value for r in finding.reasons] == ["49.50"]
+    assert "above its usual price on this basket's price list of 9.9" in finding.description
+
+
+def test_one_odd_line_is_not_a_price_list():
+    past = sales("MUG", ["2.10"] * 30) + sales("BAG", ["1.65"] * 30) + sales("TIN", ["4.95"] * 30)
+    finding = check(gbp(item("MUG", 1, "2.10"), item("BAG", 1, "1.65"), item("TIN", 1, "9.90")), past)
+    assert finding.severity is Severity.CRITICAL
+    assert "100.0% above its usual price of 4.95 GBP" in finding.description
+
+
+def test_a_whole_basket_at_a_tenth_of_its_prices_is_no_price_list():
+    past = sales("MUG", ["2.10"] * 30) + sales("BAG", ["1.65"] * 30)
+    finding = check(gbp(item("MUG", 1, "0.21"), item("BAG", 1, "0.17")), past)
+    assert finding.severity is Severity.CRITICAL
+    assert len(finding.reasons) == 2
+
+
+def test_catalog_prices_never_make_or_follow_a_price_list():
+    catalog = {sku: CatalogEntry(sku, Decimal(p), "GBP", sku) for sku, p in (("MUG", "2.10"), ("BAG", "1.65"))}
+    finding = check(gbp(item("MUG", 1, "4.21"), item("BAG", 1, "3.29")), catalog=catalog)
+    assert len(finding.reasons) == 2 and "catalog price" in finding.description
+
+
+def test_a_line_sold_at_many_different_prices_has_no_list_price():
+    """Postage, fees and manual lines learn that they are priced case by case."""
+    postage = [f"{15 + n * 1.5:.2f}" for n in range(SETTINGS.price_unpriced_levels)]
+    assert check(gbp(item("POST", 1, "140.00")), sales("POST", postage, quantity=1)) is None
+    fewer = sales("POST", postage[: SETTINGS.price_unpriced_levels - 1] * 2, quantity=1)
+    assert check(gbp(item("POST", 1, "140.00")), fewer) is not None
+
+
+def test_skus_configured_as_unpriced_are_not_judged():
+    settings = replace(SETTINGS, price_unpriced_skus=frozenset({"BANK CHARGES"}))
+    data = detection_input(gbp(item("BANK CHARGES", 1, "1.00")), sales("BANK CHARGES", ["15.00"] * 10))
+    assert price.detect(data, settings) is None
+    assert price.detect(data, SETTINGS) is not None
+
+
+def test_an_item_whose_prices_vary_widely_is_judged_against_its_own_spread():
+    one_price = sales("MUG", ["2.10"] * 40)
+    assert check(gbp(item("MUG", 1, "1.05")), one_price) is not None
+    varied = sales("MUG", ["2.10", "1.45", "2.95", "1.65", "2.55"] * 8)
+    assert check(gbp(item("MUG", 1, "1.05")), varied) is None  # 28% below the lowest, 2.8 spreads from the median
+    assert check(gbp(item("MUG", 1, "0.21")), varied).severity is Severity.CRITICAL
+
+
+def test_a_free_line_in_a_paid_basket_is_told_but_not_paged():
+    past = sales("MUG", ["2.10"] * 30) + sales("BAG", ["1.65"] * 30)
+    finding = check(gbp(item("MUG", 1, "2.10"), item("BAG", 1, "0.00")), past)
+    assert finding.severity is Severity.LOW
+    assert finding.strength == SEVERITY_SCORES[Severity.LOW]
+
+
+def test_an_order_that_charges_nothing_is_not_a_priced_sale():
+    past = sales("MUG", ["2.10"] * 30)
+    assert check(gbp(item("MUG", 1, "0.00")), past) is None
+
+
+def test_the_unpriced_skus_come_from_the_template_parameter_through_the_environment(monkeypatch):
+    from infra.template import Resolver, load_template
+
+    template = load_template()
+    variables = template["Resources"]["DetectFunction"]["Properties"]["Environment"]["Variables"]
+    value = Resolver(template, {"PriceUnpricedSkus": "POST, BANK CHARGES"}).resolve(variables["PRICE_UNPRICED_SKUS"])
+    monkeypatch.setenv("PRICE_UNPRICED_SKUS", value)
+    assert DetectionSettings.from_env().price_unpriced_skus == frozenset({"POST", "BANK CHARGES"})
+    monkeypatch.setenv("PRICE_LIST_RANGE", "0.8-2.5")
+    assert DetectionSettings.from_env().price_list_range == (Decimal("0.8"), Decimal("2.5"))

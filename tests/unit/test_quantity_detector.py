@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from shopwatch.config import DetectionSettings
 from shopwatch.detectors import quantity
 from shopwatch.detectors.history import CustomerHistory
@@ -46,12 +48,25 @@ def test_too_little_history_raises_nothing():
     )
 
 
-def test_the_skus_norm_applies_to_a_new_customer():
+def test_a_new_customers_first_big_order_is_not_a_spike_without_a_habit_to_spike_from():
+    """Online Retail: a new trade customer's first order of 96 when others buy 3 paged people (issue 16)."""
     others = [t for i in range(12) for t in purchases([3], customer=f"o{i}")]
-    finding = quantity.detect(
-        detection_input(tx("n1", "new", items=(item("MUG", 60, "5.00"),)), others, customer=CustomerHistory()), SETTINGS
-    )
-    assert [r.code for r in finding.reasons] == ["quantity_above_sku_norm"]
+    data = detection_input(tx("n1", "new", items=(item("MUG", 60, "5.00"),)), others, customer=CustomerHistory())
+    assert quantity.detect(data, SETTINGS) is None
+
+
+def test_a_big_basket_is_held_to_the_one_line_standard_as_a_whole():
+    """One line at 3.5 of the customer's spreads (past 3) is a spike alone, not as one of 200 lines (past 4.35)."""
+    mine = purchases([1, 2, 1, 1, 2, 4, 2, 1], customer="c1", sku="MUG")
+    habit = history_of(mine)[0]
+    mean, std = habit.log_quantity_stats()
+    quantity_at_3_5 = int((mean + Decimal("3.5") * max(std, SETTINGS.quantity_log_sigma_floor)).exp()) + 1
+    spike = item("MUG", quantity_at_3_5, "5.00")
+    alone = detection_input(tx("x", "c1", items=(spike,)), mine, customer=habit)
+    assert quantity.detect(alone, SETTINGS) is not None
+    ordinary = tuple(item(f"OTHER-{n}", 1, "1.00") for n in range(199))
+    in_a_big_order = detection_input(tx("x", "c1", items=(spike, *ordinary)), mine, customer=habit)
+    assert quantity.detect(in_a_big_order, SETTINGS) is None
 
 
 def test_returns_are_ignored():

@@ -144,8 +144,9 @@ def test_scoring_counts_real_invoices_paged_and_alerted_and_recall_by_expected_d
         _alert("price", Severity.LOW, "OR-3"),
     ]
     accepted = ["OR-1", "OR-2", "OR-3", "OR-4", "INJ-1", "INJ-2", "INJ-3", "INJ-4"]
-    deliveries = [{"subscription": "AlertEmailSubscription"}] * 3 + [
-        {"subscription": "AlertSmsSubscription"},
+    deliveries = [{"subscription": "AlertEmailSubscription", "attributes": {"sms": "none"}}] * 2 + [
+        {"subscription": "AlertEmailSubscription", "attributes": {"sms": "held"}},
+        {"subscription": "AlertSmsSubscription", "attributes": {"sms": "send"}},
         {"subscription": "DigestEmailSubscription"},
     ]
     quiet, kinds, messages = score(truth, accepted, alerts, deliveries)
@@ -157,7 +158,7 @@ def test_scoring_counts_real_invoices_paged_and_alerted_and_recall_by_expected_d
         ("deep_discount", 2, 1, ["d2"]),
         ("shared_device_ring", 1, 0, ["r1"]),
     ]
-    assert messages == Counter({"email": 3, "sms": 1})
+    assert messages == Counter({"email": 3, "sms": 1, "sms_held": 1})
 
 
 def test_a_ring_is_caught_by_any_detector_paging_one_of_its_transactions() -> None:

@@ -33,6 +33,16 @@ def _int_map(text: str) -> dict[str, int]:
     return {k: int(v) for k, v in _decimal_map(text).items()}
 
 
+def _decimal_pair(text: str) -> tuple[Decimal, Decimal] | None:
+    """Parse "0.5-3.5" into (Decimal("0.5"), Decimal("3.5")); empty: None."""
+    if not text:
+        return None
+    low, sep, high = text.partition("-")
+    if not sep:
+        raise ValueError(f"expected low-high, got {text!r}")
+    return Decimal(low.strip()), Decimal(high.strip())
+
+
 def _severity_thresholds(text: str) -> dict[Severity, Decimal]:
     return {Severity.parse(k): v for k, v in _decimal_map(text).items()}
 
@@ -49,6 +59,15 @@ class DetectionSettings:
         }
     )
     price_min_history: int = 5
+    # --- prices that learn the shop (issue 16; see detectors/price.py) ---
+    price_unpriced_skus: frozenset[str] = frozenset()  # lines priced case by case: postage, fees, adjustments
+    price_unpriced_levels: int = 20  # a SKU sold at this many distinct prices has no list price
+    price_seen_lines: int = 2  # a price charged on this many earlier lines of the SKU is one of the shop's prices
+    price_list_range: tuple[Decimal, Decimal] = (Decimal("0.7"), Decimal("3.5"))  # factors a price list moves by
+    price_list_tolerance: Decimal = Decimal("0.1")  # a line moved from its median by more than this
+    price_list_min_lines: int = 2  # lines that must move together to make a price list
+    price_sigma: Decimal = Decimal("3")  # learned prices: how many of the SKU's log-price spreads, per basket
+    price_log_sigma_floor: Decimal = Decimal("0.1")  # the spread of a SKU sold at one price
     velocity_max_transactions: int = 5
     velocity_window_seconds: int = 60
     card_testing_max_failures: int = 4
@@ -58,8 +77,9 @@ class DetectionSettings:
     failed_burst_thresholds: dict[Severity, int] = field(
         default_factory=lambda: {Severity.MEDIUM: 3, Severity.HIGH: 5, Severity.CRITICAL: 10}
     )
+    failed_report_min: int = 2  # failures within the burst window before they are reported (issue 16)
     geo_min_history: int = 3
-    quantity_sigma: Decimal = Decimal("3.5")  # on the log scale
+    quantity_sigma: Decimal = Decimal("3")  # on the log scale, per basket (see tails.basket_sigma)
     quantity_min_ratio: Decimal = Decimal("5")  # times the usual (geometric mean) quantity
     quantity_log_sigma_floor: Decimal = Decimal("0.5")
     quantity_customer_min_history: int = 5
@@ -77,6 +97,7 @@ class DetectionSettings:
     ring_min_transactions: int = 2
     entity_max_failures: int = 5
     model_signal_weight: Decimal = Decimal("0.1")
+    quantity_sku_sigma: Decimal = Decimal("2.5")  # and more than the item's buyers usually take (issue 16)
     detector_weights: dict[str, Decimal] = field(
         default_factory=lambda: {
             "shared_identity": Decimal("0.8"),
@@ -107,6 +128,16 @@ class DetectionSettings:
         return cls(
             price_thresholds=_severity_thresholds(_env("PRICE_THRESHOLDS", "")) or d.price_thresholds,
             price_min_history=int(_env("PRICE_MIN_HISTORY", str(d.price_min_history))),
+            price_unpriced_skus=frozenset(
+                filter(None, (s.strip() for s in _env("PRICE_UNPRICED_SKUS", "").split(",")))
+            ),
+            price_unpriced_levels=int(_env("PRICE_UNPRICED_LEVELS", str(d.price_unpriced_levels))),
+            price_seen_lines=int(_env("PRICE_SEEN_LINES", str(d.price_seen_lines))),
+            price_list_range=_decimal_pair(_env("PRICE_LIST_RANGE", "")) or d.price_list_range,
+            price_list_tolerance=Decimal(_env("PRICE_LIST_TOLERANCE", str(d.price_list_tolerance))),
+            price_list_min_lines=int(_env("PRICE_LIST_MIN_LINES", str(d.price_list_min_lines))),
+            price_sigma=Decimal(_env("PRICE_SIGMA", str(d.price_sigma))),
+            price_log_sigma_floor=Decimal(_env("PRICE_LOG_SIGMA_FLOOR", str(d.price_log_sigma_floor))),
             velocity_max_transactions=int(_env("VELOCITY_MAX_TRANSACTIONS", str(d.velocity_max_transactions))),
             velocity_window_seconds=int(_env("VELOCITY_WINDOW_SECONDS", str(d.velocity_window_seconds))),
             card_testing_max_failures=int(_env("CARD_TESTING_MAX_FAILURES", str(d.card_testing_max_failures))),
@@ -117,6 +148,7 @@ class DetectionSettings:
                 k: int(v) for k, v in _severity_thresholds(_env("FAILED_BURST_THRESHOLDS", "")).items()
             }
             or d.failed_burst_thresholds,
+            failed_report_min=int(_env("FAILED_REPORT_MIN", str(d.failed_report_min))),
             geo_min_history=int(_env("GEO_MIN_HISTORY", str(d.geo_min_history))),
             quantity_sigma=Decimal(_env("QUANTITY_SIGMA", str(d.quantity_sigma))),
             quantity_min_ratio=Decimal(_env("QUANTITY_MIN_RATIO", str(d.quantity_min_ratio))),
@@ -133,6 +165,7 @@ class DetectionSettings:
             new_account_burst=int(_env("NEW_ACCOUNT_BURST", str(d.new_account_burst))),
             ring_min_transactions=int(_env("RING_MIN_TRANSACTIONS", str(d.ring_min_transactions))),
             entity_max_failures=int(_env("ENTITY_MAX_FAILURES", str(d.entity_max_failures))),
+            quantity_sku_sigma=Decimal(_env("QUANTITY_SKU_SIGMA", str(d.quantity_sku_sigma))),
             detector_weights={**d.detector_weights, **_decimal_map(_env("DETECTOR_WEIGHTS", ""))},
             risk_thresholds=_severity_thresholds(_env("RISK_SEVERITY_THRESHOLDS", "")) or d.risk_thresholds,
             alert_group_window_seconds=int(_env("ALERT_GROUP_WINDOW_SECONDS", str(d.alert_group_window_seconds))),
@@ -161,6 +194,10 @@ class NotifySettings:
     min_severity: Severity = Severity.MEDIUM
     quiet_period_seconds: int = 900
     dashboard_url: str = ""
+    # --- the SMS budget (issue 16): at most one SMS per period per recipient, the rest summarised in the next ---
+    sms_severities: frozenset[Severity] = frozenset({Severity.CRITICAL})  # the SMS subscription's (SmsSeverities)
+    sms_period_seconds: int = 3600
+    sms_recipient: str = ""  # the subscribed phone number: whose budget it is
 
     @classmethod
     def from_env(cls) -> NotifySettings:
@@ -168,6 +205,11 @@ class NotifySettings:
             min_severity=Severity.parse(_env("NOTIFY_MIN_SEVERITY", cls.min_severity.value)),
             quiet_period_seconds=int(_env("NOTIFY_QUIET_PERIOD_SECONDS", str(cls.quiet_period_seconds))),
             dashboard_url=_env("DASHBOARD_URL", ""),
+            sms_severities=frozenset(
+                Severity.parse(s.strip()) for s in _env("SMS_SEVERITIES", "critical").split(",") if s.strip()
+            ),
+            sms_period_seconds=int(_env("SMS_PERIOD_SECONDS", str(cls.sms_period_seconds))),
+            sms_recipient=_env("SMS_RECIPIENT", ""),
         )
 
 

@@ -195,6 +195,24 @@ class SkuHistory:
     def median_price(self) -> Decimal | None:
         return self.price_quantile(0.5)
 
+    def lines_near(self, unit_price: Decimal, bins: int = 2) -> int:
+        """Lines sold within `bins` histogram bins of `unit_price` (2 bins: within about 1%)."""
+        if unit_price <= 0:
+            return 0
+        centre = price_bin(unit_price)
+        return sum(b.count for index, b in self.price_bins.items() if abs(index - centre) <= bins)
+
+    def log_price_spread(self) -> Decimal:
+        """Standard deviation of ln(price) over the SKU's lines: how widely the shop's own prices for it vary
+        (0 for one price; about 0.3 for trade tiers plus a guest price)."""
+        logs = [(b.count, math.log(b.mean_price)) for b in self.price_bins.values() if b.mean_price > 0]
+        total = sum(count for count, _ in logs)
+        if total == 0:
+            return Decimal(0)
+        mean = sum(count * x for count, x in logs) / total
+        variance = sum(count * (x - mean) ** 2 for count, x in logs) / total
+        return Decimal(f"{math.sqrt(variance):.6f}")
+
     def usual_price_range(self) -> tuple[Decimal, Decimal] | None:
         """The 5th to 95th percentile of the prices this SKU sold at: a single price for most shops, the
         tier prices for a wholesaler (who sells the same item cheaper by the hundred)."""

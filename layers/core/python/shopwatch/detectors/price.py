@@ -1,20 +1,41 @@
-"""Price: a unit price far below or above the catalog price, or the SKU's learned median (seed 000).
+"""Price: a unit price far below or above the catalog price, or the prices the shop usually charges (seed 000).
 
-The catalog wins when it lists the SKU in the transaction's currency; otherwise the median learned from this
-shop's approved sales of the SKU, once enough lines were seen. Returns are not priced.
+The catalog wins when it lists the SKU in the transaction's currency. Otherwise the detector learns the shop:
+what it charges for each SKU (the 5th to 95th percentile of its lines, and any price charged on a few earlier
+lines), how widely that price moves, and which lines have no list price at all. Measured on the Online Retail
+wholesaler (issue 16), these were what paged people, not price errors:
+
+- trade tiers and guest prices: the same item sells 25% cheaper by the hundred, and at two or three times the
+  trade price to guests. A price the shop has charged on `price_seen_lines` earlier lines is one of its
+  prices; a basket whose lines moved together from their medians, by a factor a price list has
+  (`price_book_range`), is judged against that list (a guest basket at about twice the trade prices);
+- postage, fees and manual adjustments: their price is set case by case. A SKU sold at
+  `price_unpriced_levels` distinct prices or more has no list price (products stay far below: at most 15 on
+  Online Retail, against 53 for postage, 127 for manual lines); `price_unpriced_skus` names more;
+- items whose learned prices vary widely: a line is judged only when it is more than `price_sigma` of the
+  SKU's own log-price spreads away, a standard held per basket (see `tails.basket_sigma`): a 300-line order
+  is 300 prices;
+- free lines (a sample, a replacement): reported, not paged; an order that charges nothing is a stock
+  adjustment or a replacement, not a sale.
+A 90% discount on an item sold at one price for months still pages, as does one line six times dearer than
+everything the shop has charged for it. Returns are not priced.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from shopwatch.config import DetectionSettings
-from shopwatch.detectors.findings import Finding, Reason, percent
+from shopwatch.detectors.findings import SEVERITY_SCORES, Finding, Reason, percent
 from shopwatch.detectors.history import DetectionInput
+from shopwatch.detectors.tails import basket_sigma
 from shopwatch.domain.money import format_money
 from shopwatch.domain.severity import Severity
+from shopwatch.domain.transaction import LineItem
 
 DETECTOR = "price"
+_LIST_PRICE_PLACES = Decimal("0.0001")  # a reference on another price list, as precise as the learned prices
 
 
 def _severity(deviation: Decimal, thresholds: dict[Severity, Decimal]) -> Severity | None:
@@ -25,52 +46,130 @@ def _severity(deviation: Decimal, thresholds: dict[Severity, Decimal]) -> Severi
     return found
 
 
+@dataclass(frozen=True)
+class _Line:
+    """A purchased line with what the shop charges for its SKU."""
+
+    item: LineItem
+    median: Decimal  # the catalog price, or the median of the SKU's lines
+    low: Decimal  # the usual range (the catalog price twice)
+    high: Decimal
+    known: bool  # within the usual range, or a price charged on enough earlier lines
+    spread: Decimal | None = None  # the SKU's learned log-price spread; None against a catalog price
+
+    @property
+    def from_catalog(self) -> bool:
+        return self.spread is None
+
+    @property
+    def ratio(self) -> Decimal:
+        """How far the price moved from the median: the sign of a price list."""
+        return self.item.unit_price / self.median
+
+
+def _line(item: LineItem, data: DetectionInput, settings: DetectionSettings) -> _Line | None:
+    """The line and its SKU's prices, or None when it is not priced from a list: a return, a SKU configured
+    as unpriced or sold at too many prices to have a list price, or one with too little history."""
+    if item.quantity <= 0 or item.sku in settings.price_unpriced_skus:
+        return None
+    entry = data.catalog.get(item.sku)
+    if entry is not None and entry.currency == data.tx.currency and entry.price > 0:
+        return _Line(item, entry.price, entry.price, entry.price, item.unit_price == entry.price)
+    history = data.skus.get(item.sku)
+    if history is None or history.priced_lines < settings.price_min_history:
+        return None
+    if len(history.price_bins) >= settings.price_unpriced_levels:
+        return None
+    low, high = history.usual_price_range()
+    known = low <= item.unit_price <= high or history.lines_near(item.unit_price) >= settings.price_seen_lines
+    return _Line(item, history.median_price(), low, high, known, history.log_price_spread())
+
+
+def price_list_factor(lines: list[_Line], settings: DetectionSettings) -> Decimal:
+    """The factor of the price list the basket was priced from: 1 for the usual list; the median move of its
+    lines when at least `price_list_min_lines` of them (prices charged before or new ones) moved from their
+    median the same way, by a factor a price list plausibly has. A list moves the whole basket; an odd line
+    stands alone and keeps the factor 1. Only learned prices make or follow a list: a catalog price is meant."""
+    tolerance = settings.price_list_tolerance
+    learned = [line for line in lines if not line.from_catalog]
+    up = [line.ratio for line in learned if line.ratio > 1 + tolerance]
+    down = [line.ratio for line in learned if line.ratio < 1 - tolerance]
+    moved = sorted(max(up, down, key=len))
+    if len(moved) < settings.price_list_min_lines:
+        return Decimal(1)
+    factor = moved[len(moved) // 2]
+    low, high = settings.price_list_range
+    return factor if low <= factor <= high else Decimal(1)
+
+
+@dataclass(frozen=True)
+class _Judged:
+    line: _Line
+    reference: Decimal
+    source: str
+    deviation: Decimal  # (price - reference) / reference
+
+
+def _judge(line: _Line, factor: Decimal, sigma: Decimal, settings: DetectionSettings) -> _Judged | None:
+    """The line against the nearest end of what the shop charges on the basket's price list, or None when
+    its price is one the shop charges or within `sigma` of the SKU's log-price spreads from its median."""
+    if line.known:
+        return None
+    price = line.item.unit_price
+    factor = Decimal(1) if line.from_catalog else factor
+    low, high = line.low * factor, line.high * factor
+    if low <= price <= high:
+        return None
+    reference = low if price < low else high
+    if factor != 1:
+        reference = reference.quantize(_LIST_PRICE_PLACES)
+    if not line.from_catalog and price > 0:
+        z = abs((line.ratio / factor).ln()) / max(line.spread, settings.price_log_sigma_floor)
+        if z <= sigma:
+            return None
+    if line.from_catalog:
+        source = "catalog price"
+    else:
+        source = "usual price" if line.low == line.high else f"usual {'lowest' if price < low else 'highest'} price"
+        source += " on this basket's price list" if factor != 1 else ""
+    return _Judged(line, reference, source, (price - reference) / reference)
+
+
 def detect(data: DetectionInput, settings: DetectionSettings) -> Finding | None:
     tx = data.tx
+    if tx.amount == 0:
+        return None  # charges nothing: a replacement, sample or stock adjustment, not a priced sale
+    lines = [line for item in tx.items if (line := _line(item, data, settings)) is not None]
+    factor = price_list_factor(lines, settings)
+    sigma = basket_sigma(settings.price_sigma, len(lines))
     reasons: list[Reason] = []
     phrases: list[str] = []
     worst: Severity | None = None
     worst_deviation = Decimal(0)
-    for item in tx.items:
-        if item.quantity <= 0:
-            continue
-        entry = data.catalog.get(item.sku)
-        if entry is not None and entry.currency == tx.currency and entry.price > 0:
-            reference, source = entry.price, "catalog price"
-        else:
-            history = data.skus.get(item.sku)
-            usual = (
-                history.usual_price_range() if history and history.priced_lines >= settings.price_min_history else None
-            )
-            if usual is None or usual[0] <= 0:
-                continue
-            low, high = usual
-            if low <= item.unit_price <= high:
-                continue  # within the prices this SKU usually sells at
-            reference = low if item.unit_price < low else high
-            source = "usual price" if low == high else f"usual {'lowest' if item.unit_price < low else 'highest'} price"
-        deviation = (item.unit_price - reference) / reference
+    for judged in filter(None, (_judge(line, factor, sigma, settings) for line in lines)):
+        item, reference, deviation = judged.line.item, judged.reference, judged.deviation
         severity = _severity(deviation, settings.price_thresholds)
         if severity is None:
             continue
+        if item.unit_price == 0:
+            severity = Severity.LOW  # given free: a sample or a replacement, told but not paged
+        else:
+            worst_deviation = max(worst_deviation, abs(deviation))
         direction = "below" if deviation < 0 else "above"
-        kind = "discount" if deviation < 0 else "markup"
+        facts = (
+            f"{format_money(item.unit_price)} {tx.currency}, {percent(deviation)} {direction} its {judged.source} "
+            f"of {format_money(reference)} {tx.currency}"
+        )
         reasons.append(
             Reason(
-                code=f"price_{kind}",
-                message=f"{item.label} sold at {format_money(item.unit_price)} {tx.currency}, "
-                f"{percent(deviation)} {direction} its {source} of {format_money(reference)} {tx.currency}",
+                code=f"price_{'discount' if deviation < 0 else 'markup'}",
+                message=f"{item.label} sold at {facts}",
                 value=str(item.unit_price),
                 expected=str(reference),
             )
         )
-        phrases.append(
-            f"{item.label} for {format_money(item.unit_price)} {tx.currency}, {percent(deviation)} {direction} "
-            f"its {source} of {format_money(reference)} {tx.currency}"
-        )
-        if worst is None or severity > worst:
-            worst = severity
-        worst_deviation = max(worst_deviation, abs(deviation))
+        phrases.append(f"{item.label} for {facts}")
+        worst = severity if worst is None or severity > worst else worst
     if worst is None:
         return None
     return Finding(
@@ -78,5 +177,5 @@ def detect(data: DetectionInput, settings: DetectionSettings) -> Finding | None:
         severity=worst,
         reasons=tuple(reasons),
         description=f"Transaction {tx.transaction_id}: {tx.customer_label} bought " + "; ".join(phrases),
-        score=min(Decimal(1), worst_deviation),
+        score=min(Decimal(1), worst_deviation) if worst > Severity.LOW else SEVERITY_SCORES[Severity.LOW],
     )

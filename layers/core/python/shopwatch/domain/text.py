@@ -106,13 +106,15 @@ def is_gsm7(text: str) -> bool:
     return all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text)
 
 
-def sms_text(text: str) -> str:
+def sms_text(text: str, suffix: str = "") -> str:
     """One SMS: one line, within 140 GSM characters, or 70 UCS-2 code units when a character is outside the GSM
-    alphabet (SNS then sends UCS-2; a longer text would be split into several billed messages)."""
+    alphabet (SNS then sends UCS-2; a longer text would be split into several billed messages). `suffix` (our
+    own words, e.g. what the SMS budget held back) is kept whole and the text clipped before it."""
     line = " ".join(one_line(text).split())
-    if is_gsm7(line):
-        return clip(line, SMS_GSM7_MAX, "...", _septets)
-    return clip(line, SMS_UCS2_MAX, "…", _utf16_units)
+    tail = one_line(suffix)
+    if is_gsm7(line + tail):
+        return clip(line, SMS_GSM7_MAX - sum(map(_septets, tail)), "...", _septets) + tail
+    return clip(line, SMS_UCS2_MAX - sum(map(_utf16_units, tail)), "…", _utf16_units) + tail
 
 
 def ascii_json(value: Any, **dumps: Any) -> str:

@@ -14,6 +14,7 @@ from shopwatch.detectors.findings import DETECTOR_LABELS
 from shopwatch.domain.alert import Alert
 from shopwatch.domain.clock import to_iso
 from shopwatch.domain.text import ascii_json, one_line, sms_text, sns_subject
+from shopwatch.notify.sms import SmsTurn
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,11 @@ def _who(alert: Alert) -> str:
     return f"customer {alert.customer_id}" if alert.customer_id else alert.subject
 
 
-def build_message(alert: Alert, *, escalated: bool, dashboard_url: str = "") -> AlertMessage:
+def build_message(
+    alert: Alert, *, escalated: bool, dashboard_url: str = "", sms: SmsTurn | None = None
+) -> AlertMessage:
+    """`sms`: the SMS budget's verdict (None: not an SMS severity); its `sms` attribute is what the SMS
+    subscription filters on, and what it held back since the last SMS ends this one's text."""
     headline = f"{alert.severity.value.upper()} {_label(alert)}"
     subject = sns_subject(f"[Shopwatch] {'Escalated: ' if escalated else ''}{headline} - {_who(alert)}")
     occurrences = (
@@ -65,13 +70,18 @@ def build_message(alert: Alert, *, escalated: bool, dashboard_url: str = "") -> 
     if dashboard_url:
         lines.append(f"Triage it at {dashboard_url.rstrip('/')}/#/alerts/{alert.alert_id}")
     facts = alert.summary.rsplit(": ", 1)[0]  # the summary without its trailing "<severity> <label>"
+    held = sms.summary() if sms is not None else ""
     default = ascii_json(_payload(alert, escalated), default=_json_default)
     return AlertMessage(
         subject=subject,
         email="\n".join(one_line(line) for line in lines),
-        sms=sms_text(f"Shopwatch {headline}: {facts}"),
+        sms=sms_text(f"Shopwatch {headline}: {facts}", held),
         default=default,
-        attributes={"severity": alert.severity.value, "detector": alert.detector},
+        attributes={
+            "severity": alert.severity.value,
+            "detector": alert.detector,
+            "sms": sms.attribute if sms is not None else "none",
+        },
     )
 
 

@@ -1,6 +1,7 @@
 """Which alert changes become messages: new alerts and severity escalations at or above the configured
 severity, at most one per subject + detector per quiet period (a more severe one always gets through), and
-never the same event twice."""
+never the same event twice. SMS pages are budgeted on top: at most one per `sms_period_seconds` per recipient;
+an alert held back from SMS still goes by e-mail, and is summarised in the next SMS."""
 
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ from shopwatch.narrative.facts import alert_facts
 from shopwatch.narrative.prompts import ALERT_INSTRUCTIONS, messages
 from shopwatch.narrative.writer import NarrativeResult, Narrator
 from shopwatch.notify.messages import build_message
+from shopwatch.notify.sms import SmsTurn, held_entry
 from shopwatch.storage.alert_topic import AlertTopic
 from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.notifications import NotificationLedger
+from shopwatch.storage.sms_budget import SmsBudget
 
 TIME_MARGIN_SECONDS = 5.0  # left for the publish and the ledger after the longest narrative wait
 
@@ -39,6 +42,7 @@ class NotifyResult:
     decision: Decision
     message_id: str | None = None
     narrative: NarrativeResult = field(default_factory=NarrativeResult)
+    sms: SmsTurn | None = None  # the SMS budget's verdict, for alerts of an SMS severity
 
 
 class NotificationService:
@@ -50,6 +54,7 @@ class NotificationService:
         clock: Callable[[], datetime] = utcnow,
         narrator: Narrator | None = None,
         alerts: AlertRepository | None = None,
+        sms_budget: SmsBudget | None = None,
     ) -> None:
         self.ledger = ledger
         self.topic = topic
@@ -57,6 +62,7 @@ class NotificationService:
         self.clock = clock
         self.narrator = narrator
         self.alerts = alerts
+        self.sms_budget = sms_budget
 
     def _narrative(self, alert: Alert, seconds_left: Callable[[], float] | None) -> NarrativeResult:
         """The model's explanation when enabled and worth it; never longer than its timeout."""
@@ -92,10 +98,19 @@ class NotificationService:
         quiet = timedelta(seconds=self.settings.quiet_period_seconds)
         if not self.ledger.claim_quiet_slot(new.subject, new.detector, new.severity.rank, event_key, now, quiet):
             return NotifyResult(new.alert_id, Decision.QUIET)
+        sms = self._sms_turn(new, event_key, now)
         narrative = self._narrative(new, seconds_left)
         told = replace(new, narrative=narrative.text) if narrative.text else new
         message_id = self.topic.publish(
-            build_message(told, escalated=escalated, dashboard_url=self.settings.dashboard_url)
+            build_message(told, escalated=escalated, dashboard_url=self.settings.dashboard_url, sms=sms)
         )
         self.ledger.mark_sent(event_key, message_id, now)
-        return NotifyResult(new.alert_id, Decision.SENT, message_id, self._keep(new, narrative))
+        return NotifyResult(new.alert_id, Decision.SENT, message_id, self._keep(new, narrative), sms)
+
+    def _sms_turn(self, alert: Alert, event_key: str, now: datetime) -> SmsTurn | None:
+        """Whether this alert may page by SMS now; None when its severity does not go by SMS at all."""
+        if self.sms_budget is None or alert.severity not in self.settings.sms_severities:
+            return None
+        period = timedelta(seconds=self.settings.sms_period_seconds)
+        entry = held_entry(alert.detector, event_key)
+        return self.sms_budget.take_turn(self.settings.sms_recipient, entry, event_key, now, period)
