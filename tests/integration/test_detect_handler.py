@@ -147,12 +147,13 @@ RING = ("fresh0", "fresh1", "fresh2")
 def ring_alerts_hold(alerts: dict[tuple[str, str], dict]) -> None:
     """The ring, whatever order the stream delivered its three purchases in (entity features are point in
     time: whichever account came first saw nobody else on the device): each account bought seconds after
-    signing up; the two that came after the first share its device and card and fired with it within a
-    minute; the one shipping abroad has countries that disagree."""
+    signing up; the two that came after the first share its device and card, and those whose minute held
+    another's purchase fired with it; the one shipping abroad has countries that disagree."""
     mine = {(c, d) for c, d in alerts if c in RING}
     assert {c for c, d in mine if d == "new_account"} == set(RING)
     assert len({c for c, d in mine if d == "shared_identity"}) == 2
-    assert len({c for c, d in mine if d == "entity_velocity"}) == 2
+    # a window ends at its purchase: an earlier purchase delivered after a later one does not count the later
+    assert 1 <= len({c for c, d in mine if d == "entity_velocity"}) <= 2
     assert {c for c, d in mine if d == "country_mismatch"} == {"fresh2"}
     assert mine <= {
         (c, d) for c in RING for d in ("new_account", "shared_identity", "entity_velocity", "country_mismatch")
