@@ -81,6 +81,20 @@ class Finding:
         )
 
 
+def transaction_finding(
+    detector: str, transaction_id: str, customer_label: str, severity: Severity, reasons: list[Reason], score: Decimal
+) -> Finding:
+    """A finding whose sentence is the transaction, its customer and each reason's message in turn (the entity
+    detectors' shape: every reason already names the entity and the counts)."""
+    return Finding(
+        detector=detector,
+        severity=severity,
+        reasons=tuple(reasons),
+        description=f"Transaction {transaction_id} by {customer_label}: " + "; ".join(r.message for r in reasons),
+        score=score,
+    )
+
+
 DETECTOR_LABELS = {
     "price": "price anomaly",
     "velocity": "transaction velocity anomaly",

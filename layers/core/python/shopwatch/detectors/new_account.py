@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from shopwatch.config import DetectionSettings
 from shopwatch.detectors.entities import account_age_seconds, entity_views
-from shopwatch.detectors.findings import Finding, Reason
+from shopwatch.detectors.findings import Finding, Reason, transaction_finding
 from shopwatch.detectors.history import DetectionInput
 from shopwatch.domain.severity import Severity
 
@@ -77,10 +77,4 @@ def detect(data: DetectionInput, settings: DetectionSettings) -> Finding | None:
             break
     if not reasons:
         return None
-    return Finding(
-        detector=DETECTOR,
-        severity=severity,
-        reasons=tuple(reasons),
-        description=f"Transaction {tx.transaction_id} by {tx.customer_label}: " + "; ".join(r.message for r in reasons),
-        score=score,
-    )
+    return transaction_finding(DETECTOR, tx.transaction_id, tx.customer_label, severity, reasons, score)

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from shopwatch.config import DetectionSettings
 from shopwatch.detectors.entities import entity_views
-from shopwatch.detectors.findings import Finding, Reason
+from shopwatch.detectors.findings import Finding, Reason, transaction_finding
 from shopwatch.detectors.history import DetectionInput
 from shopwatch.domain.severity import Severity
 
@@ -67,10 +67,4 @@ def detect(data: DetectionInput, settings: DetectionSettings) -> Finding | None:
         score = max(score, min(Decimal(1), Decimal("0.15") * (len(linked) - maximum) + Decimal("0.25")))
     if not reasons:
         return None
-    return Finding(
-        detector=DETECTOR,
-        severity=severity,
-        reasons=tuple(reasons),
-        description=f"Transaction {tx.transaction_id} by {tx.customer_label}: " + "; ".join(r.message for r in reasons),
-        score=score,
-    )
+    return transaction_finding(DETECTOR, tx.transaction_id, tx.customer_label, severity, reasons, score)
