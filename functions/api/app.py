@@ -7,6 +7,7 @@ signatures' types at runtime.
 
 import json
 import os
+from dataclasses import replace
 from http import HTTPStatus
 from pathlib import Path as FilePath
 from typing import Annotated, Literal
@@ -256,12 +257,14 @@ def patch_alert(alert_id: AlertId, patch: AlertPatch) -> AlertOut:
     """Move the status along the lifecycle (describe_lifecycle) or (re)assign."""
     by, now = _acting(Action.TRIAGE), utcnow()
 
-    def apply(alert):
+    def apply(current):
+        alert = current
         if "assignee" in patch.model_fields_set and patch.assignee != alert.assignee:
             alert = assign(alert, patch.assignee, by, now)
         if patch.status is not None:
             alert = change_status(alert, patch.status, by, now)
-        return alert
+        # one request is one write: two changes in it still move the version once (it is saved over `current`'s)
+        return alert if alert is current else replace(alert, version=current.version + 1)
 
     return alert_json(triage.change(alert_id, apply))
 

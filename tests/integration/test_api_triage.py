@@ -70,6 +70,16 @@ def test_the_status_workflow_records_who_and_when_and_refuses_illegal_moves(api,
     assert api("PATCH", path, {"status": "investigating"})[1]["status"] == "investigating"
 
 
+def test_one_patch_can_move_the_status_and_assign_at_once(api, price_alert):
+    """Both changes land in one write (each used to move the version, so the save never matched: a 503)."""
+    path = f"/alerts/{price_alert['alert_id']}"
+    status, alert = api("PATCH", path, {"status": "investigating", "assignee": "sam"})
+    assert status == 200, alert
+    assert (alert["status"], alert["assignee"]) == ("investigating", "sam")
+    assert [h["action"] for h in alert["history"][-2:]] == ["assigned", "status"]
+    assert api("GET", path)[1] == alert
+
+
 def test_assigning_and_unassigning_is_history(api, price_alert):
     path = f"/alerts/{price_alert['alert_id']}"
     assert api("PATCH", path, {"assignee": "sam"})[1]["assignee"] == "sam"
