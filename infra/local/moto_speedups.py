@@ -56,36 +56,26 @@ def _simple_update(backend: DynamoDBBackend, op: dict[str, Any], key: dict[str, 
         return False
     names, values = op.get("ExpressionAttributeNames") or {}, op.get("ExpressionAttributeValues") or {}
     current = backend.get_item(op["TableName"], key)
-    stored = current.attrs if current else {}
-    changed: dict[str, DynamoType] = {}
+    # to_json builds a new top-level dict; only its top-level entries are replaced below, never mutated
+    attributes = current.to_json()["Attributes"] if current else dict(key)
     for clause in filter(None, (match.group("add") or "").split(", ")):
         name, value = clause.split(" ")
         name, value = names.get(name, name), values[value]
-        existing = changed.get(name) or stored.get(name)
+        existing = attributes.get(name)
         if "N" in value:
-            total = Decimal(existing.value) + Decimal(value["N"]) if existing else Decimal(value["N"])
-            changed[name] = DynamoType({"N": str(total)})
+            total = Decimal(existing["N"]) + Decimal(value["N"]) if existing else Decimal(value["N"])
+            attributes[name] = {"N": str(total)}
         elif "SS" in value or "NS" in value:
             kind = "SS" if "SS" in value else "NS"
-            changed[name] = DynamoType({kind: sorted(set(existing.value if existing else []) | set(value[kind]))})
+            attributes[name] = {kind: sorted(set(existing[kind] if existing else []) | set(value[kind]))}
         else:
             return False
     for clause in filter(None, (match.group("set") or "").split(", ")):
         name, value = clause.split(" = ")
-        changed[names.get(name, name)] = DynamoType(values[value])
-    removed = {names.get(n, n) for n in filter(None, (match.group("remove") or "").split(", "))}
-    if current is None:
-        attributes = dict(key) | {n: v.to_json() for n, v in changed.items() if n not in removed}
-        table.put_item(attributes)
-        return True
-    # in place: only the changed attributes are built (put_item rebuilt all of them, the item's size each time)
-    kept = {n: v for n, v in stored.items() if n not in removed and n not in changed} | changed
-    if sum(bytesize(n) + v.size() for n, v in kept.items()) > 405000:
-        raise ItemSizeTooLarge
-    for name in removed:
-        stored.pop(name, None)
-    for name, value in changed.items():
-        dict.__setitem__(stored, name, value)
+        attributes[names.get(name, name)] = values[value]
+    for name in filter(None, (match.group("remove") or "").split(", ")):
+        attributes.pop(names.get(name, name), None)
+    table.put_item(attributes)
     return True
 
 

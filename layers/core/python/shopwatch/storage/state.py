@@ -35,7 +35,7 @@ from shopwatch.detectors.history import (
 )
 from shopwatch.domain.clock import epoch_seconds, parse_iso, to_iso
 from shopwatch.domain.transaction import Transaction
-from shopwatch.storage.aws import client
+from shopwatch.storage.aws import client, with_retries
 from shopwatch.storage.batch_reads import get_many
 from shopwatch.storage.items import add_counters_action, from_attributes, to_attribute, to_attributes
 
@@ -115,7 +115,9 @@ class StateRepository:
     def get_entities(self, keys: list[EntityKey]) -> dict[EntityKey, EntityHistory]:
         wanted = {f"ENT#{k.kind}#{k.value}": k for k in keys}
         found = {k: EntityHistory() for k in keys}
-        for item in get_many(self.table_name, [entity_key(k) for k in keys]):
+        # a read is safe to repeat: retried here, one throttled read does not send the whole batch back
+        items = with_retries(lambda: list(get_many(self.table_name, [entity_key(k) for k in keys])))
+        for item in items:
             found[wanted[item["pk"]]] = _entity_from_item(item)
         return found
 
