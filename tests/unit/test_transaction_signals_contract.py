@@ -4,31 +4,16 @@ that keep unaddressable ids, control characters, non-ASCII digits and card numbe
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 from pydantic import ValidationError
 
 from shopwatch.domain.input_rules import contains_card_number, luhn_valid, normalized_email
-from shopwatch.domain.transaction import Transaction, TransactionIn
+from shopwatch.domain.transaction import Transaction
 from shopwatch.ingest.service import field_errors
+from tests.unit.test_transaction_contract import NOW, errors_of, minimal, validate
 
-NOW = datetime(2025, 9, 16, 16, 31, 0, tzinfo=UTC)
 VISA_TEST_NUMBER = "4111111111111111"
-
-
-def validate(raw: dict) -> TransactionIn:
-    return TransactionIn.model_validate(raw, context={"now": NOW, "max_future_seconds": 300})
-
-
-def errors_of(raw: dict) -> dict[str, str]:
-    with pytest.raises(ValidationError) as caught:
-        validate(raw)
-    return {".".join(map(str, e["loc"])) or "(transaction)": e["msg"] for e in caught.value.errors()}
-
-
-def minimal(**fields: object) -> dict:
-    return {"transaction_id": "t-1", "customer_id": "c-1", "amount": Decimal("10.00")} | fields
 
 
 def test_the_signals_are_stored_and_read_back_unchanged():
