@@ -9,7 +9,7 @@ from shopwatch.detectors import failed_payment
 from shopwatch.domain.severity import Severity
 from tests.builders import T0, detection_input, item, seconds, tx
 
-SETTINGS = DetectionSettings()  # 3 / 5 / 10 failures in 600 s: medium / high / critical
+SETTINGS = DetectionSettings()  # reported from 3; 5 / 8 / 12 failures in 600 s: medium / high / critical
 
 
 def failures(count: int, spacing: float = 30.0):
@@ -25,16 +25,23 @@ def test_a_lone_failed_payment_is_not_reported():
     assert check([tx("923", "9", status="failed", items=(item("MON", 1, "150.00", "Monitor"),))]) is None
 
 
-def test_a_second_failed_payment_is_a_low_finding_with_the_facts():
+def test_a_second_failed_payment_is_not_reported():
+    """A declined card retried once is everyday; in the demo such pairs were most of the low queue (issue 16)."""
+    assert check([tx("922", "9", at=T0 - seconds(60), status="failed", amount="150.00"),
+                  tx("923", "9", status="failed", amount="150.00")]) is None  # fmt: skip
+
+
+def test_a_third_failed_payment_is_a_low_finding_with_the_facts():
     finding = check(
         [
+            tx("921", "9", at=T0 - seconds(120), status="failed", amount="150.00"),
             tx("922", "9", at=T0 - seconds(60), status="failed", amount="150.00"),
             tx("923", "9", customer_name="Ian Clark", status="failed", items=(item("MON", 1, "150.00", "Monitor"),)),
         ]
     )
     assert finding.severity is Severity.LOW
     assert finding.description == (
-        "Transaction 923 failed: Ian Clark (9), 150.00 USD (Monitor), 2 failures within 10 minutes"
+        "Transaction 923 failed: Ian Clark (9), 150.00 USD (Monitor), 3 failures within 10 minutes"
     )
 
 
@@ -49,15 +56,17 @@ def test_an_approved_payment_is_not_reported():
 
 
 def test_denied_payments_count_as_failed():
-    assert check([*failures(1), tx(status="denied", amount="1.00")]).reasons[0].code == "payment_denied"
+    assert check([*failures(2, spacing=-30), tx(status="denied", amount="1.00")]).reasons[0].code == "payment_denied"
 
 
 def test_a_burst_escalates_with_its_size():
-    assert check(failures(3)).severity is Severity.MEDIUM
-    assert check(failures(5)).severity is Severity.HIGH
-    assert check(failures(10)).severity is Severity.CRITICAL
+    """Three or four failures in ten minutes are retries (reported low); five page (issue 16, the demo's traffic)."""
+    assert check(failures(4, spacing=20)).severity is Severity.LOW
+    assert check(failures(5, spacing=20)).severity is Severity.MEDIUM
+    assert check(failures(8, spacing=20)).severity is Severity.HIGH
+    assert check(failures(12, spacing=20)).severity is Severity.CRITICAL
 
 
 def test_failures_outside_the_burst_window_do_not_escalate():
-    assert check(failures(3, spacing=400)).severity is Severity.LOW
-    assert check(failures(2, spacing=700)) is None
+    assert check(failures(5, spacing=200)).severity is Severity.LOW  # the last 4 within 600 s
+    assert check(failures(3, spacing=400)) is None

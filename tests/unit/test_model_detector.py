@@ -45,14 +45,20 @@ def verdict(score: float = -0.45, error: float = 0.3, contributions=()) -> Model
     ("row", "v", "expected"),
     [
         (features(), verdict(), None),  # ordinary
-        (features(), verdict(score=-0.60), Severity.LOW),  # a forest outlier inside the training range
-        (features(), verdict(score=-0.60, error=5.0), Severity.LOW),  # both models, still inside the range
-        (features(), verdict(score=-0.80, error=500.0), Severity.LOW),  # however odd, inside the range: low
+        (features(), verdict(score=-0.60), None),  # a forest outlier inside the training range: risk, no alert
+        (features(), verdict(score=-0.60, error=5.0), None),  # both models, still inside the range
+        (features(), verdict(score=-0.80, error=500.0), None),  # however odd, inside the range: no alert
         (features(items=7.0), verdict(), None),  # beyond the range alone is not enough
         (features(items=7.0), verdict(score=-0.60), Severity.MEDIUM),  # beyond the range + the forest
         (features(items=7.0), verdict(error=5.0), Severity.MEDIUM),  # beyond the range + the autoencoder
         (features(items=7.0), verdict(score=-0.60, error=5.0), Severity.HIGH),  # beyond + both models
         (features(price_ratio=0.05), verdict(score=-0.60), Severity.MEDIUM),  # below the range counts too
+        # one feature just past its bound (under 1.5 times it) is the tail of normal traffic...
+        (features(amount=8541.0), verdict(score=-0.60, error=5.0), None),
+        (features(price_ratio=0.7), verdict(score=-0.60, error=5.0), None),
+        # ...well past it, or two features past theirs, is not
+        (features(amount=10600.0), verdict(score=-0.60, error=5.0), Severity.HIGH),
+        (features(amount=7300.0, items=4.0), verdict(score=-0.60), Severity.MEDIUM),
     ],
 )
 def test_severity_follows_the_forest_the_autoencoder_and_the_training_range(row, v, expected):
@@ -66,7 +72,8 @@ def test_only_features_of_the_transaction_itself_are_range_checked():
     )
     v = ModelVerdict(**{**verdict(score=-0.60).__dict__, "bounds": bounds})
     assert beyond_training(features(customer_transactions=500.0), v) == []
-    assert severity_of(features(customer_transactions=500.0), v) is Severity.LOW
+    assert severity_of(features(customer_transactions=500.0), v) is None
+    assert severity_of(features(customer_transactions=500.0, items=7.0), v) is Severity.MEDIUM
 
 
 def test_the_finding_names_what_made_the_transaction_odd_with_training_medians():

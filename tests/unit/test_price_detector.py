@@ -73,7 +73,7 @@ def test_without_a_catalog_entry_the_learned_median_is_the_reference():
     finding = check(tx(items=(item("MUG", 1, "2.00", "Mug"),)), past)
     assert finding is not None
     assert "75.0% below its usual price of 8.00 USD" in finding.description
-    assert finding.severity is Severity.CRITICAL
+    assert finding.severity is Severity.MEDIUM  # under 30% of the lowest price ever charged: pages
 
 
 def test_the_learned_median_needs_enough_history():
@@ -108,7 +108,7 @@ def test_a_price_far_outside_the_usual_tiers_is_judged_against_the_nearest_tier(
         for i, p in enumerate(tiers)
     ]
     finding = check(tx(currency="GBP", items=(item("HEART", 1, "0.39", "Heart"),)), past)
-    assert finding.severity is Severity.CRITICAL
+    assert finding.severity is Severity.MEDIUM
     assert "80.0% below its usual lowest price of 1.95 GBP" in finding.description
     markup = check(tx(currency="GBP", items=(item("HEART", 1, "4.43", "Heart"),)), past)
     assert "50.2% above its usual highest price of 2.95 GBP" in markup.description
@@ -152,14 +152,14 @@ def test_one_line_far_beyond_the_baskets_price_list_is_judged_against_that_list(
 def test_one_odd_line_is_not_a_price_list():
     past = sales("MUG", ["2.10"] * 30) + sales("BAG", ["1.65"] * 30) + sales("TIN", ["4.95"] * 30)
     finding = check(gbp(item("MUG", 1, "2.10"), item("BAG", 1, "1.65"), item("TIN", 1, "9.90")), past)
-    assert finding.severity is Severity.CRITICAL
+    assert finding.severity is Severity.MEDIUM
     assert "100.0% above its usual price of 4.95 GBP" in finding.description
 
 
 def test_a_whole_basket_at_a_tenth_of_its_prices_is_no_price_list():
     past = sales("MUG", ["2.10"] * 30) + sales("BAG", ["1.65"] * 30)
     finding = check(gbp(item("MUG", 1, "0.21"), item("BAG", 1, "0.17")), past)
-    assert finding.severity is Severity.CRITICAL
+    assert finding.severity is Severity.HIGH  # two thirds of the way under the paging floor: the high band
     assert len(finding.reasons) == 2
 
 
@@ -189,7 +189,30 @@ def test_an_item_whose_prices_vary_widely_is_judged_against_its_own_spread():
     assert check(gbp(item("MUG", 1, "1.05")), one_price) is not None
     varied = sales("MUG", ["2.10", "1.45", "2.95", "1.65", "2.55"] * 8)
     assert check(gbp(item("MUG", 1, "1.05")), varied) is None  # 28% below the lowest, 2.8 spreads from the median
-    assert check(gbp(item("MUG", 1, "0.21")), varied).severity is Severity.CRITICAL
+    assert check(gbp(item("MUG", 1, "0.21")), varied).severity is Severity.MEDIUM
+
+
+def test_a_markdown_within_reach_of_the_lowest_price_ever_charged_is_told_not_paged():
+    """Online Retail marks items down by up to three quarters (issue 16): 0.85 after selling at 1.25 to 2.10 is
+    reported low; a tenth of the usual price, past 30% of the lowest ever charged, pages."""
+    past = sales("MUG", ["2.10"] * 30 + ["1.25"] * 2)
+    markdown = check(gbp(item("MUG", 1, "0.85")), past)
+    assert markdown.severity is Severity.LOW
+    assert markdown.strength == SEVERITY_SCORES[Severity.LOW]
+    assert check(gbp(item("MUG", 1, "0.21")), past).severity >= Severity.MEDIUM
+
+
+def test_a_markup_pages_only_well_past_the_highest_price_ever_charged():
+    """Guests pay two or three times the trade price: up to 1.5 times the dearest price charged is told, not paged."""
+    past = sales("MUG", ["2.10"] * 30 + ["4.20"] * 2)
+    assert check(gbp(item("MUG", 1, "5.90")), past).severity is Severity.LOW
+    assert check(gbp(item("MUG", 1, "12.60")), past).severity >= Severity.MEDIUM
+
+
+def test_how_far_past_the_shops_prices_sets_the_severity_band():
+    past = sales("MUG", ["2.10"] * 30)
+    severities = [check(gbp(item("MUG", 1, p)), past).severity for p in ("0.55", "0.21", "0.02")]
+    assert severities == [Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
 
 
 def test_a_free_line_in_a_paid_basket_is_told_but_not_paged():

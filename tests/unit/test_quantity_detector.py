@@ -20,14 +20,52 @@ def purchases(quantities, customer="c1", sku="MUG"):
     ]
 
 
-def test_a_quantity_far_above_the_customers_habit_is_a_spike():
+def test_a_quantity_far_above_the_customers_habit_and_the_items_norm_is_a_critical_spike():
+    others = [t for i in range(12) for t in purchases([2, 3], customer=f"o{i}", sku="MUG")]
+    mine = purchases([2, 3, 2, 4, 3])
+    data = detection_input(tx(items=(item("MUG", 200, "5.00", "Mug"),)), others + mine, customer=history_of(mine)[0])
+    finding = quantity.detect(data, SETTINGS)
+    assert finding is not None
+    assert finding.reasons[0].code == "quantity_above_customer_norm"
+    assert "200 x Mug" in finding.description
+    assert finding.severity is Severity.CRITICAL
+
+
+def test_a_spike_only_the_customers_habit_sees_is_reported_low():
+    """The item has too few lines for a norm (5 < quantity_sku_min_history): new items come by the hundred too,
+    so the customer's habit alone tells, it does not page (Online Retail, issue 16)."""
     finding = quantity.detect(
         detection_input(tx(items=(item("MUG", 40, "5.00", "Mug"),)), purchases([2, 3, 2, 4, 3])), SETTINGS
     )
     assert finding is not None
     assert finding.reasons[0].code == "quantity_above_customer_norm"
-    assert "40 x Mug" in finding.description
-    assert finding.severity is Severity.CRITICAL
+    assert finding.severity is Severity.LOW
+    assert finding.strength == Decimal("0.25")
+
+
+def test_a_bigger_order_of_everything_is_judged_against_the_habit_scaled_by_the_order():
+    """A trader who orders every line 20 times their usual (a seasonal order) is not spiking on each line; the
+    same multiple on a lone line, or on one line of an ordinary basket, still is."""
+    skus = ("A", "B", "C", "D")
+    others = [t for sku in skus for i in range(12) for t in purchases([2, 3], customer=f"o{i}", sku=sku)]
+    mine = [t for sku in skus for t in purchases([2, 3, 2], customer="c1", sku=sku)]
+    habit = history_of(mine)[0]
+    big_order = tuple(item(sku, 50, "1.00") for sku in skus)
+    assert (
+        quantity.detect(detection_input(tx("x", "c1", items=big_order), others + mine, customer=habit), SETTINGS)
+        is None
+    )
+    one_odd_line = (item("A", 50, "1.00"), *(item(sku, 2, "1.00") for sku in skus[1:]))
+    finding = quantity.detect(
+        detection_input(tx("x", "c1", items=one_odd_line), others + mine, customer=habit), SETTINGS
+    )
+    assert finding is not None and finding.severity >= Severity.MEDIUM
+    assert (
+        quantity.detect(
+            detection_input(tx("x", "c1", items=(item("A", 50, "1.00"),)), others + mine, customer=habit), SETTINGS
+        ).severity
+        >= Severity.MEDIUM
+    )
 
 
 def test_a_quantity_within_habit_raises_nothing():

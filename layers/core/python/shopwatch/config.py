@@ -68,22 +68,26 @@ class DetectionSettings:
     price_list_min_lines: int = 2  # lines that must move together to make a price list
     price_sigma: Decimal = Decimal("3")  # learned prices: how many of the SKU's log-price spreads, per basket
     price_log_sigma_floor: Decimal = Decimal("0.1")  # the spread of a SKU sold at one price
+    # a learned price pages only past these multiples of the lowest / highest price ever charged for the SKU
+    price_page_below: Decimal = Decimal("0.3")
+    price_page_above: Decimal = Decimal("1.5")
     velocity_max_transactions: int = 5
     velocity_window_seconds: int = 60
     card_testing_max_failures: int = 4
-    card_testing_window_seconds: int = 300
+    card_testing_window_seconds: int = 120  # automated attempts come seconds apart, a person's retries do not
     failed_statuses: frozenset[str] = frozenset({"failed", "denied"})
     failed_burst_window_seconds: int = 600
     failed_burst_thresholds: dict[Severity, int] = field(
-        default_factory=lambda: {Severity.MEDIUM: 3, Severity.HIGH: 5, Severity.CRITICAL: 10}
+        default_factory=lambda: {Severity.MEDIUM: 5, Severity.HIGH: 8, Severity.CRITICAL: 12}
     )
-    failed_report_min: int = 2  # failures within the burst window before they are reported (issue 16)
+    failed_report_min: int = 3  # failures within the burst window before they are reported (issue 16)
     geo_min_history: int = 3
-    quantity_sigma: Decimal = Decimal("3")  # on the log scale, per basket (see tails.basket_sigma)
+    quantity_sigma: Decimal = Decimal("2.5")  # on the log scale, per basket (see tails.basket_sigma)
     quantity_min_ratio: Decimal = Decimal("5")  # times the usual (geometric mean) quantity
     quantity_log_sigma_floor: Decimal = Decimal("0.5")
     quantity_customer_min_history: int = 5
     quantity_sku_min_history: int = 10
+    quantity_scale_min_lines: int = 3  # lines a basket needs to be judged as a bigger order (quantity.order_scale)
     # entity detectors (shared identity, new accounts, rings, country mismatch)
     shared_identity_min_accounts: dict[str, int] = field(
         default_factory=lambda: {"device": 2, "card": 2, "email": 2, "ip": 4}
@@ -138,6 +142,8 @@ class DetectionSettings:
             price_list_min_lines=int(_env("PRICE_LIST_MIN_LINES", str(d.price_list_min_lines))),
             price_sigma=Decimal(_env("PRICE_SIGMA", str(d.price_sigma))),
             price_log_sigma_floor=Decimal(_env("PRICE_LOG_SIGMA_FLOOR", str(d.price_log_sigma_floor))),
+            price_page_below=Decimal(_env("PRICE_PAGE_BELOW", str(d.price_page_below))),
+            price_page_above=Decimal(_env("PRICE_PAGE_ABOVE", str(d.price_page_above))),
             velocity_max_transactions=int(_env("VELOCITY_MAX_TRANSACTIONS", str(d.velocity_max_transactions))),
             velocity_window_seconds=int(_env("VELOCITY_WINDOW_SECONDS", str(d.velocity_window_seconds))),
             card_testing_max_failures=int(_env("CARD_TESTING_MAX_FAILURES", str(d.card_testing_max_failures))),
@@ -157,6 +163,7 @@ class DetectionSettings:
                 _env("QUANTITY_CUSTOMER_MIN_HISTORY", str(d.quantity_customer_min_history))
             ),
             quantity_sku_min_history=int(_env("QUANTITY_SKU_MIN_HISTORY", str(d.quantity_sku_min_history))),
+            quantity_scale_min_lines=int(_env("QUANTITY_SCALE_MIN_LINES", str(d.quantity_scale_min_lines))),
             shared_identity_min_accounts=_int_map(_env("SHARED_IDENTITY_MIN_ACCOUNTS", ""))
             or d.shared_identity_min_accounts,
             account_max_linked=_int_map(_env("ACCOUNT_MAX_LINKED", "")) or d.account_max_linked,

@@ -3,6 +3,9 @@
 A lone failed payment is not reported: cards are mistyped, expire and are declined every day, and reporting
 each one was most of the demo's low alerts (616 for about 3,000 transactions, issue 16). From the
 `failed_report_min`-th failure within the burst window it is (1 reports every one, as seeds 000 and 003 did).
+Three or four failures in ten minutes are a person retrying a declined card: reported low; from five they
+page (at three they were the demo's false alerts). Card testing, attempts seconds apart, is the velocity
+detector's (`card_testing_max_failures` within `card_testing_window_seconds`).
 A lone failure still counts toward the customer's bursts and card testing, and a shop-wide wave of them is
 the status-mix detector's.
 """
