@@ -26,7 +26,10 @@ def catalog_loader(stack: LocalStack):
 
 
 MIN_RECALL = 0.95
-MIN_PRECISION = 0.90
+MIN_PRECISION = 0.95
+# Low alerts are a short queue of the next most suspicious (issue 16): at most 3% of the live transactions (all
+# the run's low alerts, history and recent traffic included, against the live traffic alone: the strict reading)
+MAX_LOW_SHARE = 0.03
 MAX_WINDOW_LATENCY = 120.0  # outages and failure spikes caught within 2 minutes of their start
 RECENT_MINUTES = 12  # the shop's recent traffic, a baseline for the per-minute detectors
 # The demo's shop has been live for 12 minutes, not the half hour the minute-volume check waits for in
@@ -68,7 +71,7 @@ def demo_windows(duration: float) -> tuple[WindowAnomaly, ...]:
 
 def run_demo(duration: float, rate: float, anomaly_rate: float, seed: int, out_dir: Path, check: bool = False) -> int:
     """Exit 0 after showing the results; with `check` (CI), exit 1 when a target is missed: every kind caught
-    at >= 95%, precision >= 90%, nothing dead-lettered."""
+    at >= 95%, precision >= 95%, low alerts at most 3% of the live transactions, nothing dead-lettered."""
     windows = demo_windows(duration)
     # WindowFunction's schedule starts once the recent traffic is counted: judging a minute whose backfill
     # is still on its way would call it an outage
@@ -111,6 +114,11 @@ def run_demo(duration: float, rate: float, anomaly_rate: float, seed: int, out_d
         console.print(f"stream records dead-lettered: {dead}; function logs: {stack.state_dir / 'functions.log'}")
         shortfalls = [f"{k.kind} recall {k.recall:.0%}" for k in result.kinds.values() if k.recall < MIN_RECALL]
         shortfalls += [f"precision {result.precision:.0%}"] if result.precision < MIN_PRECISION else []
+        low_share = result.informational_alerts / max(report.live_sent, 1)
+        if low_share > MAX_LOW_SHARE:
+            shortfalls.append(
+                f"{result.informational_alerts} low alerts, {low_share:.1%} of {report.live_sent} live transactions"
+            )
         shortfalls += [f"{dead} records dead-lettered"] if dead else []
         slow = {a: s for a, s in result.window_latencies.items() if s > MAX_WINDOW_LATENCY}
         shortfalls += [f"{a} caught after {s:.0f} s (target {MAX_WINDOW_LATENCY:.0f} s)" for a, s in slow.items()]
