@@ -13,7 +13,6 @@ import os
 import secrets
 import socket
 import threading
-import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,7 @@ from infra.local.functions import LocalFunction, load_functions
 from infra.local.outbox import Outbox, Subscription
 from infra.local.resources import LocalResources, create_resources, subscription_filter_policies
 from infra.local.scheduler import Scheduler, schedules_from_template
-from infra.local.stream_poller import StreamPoller, sources_from_template
+from infra.local.stream_poller import StreamPoller, sources_from_template, wait_until_quiet
 from infra.template import ROOT, load_template, resources_of_type
 from infra.users import UserDirectory
 
@@ -253,20 +252,12 @@ class LocalStack:
 
     # ---------------------------------------------------------------------------------------------------------
     def wait_until_idle(self, timeout: float = 60.0, settle: float = 0.3) -> bool:
-        """True once every stream is drained and stayed drained for `settle` seconds."""
-        deadline = time.monotonic() + timeout
-        quiet_since = None
-        while time.monotonic() < deadline:
-            busy = any(not p.idle.is_set() or p.pending() for p in self.pollers)
-            if busy:
-                quiet_since = None
-            elif quiet_since is None:
-                quiet_since = time.monotonic()
-            elif time.monotonic() - quiet_since >= settle:
-                self.outbox.collect()
-                return True
-            time.sleep(0.05)
-        return False
+        """True once every stream is drained and stayed drained for `settle` seconds, with no batch in delivery
+        anywhere (stream_poller.wait_until_quiet): what is read afterwards is finished, not half written."""
+        if not wait_until_quiet(lambda: self.pollers, timeout, settle):
+            return False
+        self.outbox.collect()
+        return True
 
     def table(self, logical_id: str) -> str:
         return self.resources.tables[logical_id]

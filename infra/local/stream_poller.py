@@ -8,6 +8,10 @@ Lambda's exact event shape. Then, as Lambda does:
   not count as a retry);
 - after MaximumRetryAttempts, or for records older than MaximumRecordAgeInSeconds, an on-failure record in
   Lambda's shape goes to the SQS destination and the shard moves on.
+
+`wait_until_quiet` tells when every poller is done: nothing read, held or being delivered, checked by reads
+that began after all were seen idle (the checks after a run, and the fault suite's accounting, read a
+finished state only then).
 """
 
 from __future__ import annotations
@@ -116,7 +120,12 @@ class StreamPoller(threading.Thread):
         self._pending: dict[str, list[dict[str, Any]]] = {}
         self._first_pending_at: dict[str, float] = {}
         self._shards_checked = 0.0
+        # idle: the last poll cycle read nothing and held nothing; cleared as soon as a record is read, so it is
+        # never set while a batch is being delivered (or retried). The counters let wait_until_quiet tell a
+        # poller that stayed idle from one that did something in between.
         self.idle = threading.Event()
+        self.quiet_polls = 0  # poll cycles that read nothing and had nothing to deliver
+        self.activity = 0  # poll cycles, reads and failed polls that did or may have done something
         self.halt = threading.Event()  # this poller alone stops (a restart), the stack goes on
         # per shard, the last sequence number whose records are all handled: where a restarted mapping resumes
         self.checkpoints: dict[str, str] = dict(resume_after or {})
@@ -156,6 +165,8 @@ class StreamPoller(threading.Thread):
             return
         response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
         self._iterators[shard_id] = response.get("NextShardIterator")
+        if response.get("Records"):
+            self._busy()  # before anything is held or delivered
         for raw in response.get("Records", []):
             record = lambda_record(raw, self.source.stream_arn)
             if passes_filters(record, list(self.source.filters)):
@@ -186,17 +197,24 @@ class StreamPoller(threading.Thread):
     def pending(self) -> int:
         return sum(len(p) for p in self._pending.values())
 
+    def _busy(self) -> None:
+        self.idle.clear()
+        self.activity += 1
+
     def run(self) -> None:
         while not self._stopped():
+            activity = self.activity
             try:
                 moved = self.poll_once()
             except Exception:  # noqa: BLE001 - a poller must outlive a passing read error; it retries
-                moved = 0
-            if moved == 0:
-                self.idle.set() if self.pending() == 0 else self.idle.clear()
-                self._pause(self.poll_interval)
+                moved = -1
+            if moved == 0 and self.activity == activity and self.pending() == 0:
+                self.quiet_polls += 1
+                self.idle.set()
             else:
-                self.idle.clear()
+                self._busy()
+            if moved <= 0:
+                self._pause(self.poll_interval)
 
     # --- delivering ------------------------------------------------------------------------------------------
     def _invoke(self, batch: list[dict[str, Any]]) -> tuple[str, list[str]]:
@@ -311,3 +329,27 @@ class StreamPoller(threading.Thread):
             },
         }
         self.sqs.send_message(QueueUrl=self.source.on_failure_queue_url, MessageBody=json.dumps(message))
+
+
+def wait_until_quiet(pollers: Callable[[], list[StreamPoller]], timeout: float, settle: float = 0.3) -> bool:
+    """True once every poller has been idle for `settle` seconds and has since read its shards and found nothing.
+
+    A poller's idle flag alone is not enough: records written by one function reach another's stream after
+    that poller last looked. So the moment every poller is seen idle is marked, and quiet means no poller did
+    anything after it and each finished two more empty poll cycles, the second begun after the mark: any
+    record a function wrote before the mark was there to be read, and after it no function ran.
+    """
+    deadline = time.monotonic() + timeout
+    marks: dict[StreamPoller, tuple[int, int]] | None = None
+    since = 0.0
+    while time.monotonic() < deadline:
+        current = list(pollers())
+        seen = {p: (p.activity, p.quiet_polls) for p in current}  # read before the flags: a later change shows
+        if any(not p.idle.is_set() or p.pending() for p in current):
+            marks = None
+        elif marks is None or set(marks) != set(seen) or any(seen[p][0] != marks[p][0] for p in current):
+            marks, since = seen, time.monotonic()
+        elif time.monotonic() - since >= settle and all(seen[p][1] >= marks[p][1] + 2 for p in current):
+            return True
+        time.sleep(0.05)
+    return False

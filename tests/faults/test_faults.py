@@ -173,3 +173,31 @@ def test_every_consumer_killed_and_restarted_mid_stream(stack):
     settle(stack)
     assert len(restarts) >= 3
     check(record(account(stack, "consumers killed and restarted", stored, f"{len(restarts)} restarts")))
+
+
+def test_the_accounting_waits_for_a_consumer_still_writing(stack):
+    """AggregateFunction's last batch, arriving after a quiet spell, is held mid-invocation as a slow or
+    throttled one is. The stack is not idle until that batch is written: an accounting read while it was in
+    flight saw a transaction's bucket counts without its marker (lost 1, duplicated 1)."""
+    function = stack.functions["AggregateFunction"]
+    real, held, release = function.handler, threading.Event(), threading.Event()
+    last = f"slow-{TRANSACTIONS - 1:04d}"
+
+    def slow(event, context):
+        if any(r["dynamodb"]["Keys"]["transaction_id"]["S"] == last for r in event["Records"]):
+            held.set()
+            release.wait(120)
+        return real(event, context)
+
+    function.handler = slow
+    try:
+        transactions = traffic("slow")
+        stored = send(client_for(stack), transactions[:-1])
+        assert stack.wait_until_idle(timeout=300), "the consumers did not drain"
+        stored |= send(client_for(stack), transactions[-1:])
+        assert held.wait(120), "the last batch never reached AggregateFunction"
+        assert not stack.wait_until_idle(timeout=2), "idle while AggregateFunction was still writing"
+    finally:
+        release.set()
+    settle(stack)
+    check(record(account(stack, "a consumer still writing", stored, "1 held batch")))
