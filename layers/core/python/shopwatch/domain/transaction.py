@@ -122,6 +122,17 @@ IpText = Annotated[
 ]
 
 
+def _whole_number(value: object) -> object:
+    """A JSON number with no fraction as an int: JSON Schema's `integer` is any such number (1758.0, 1e3), and
+    the body parser reads every number with a point or an exponent as a Decimal."""
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[StrictInt, BeforeValidator(_whole_number)]
+
+
 def _text(max_length: int, **schema: Any) -> Any:
     return Field(default=None, min_length=1, max_length=max_length, json_schema_extra=_LINE | schema)
 
@@ -131,7 +142,7 @@ class LineItemIn(BaseModel):
 
     sku: StrictStr = Field(min_length=1, max_length=64, json_schema_extra=_LINE | _ADDRESSABLE)
     name: StrictStr | None = _text(256)
-    quantity: StrictInt = Field(
+    quantity: WholeNumber = Field(
         description="units; negative for a return, never 0",
         json_schema_extra={"minimum": -MAX_QUANTITY, "maximum": MAX_QUANTITY, "not": {"const": 0}},
     )
