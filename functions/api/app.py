@@ -89,6 +89,7 @@ from shopwatch.ingest.openapi import add_post_transactions
 from shopwatch.reports.service import ReportService, report_text
 from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.buckets import BucketRepository
+from shopwatch.storage.catalog import CatalogRepository
 from shopwatch.storage.customers import CustomerRepository
 from shopwatch.storage.labels import LabelRepository
 from shopwatch.storage.sign_in_attempts import SignInAttempts
@@ -128,7 +129,7 @@ lookup = TransactionLookup(
 )
 customers = CustomerService(CustomerRepository(_state_table, required_env("TRANSACTIONS_TABLE")), _state, _alerts)
 analytics = AnalyticsService(_alerts, _buckets, _labels)
-catalog = CatalogService(_state, _settings.currency)
+catalog = CatalogService(CatalogRepository(_state_table), _settings.currency)
 reports = ReportService(_alerts)
 _sign_in_settings = SignInSettings.from_env()
 sign_in = SignIn(UserPoolSignIn(_sign_in_settings.client_id), SignInAttempts(_state_table), _sign_in_settings)
@@ -176,9 +177,10 @@ def _signed_in_to_read(app: ProxyEventResolver, next_middleware: NextMiddleware)
 app.use(middlewares=[_signed_in_to_read])
 
 
-def _acting(action: Action) -> str:
-    """The name a change is recorded under: the signed-in user's (or the shop's, for its key), never the body's."""
-    return authorize(app.current_event.raw_event, action).name
+def _acting(action: Action, *, person: bool = False) -> str:
+    """The name a change is recorded under: the signed-in user's (or the shop's, for its key), never the body's.
+    `person`: the route is a person's (the Cognito authorizer's), so the shop's key is no one there."""
+    return authorize(app.current_event.raw_event, action, person=person).name
 
 
 # --- the page and the API's own description ------------------------------------------------------------
@@ -410,23 +412,46 @@ def get_report(
 
 
 # --- catalog ---------------------------------------------------------------------------------------------
+# The same writes for two kinds of caller, on two routes: API Gateway (REST) guards a method with the API key or
+# with the Cognito authorizer, never "either". The shop's systems use /products with the key; a signed-in admin
+# uses /admin/products with a token. One handler body each, one catalog service, each change recorded under who
+# made it (changed_by: "shop" or the admin's user name).
+def _put_product(sku: str, product: ProductIn, by: str) -> dict:
+    return catalog.put(sku, product.price, product.currency, product.name, by, utcnow())
+
+
+def _put_products(body: ProductsIn, by: str) -> dict:
+    return catalog.put_many([(p.sku, p.price, p.currency, p.name) for p in body.products], by, utcnow())
+
+
 @app.put("/products/<sku>")
 def put_product(sku: Sku, product: ProductIn) -> ProductOut:
-    """Set a product's catalog price (the price detector's reference): the shop's key, or an admin."""
-    _acting(Action.WRITE_CATALOG)
-    return catalog.put(sku, product.price, product.currency, product.name)
-
-
-@app.get("/products/<sku>")
-def get_product(sku: Sku) -> ProductOut:
-    return catalog.get(sku)
+    """Set a product's catalog price (the price detector's reference), with the shop's API key."""
+    return _put_product(sku, product, _acting(Action.WRITE_CATALOG))
 
 
 @app.post("/products")
 def post_products(body: ProductsIn) -> ProductsStored:
-    """Up to 500 products at once; one bad row refuses the whole request and stores nothing."""
-    _acting(Action.WRITE_CATALOG)
-    return catalog.put_many([(p.sku, p.price, p.currency, p.name) for p in body.products])
+    """Up to 500 products at once, with the shop's API key; one bad row refuses the whole request, storing nothing."""
+    return _put_products(body, _acting(Action.WRITE_CATALOG))
+
+
+@app.put("/admin/products/<sku>")
+def admin_put_product(sku: Sku, product: ProductIn) -> ProductOut:
+    """PUT /products/{sku} for a person signed in as an admin (an analyst gets 403); recorded under their name."""
+    return _put_product(sku, product, _acting(Action.WRITE_CATALOG, person=True))
+
+
+@app.post("/admin/products")
+def admin_post_products(body: ProductsIn) -> ProductsStored:
+    """POST /products for a person signed in as an admin (an analyst gets 403); recorded under their name."""
+    return _put_products(body, _acting(Action.WRITE_CATALOG, person=True))
+
+
+@app.get("/products/<sku>")
+def get_product(sku: Sku) -> ProductOut:
+    """A product's catalog entry, with who set it last."""
+    return catalog.get(sku)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -128,6 +128,9 @@ ROUTES = [
     ),
     Route("GET", "/products/{}"),
     Route("POST", "/products", body=lambda r: {"products": [{"sku": f"SKU-{r.randint(1, 9)}", "price": "4.20"}]}),
+    # the same catalog writes for a signed-in admin: the key is 401 there and an analyst 403, never a 2xx
+    Route("PUT", "/admin/products/{}", body=lambda r: {"price": rng_price(r)}),
+    Route("POST", "/admin/products", body=lambda r: {"products": [{"sku": f"SKU-{r.randint(1, 9)}", "price": "4.20"}]}),
 ]
 
 

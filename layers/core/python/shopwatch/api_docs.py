@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from shopwatch.auth.routes import OPEN_ROUTES, SHOP_ROUTES
+from shopwatch.ingest.openapi import hoist_components
 
 CONFLICTS = {
     ("patch", "/alerts/{alert_id}"),
@@ -91,4 +92,7 @@ def finish_document(document: dict[str, Any]) -> dict[str, Any]:
     schemas.pop("HTTPValidationError", None)  # only the 422s referred to them
     schemas.pop("ValidationError", None)
     schemas.pop("ResponseValidationError", None)  # only the 500s referred to it
+    hoisted: dict[str, Any] = {}
+    document = hoist_components(document, hoisted)
+    document["components"]["schemas"].update(hoisted)
     return document

@@ -19,30 +19,29 @@ from pydantic import (
 )
 
 from shopwatch.domain.alert import AlertStatus
-from shopwatch.domain.currencies import CURRENCY_CODES
-from shopwatch.domain.geography import normalize_currency
-from shopwatch.domain.input_rules import CONTROL_CLASS
-from shopwatch.domain.money import to_decimal
-from shopwatch.domain.transaction import MAX_AMOUNT
+from shopwatch.domain.geography import currency_from_input
+from shopwatch.domain.input_rules import CONTROL_CLASS, DOT_SEGMENT, ONE_LINE_TEXT
+from shopwatch.domain.money import decimal_string_pattern, to_decimal
+from shopwatch.domain.transaction import CURRENCY_SCHEMA, MAX_AMOUNT
 from shopwatch.domain.triage import FeedbackLabel
 
 # One line of text that says something: no control characters or line breaks, and not blank, so a note of
 # spaces or an analyst named "  " is refused like an empty one. Notes and comments may span lines.
-ONE_LINE = rf"^[^{CONTROL_CLASS}]*[^{CONTROL_CLASS}\s][^{CONTROL_CLASS}]*$"
+ONE_LINE = ONE_LINE_TEXT
 _CONTROL_BUT_BREAKS = CONTROL_CLASS.replace(r"\x00-\x1f", r"\x00-\x08\x0b\x0c\x0e-\x1f")
 _LINES = rf"^[^{_CONTROL_BUT_BREAKS}]*[^{_CONTROL_BUT_BREAKS}\s][^{_CONTROL_BUT_BREAKS}]*$"
 Text = Annotated[StrictStr, Field(pattern=ONE_LINE)]
 Lines = Annotated[StrictStr, Field(pattern=_LINES, description="text; tabs and line breaks allowed")]
 # Ids read back as one URL path segment: never "." or ".." as a segment (see input_rules.reject_unaddressable).
-NO_DOT_SEGMENT = {"not": {"pattern": r"(^|/)\.{1,2}(/|$)"}}
+NO_DOT_SEGMENT = {"not": {"pattern": DOT_SEGMENT}}
 SkuText = Annotated[
     StrictStr,
     Field(min_length=1, max_length=64, pattern=ONE_LINE, json_schema_extra=NO_DOT_SEGMENT),
 ]
 
 # Catalog prices: JSON numbers or numeric strings of ASCII digits, > 0, at most 4 decimals (the same to_decimal
-# every way into the catalog uses). The string form is the canonical one; the server also reads padded forms.
-_PRICE_STRING = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,4})?$"
+# every way into the catalog uses, whose one string form the pattern states).
+_PRICE_STRING = decimal_string_pattern(4, MAX_AMOUNT)
 Price = Annotated[
     Decimal,
     BeforeValidator(lambda v: to_decimal(v, places=4, maximum=MAX_AMOUNT)),
@@ -61,14 +60,8 @@ Price = Annotated[
 
 Currency = Annotated[
     StrictStr,
-    AfterValidator(normalize_currency),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "enum": sorted(CURRENCY_CODES | {code.lower() for code in CURRENCY_CODES}),
-            "description": "ISO 4217 code, either case; stored in capitals",
-        }
-    ),
+    AfterValidator(currency_from_input),
+    WithJsonSchema(CURRENCY_SCHEMA),
 ]
 
 

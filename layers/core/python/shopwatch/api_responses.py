@@ -306,6 +306,10 @@ class ProductOut(_Out):
     price: str = Field(description="a decimal string")
     currency: str
     name: str | None
+    changed_by: str | None = Field(
+        description='who set it last: the signed-in admin\'s user name, "shop" for the API key, null if loaded by CLI'
+    )
+    changed_at: str | None = Field(description="when (RFC 3339, UTC); null if loaded by the CLI")
 
 
 class ProductsStored(_Out):

@@ -77,10 +77,11 @@ def caller_of(event: dict[str, Any]) -> Caller | None:
     return None
 
 
-def authorize(event: dict[str, Any], action: Action) -> Caller:
-    """The caller, allowed to do `action`; 401 when nobody signed in, 403 when this caller may not."""
+def authorize(event: dict[str, Any], action: Action, *, person: bool = False) -> Caller:
+    """The caller, allowed to do `action`; 401 when nobody signed in (or, with `person`, when the caller is the
+    shop's key on a person's route), 403 when this caller may not."""
     caller = caller_of(event)
-    if caller is None:
+    if caller is None or (person and caller.is_shop):
         raise Unauthorized("sign in (POST /auth/login) and send the token as Authorization: Bearer <token>")
     if not caller.may(action):
         groups = " or ".join(sorted(PEOPLE_ALLOWED[action]))

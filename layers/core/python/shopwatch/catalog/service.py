@@ -1,18 +1,21 @@
 """The product catalog the price detector compares against: one rule for every way in (the CSV loader,
-PUT /products/{sku}, bulk POST /products), and a bulk load that validates every row before writing any."""
+PUT /products/{sku} and bulk POST /products with the shop's key, the same under /admin/ for a signed-in admin), a
+bulk load that validates every row before writing any, and every API write recorded with who made it."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from shopwatch.detectors.history import CatalogEntry
+from shopwatch.domain.clock import to_iso
 from shopwatch.domain.geography import normalize_currency
 from shopwatch.domain.input_rules import has_control_characters, reject_unaddressable
 from shopwatch.domain.money import to_decimal
 from shopwatch.domain.transaction import MAX_AMOUNT
 from shopwatch.errors import NotFound, ValidationFailed
-from shopwatch.storage.state import StateRepository
+from shopwatch.storage.catalog import CatalogRecord, CatalogRepository
 
 MAX_SKU_LENGTH = 64
 MAX_BULK = 500
@@ -39,9 +42,14 @@ def entry_json(entry: CatalogEntry) -> dict[str, Any]:
     return {"sku": entry.sku, "price": str(entry.price), "currency": entry.currency, "name": entry.name}
 
 
+def record_json(record: CatalogRecord) -> dict[str, Any]:
+    changed_at = record.changed_at and to_iso(record.changed_at)
+    return entry_json(record.entry) | {"changed_by": record.changed_by, "changed_at": changed_at}
+
+
 class CatalogService:
-    def __init__(self, state: StateRepository, default_currency: str) -> None:
-        self.state = state
+    def __init__(self, repository: CatalogRepository, default_currency: str) -> None:
+        self.repository = repository
         self.default_currency = default_currency
 
     def _entry(self, sku: str, price: object, currency: str | None, name: str | None) -> CatalogEntry:
@@ -50,18 +58,23 @@ class CatalogService:
         except ValueError as exc:
             raise ValidationFailed(str(exc), {"sku": sku}) from None
 
-    def put(self, sku: str, price: object, currency: str | None, name: str | None) -> dict[str, Any]:
-        entry = self._entry(sku, price, currency, name)
-        self.state.put_catalog_entry(entry)
-        return entry_json(entry)
+    def put(
+        self, sku: str, price: object, currency: str | None, name: str | None, by: str, now: datetime
+    ) -> dict[str, Any]:
+        """Store one product; `by` is the caller API Gateway authenticated (an admin's user name, or the shop)."""
+        record = CatalogRecord(self._entry(sku, price, currency, name), by, now)
+        self.repository.put(record)
+        return record_json(record)
 
     def get(self, sku: str) -> dict[str, Any]:
-        found = self.state.get_catalog([sku]).get(sku) if 0 < len(sku) <= MAX_SKU_LENGTH else None
+        found = self.repository.get(sku) if 0 < len(sku) <= MAX_SKU_LENGTH else None
         if found is None:
             raise NotFound(f"no product {sku}", {"sku": sku})
-        return entry_json(found)
+        return record_json(found)
 
-    def put_many(self, rows: list[tuple[str, object, str | None, str | None]]) -> dict[str, Any]:
+    def put_many(
+        self, rows: list[tuple[str, object, str | None, str | None]], by: str, now: datetime
+    ) -> dict[str, Any]:
         entries, problems = [], []
         for index, (sku, price, currency, name) in enumerate(rows):
             try:
@@ -71,5 +84,5 @@ class CatalogService:
         if problems:
             raise ValidationFailed(f"{len(problems)} of {len(rows)} products refused; nothing stored", problems)
         latest = list({e.sku: e for e in entries}.values())  # a repeated sku: its last row, as a CSV load does
-        self.state.put_catalog_entries(latest)
+        self.repository.put_many([CatalogRecord(entry, by, now) for entry in latest])
         return {"stored": len(latest)}

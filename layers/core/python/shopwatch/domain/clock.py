@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime
 
 _RFC3339 = re.compile(
-    r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ]([0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt]([0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
 )
 
 
@@ -26,6 +26,8 @@ def to_iso(moment: datetime) -> str:
 
 def parse_rfc3339(text: str) -> datetime:
     """Parse an RFC 3339 timestamp with an offset (Z or ±HH:MM) into aware UTC; anything else is an error.
+    Exactly RFC 3339's `date-time` production (JSON Schema's `format: date-time`): "T" between date and time,
+    not the space its note lets applications use, so the published format is the rule.
 
     A time whose UTC equivalent falls outside datetime's range (year 1 ahead of UTC, year 9999 behind it) becomes
     the nearest representable instant, so every caller's own range rule answers it, instead of an OverflowError."""

@@ -22,6 +22,10 @@ FORMAT_CHARACTERS = (
 )
 CONTROL_CLASS = r"\x00-\x1f\x7f-\x9f\u2028\u2029" + FORMAT_CHARACTERS
 SINGLE_LINE_TEXT = f"^[^{CONTROL_CLASS}]*$"
+# one line that says something: SINGLE_LINE_TEXT with at least one character that is not white space
+ONE_LINE_TEXT = rf"^[^{CONTROL_CLASS}]*[^{CONTROL_CLASS}\s][^{CONTROL_CLASS}]*$"
+# what reject_unaddressable refuses besides control characters: "." or ".." as a path segment
+DOT_SEGMENT = r"(^|/)\.{1,2}(/|$)"
 _CONTROL = re.compile(f"[{CONTROL_CLASS}]")
 _DIGIT_RUN = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
 

@@ -5,8 +5,22 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-_NUMERIC = re.compile(r"^-?[0-9]{1,20}(\.[0-9]{1,20})?$")  # ASCII digits only: Decimal also reads "٣" and "３"
+# A numeric string as the API reads it: ASCII digits only (Decimal also reads "٣" and "３"), no sign unless negatives
+# are allowed, no padding, no leading zeros, no exponent. One canonical form, so its JSON Schema pattern
+# (decimal_string_pattern) states exactly what is accepted.
+_NUMERIC = re.compile(r"^(-?)(0|[1-9][0-9]{0,19})(\.[0-9]+)?$")
 CENT = Decimal("0.01")
+
+
+def decimal_string_pattern(places: int, maximum: Decimal) -> str:
+    """The JSON Schema pattern of the strings to_decimal(places=places, maximum=maximum) accepts (not negative):
+    at most `places` significant decimals (trailing zeros are only a way of writing), at most `maximum`, which
+    must be a power of ten."""
+    digits = len(str(int(maximum))) - 1
+    if maximum != Decimal(10) ** digits:
+        raise ValueError("maximum must be a power of ten")
+    below = rf"(0|[1-9][0-9]{{0,{digits - 1}}})(\.[0-9]{{1,{places}}}0*)?"
+    return rf"^({below}|1{'0' * digits}(\.0+)?)$"
 
 
 def to_decimal(value: object, *, places: int, maximum: Decimal, allow_negative: bool = False) -> Decimal:
@@ -18,9 +32,11 @@ def to_decimal(value: object, *, places: int, maximum: Decimal, allow_negative: 
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
         raise ValueError("must be a number")
     if isinstance(value, str):
-        if not _NUMERIC.match(value.strip()):
-            raise ValueError("must be a number")
-        value = value.strip()
+        match = _NUMERIC.match(value)
+        if not match:
+            raise ValueError("must be a number")  # ASCII digits and a decimal point; no padding or leading zeros
+        if match.group(1) and not allow_negative:
+            raise ValueError("must be greater than or equal to 0")
     try:
         number = Decimal(value)
     except InvalidOperation:

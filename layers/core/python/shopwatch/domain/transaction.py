@@ -24,18 +24,23 @@ from pydantic import (
     Field,
     StrictInt,
     StrictStr,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
 from shopwatch.domain.clock import parse_iso, parse_rfc3339, to_iso
-from shopwatch.domain.geography import normalize_country, normalize_currency
+from shopwatch.domain.geography import COUNTRY_INPUTS, CURRENCY_INPUTS, country_from_input, currency_from_input
 from shopwatch.domain.input_rules import (
+    CONTROL_CLASS,
+    DOT_SEGMENT,
+    ONE_LINE_TEXT,
+    SINGLE_LINE_TEXT,
     reject_card_number,
     reject_control_characters,
     reject_unaddressable,
 )
-from shopwatch.domain.money import CENT, round_cents, to_decimal
+from shopwatch.domain.money import CENT, decimal_string_pattern, round_cents, to_decimal
 
 MAX_ITEMS = 500
 MAX_METADATA_BYTES = 4096
@@ -45,9 +50,11 @@ MAX_AMOUNT = Decimal("1000000000000")  # 10^12: above any real basket, well insi
 EARLIEST = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 EARLIEST_ACCOUNT = datetime.fromisoformat("1990-01-01T00:00:00+00:00")
 TRANSACTION_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,252}$")
+EMAIL_PATTERN = rf"^[^@\s{CONTROL_CLASS}]{{1,64}}@[^@\s{CONTROL_CLASS}]{{1,252}}$"
+_EMAIL = re.compile(EMAIL_PATTERN)
 _CARD_BIN = re.compile(r"^[0-9]{6,8}$")
 _METADATA_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # tab, LF and CR are text there
+METADATA_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
 
 
 class Status(StrEnum):
@@ -58,20 +65,87 @@ class Status(StrEnum):
     PENDING = "pending"
 
 
-Amount = Annotated[Decimal, BeforeValidator(lambda v: to_decimal(v, places=2, maximum=MAX_AMOUNT))]
-UnitPrice = Annotated[Decimal, BeforeValidator(lambda v: to_decimal(v, places=4, maximum=MAX_AMOUNT))]
+# --- what /openapi.json states about each field: the rules the validators below apply, and nothing more ------
+# (issue 15: the schema is the server). Rules a JSON Schema cannot state are `x-` notes next to the field.
+_LINE = {"pattern": SINGLE_LINE_TEXT}
+_ADDRESSABLE = {"not": {"pattern": DOT_SEGMENT}}
+_NO_CARD_NUMBER = {
+    "x-refuses": "a full card number: 13 to 19 digits, alone or grouped by spaces or dashes, that pass the Luhn check"
+}
+_MOMENT = {"format": "date-time", "description": "RFC 3339 date-time with an offset (Z or +HH:MM)"}
 
 
-def _text(max_length: int) -> Any:
-    return Field(default=None, min_length=1, max_length=max_length)
+def money_schema(places: int, description: str) -> dict[str, Any]:
+    """A JSON number or a numeric string, >= 0, at most MAX_AMOUNT and `places` decimals (money.to_decimal)."""
+    return {
+        "anyOf": [
+            {
+                "type": "number",
+                "minimum": 0,
+                "maximum": int(MAX_AMOUNT),
+                "multipleOf": float(Decimal(1).scaleb(-places)),
+            },
+            {"type": "string", "pattern": decimal_string_pattern(places, MAX_AMOUNT)},
+        ],
+        "description": f"{description}: a JSON number or a string of ASCII digits, >= 0, at most {places} decimals",
+    }
+
+
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(lambda v: to_decimal(v, places=2, maximum=MAX_AMOUNT)),
+    WithJsonSchema(money_schema(2, "the amount")),
+]
+UnitPrice = Annotated[
+    Decimal,
+    BeforeValidator(lambda v: to_decimal(v, places=4, maximum=MAX_AMOUNT)),
+    WithJsonSchema(money_schema(4, "the price of one unit")),
+]
+# Long enums, named by `x-component`: ingest/openapi.py publishes each once under components/schemas.
+COUNTRY_SCHEMA = {
+    "type": "string",
+    "enum": sorted(COUNTRY_INPUTS),
+    "description": "ISO 3166-1 alpha-2 code (either case) or English name; stored as the code",
+    "x-component": "CountryIn",
+}
+CURRENCY_SCHEMA = {
+    "type": "string",
+    "enum": sorted(CURRENCY_INPUTS),
+    "description": "ISO 4217 code, in capitals or lower case; stored in capitals",
+    "x-component": "CurrencyIn",
+}
+CountryText = Annotated[StrictStr, WithJsonSchema(COUNTRY_SCHEMA)]
+CurrencyText = Annotated[StrictStr, WithJsonSchema(CURRENCY_SCHEMA)]
+IpText = Annotated[
+    StrictStr,
+    WithJsonSchema({"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}], "maxLength": 45}),
+]
+
+
+def _whole_number(value: object) -> object:
+    """A JSON number with no fraction as an int: JSON Schema's `integer` is any such number (1758.0, 1e3), and
+    the body parser reads every number with a point or an exponent as a Decimal."""
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[StrictInt, BeforeValidator(_whole_number)]
+
+
+def _text(max_length: int, **schema: Any) -> Any:
+    return Field(default=None, min_length=1, max_length=max_length, json_schema_extra=_LINE | schema)
 
 
 class LineItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    sku: StrictStr = Field(min_length=1, max_length=64)
+    sku: StrictStr = Field(min_length=1, max_length=64, json_schema_extra=_LINE | _ADDRESSABLE)
     name: StrictStr | None = _text(256)
-    quantity: StrictInt = Field(description="units; negative for a return, never 0")
+    quantity: WholeNumber = Field(
+        description="units; negative for a return, never 0",
+        json_schema_extra={"minimum": -MAX_QUANTITY, "maximum": MAX_QUANTITY, "not": {"const": 0}},
+    )
     unit_price: UnitPrice
 
     @field_validator("sku")
@@ -100,31 +174,59 @@ class TransactionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    transaction_id: StrictStr = Field(pattern=TRANSACTION_ID_PATTERN)
-    customer_id: StrictStr = Field(min_length=1, max_length=128)
-    timestamp: StrictStr | None = Field(default=None, max_length=64)
+    transaction_id: StrictStr = Field(pattern=TRANSACTION_ID_PATTERN, json_schema_extra=_ADDRESSABLE)
+    customer_id: StrictStr = Field(
+        min_length=1, max_length=128, json_schema_extra={"pattern": ONE_LINE_TEXT} | _ADDRESSABLE
+    )
+    timestamp: StrictStr | None = Field(
+        default=None,
+        max_length=64,
+        json_schema_extra=_MOMENT
+        | {"x-not-before": to_iso(EARLIEST), "x-not-after": "the time of receipt plus MAX_FUTURE_SECONDS (300)"},
+    )
     status: Status = Status.APPROVED
-    amount: Amount | None = None
-    currency: StrictStr | None = Field(default=None, max_length=3)
+    amount: Amount | None = Field(
+        default=None, json_schema_extra={"x-equals": "|sum of quantity x unit_price| of items (to a cent), if both"}
+    )
+    currency: CurrencyText | None = Field(default=None, description="ISO 4217; default DEFAULT_CURRENCY")
     items: list[LineItemIn] | None = Field(default=None, min_length=1, max_length=MAX_ITEMS)
-    country: StrictStr | None = _text(64)
+    country: CountryText | None = None
     customer_name: StrictStr | None = _text(256)
-    email: StrictStr | None = _text(254)
-    ip: StrictStr | None = _text(45)
+    email: StrictStr | None = Field(default=None, max_length=254, json_schema_extra={"pattern": EMAIL_PATTERN})
+    ip: IpText | None = None
     device_id: StrictStr | None = _text(128)
-    payment_method: StrictStr | None = _text(64)
+    payment_method: StrictStr | None = _text(64, **_NO_CARD_NUMBER)
     channel: StrictStr | None = _text(64)
     user_agent: StrictStr | None = _text(512)
     account_created_at: StrictStr | None = Field(
-        default=None, max_length=64, description="RFC 3339; when the shop's account was opened, not after timestamp"
+        default=None,
+        max_length=64,
+        description="when the shop's account was opened",
+        json_schema_extra=_MOMENT
+        | {"x-not-before": to_iso(EARLIEST_ACCOUNT), "x-not-after": "the transaction's timestamp (or its receipt)"},
     )
-    card_bin: StrictStr | None = Field(default=None, description="the card's first 6 to 8 digits")
+    card_bin: StrictStr | None = Field(
+        default=None, description="the card's first 6 to 8 digits", json_schema_extra={"pattern": _CARD_BIN.pattern}
+    )
     card_fingerprint: StrictStr | None = Field(
-        default=None, min_length=1, max_length=128, description="the payment provider's opaque card fingerprint"
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="the payment provider's opaque card fingerprint",
+        json_schema_extra=_LINE | _NO_CARD_NUMBER,
     )
-    billing_country: StrictStr | None = _text(64)
-    shipping_country: StrictStr | None = _text(64)
-    metadata: dict[str, Any] | None = None
+    billing_country: CountryText | None = None
+    shipping_country: CountryText | None = None
+    metadata: dict[str, Any] | None = Field(
+        default=None,
+        json_schema_extra={
+            "propertyNames": {"pattern": METADATA_TEXT},
+            "x-text": f"every key and string, at any depth, matches {METADATA_TEXT}",
+            "x-max-depth": MAX_METADATA_DEPTH,
+            "x-max-bytes": f"{MAX_METADATA_BYTES} (as compact JSON, UTF-8)",
+            "x-numbers": "what DynamoDB stores: at most 38 significant digits, magnitude 1E-130 to 1E+125",
+        },
+    )
 
     @field_validator("status", mode="before")
     @classmethod
@@ -160,20 +262,19 @@ class TransactionIn(BaseModel):
     @field_validator("currency")
     @classmethod
     def _currency_rule(cls, value: str | None) -> str | None:
-        return None if value is None else normalize_currency(value)
+        return None if value is None else currency_from_input(value)
 
     @field_validator("country", "billing_country", "shipping_country")
     @classmethod
     def _country_rule(cls, value: str | None) -> str | None:
-        return None if value is None else normalize_country(value)
+        return None if value is None else country_from_input(value)
 
     @field_validator("email")
     @classmethod
     def _email_rule(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        value = value.strip()  # surrounding space is not part of an address (matching also folds case)
-        if not _EMAIL.match(value) or reject_control_characters(value) != value:
+        if not _EMAIL.match(value):  # no spaces, no control characters, one @ (matching later folds case)
             raise ValueError("must be an e-mail address")
         return value
 
@@ -183,9 +284,11 @@ class TransactionIn(BaseModel):
         if value is None:
             return None
         try:
+            if "%" in value:  # a zone index (fe80::1%eth0) names an interface of the sender's own host
+                raise ValueError
             return str(ipaddress.ip_address(value))
         except ValueError:
-            raise ValueError("must be an IPv4 or IPv6 address") from None
+            raise ValueError("must be an IPv4 or IPv6 address (dotted quad or RFC 4291 text, no zone)") from None
 
     @field_validator("metadata")
     @classmethod

@@ -10,14 +10,19 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shopwatch.config import IngestSettings
 from shopwatch.domain.transaction import TransactionIn
 
 REF = "#/components/schemas/{model}"
 
 
 class TransactionBatchIn(BaseModel):
-    # no maxItems here: more than 500 is the contract's 413 (too large), not a 400 (malformed)
-    transactions: list[TransactionIn] = Field(min_length=1, description="at most 500; more is a 413")
+    model_config = ConfigDict(extra="forbid")  # extract_items: a batch has no other keys
+
+    # more than 500 is refused whole with the contract's 413 (too large), not a 400
+    transactions: list[TransactionIn] = Field(
+        min_length=1, max_length=IngestSettings.max_batch, description="more is a 413"
+    )
 
 
 class Rejected(BaseModel):
@@ -36,8 +41,22 @@ class IngestResult(BaseModel):
     rejected: list[Rejected]
 
 
+def hoist_components(node: Any, schemas: dict[str, Any]) -> Any:
+    """Schemas marked `x-component` (the long country and currency enums) published once under
+    components/schemas and referred to wherever they appear."""
+    if isinstance(node, list):
+        return [hoist_components(item, schemas) for item in node]
+    if not isinstance(node, dict):
+        return node
+    name = node.get("x-component")
+    if name is not None:
+        schemas[name] = {key: value for key, value in node.items() if key != "x-component"}
+        return {"$ref": REF.format(model=name)}
+    return {key: hoist_components(value, schemas) for key, value in node.items()}
+
+
 def _schema(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, Any]:
-    found = model.model_json_schema(ref_template=REF)
+    found = hoist_components(model.model_json_schema(ref_template=REF), schemas)
     schemas.update(found.pop("$defs", {}))
     schemas[model.__name__] = found
     return {"$ref": REF.format(model=model.__name__)}
@@ -70,7 +89,10 @@ def add_post_transactions(document: dict[str, Any]) -> dict[str, Any]:
                 "content": {"application/json": {"schema": _schema(IngestResult, schemas)}},
             },
             "400": {"description": "nothing acceptable", "content": {"application/json": {"schema": error}}},
-            "413": {"description": "over the size limits", "content": {"application/json": {"schema": error}}},
+            "413": {
+                "description": "over the size limits (more than 500 transactions, or a body over 5 MB)",
+                "content": {"application/json": {"schema": error}},
+            },
             "415": {"description": "not application/json", "content": {"application/json": {"schema": error}}},
         },
     }
