@@ -3,13 +3,14 @@ that keep unaddressable ids, control characters, non-ASCII digits and card numbe
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
 
 from shopwatch.domain.input_rules import contains_card_number, luhn_valid, normalized_email
-from shopwatch.domain.transaction import Transaction
+from shopwatch.domain.transaction import EMAIL_PATTERN, Transaction
 from shopwatch.ingest.service import field_errors
 from tests.unit.test_transaction_contract import NOW, errors_of, minimal, validate
 
@@ -64,11 +65,14 @@ def test_digits_that_fail_luhn_are_an_opaque_fingerprint_not_a_card():
     assert contains_card_number("x 378282246310005 y")  # a 15-digit Amex test number
 
 
-def test_emails_match_case_insensitively_and_surrounding_space_is_refused():
-    """The published pattern has no room for padding, so the server refuses it instead of trimming it."""
-    assert validate(minimal(email="Alice@Example.COM")).email == "Alice@Example.COM"
-    assert normalized_email("Alice@Example.COM") == "alice@example.com"
-    assert "e-mail" in errors_of(minimal(email="  Alice@Example.COM "))["email"]
+def test_emails_lose_surrounding_space_and_match_case_insensitively():
+    """Issue 16: addresses are matched trimmed and case-folded; the published pattern allows the padding, and
+    a space, tab or line break inside (or a tab around) is still refused."""
+    assert validate(minimal(email="  Alice@Example.COM ")).email == "Alice@Example.COM"
+    assert normalized_email(" Alice@Example.COM ") == "alice@example.com"
+    for bad in ("Alice @Example.COM", "\tAlice@Example.COM", "Alice@Example.COM\n"):
+        assert "e-mail" in errors_of(minimal(email=bad))["email"]
+    assert re.fullmatch(EMAIL_PATTERN, "  Alice@Example.COM ")
 
 
 @pytest.mark.parametrize("field", ["billing_country", "shipping_country"])
@@ -133,3 +137,10 @@ def test_metadata_text_may_break_lines_but_not_hold_other_controls():
     assert validate(minimal(metadata={"note": "line one\nline two\tend"})).metadata
     assert "control characters" in errors_of(minimal(metadata={"note": "nul\x00"}))["metadata"]
     assert "control characters" in errors_of(minimal(metadata={"k\x1b": "v"}))["metadata"]
+
+
+@pytest.mark.parametrize("field", ["amount", "card_bin"])
+def test_a_trailing_newline_is_not_a_digit(field):
+    """`$` in a Python pattern also matches before a final newline; the server's checks match the whole value."""
+    value = "12.50\n" if field == "amount" else "411111\n"
+    assert field in errors_of(minimal(**{field: value}))

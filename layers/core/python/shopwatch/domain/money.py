@@ -32,7 +32,7 @@ def to_decimal(value: object, *, places: int, maximum: Decimal, allow_negative: 
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
         raise ValueError("must be a number")
     if isinstance(value, str):
-        match = _NUMERIC.match(value)
+        match = _NUMERIC.fullmatch(value)  # fullmatch: `$` alone lets a trailing newline through
         if not match:
             raise ValueError("must be a number")  # ASCII digits and a decimal point; no padding or leading zeros
         if match.group(1) and not allow_negative:

@@ -50,7 +50,9 @@ MAX_AMOUNT = Decimal("1000000000000")  # 10^12: above any real basket, well insi
 EARLIEST = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 EARLIEST_ACCOUNT = datetime.fromisoformat("1990-01-01T00:00:00+00:00")
 TRANSACTION_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
-EMAIL_PATTERN = rf"^[^@\s{CONTROL_CLASS}]{{1,64}}@[^@\s{CONTROL_CLASS}]{{1,252}}$"
+# surrounding spaces are allowed and dropped (shops send addresses as typed; issue 16 matches them trimmed and
+# case-folded); inside an address no space, no control character, one @
+EMAIL_PATTERN = rf"^ *[^@\s{CONTROL_CLASS}]{{1,64}}@[^@\s{CONTROL_CLASS}]{{1,252}} *$"
 _EMAIL = re.compile(EMAIL_PATTERN)
 _CARD_BIN = re.compile(r"^[0-9]{6,8}$")
 _METADATA_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # tab, LF and CR are text there
@@ -255,7 +257,7 @@ class TransactionIn(BaseModel):
     @field_validator("card_bin")
     @classmethod
     def _card_bin_rule(cls, value: str | None) -> str | None:
-        if value is not None and not _CARD_BIN.match(value):
+        if value is not None and not _CARD_BIN.fullmatch(value):
             raise ValueError("must be the card's first 6 to 8 digits (never the full card number)")
         return value
 
@@ -274,9 +276,9 @@ class TransactionIn(BaseModel):
     def _email_rule(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        if not _EMAIL.match(value):  # no spaces, no control characters, one @ (matching later folds case)
+        if not _EMAIL.fullmatch(value):  # no inner spaces, no control characters, one @ (matching later folds case)
             raise ValueError("must be an e-mail address")
-        return value
+        return value.strip(" ")
 
     @field_validator("ip")
     @classmethod
