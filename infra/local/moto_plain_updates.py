@@ -51,7 +51,7 @@ def _update_item(self: DynamoHandler) -> Any:
         return _ORIGINAL(self)
     backend = self.dynamodb_backend
     table = backend.get_table(body["TableName"])
-    if table.stream_shard is not None or set(body["Key"]) != set(table.attribute_keys):
+    if table.stream_shard is not None or set(body["Key"]) != {table.hash_key_attr, table.range_key_attr} - {None}:
         return _ORIGINAL(self)
     op = {"TableName": body["TableName"], "UpdateExpression": expression, "ExpressionAttributeNames": names,
           "ExpressionAttributeValues": values}  # fmt: skip

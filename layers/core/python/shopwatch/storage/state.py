@@ -13,23 +13,26 @@ Key layout (pk / sk):
 Derived items carry `expires_at` (TTL).
 
 Entity writes, chosen per write by what they cost (DynamoDB bills a transactional write twice):
-- the account's buckets ride on the profile update every transaction makes anyway (inside the transaction);
+- the account's buckets and links ride on the profile update every transaction makes anyway (inside the
+  transaction, guarded by the marker; the profile's totals and first/last seen are the account's);
 - another entity's update is a plain conditional UpdateItem after the transaction (1 unit per KB instead of
-  2), made idempotent by the item itself: it ADDs a 8-character token of the transaction id to `T<hour>` (the
+  2), made idempotent by the item itself: it ADDs an 8-character token of the transaction id to `T<hour>` (the
   hour the record was received) on the condition that the token is not there yet. A redelivered or replayed
-  record finds its token and changes nothing; a crash between the transaction and these writes is finished by
-  the redelivery (the marker names the entities written outside, `entities_outside`; those without the token
-  are written then). Tokens live 26 hours, beyond the 24 h a stream keeps a record (the latest any delivery
-  or dead-letter replay can come). When an item's tokens would cost more than the transaction's second unit
-  (a busy entity: the item would pass the next KB), its update goes into the transaction instead, guarded by
-  the marker as before; it adds no token.
+  record finds its token and changes nothing; a lost answer retried finds it too; a crash between the
+  transaction and these writes is finished by the redelivery (the marker's `entities_outside` names the kinds
+  written outside; those whose item lacks the token are written then, planned from the items as they stand).
+  Tokens live 26 hours, beyond the 24 h a stream keeps a record: no delivery, retry or dead-letter replay of a
+  record can come later.
+- a busy entity, whose tokens would make the plain write cost more than the transactional one (its item would
+  pass the next KB: about 100 transactions in 26 hours), is updated inside the transaction instead, guarded by
+  the marker, and adds no token; as its tokens expire it goes back to plain writes.
 
-Hot keys: every entity is its own partition key, never a shared one, so a hot device or IP heats only its own
-item: DynamoDB's adaptive capacity isolates a busy item on a partition of its own, and one item takes up to
-1,000 write units a second (about 1,000 plain ADDs: twice the transactional rate). A plain ADD on a hot item
-never conflicts with another writer, where inside TransactWriteItems two transactions on one item cancel
-each other (TransactionConflict) and would hold back the marker, profile and alerts of both. Past what one
-item takes, the stream consumer is throttled and retried for that record only; nobody else's writes are.
+Hot keys: every entity is its own partition key, never a shared one (no "all devices" item, no date-keyed
+item), so a hot device or IP heats only its own item and no other key's partition: DynamoDB's adaptive
+capacity moves a busy item onto a partition of its own, where it takes up to 1,000 write units a second.
+Items stay small (bounded buckets, capped link sets, tokens that expire), so a write costs 1-2 units: ~500-1,000
+updates a second on one device or IP before DynamoDB throttles that item, and then only the stream records
+touching it are retried (with_retries, then Lambda's retry of that record); other customers' writes go on.
 """
 
 from __future__ import annotations
