@@ -217,7 +217,7 @@ def tables(result: FraudDataResult) -> list[Table]:
         f"{result.seconds:.0f} s to post and drain. Entity items add at most {result.entity_units:.2f} DynamoDB "
         "write units per transaction ("
         + ", ".join(f"{k} {v:.2f}" for k, v in (result.entity_units_by_kind or {}).items())
-        + "; transactional, 2 per KB, sized by their final size)"
+        + "; plain writes 1 unit per KB, transactional 2, sized by their final size)"
     )
     cuts = Table(title="Fraud_Data: what alerts (an alert of that severity or above lists the purchase)")
     for column in ("cut", "flagged", "frauds flagged", "precision", "recall", "F1"):
