@@ -15,6 +15,7 @@ precisely where rings live (2-10) and cannot say which accounts; sets are exact 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 from collections.abc import Iterable, Mapping
@@ -79,8 +80,10 @@ class EntityKey:
         return f"{names.get(self.kind, self.kind)} {self.value}"
 
 
+@functools.lru_cache(maxsize=8192)
 def ip_network(ip: str) -> str:
-    """The /24 of an IPv4 address or the /64 of an IPv6 one: where one operator's addresses rotate."""
+    """The /24 of an IPv4 address or the /64 of an IPv6 one: where one operator's addresses rotate. Cached:
+    every entity detector asks for a transaction's keys, and parsing an address is most of their cost."""
     address = ipaddress.ip_address(ip)
     prefix = 24 if address.version == 4 else 64
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
