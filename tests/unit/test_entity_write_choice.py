@@ -6,7 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+from botocore.exceptions import ClientError
+
+from shopwatch.detectors.entities import plan_updates
 from shopwatch.domain.transaction import Transaction
+from shopwatch.storage import aws, state
 from shopwatch.storage.state import TOKEN_HOURS, AppliedTokens, applied_token, token_attribute, write_outside
 
 AT = datetime(2026, 1, 1, 12, 30, tzinfo=UTC)
@@ -42,3 +47,38 @@ def test_token_sets_expire_after_token_hours_but_never_the_one_written():
     tokens = AppliedTokens({old: frozenset({"a"}), recent: frozenset({"b"})}, 40)
     assert tokens.stale(AT, keep=token_attribute(AT)) == frozenset({old})
     assert tokens.stale(AT, keep=old) == frozenset()
+
+
+def _throttled_then_applied(failures: int):
+    """A DynamoDB client whose UpdateItem is throttled `failures` times (as the fault suite injects it, before
+    anything is applied), then applied."""
+    calls: list[dict] = []
+
+    class Client:
+        def update_item(self, **request):
+            calls.append(request)
+            if len(calls) <= failures:
+                error = {"Code": "ProvisionedThroughputExceededException", "Message": "throttled"}
+                raise ClientError({"Error": error}, "UpdateItem")
+            return {}
+
+    return Client(), calls
+
+
+def test_a_plain_entity_write_rides_out_throttling_as_the_other_storage_calls_do(monkeypatch):
+    """The plain writes after the transaction retry transient errors with storage's with_retries (8 attempts),
+    like the batch reads; under the fault suite's 5% throttling a record fails on its transaction long before
+    one of these runs out (5 throttles in a row are absorbed here; 8 are not, and the record is retried)."""
+    monkeypatch.setattr(aws.time, "sleep", lambda seconds: None)
+    tx = Transaction("t1", "c1", AT, AT, "approved", Decimal(1), "USD", device_id="D")
+    update = next(u for u in plan_updates(tx, {}, frozenset()) if u.key.kind == "device")
+    repository = state.StateRepository("StateTable")
+    fake, calls = _throttled_then_applied(5)
+    monkeypatch.setattr(state, "client", lambda service: fake)
+    assert repository.apply_guarded(update, tx, AppliedTokens(), AT)
+    assert len(calls) == 6 and all(c == calls[0] for c in calls)  # the same conditional request each time
+    fake, calls = _throttled_then_applied(8)
+    monkeypatch.setattr(state, "client", lambda service: fake)
+    with pytest.raises(ClientError, match="throttled"):
+        repository.apply_guarded(update, tx, AppliedTokens(), AT)
+    assert len(calls) == 8
