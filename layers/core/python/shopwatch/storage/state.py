@@ -176,7 +176,9 @@ class StateRepository:
     def get_markers(self, transaction_ids: list[str], parts: dict[str, int]) -> dict[tuple[str, int], Marker]:
         keys = [marker_key(t, p) for t in transaction_ids for p in range(parts.get(t, 1))]
         markers = {}
-        for item in get_many(self.table_name, keys):
+        # the batch's reads are safe to repeat: retried, one throttled read does not fail the whole batch (a
+        # function error, which Lambda counts against the batch's retry attempts, then dead-letters)
+        for item in with_retries(lambda: list(get_many(self.table_name, keys))):
             marker = _marker_from_item(item)
             markers[(marker.transaction_id, marker.part)] = marker
         return markers
@@ -190,7 +192,7 @@ class StateRepository:
     def get_sku_stats(self, skus: list[tuple[str, str]]) -> dict[tuple[str, str], SkuHistory]:
         stats = {k: SkuHistory() for k in skus}
         wanted = {f"SKU#{sku}#{currency}": (sku, currency) for sku, currency in skus}
-        for item in get_many(self.table_name, [sku_stats_key(s, c) for s, c in skus]):
+        for item in with_retries(lambda: list(get_many(self.table_name, [sku_stats_key(s, c) for s, c in skus]))):
             stats[wanted[item["pk"]]] = _sku_from_item(item)
         return stats
 
@@ -229,7 +231,7 @@ class StateRepository:
                 currency=item["currency"],
                 name=item.get("name"),
             )
-            for item in get_many(self.table_name, [catalog_key(s) for s in skus])
+            for item in with_retries(lambda: list(get_many(self.table_name, [catalog_key(s) for s in skus])))
         }
 
     def get_recent(self, customer_id: str, since: datetime, until: datetime) -> list[RecentTransaction]:
@@ -245,7 +247,7 @@ class StateRepository:
             "ConsistentRead": True,
         }
         while True:
-            response = client("dynamodb").query(**kwargs)
+            response = with_retries(lambda: client("dynamodb").query(**kwargs))
             for item in map(from_attributes, response.get("Items", [])):
                 moment, _, tid = item["sk"].partition("#")
                 recent.append(RecentTransaction(tid, parse_iso(moment), item["status"]))
