@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infra.benchmarks.write_units import entity_items, entity_units_per_transaction, scan
+from infra.benchmarks.write_units import entity_units_per_transaction, scan
 from infra.evaluate import evaluate, read_truth
 from infra.local.readers import all_alerts, detection_latencies, outbox
 from infra.local.stack import LocalStack, free_port
@@ -50,7 +50,7 @@ def entity_cost_line(stack: LocalStack) -> str:
     """What the entity aggregates add to each transaction's DynamoDB write (an upper bound, see write_units)."""
     dynamodb = stack.client("dynamodb")
     stored = [Transaction.from_item(i) for i in scan(dynamodb, stack.table("TransactionsTable"))]
-    units, by_kind = entity_units_per_transaction(stored, entity_items(scan(dynamodb, stack.table("StateTable"))))
+    units, by_kind = entity_units_per_transaction(stored, scan(dynamodb, stack.table("StateTable")))
     kinds = ", ".join(f"{k} {v:.2f}" for k, v in by_kind.items())
     return f"Entity aggregates: at most {units:.2f} DynamoDB write units per transaction ({kinds})."
 

@@ -27,7 +27,7 @@ import numpy as np
 from rich.table import Table
 
 from infra.benchmarks.common import PAGED, drain, severity_by_transaction
-from infra.benchmarks.write_units import entity_items, entity_units_per_transaction, scan
+from infra.benchmarks.write_units import entity_units_per_transaction, scan
 from infra.client import ShopwatchClient
 from infra.local.readers import all_alerts
 from infra.local.stack import LocalStack, free_port
@@ -187,9 +187,7 @@ def run(path: Path, *, limit: int | None = None, state_dir: Path, chargebacks: b
         risk = _risk_scores(stack, list(labels))
         dynamodb = stack.client("dynamodb")
         stored = [Transaction.from_item(i) for i in scan(dynamodb, stack.table("TransactionsTable"))]
-        units, units_by_kind = entity_units_per_transaction(
-            stored, entity_items(scan(dynamodb, stack.table("StateTable")))
-        )
+        units, units_by_kind = entity_units_per_transaction(stored, scan(dynamodb, stack.table("StateTable")))
     severities = severity_by_transaction(alerts)
     auc, pr_auc, cuts, on_frauds, on_normals = score(labels, risk, severities, _detectors(alerts))
     return FraudDataResult(
@@ -219,7 +217,7 @@ def tables(result: FraudDataResult) -> list[Table]:
         f"{result.seconds:.0f} s to post and drain. Entity items add at most {result.entity_units:.2f} DynamoDB "
         "write units per transaction ("
         + ", ".join(f"{k} {v:.2f}" for k, v in (result.entity_units_by_kind or {}).items())
-        + "; transactional, 2 per KB, sized by their final size)"
+        + "; plain writes 1 unit per KB, transactional 2, sized by their final size)"
     )
     cuts = Table(title="Fraud_Data: what alerts (an alert of that severity or above lists the purchase)")
     for column in ("cut", "flagged", "frauds flagged", "precision", "recall", "F1"):

@@ -21,7 +21,14 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from infra.local import function_logs, moto_direct_calls, moto_fast_responses, moto_item_lock, moto_speedups
+from infra.local import (
+    function_logs,
+    moto_direct_calls,
+    moto_fast_responses,
+    moto_item_lock,
+    moto_plain_updates,
+    moto_speedups,
+)
 from infra.local.api_gateway import ApiGateway, ApiServer, routes_from_template
 from infra.local.cognito_authorizer import authorizers_from_template
 from infra.local.functions import LocalFunction, load_functions
@@ -126,6 +133,7 @@ class LocalStack:
         self._mock.start()
         moto_item_lock.install()
         moto_speedups.install()
+        moto_plain_updates.install()
         moto_fast_responses.install()
         moto_direct_calls.install()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -236,6 +244,7 @@ class LocalStack:
         if hasattr(self, "_mock"):
             self._mock.stop()
         moto_speedups.uninstall()
+        moto_plain_updates.uninstall()
         moto_fast_responses.uninstall()
         moto_direct_calls.uninstall()
         moto_item_lock.uninstall()

@@ -4,7 +4,9 @@
 - in DLQ: the transaction's sequence number lies in a dead-letter record's batch range for that function;
 - lost: accepted, neither processed nor dead-lettered, for DetectFunction or for AggregateFunction;
 - duplicated: anything applied more than once, where a second application would show:
-  customer profiles' transaction counts (ADD) against the processed count, the per-minute buckets (ADD)
+  customer profiles' transaction counts (ADD) against the processed count, each entity kind's transaction
+  counts (ADD, most written outside the transaction with a token) against the processed transactions naming
+  one (a difference either way counts: a lost entity write would show as a shortfall), the per-minute buckets (ADD)
   against AggregateFunction's markers, alert occurrences against the findings the markers record, and
   messages published twice for one alert event.
 """
@@ -21,7 +23,9 @@ from infra.local.outbox import topic_notifications
 from infra.local.stack import LocalStack
 from infra.local.stream_reader import StreamCursor
 from shopwatch.detection.service import alerting_detectors
+from shopwatch.detectors.entities import entity_keys
 from shopwatch.detectors.findings import Finding
+from shopwatch.domain.transaction import Transaction
 from shopwatch.storage.items import from_attributes
 
 WINDOW_DETECTORS = {"volume", "status_mix"}  # their alerts come from WindowFunction, not from transactions
@@ -79,6 +83,19 @@ def dead_lettered(stack: LocalStack) -> dict[str, set[str]]:
             found.setdefault(function, set()).update(t for s, t in by_sequence.items() if low <= s <= high)
 
 
+def _entity_count_mismatch(stack: LocalStack, state: list[dict[str, Any]], detected: set[str]) -> int:
+    """How far each entity kind's summed transaction counts are from the processed transactions naming one."""
+    expected: Counter[str] = Counter()
+    for item in _scan(stack, "TransactionsTable"):
+        if item["transaction_id"] in detected:
+            expected.update(k for k in entity_keys(Transaction.from_item(item)) if k != "customer")
+    counted: Counter[str] = Counter()
+    for item in state:
+        if item["pk"].startswith("ENT#") and item["sk"] == "AGG":
+            counted[item["pk"].split("#")[1]] += int(item.get("transactions", 0))
+    return sum(abs(counted[k] - expected[k]) for k in expected | counted)
+
+
 def account(stack: LocalStack, fault: str, accepted: set[str], injected: str = "") -> Row:
     state = _scan(stack, "StateTable")
     markers = {(i["pk"][4:], i["sk"]) for i in state if i["pk"].startswith("TXN#")}
@@ -103,6 +120,7 @@ def account(stack: LocalStack, fault: str, accepted: set[str], injected: str = "
         published[(default["alert_id"], default["severity"])] += 1
     duplicates = (
         ("profiles", profiled - len(detected)),
+        ("entity counts", _entity_count_mismatch(stack, state, detected)),
         ("buckets", bucketed - len(aggregated)),
         ("alert occurrences", occurrences - findings),
         ("messages", sum(n - 1 for n in published.values())),

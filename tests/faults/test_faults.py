@@ -29,7 +29,7 @@ STREAM_FUNCTIONS = ("DetectFunction", "AggregateFunction", "NotifyFunction")
 
 def traffic(prefix: str) -> list[dict]:
     """A shop's minute: ordinary purchases, every 25th sold at a tenth of its catalog price (an alert and a
-    message), every 10th failed."""
+    message), every 10th failed; each names a device (seven, shared), an e-mail and an IP."""
     now = utcnow()
     sent = []
     for i in range(TRANSACTIONS):
@@ -42,6 +42,10 @@ def traffic(prefix: str) -> list[dict]:
                 "status": "failed" if i % 10 == 3 else "approved",
                 "currency": "USD",
                 "items": [{"sku": "MUG", "quantity": 1, "unit_price": price}],
+                # entities the accounting counts: devices shared across customers, an e-mail and an IP each
+                "device_id": f"{prefix}-d{i % 7}",
+                "email": f"{prefix}-c{i % CUSTOMERS}@faults.example",
+                "ip": f"198.51.100.{i % CUSTOMERS % 250 + 1}",
             }
         )
     return sent

@@ -7,6 +7,11 @@ For each transaction of a stream batch:
    the condition that its version did not move) and the SKU statistics. All or nothing.
 A basket with more distinct SKUs than one transaction holds continues in further parts, each guarded by its
 own marker, so a crash between parts resumes where it stopped.
+3. entity aggregates: the account's ride on its profile update (inside); every other entity's update is a plain
+   conditional UpdateItem after the transaction, idempotent by the transaction's token on the item (half the
+   write units), unless its tokens would cost more than the transaction's second unit (a busy item: then it
+   goes inside). The marker names the entities written outside; a redelivery writes those whose item lacks the
+   token, so a crash between the transaction and these writes loses nothing and counts nothing twice.
 
 The batch's state is read once up front (BatchGetItem, one Query per customer) and kept in step in memory.
 Every transaction of the batch counts as recent activity from the start, so the velocity and failure windows
@@ -29,7 +34,15 @@ from decimal import Decimal
 
 from shopwatch.config import DetectionSettings
 from shopwatch.detectors import model as model_detector
-from shopwatch.detectors.entities import EntityHistory, EntityKey, EntityUpdate, apply_update, keys_of, plan_updates
+from shopwatch.detectors.entities import (
+    EntityHistory,
+    EntityKey,
+    EntityUpdate,
+    apply_update,
+    entity_keys,
+    keys_of,
+    plan_updates,
+)
 from shopwatch.detectors.features import transaction_features
 from shopwatch.detectors.findings import Finding
 from shopwatch.detectors.history import (
@@ -53,10 +66,10 @@ from shopwatch.domain.alert import Alert, add_occurrence, alert_id_for, open_ale
 from shopwatch.domain.clock import floor_window, utcnow
 from shopwatch.domain.transaction import Transaction
 from shopwatch.storage.alerts import AlertRepository
-from shopwatch.storage.state import Marker, StateRepository
+from shopwatch.storage.state import AppliedTokens, Marker, StateRepository, write_outside
 from shopwatch.storage.unit_of_work import TransactionRefused, write_atomically
 
-FIRST_PART_SKUS = 80  # marker + profile + recent + 6 entities + at most 10 alerts + 80 SKUs stay under 100 actions
+FIRST_PART_SKUS = 80  # marker + profile + recent + 5 entities + at most 10 alerts + 80 SKUs stay under 100 actions
 LATER_PART_SKUS = 99  # marker + 99 SKUs
 MAX_WRITE_ATTEMPTS = 5
 
@@ -71,6 +84,13 @@ def alerting_detectors(findings: tuple[Finding, ...] | list[Finding]) -> list[st
     """The detectors whose findings went to alerts, from a transaction's findings (the model's last)."""
     rules = [f for f in findings if f.detector != "model"]
     return [f.detector for f in (rules or findings)]
+
+
+def _added_bytes(update: EntityUpdate) -> int:
+    """About what an entity update adds to its item: new bucket names and numbers, new link members."""
+    buckets = sum(len(n) + 2 for n in update.adds)
+    links = sum(len(n) + sum(len(v) for v in members) for n, members in update.link_adds.items())
+    return buckets + links
 
 
 def split_parts(deltas: list[SkuDelta]) -> list[list[SkuDelta]]:
@@ -101,6 +121,7 @@ class BatchState:
     catalog: dict[str, CatalogEntry]
     recent: dict[str, list[RecentTransaction]]
     entities: dict[EntityKey, EntityHistory] = field(default_factory=dict)
+    tokens: dict[EntityKey, AppliedTokens] = field(default_factory=dict)  # applied tokens of entity items
     alerts: dict[str, Alert | None] = field(default_factory=dict)
     model_plan: dict[str, tuple[tuple[float, ...], ModelVerdict]] = field(default_factory=dict)
 
@@ -175,7 +196,7 @@ class DetectionService:
         parts = {tx.transaction_id: len(split_parts(sku_deltas(tx))) for tx in transactions}
         customers = sorted({tx.customer_id for tx in transactions})
         skus = sorted({(i.sku, tx.currency) for tx in transactions for i in tx.items})
-        profiles = self.state.get_profiles(customers)
+        profiles, entities, tokens = self.state.get_customers_and_entities(customers, keys_of(transactions))
         lookback = timedelta(seconds=self._lookback_seconds())
         recent: dict[str, list[RecentTransaction]] = {}
         for customer in customers:
@@ -196,7 +217,8 @@ class DetectionService:
             skus=self.state.get_sku_stats(skus),
             catalog=self.state.get_catalog(sorted({sku for sku, _ in skus})),
             recent=recent,
-            entities=self.state.get_entities(keys_of(transactions)),
+            entities=entities,
+            tokens=tokens,
         )
         batch.model_plan = self.plan_model(batch, transactions)
         return batch
@@ -225,7 +247,8 @@ class DetectionService:
     def process(self, batch: BatchState, tx: Transaction) -> Outcome:
         parts = split_parts(sku_deltas(tx))
         done = batch.markers.get((tx.transaction_id, 0))
-        if done is not None:  # applied before; finish what a crash may have left (both steps are idempotent)
+        if done is not None:  # applied before; finish what a crash may have left (every step is idempotent)
+            self._finish_outside(batch, tx, done.outside)
             self._finish_parts(batch, tx, parts)
             return Outcome(tx.transaction_id, done.findings, done.risk_score, (), replayed=True)
 
@@ -238,18 +261,29 @@ class DetectionService:
             findings.append(model_finding)
         signals = risk_signals(data, self.settings, verdict[1] if verdict else None)
         assessment = assess(findings, self.settings, alerting={f.detector for f in alerting}, signals=signals)
-        marker = Marker(tx.transaction_id, 0, tuple(findings), assessment.risk_score)
         delta = customer_delta(tx, self.settings.failed_statuses)
         entity_updates = plan_updates(tx, batch.entities, self.settings.failed_statuses)
+        account = next(u for u in entity_updates if u.key.kind == "customer")
+        others = [u for u in entity_updates if u.key.kind != "customer"]
+        outside = [u for u in others if write_outside(batch.tokens.get(u.key, AppliedTokens()), _added_bytes(u))]
+        inside = [u for u in others if u not in outside]
+        marker = Marker(
+            tx.transaction_id, 0, tuple(findings), assessment.risk_score, tuple(u.key.kind for u in outside)
+        )
         for _ in range(MAX_WRITE_ATTEMPTS):
             now = self.clock()
             alerts = [self._next_alert(batch, f, assessment, tx, now) for f in alerting]
             actions = [
                 self.state.marker_action(marker, now),
-                self.state.profile_action(tx.customer_id, delta, tx.customer_name, now, self._seen(batch, tx)),
+                self.state.profile_action(
+                    tx.customer_id, delta, tx.customer_name, now, self._seen(batch, tx), entity=account
+                ),
                 self.state.recent_action(tx),
                 *(self.alerts.save_action(a) for a in alerts),
-                *(self.state.entity_action(u, now) for u in entity_updates),
+                *(
+                    self.state.entity_action(u, now, batch.tokens.get(u.key, AppliedTokens()).stale(now, ""))
+                    for u in inside
+                ),
                 *(self.state.sku_action(d, now) for d in parts[0]),
             ]
             try:
@@ -276,12 +310,37 @@ class DetectionService:
 
         batch.markers[(tx.transaction_id, 0)] = marker
         batch.learn_customer(tx, delta)
-        batch.learn_entities(entity_updates)
+        batch.learn_entities([account, *inside])
+        for u in inside:
+            tokens = batch.tokens.get(u.key, AppliedTokens())
+            batch.tokens[u.key] = AppliedTokens(tokens.tokens, tokens.item_bytes + _added_bytes(u))
         for a in alerts:
             batch.alerts[a.alert_id] = a
         batch.learn_skus(parts[0])
+        self._write_outside(batch, tx, outside)
         self._finish_parts(batch, tx, parts)
         return Outcome(tx.transaction_id, tuple(findings), assessment.risk_score, tuple(a.alert_id for a in alerts))
+
+    def _write_outside(self, batch: BatchState, tx: Transaction, updates: list[EntityUpdate]) -> None:
+        """The entity updates planned outside the transaction, each applied once (by its token), and learned:
+        a refused one was applied by an earlier attempt, so the item holds it either way."""
+        now = self.clock()
+        for update in updates:
+            tokens = batch.tokens.get(update.key, AppliedTokens())
+            self.state.apply_guarded(update, tx, tokens, now)
+            batch.learn_entities([update])
+            batch.tokens[update.key] = tokens.with_token(tx, now, _added_bytes(update) + 8)
+
+    def _finish_outside(self, batch: BatchState, tx: Transaction, kinds: tuple[str, ...]) -> None:
+        """After a crash between the transaction and the entity writes after it: those whose item lacks the
+        transaction's token, planned from the items as they stand."""
+        if not kinds:
+            return
+        keys = entity_keys(tx)
+        missing = {keys[k] for k in kinds if k in keys and not batch.tokens.get(keys[k], AppliedTokens()).holds(tx)}
+        if missing:
+            updates = plan_updates(tx, batch.entities, self.settings.failed_statuses)
+            self._write_outside(batch, tx, [u for u in updates if u.key in missing])
 
     # ---------------------------------------------------------------------------------------------------------
     def _model_verdict(self, batch: BatchState, data: DetectionInput) -> tuple[tuple[float, ...], ModelVerdict] | None:

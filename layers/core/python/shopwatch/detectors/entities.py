@@ -15,6 +15,7 @@ precisely where rings live (2-10) and cannot say which accounts; sets are exact 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 from collections.abc import Iterable, Mapping
@@ -79,8 +80,10 @@ class EntityKey:
         return f"{names.get(self.kind, self.kind)} {self.value}"
 
 
+@functools.lru_cache(maxsize=8192)
 def ip_network(ip: str) -> str:
-    """The /24 of an IPv4 address or the /64 of an IPv6 one: where one operator's addresses rotate."""
+    """The /24 of an IPv4 address or the /64 of an IPv6 one: where one operator's addresses rotate. Cached:
+    every entity detector asks for a transaction's keys, and parsing an address is most of their cost."""
     address = ipaddress.ip_address(ip)
     prefix = 24 if address.version == 4 else 64
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
@@ -170,15 +173,17 @@ class EntityUpdate:
     seen: Mapping[str, datetime]  # first_seen / last_seen when this transaction moves them
 
 
-def _stale(name: str, newest: datetime) -> bool:
-    """A bucket or link set that is past its window as of the entity's newest transaction."""
-    body = name[1:] if name.startswith("L") else name
-    body = body[1:]  # the metric letter, or the linked kind's code
+def _stale(name: str, newest: datetime, current: Mapping[str, int] | None = None) -> bool:
+    """A bucket or link set that is past its window as of the entity's newest transaction (`current`: each
+    granularity's index at `newest`, when the caller has it)."""
+    link = name.startswith("L")
+    body = name[2:] if link else name[1:]  # past "L" and the linked kind's code, or the metric letter
     granularity = GRANULARITIES.get(body[:1])
     if granularity is None:
         return False
-    keep = LINK_KEEP.get(granularity.code, granularity.keep) if name.startswith("L") else granularity.keep
-    return int(body[1:]) <= granularity.index(newest) - keep
+    keep = LINK_KEEP.get(granularity.code, granularity.keep) if link else granularity.keep
+    now = current[granularity.code] if current is not None else granularity.index(newest)
+    return int(body[1:]) <= now - keep
 
 
 def plan_update(
@@ -190,6 +195,7 @@ def plan_update(
     age = account_age_seconds(tx)
     new_account = age is not None and age < 86400
     newest = max(filter(None, (history.last_seen, tx.timestamp)))
+    current = {code: g.index(newest) for code, g in GRANULARITIES.items()}
     values = {"c": Decimal(1), "x": Decimal(int(failed)), "a": tx.amount if approved else Decimal(0)}
     values["n"] = Decimal(int(new_account))
     adds: dict[str, Decimal] = {"transactions": Decimal(1)}
@@ -202,7 +208,7 @@ def plan_update(
             continue
         for granularity in granularities:
             name = f"{metric}{granularity.code}{granularity.index(tx.timestamp)}"
-            if not _stale(name, newest):
+            if not _stale(name, newest, current):
                 adds[name] = values[metric]
     link_adds: dict[str, frozenset[str]] = {}
     granularities = (HOURS, DAYS, YEARS) if key.kind in LONG_LINKED else (HOURS, DAYS)
@@ -210,9 +216,9 @@ def plan_update(
         for granularity in granularities:
             name = f"L{KIND_CODES[kind]}{granularity.code}{granularity.index(tx.timestamp)}"
             known = history.links.get(name, frozenset())
-            if value not in known and len(known) < LINK_CAP and not _stale(name, newest):
+            if value not in known and len(known) < LINK_CAP and not _stale(name, newest, current):
                 link_adds[name] = frozenset({value})
-    removes = frozenset(n for n in (*history.buckets, *history.links) if _stale(n, newest))
+    removes = frozenset(n for n in (*history.buckets, *history.links) if _stale(n, newest, current))
     seen = {}
     if history.first_seen is None or tx.timestamp < history.first_seen:
         seen["first_seen"] = tx.timestamp

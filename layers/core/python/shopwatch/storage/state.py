@@ -2,27 +2,56 @@
 and the markers that make stream processing exactly-once.
 
 Key layout (pk / sk):
-    CUST#<customer>      / PROFILE          counters and countries of a customer (ADD only)
+    CUST#<customer>      / PROFILE          counters and countries of a customer (ADD only), and the account's
+                                            entity buckets and links (the `customer` entity lives here)
     SKU#<sku>#<currency> / STATS            line quantities and a log-price histogram (ADD only)
     SKU#<sku>            / CATALOG          catalog price and name
     RECENT#<customer>    / <time>#<txn id>  one item per transaction, for velocity; expires after a day
     TXN#<txn id>         / DETECT#<part>    marker: this transaction's part was applied; holds the findings
     ENT#<kind>#<value>   / AGG              an entity's totals, time buckets and capped link sets
-                                            (kinds: customer, email, device, ip, ipnet, card)
+                                            (kinds: email, device, ip, ipnet, card)
 Derived items carry `expires_at` (TTL).
+
+Entity writes, chosen per write by what they cost (DynamoDB bills a transactional write twice):
+- the account's buckets and links ride on the profile update every transaction makes anyway (inside the
+  transaction, guarded by the marker; the profile's totals and first/last seen are the account's);
+- another entity's update is a plain conditional UpdateItem after the transaction (1 unit per KB instead of
+  2), made idempotent by the item itself: it ADDs an 8-character token of the transaction id to `T<hour>` (the
+  hour the record was received) on the condition that the token is not there yet. A redelivered or replayed
+  record finds its token and changes nothing; a lost answer retried finds it too; a crash between the
+  transaction and these writes is finished by the redelivery (the marker's `entities_outside` names the kinds
+  written outside; those whose item lacks the token are written then, planned from the items as they stand).
+  Tokens live 26 hours, beyond the 24 h a stream keeps a record: no delivery, retry or dead-letter replay of a
+  record can come later.
+- a busy entity, whose tokens would make the plain write cost more than the transactional one (its item would
+  pass the next KB: about 100 transactions in 26 hours), is updated inside the transaction instead, guarded by
+  the marker, and adds no token; as its tokens expire it goes back to plain writes.
+
+Hot keys: every entity is its own partition key, never a shared one (no "all devices" item, no date-keyed
+item), so a hot device or IP heats only its own item and no other key's partition: DynamoDB's adaptive
+capacity moves a busy item onto a partition of its own, where it takes up to 1,000 write units a second.
+Items stay small (bounded buckets, capped link sets, tokens that expire), so a write costs 1-2 units: ~500-1,000
+updates a second on one device or IP before DynamoDB throttles that item, and then only the stream records
+touching it are retried (with_retries, then Lambda's retry of that record); other customers' writes go on.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import math
 import re
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from shopwatch.detectors.entities import EntityHistory, EntityKey, EntityUpdate
+from botocore.exceptions import ClientError
+
+from shopwatch.detectors.entities import KIND_CODES, EntityHistory, EntityKey, EntityUpdate
 from shopwatch.detectors.findings import Finding
 from shopwatch.detectors.history import (
     CatalogEntry,
@@ -44,6 +73,10 @@ RECENT_RETENTION = timedelta(days=1)
 ENTITY_RETENTION = timedelta(days=400)  # as profiles: the year of links outlives the 30-day counters
 MARKER_RETENTION = timedelta(days=7)  # far beyond the stream's 24 h retention and the records' maximum age
 _BIN_ATTRIBUTE = re.compile(r"^p([bs])(m?)(\d+)$")  # pb<bin>: line count, ps<bin>: price sum; m = negative
+TOKEN_HOURS = 26  # applied-transaction tokens kept: a stream keeps a record 24 h, every delivery comes within it
+_TOKEN_ATTRIBUTE = re.compile(r"^T(-?\d+)$")
+_CUSTOMER_TOTALS = frozenset({"transactions", "failed", "approved_amount"})  # the profile's own counters
+KB = 1024
 
 
 def _key(pk: str, sk: str) -> dict[str, Any]:
@@ -64,8 +97,23 @@ def catalog_key(sku: str) -> dict[str, Any]:
 
 def entity_key(key: EntityKey) -> dict[str, Any]:
     """One item per entity, so that heat stays on the entity: a hot device or IP shares no partition key with
-    anything else, and DynamoDB's adaptive capacity isolates a hot item on a partition of its own."""
+    anything else, and DynamoDB's adaptive capacity isolates a hot item on a partition of its own. The account
+    (kind customer) is its profile item."""
+    if key.kind == "customer":
+        return profile_key(key.value)
     return _key(f"ENT#{key.kind}#{key.value}", "AGG")
+
+
+def applied_token(transaction_id: str) -> str:
+    """8 characters (48 bits) naming a transaction on an entity item: a false match among the few dozen tokens
+    one item holds has odds below 1e-12, and 8 bytes instead of a 36-character id keep the item small."""
+    digest = hashlib.blake2b(transaction_id.encode(), digest_size=6).digest()
+    return base64.b64encode(digest).decode()
+
+
+def token_attribute(received_at: datetime) -> str:
+    """Where an entity item keeps the tokens of the records received in that hour (the same on every delivery)."""
+    return f"T{math.floor(received_at.timestamp() / 3600)}"
 
 
 def marker_key(transaction_id: str, part: int) -> dict[str, Any]:
@@ -83,6 +131,41 @@ class Marker:
     part: int
     findings: tuple[Finding, ...] = ()
     risk_score: Decimal = Decimal(0)
+    outside: tuple[str, ...] = ()  # entity kinds written after the transaction, each guarded by its token
+
+
+@dataclass(frozen=True)
+class AppliedTokens:
+    """What an entity item says about the transactions applied to it outside a DynamoDB transaction, and how big
+    it is (the cost of the next write)."""
+
+    tokens: Mapping[str, frozenset[str]] = field(default_factory=dict)  # "T<hour>" -> tokens
+    item_bytes: int = 0
+
+    def holds(self, tx: Transaction) -> bool:
+        return applied_token(tx.transaction_id) in self.tokens.get(token_attribute(tx.received_at), frozenset())
+
+    def stale(self, now: datetime, keep: str) -> frozenset[str]:
+        """Token sets older than TOKEN_HOURS (never `keep`, the one being written)."""
+        current = math.floor(now.timestamp() / 3600)
+        return frozenset(n for n in self.tokens if n != keep and int(n[1:]) <= current - TOKEN_HOURS)
+
+    def token_bytes(self) -> int:
+        return sum(len(n) + 8 * len(v) for n, v in self.tokens.items())
+
+    def with_token(self, tx: Transaction, now: datetime, added_bytes: int) -> AppliedTokens:
+        name = token_attribute(tx.received_at)
+        tokens = {n: v for n, v in self.tokens.items() if n not in self.stale(now, name)}
+        tokens[name] = tokens.get(name, frozenset()) | {applied_token(tx.transaction_id)}
+        return AppliedTokens(tokens, self.item_bytes + added_bytes)
+
+
+def write_outside(tokens: AppliedTokens, update_bytes: int) -> bool:
+    """Whether an entity update costs less (or the same) as a plain conditional write with its token than inside
+    the transaction: 1 unit per KB of the item with its tokens, against 2 per KB without them."""
+    base = max(0, tokens.item_bytes - tokens.token_bytes()) + update_bytes
+    plain = math.ceil((base + tokens.token_bytes() + 20) / KB)
+    return plain <= 2 * max(1, math.ceil(base / KB))
 
 
 class StateRepository:
@@ -93,10 +176,11 @@ class StateRepository:
     def get_markers(self, transaction_ids: list[str], parts: dict[str, int]) -> dict[tuple[str, int], Marker]:
         keys = [marker_key(t, p) for t in transaction_ids for p in range(parts.get(t, 1))]
         markers = {}
-        for item in get_many(self.table_name, keys):
-            tid, part = item["pk"].removeprefix("TXN#"), int(item["sk"].removeprefix("DETECT#"))
-            findings = tuple(Finding.from_dict(f) for f in json.loads(item.get("findings", "[]")))
-            markers[(tid, part)] = Marker(tid, part, findings, Decimal(item.get("risk_score", 0)))
+        # the batch's reads are safe to repeat: retried, one throttled read does not fail the whole batch (a
+        # function error, which Lambda counts against the batch's retry attempts, then dead-letters)
+        for item in with_retries(lambda: list(get_many(self.table_name, keys))):
+            marker = _marker_from_item(item)
+            markers[(marker.transaction_id, marker.part)] = marker
         return markers
 
     def get_profiles(self, customer_ids: list[str]) -> dict[str, CustomerHistory]:
@@ -108,18 +192,36 @@ class StateRepository:
     def get_sku_stats(self, skus: list[tuple[str, str]]) -> dict[tuple[str, str], SkuHistory]:
         stats = {k: SkuHistory() for k in skus}
         wanted = {f"SKU#{sku}#{currency}": (sku, currency) for sku, currency in skus}
-        for item in get_many(self.table_name, [sku_stats_key(s, c) for s, c in skus]):
+        for item in with_retries(lambda: list(get_many(self.table_name, [sku_stats_key(s, c) for s, c in skus]))):
             stats[wanted[item["pk"]]] = _sku_from_item(item)
         return stats
 
     def get_entities(self, keys: list[EntityKey]) -> dict[EntityKey, EntityHistory]:
-        wanted = {f"ENT#{k.kind}#{k.value}": k for k in keys}
-        found = {k: EntityHistory() for k in keys}
+        return self.get_customers_and_entities([], keys)[1]
+
+    def get_customers_and_entities(
+        self, customer_ids: list[str], keys: list[EntityKey]
+    ) -> tuple[dict[str, CustomerHistory], dict[EntityKey, EntityHistory], dict[EntityKey, AppliedTokens]]:
+        """Profiles, entity histories and the entities' applied tokens, in one BatchGetItem (an account's entity
+        is its profile item, read once for both)."""
+        customers = sorted(set(customer_ids) | {k.value for k in keys if k.kind == "customer"})
+        others = [k for k in keys if k.kind != "customer"]
+        wanted = {f"ENT#{k.kind}#{k.value}": k for k in others}
+        profiles = {c: CustomerHistory() for c in customers}
+        histories = {k: EntityHistory() for k in keys}
+        tokens: dict[EntityKey, AppliedTokens] = {}
+        request = [profile_key(c) for c in customers] + [entity_key(k) for k in others]
         # a read is safe to repeat: retried here, one throttled read does not send the whole batch back
-        items = with_retries(lambda: list(get_many(self.table_name, [entity_key(k) for k in keys])))
-        for item in items:
-            found[wanted[item["pk"]]] = _entity_from_item(item)
-        return found
+        for item in with_retries(lambda: list(get_many(self.table_name, request))):
+            if item["sk"] == "PROFILE":
+                customer = item["pk"].removeprefix("CUST#")
+                profiles[customer] = _profile_from_item(item)
+                histories[EntityKey("customer", customer)] = _entity_from_item(item, profiles[customer])
+            else:
+                key = wanted[item["pk"]]
+                histories[key] = _entity_from_item(item)
+                tokens[key] = _tokens_from_item(item)
+        return {c: profiles[c] for c in customer_ids}, histories, tokens
 
     def get_catalog(self, skus: list[str]) -> dict[str, CatalogEntry]:
         return {
@@ -129,7 +231,7 @@ class StateRepository:
                 currency=item["currency"],
                 name=item.get("name"),
             )
-            for item in get_many(self.table_name, [catalog_key(s) for s in skus])
+            for item in with_retries(lambda: list(get_many(self.table_name, [catalog_key(s) for s in skus])))
         }
 
     def get_recent(self, customer_id: str, since: datetime, until: datetime) -> list[RecentTransaction]:
@@ -145,7 +247,7 @@ class StateRepository:
             "ConsistentRead": True,
         }
         while True:
-            response = client("dynamodb").query(**kwargs)
+            response = with_retries(lambda: client("dynamodb").query(**kwargs))
             for item in map(from_attributes, response.get("Items", [])):
                 moment, _, tid = item["sk"].partition("#")
                 recent.append(RecentTransaction(tid, parse_iso(moment), item["status"]))
@@ -163,6 +265,8 @@ class StateRepository:
             "processed_at": to_iso(now),
             "expires_at": epoch_seconds(now + MARKER_RETENTION),
         }
+        if marker.outside:
+            item["entities_outside"] = "".join(KIND_CODES[k] for k in marker.outside)
         return {
             "Put": {
                 "TableName": self.table_name,
@@ -178,8 +282,11 @@ class StateRepository:
         customer_name: str | None,
         now: datetime,
         seen: dict[str, datetime] | None = None,
+        entity: EntityUpdate | None = None,
     ) -> dict[str, Any]:
-        """ADD this transaction's counters; SET `seen` ({"first_seen"|"last_seen": time}) when it moves them.
+        """ADD this transaction's counters; SET `seen` ({"first_seen"|"last_seen": time}) when it moves them;
+        with `entity` (the account's entity update), its buckets and links too (its totals and first/last seen
+        are the profile's own: the same counts of the same transactions).
 
         The caller decides from the profile it read whether the time is a new first or last; ADDs stay
         exact in any order, and first/last seen are exact for records of one customer processed in order
@@ -212,11 +319,18 @@ class StateRepository:
         for attribute, moment in (seen or {}).items():
             sets.append(f"{attribute} = :{attribute}")
             values[f":{attribute}"] = to_attribute(to_iso(moment))
+        removes: list[str] = []
+        if entity is not None:
+            adds_of_entity = {n: v for n, v in entity.adds.items() if n not in _CUSTOMER_TOTALS}
+            _entity_clauses(adds_of_entity, entity.link_adds, entity.removes, names, values, clauses, removes)
+        expression = f"ADD {', '.join(clauses)} SET {', '.join(sets)}"
+        if removes:
+            expression += f" REMOVE {', '.join(removes)}"
         return {
             "Update": {
                 "TableName": self.table_name,
                 "Key": profile_key(customer_id),
-                "UpdateExpression": f"ADD {', '.join(clauses)} SET {', '.join(sets)}",
+                "UpdateExpression": expression,
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values,
             }
@@ -234,20 +348,15 @@ class StateRepository:
         key = sku_stats_key(delta.sku, delta.currency)
         return add_counters_action(self.table_name, key, adds, epoch_seconds(now + PROFILE_RETENTION))
 
-    def entity_action(self, update: EntityUpdate, now: datetime) -> dict[str, Any]:
-        """ADD the counters and link-set members, REMOVE what fell out of its window, SET first/last seen."""
+    def entity_action(self, update: EntityUpdate, now: datetime, drop: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """ADD the counters and link-set members, REMOVE what fell out of its window (and `drop`: expired token
+        sets), SET first/last seen. For TransactWriteItems: the marker guards it."""
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
-        adds, sets, removes = [], ["expires_at = :expires"], []
-        for i, (name, value) in enumerate(update.adds.items()):
-            names[f"#a{i}"], values[f":a{i}"] = name, to_attribute(value)
-            adds.append(f"#a{i} :a{i}")
-        for i, (name, members) in enumerate(update.link_adds.items()):
-            names[f"#l{i}"], values[f":l{i}"] = name, to_attribute(set(members))
-            adds.append(f"#l{i} :l{i}")
-        for i, name in enumerate(sorted(update.removes)):
-            names[f"#r{i}"] = name
-            removes.append(f"#r{i}")
+        adds: list[str] = []
+        removes: list[str] = []
+        sets = ["expires_at = :expires"]
+        _entity_clauses(update.adds, update.link_adds, update.removes | drop, names, values, adds, removes)
         for attribute, moment in update.seen.items():
             sets.append(f"{attribute} = :{attribute}")
             values[f":{attribute}"] = to_attribute(to_iso(moment))
@@ -264,6 +373,33 @@ class StateRepository:
                 "ExpressionAttributeValues": values,
             }
         }
+
+    def guarded_entity_request(
+        self, update: EntityUpdate, tx: Transaction, tokens: AppliedTokens, now: datetime
+    ) -> dict[str, Any]:
+        """`update` as a plain UpdateItem that applies once: it ADDs the transaction's token to the hour it was
+        received, on the condition that the token is not there yet (and drops token sets past TOKEN_HOURS)."""
+        name = token_attribute(tx.received_at)
+        request = self.entity_action(update, now, drop=tokens.stale(now, name))["Update"]
+        token = applied_token(tx.transaction_id)
+        request["ExpressionAttributeNames"]["#tok"] = name
+        request["ExpressionAttributeValues"][":tok"] = {"SS": [token]}
+        request["ExpressionAttributeValues"][":token"] = {"S": token}
+        request["UpdateExpression"] = request["UpdateExpression"].replace("ADD ", "ADD #tok :tok, ", 1)
+        request["ConditionExpression"] = "NOT contains(#tok, :token)"
+        return request
+
+    def apply_guarded(self, update: EntityUpdate, tx: Transaction, tokens: AppliedTokens, now: datetime) -> bool:
+        """Apply `update` outside a transaction, once: False when the item already holds the transaction's token
+        (an earlier delivery, or an earlier attempt of this call whose answer was lost, applied it)."""
+        request = self.guarded_entity_request(update, tx, tokens, now)
+        try:
+            with_retries(lambda: client("dynamodb").update_item(**request))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def recent_action(self, tx: Transaction) -> dict[str, Any]:
         """Idempotent by nature (same key, same content), so it needs no guard of its own."""
@@ -315,6 +451,38 @@ class StateRepository:
         return from_attributes(response["Item"]) if "Item" in response else None
 
 
+def _entity_clauses(
+    adds: Mapping[str, Decimal],
+    link_adds: Mapping[str, frozenset[str]],
+    removes: frozenset[str],
+    names: dict[str, str],
+    values: dict[str, Any],
+    add_clauses: list[str],
+    remove_clauses: list[str],
+) -> None:
+    """An entity update's ADD and REMOVE clauses, with placeholders of their own (#e.., #f.., #g..)."""
+    for i, (name, value) in enumerate(adds.items()):
+        names[f"#e{i}"], values[f":e{i}"] = name, {"N": str(value)}
+        add_clauses.append(f"#e{i} :e{i}")
+    for i, (name, members) in enumerate(link_adds.items()):
+        names[f"#f{i}"], values[f":f{i}"] = name, {"SS": sorted(members)}
+        add_clauses.append(f"#f{i} :f{i}")
+    for i, name in enumerate(sorted(removes)):
+        names[f"#g{i}"] = name
+        remove_clauses.append(f"#g{i}")
+
+
+def _marker_from_item(item: dict[str, Any]) -> Marker:
+    codes = {code: kind for kind, code in KIND_CODES.items()}
+    return Marker(
+        item["pk"].removeprefix("TXN#"),
+        int(item["sk"].removeprefix("DETECT#")),
+        tuple(Finding.from_dict(f) for f in json.loads(item.get("findings", "[]"))),
+        Decimal(item.get("risk_score", 0)),
+        tuple(codes[c] for c in item.get("entities_outside", "")),
+    )
+
+
 def _catalog_item(entry: CatalogEntry) -> dict[str, Any]:
     item = {"pk": f"SKU#{entry.sku}", "sk": "CATALOG", "price": entry.price, "currency": entry.currency}
     if entry.name:
@@ -344,16 +512,59 @@ def _profile_from_item(item: dict[str, Any]) -> CustomerHistory:
 _ENTITY_BUCKET = re.compile(r"^[cxan][sfhd]-?\d+$")
 
 
-def _entity_from_item(item: dict[str, Any]) -> EntityHistory:
+def _entity_from_item(item: dict[str, Any], profile: CustomerHistory | None = None) -> EntityHistory:
+    """An entity item as its history; for an account, its profile item (totals and first/last seen are the
+    profile's)."""
+    buckets = {n: Decimal(v) for n, v in item.items() if _ENTITY_BUCKET.match(n)}
+    links = {n: frozenset(v) for n, v in item.items() if n.startswith("L") and isinstance(v, set)}
+    if profile is not None:
+        return EntityHistory(
+            transactions=profile.transactions,
+            failed=profile.failed,
+            approved_amount=profile.amount_sum,
+            first_seen=profile.first_seen,
+            last_seen=profile.last_seen,
+            buckets=buckets,
+            links=links,
+        )
     return EntityHistory(
         transactions=int(item.get("transactions", 0)),
         failed=int(item.get("failed", 0)),
         approved_amount=Decimal(item.get("approved_amount", 0)),
         first_seen=parse_iso(item["first_seen"]) if "first_seen" in item else None,
         last_seen=parse_iso(item["last_seen"]) if "last_seen" in item else None,
-        buckets={n: Decimal(v) for n, v in item.items() if _ENTITY_BUCKET.match(n)},
-        links={n: frozenset(v) for n, v in item.items() if n.startswith("L") and isinstance(v, set)},
+        buckets=buckets,
+        links=links,
     )
+
+
+def _tokens_from_item(item: dict[str, Any]) -> AppliedTokens:
+    tokens = {n: frozenset(v) for n, v in item.items() if _TOKEN_ATTRIBUTE.match(n) and isinstance(v, set)}
+    return AppliedTokens(tokens, item_bytes(item))
+
+
+def item_bytes(item: Mapping[str, Any]) -> int:
+    """An item's size as DynamoDB bills it ("Item sizes and formats"): attribute names plus values (numbers
+    about one byte per two significant digits, plus one)."""
+    return sum(len(name.encode()) + _value_bytes(value) for name, value in item.items())
+
+
+def _value_bytes(value: Any) -> int:
+    if isinstance(value, bool) or value is None:
+        return 1
+    if isinstance(value, str):
+        return len(value.encode())
+    if isinstance(value, bytes | bytearray):
+        return len(value)
+    if isinstance(value, int | Decimal):
+        return math.ceil(len(Decimal(value).normalize().as_tuple().digits) / 2) + 1
+    if isinstance(value, set | frozenset):
+        return sum(_value_bytes(v) for v in value)
+    if isinstance(value, list | tuple):
+        return 3 + sum(_value_bytes(v) + 1 for v in value)
+    if isinstance(value, dict):
+        return 3 + sum(len(str(k).encode()) + _value_bytes(v) + 1 for k, v in value.items())
+    raise TypeError(f"not a DynamoDB value: {type(value).__name__}")
 
 
 def _sku_from_item(item: dict[str, Any]) -> SkuHistory:

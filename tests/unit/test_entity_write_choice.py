@@ -1,0 +1,84 @@
+"""Where an entity update is written: plainly with its token while that costs no more than inside the
+transaction, inside once an item's tokens would take it past the next KB; tokens expire after TOKEN_HOURS."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from botocore.exceptions import ClientError
+
+from shopwatch.detectors.entities import plan_updates
+from shopwatch.domain.transaction import Transaction
+from shopwatch.storage import aws, state
+from shopwatch.storage.state import TOKEN_HOURS, AppliedTokens, applied_token, token_attribute, write_outside
+
+AT = datetime(2026, 1, 1, 12, 30, tzinfo=UTC)
+
+
+def tokens_of(count: int, item_bytes: int) -> AppliedTokens:
+    return AppliedTokens({token_attribute(AT): frozenset(f"{i:08d}" for i in range(count))}, item_bytes)
+
+
+def test_a_new_or_quiet_entity_is_written_plainly():
+    assert write_outside(AppliedTokens(), 60)
+    assert write_outside(tokens_of(10, 400 + 10 * 8), 60)
+
+
+def test_a_busy_entity_goes_inside_the_transaction():
+    # 300 bytes of buckets and links and 150 tokens (1.2 KB): plain would cost 2 units, inside 2 as well, so
+    # still plain; at 300 tokens (2.4 KB of tokens) plain costs 3 against 2 inside
+    assert write_outside(tokens_of(150, 300 + 150 * 8), 60)
+    assert not write_outside(tokens_of(300, 300 + 300 * 8), 60)
+
+
+def test_a_token_names_its_transaction_in_the_hour_it_was_received():
+    tx = Transaction("t1", "c1", AT, AT, "approved", Decimal(1), "USD")
+    held = AppliedTokens({token_attribute(AT): frozenset({applied_token("t1")})}, 20)
+    assert held.holds(tx) and len(applied_token("t1")) == 8
+    later = Transaction("t1", "c1", AT, AT + timedelta(hours=1), "approved", Decimal(1), "USD")
+    assert not held.holds(later)  # another hour's set: never the case for one record, received once
+
+
+def test_token_sets_expire_after_token_hours_but_never_the_one_written():
+    old = token_attribute(AT - timedelta(hours=TOKEN_HOURS))
+    recent = token_attribute(AT - timedelta(hours=TOKEN_HOURS - 1))
+    tokens = AppliedTokens({old: frozenset({"a"}), recent: frozenset({"b"})}, 40)
+    assert tokens.stale(AT, keep=token_attribute(AT)) == frozenset({old})
+    assert tokens.stale(AT, keep=old) == frozenset()
+
+
+def _throttled_then_applied(failures: int):
+    """A DynamoDB client whose UpdateItem is throttled `failures` times (as the fault suite injects it, before
+    anything is applied), then applied."""
+    calls: list[dict] = []
+
+    class Client:
+        def update_item(self, **request):
+            calls.append(request)
+            if len(calls) <= failures:
+                error = {"Code": "ProvisionedThroughputExceededException", "Message": "throttled"}
+                raise ClientError({"Error": error}, "UpdateItem")
+            return {}
+
+    return Client(), calls
+
+
+def test_a_plain_entity_write_rides_out_throttling_as_the_other_storage_calls_do(monkeypatch):
+    """The plain writes after the transaction retry transient errors with storage's with_retries (8 attempts),
+    like the batch reads; under the fault suite's 5% throttling a record fails on its transaction long before
+    one of these runs out (5 throttles in a row are absorbed here; 8 are not, and the record is retried)."""
+    monkeypatch.setattr(aws.time, "sleep", lambda seconds: None)
+    tx = Transaction("t1", "c1", AT, AT, "approved", Decimal(1), "USD", device_id="D")
+    update = next(u for u in plan_updates(tx, {}, frozenset()) if u.key.kind == "device")
+    repository = state.StateRepository("StateTable")
+    fake, calls = _throttled_then_applied(5)
+    monkeypatch.setattr(state, "client", lambda service: fake)
+    assert repository.apply_guarded(update, tx, AppliedTokens(), AT)
+    assert len(calls) == 6 and all(c == calls[0] for c in calls)  # the same conditional request each time
+    fake, calls = _throttled_then_applied(8)
+    monkeypatch.setattr(state, "client", lambda service: fake)
+    with pytest.raises(ClientError, match="throttled"):
+        repository.apply_guarded(update, tx, AppliedTokens(), AT)
+    assert len(calls) == 8
