@@ -85,6 +85,7 @@ test-faults: install
 SCHEMA_SEEDS ?= 1 77 20261130
 schema-check: install
 	SHOPWATCH_SCHEMATHESIS_SEEDS="$(SCHEMA_SEEDS)" SHOPWATCH_SCHEMATHESIS_EXAMPLES=100 \
+		SHOPWATCH_SCHEMATHESIS_PHASES=examples,coverage,fuzzing,stateful \
 		$(PY) -m pytest tests/e2e/test_openapi_schemathesis.py -p no:cacheprovider -v $(PYTEST_ARGS)
 
 lint: install tools

@@ -33,8 +33,6 @@ def normalized(items: list[dict]) -> list[dict]:
             return {k: strip(v) for k, v in value.items() if k not in VOLATILE}
         if isinstance(value, list):
             return [strip(v) for v in value]
-        if isinstance(value, set | frozenset):  # a set's order depends on its history: sorted, so equal sets sort alike
-            return sorted(strip(v) for v in value)
         if isinstance(value, str) and value.startswith("[{"):
             return strip(json.loads(value))
         return value
