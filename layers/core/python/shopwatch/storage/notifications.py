@@ -25,10 +25,12 @@ class NotificationLedger:
         self.table_name = table_name
 
     def was_sent(self, event_key: str) -> bool:
-        response = client("dynamodb").get_item(
-            TableName=self.table_name,
-            Key={"pk": {"S": f"SENT#{event_key}"}, "sk": {"S": "SNS"}},
-            ConsistentRead=True,
+        response = with_retries(
+            lambda: client("dynamodb").get_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": f"SENT#{event_key}"}, "sk": {"S": "SNS"}},
+                ConsistentRead=True,
+            )
         )
         return "Item" in response
 
@@ -36,21 +38,24 @@ class NotificationLedger:
         self, subject: str, detector: str, rank: int, event_key: str, now: datetime, quiet: timedelta
     ) -> bool:
         """Take the right to notify about subject + detector now. Granted when nothing was told within the
-        quiet period, when this event is more severe than what was told, or when this event holds it already."""
+        quiet period, when this event is more severe than what was told, or when this event holds it already.
+        Retried through throttling: a repeat of a claim that landed finds this event holding the slot."""
         try:
-            client("dynamodb").update_item(
-                TableName=self.table_name,
-                Key={"pk": {"S": f"NOTIFY#{subject}#{detector}"}, "sk": {"S": "QUIET"}},
-                UpdateExpression="SET #until = :until, #rank = :rank, #owner = :owner, expires_at = :expires",
-                ConditionExpression="attribute_not_exists(pk) OR #until <= :now OR #rank < :rank OR #owner = :owner",
-                ExpressionAttributeNames={"#until": "until", "#rank": "rank", "#owner": "owner"},
-                ExpressionAttributeValues={
-                    ":until": to_attribute(epoch_seconds(now + quiet)),
-                    ":now": to_attribute(epoch_seconds(now)),
-                    ":rank": to_attribute(rank),
-                    ":owner": to_attribute(event_key),
-                    ":expires": to_attribute(epoch_seconds(now + quiet + SENT_RETENTION)),
-                },
+            with_retries(
+                lambda: client("dynamodb").update_item(
+                    TableName=self.table_name,
+                    Key={"pk": {"S": f"NOTIFY#{subject}#{detector}"}, "sk": {"S": "QUIET"}},
+                    UpdateExpression="SET #until = :until, #rank = :rank, #owner = :owner, expires_at = :expires",
+                    ConditionExpression="attribute_not_exists(pk) OR #until <= :now OR #rank < :rank OR #owner = :owner",
+                    ExpressionAttributeNames={"#until": "until", "#rank": "rank", "#owner": "owner"},
+                    ExpressionAttributeValues={
+                        ":until": to_attribute(epoch_seconds(now + quiet)),
+                        ":now": to_attribute(epoch_seconds(now)),
+                        ":rank": to_attribute(rank),
+                        ":owner": to_attribute(event_key),
+                        ":expires": to_attribute(epoch_seconds(now + quiet + SENT_RETENTION)),
+                    },
+                )
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":

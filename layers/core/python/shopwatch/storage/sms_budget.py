@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from shopwatch.domain.clock import epoch_seconds
 from shopwatch.notify.sms import SmsTurn
-from shopwatch.storage.aws import client
+from shopwatch.storage.aws import TRANSIENT_ERRORS, client, with_retries
 
 RETENTION = timedelta(days=7)
 MAX_ATTEMPTS = 8
@@ -33,7 +33,11 @@ class SmsBudget:
     def take_turn(self, recipient: str, entry: str, event_key: str, now: datetime, period: timedelta) -> SmsTurn:
         """Send now (the period is over, or this event opened it), or hold `entry` for the next SMS."""
         for _ in range(MAX_ATTEMPTS):
-            item = client("dynamodb").get_item(TableName=self.table_name, Key=self._key(recipient), ConsistentRead=True)
+            item = with_retries(
+                lambda: client("dynamodb").get_item(
+                    TableName=self.table_name, Key=self._key(recipient), ConsistentRead=True
+                )
+            )
             current = item.get("Item", {})
             version = current.get("version", {}).get("N", "0")
             if current.get("owner", {}).get("S") == event_key:
@@ -47,7 +51,11 @@ class SmsBudget:
                 self._hold(recipient, entry, version)
                 return SmsTurn(False)
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                # changed under us, or throttled (a write that landed anyway is found on the next read): read again
+                if exc.response.get("Error", {}).get("Code") not in {
+                    "ConditionalCheckFailedException",
+                    *TRANSIENT_ERRORS,
+                }:
                     raise
         raise RuntimeError(f"the SMS budget of {recipient or 'default'} kept changing under {MAX_ATTEMPTS} attempts")
 

@@ -3,18 +3,30 @@
 Why: a detected transaction's marker, its profile counters and its alert updates must land together or not
 at all. Then a redelivered stream record either finds the marker (and changes nothing) or finds nothing
 (and applies everything once).
+
+Throttling is ridden out here, not by the caller: the SDK retries a throttled call, but not a transaction that
+DynamoDB cancelled because one of its items was throttled (TransactionCanceledException, reasons
+"ThrottlingError"), and not once its own attempts are spent. An escaped throttle fails the stream record; the
+record is retried with every record after it, against one retry budget, so a busy table could dead-letter a
+record nothing was wrong with (the fault suite's 5% throttling did, about one run in fifteen).
 """
 
 from __future__ import annotations
 
+import random
+import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from shopwatch.storage.aws import client
+from shopwatch.storage.aws import TRANSIENT_ERRORS, client
 
 MAX_ACTIONS = 100
+WRITE_ATTEMPTS = 8  # with the backoff below, at most ~6 s: well inside a stream function's timeout
+# Cancellation reasons that say "try again" rather than "no": nothing of the transaction was applied
+TRANSIENT_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"})
 
 
 @dataclass(frozen=True)
@@ -26,18 +38,46 @@ class TransactionRefused(Exception):
     def failed_conditions(self) -> list[int]:
         return [i for i, code in enumerate(self.reasons) if code == "ConditionalCheckFailed"]
 
+    def only_transient(self) -> bool:
+        """True when every refusal was throttling or a conflict: the same write may succeed when tried again."""
+        refusals = {code for code in self.reasons if code not in ("None", None)}
+        return bool(refusals) and refusals <= TRANSIENT_REASONS
+
     def __str__(self) -> str:
         return f"transaction cancelled: {', '.join(self.reasons)}"
 
 
-def write_atomically(actions: list[dict[str, Any]]) -> None:
-    """Apply up to 100 Put/Update/ConditionCheck actions atomically; raise TransactionRefused on a cancel."""
+def write_atomically(actions: list[dict[str, Any]], attempts: int = WRITE_ATTEMPTS) -> None:
+    """Apply up to 100 Put/Update/ConditionCheck actions atomically; raise TransactionRefused on a cancel that
+    is not throttling, and the ClientError when throttling outlasts `attempts`.
+
+    One ClientRequestToken for the whole call: a repeat after an error whose outcome is unknown (an internal
+    server error after the commit) is then answered "done" by DynamoDB instead of being applied twice. A
+    transaction cancelled for throttling applied nothing, so its repeat gets a token of its own. Every caller's
+    actions carry a condition besides (a marker, a cursor) that refuses a second application anyway."""
     if not actions:
         return
     if len(actions) > MAX_ACTIONS:
         raise ValueError(f"a DynamoDB transaction holds at most {MAX_ACTIONS} actions, got {len(actions)}")
+    token = str(uuid.uuid4())
+    for attempt in range(attempts):
+        last = attempt == attempts - 1
+        try:
+            _write_once(actions, token)
+            return
+        except TransactionRefused as refused:
+            if last or not refused.only_transient():
+                raise
+            token = str(uuid.uuid4())
+        except ClientError as exc:
+            if last or exc.response.get("Error", {}).get("Code") not in TRANSIENT_ERRORS:
+                raise
+        time.sleep(min(2.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))  # noqa: S311 - jitter
+
+
+def _write_once(actions: list[dict[str, Any]], token: str) -> None:
     try:
-        client("dynamodb").transact_write_items(TransactItems=actions)
+        client("dynamodb").transact_write_items(TransactItems=actions, ClientRequestToken=token)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
             raise
