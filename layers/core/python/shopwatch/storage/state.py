@@ -42,7 +42,6 @@ import hashlib
 import json
 import math
 import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -429,20 +428,13 @@ class StateRepository:
 
     # --- catalog -----------------------------------------------------------------------------------------------
     def put_catalog_entry(self, entry: CatalogEntry) -> None:
-        client("dynamodb").put_item(TableName=self.table_name, Item=to_attributes(_catalog_item(entry)))
+        self.put_catalog_entries([entry])
 
     def put_catalog_entries(self, entries: list[CatalogEntry]) -> None:
-        """BatchWriteItem in 25s; what DynamoDB leaves unprocessed is sent again with backoff."""
-        for start in range(0, len(entries), 25):
-            requests = [{"PutRequest": {"Item": to_attributes(_catalog_item(e))}} for e in entries[start : start + 25]]
-            pending = {self.table_name: requests}
-            for attempt in range(8):
-                pending = client("dynamodb").batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-                if not pending:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 2.0))
-            if pending:
-                raise RuntimeError("DynamoDB left catalog writes unprocessed after 8 attempts")
+        """The loaders' and tests' way in: CatalogRepository owns the item layout and the batch writes."""
+        from shopwatch.storage.catalog import CatalogRecord, CatalogRepository  # it imports this module
+
+        CatalogRepository(self.table_name).put_many([CatalogRecord(e) for e in entries])
 
     def get_profile_item(self, customer_id: str) -> dict[str, Any] | None:
         response = client("dynamodb").get_item(
@@ -481,13 +473,6 @@ def _marker_from_item(item: dict[str, Any]) -> Marker:
         Decimal(item.get("risk_score", 0)),
         tuple(codes[c] for c in item.get("entities_outside", "")),
     )
-
-
-def _catalog_item(entry: CatalogEntry) -> dict[str, Any]:
-    item = {"pk": f"SKU#{entry.sku}", "sk": "CATALOG", "price": entry.price, "currency": entry.currency}
-    if entry.name:
-        item["name"] = entry.name
-    return item
 
 
 def _profile_from_item(item: dict[str, Any]) -> CustomerHistory:
