@@ -21,14 +21,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from infra.local import (
-    function_logs,
-    moto_direct_calls,
-    moto_fast_responses,
-    moto_item_lock,
-    moto_plain_updates,
-    moto_speedups,
-)
+from infra.local import function_logs, moto_patches
 from infra.local.api_gateway import ApiGateway, ApiServer, routes_from_template
 from infra.local.cognito_authorizer import authorizers_from_template
 from infra.local.functions import LocalFunction, load_functions
@@ -111,6 +104,7 @@ class LocalStack:
         from moto import mock_aws
         from moto.server import ThreadedMotoServer
 
+        moto_patches.check()  # before anything starts: a moto the patches were not written for is refused
         _check_port(self.host, self.port)
         self.moto_port = free_port(self.host)
         os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -131,11 +125,7 @@ class LocalStack:
         reset_clients()
         self._mock = mock_aws()
         self._mock.start()
-        moto_item_lock.install()
-        moto_speedups.install()
-        moto_plain_updates.install()
-        moto_fast_responses.install()
-        moto_direct_calls.install()
+        moto_patches.install()  # refuses a moto the patches were not written for
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         # Powertools warns when an invocation adds no metric (a batch of only filtered or replayed records)
         warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -243,11 +233,7 @@ class LocalStack:
             self._moto.stop()
         if hasattr(self, "_mock"):
             self._mock.stop()
-        moto_speedups.uninstall()
-        moto_plain_updates.uninstall()
-        moto_fast_responses.uninstall()
-        moto_direct_calls.uninstall()
-        moto_item_lock.uninstall()
+        moto_patches.uninstall()
         function_logs.uninstall()
         state = self.state_dir / "stack.json"
         if state.exists() and json.loads(state.read_text()).get("pid") == os.getpid():
