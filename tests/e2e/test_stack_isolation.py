@@ -105,7 +105,7 @@ def test_two_stacks_keep_to_their_own_files_and_the_cli_picks_between_them(stack
     second = Up(free_port(), stacks_env)
     started.append(second)
     root = Path(stacks_env["SHOPWATCH_STACKS_DIR"])
-    for up, other in ((first, second), (second, first)):
+    for up in (first, second):
         assert up.state["pid"] == up.process.pid and up.state["url"] == f"http://127.0.0.1:{up.port}"
         assert Path(up.state["outbox"]) == up.directory / "outbox.jsonl"
         held = {path for path in up.open_files() if root in path.parents}
