@@ -246,13 +246,31 @@ def _alerts(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
     from infra.replay import replay
     from infra.report import console
 
-    url, key, _state = _state_or_args(args)
+    url, key, state = _state_or_args(args)
+    if args.wait and state is None:
+        print("error: --wait reads the local stack's detection markers; it needs the running local stack "
+              f"(not {url})", file=sys.stderr)  # fmt: skip
+        return 2
+    started = datetime.now(UTC)
     result = replay(Path(args.file), url, key, speed=args.speed, file_format=args.format, limit=args.limit)
     console.print(result.summary())
-    return 0
+    if not args.wait:
+        return 0
+    from infra.local.readers import point_at, verdict_times
+    from infra.verdicts import throughput_lines, wait_until_judged
+
+    point_at(state)
+    judged = wait_until_judged(
+        lambda ids: verdict_times(state, ids), result.accepted_ids, timeout=args.wait_timeout, show_progress=True
+    )
+    for line in throughput_lines(result.accepted, result.seconds, judged, started):
+        console.print(line)
+    return 1 if judged.timed_out else 0
 
 
 def _benchmark_retail(args: argparse.Namespace) -> int:
@@ -434,6 +452,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--speed", type=float, default=0.0, help="0 = as fast as possible; N = N seconds of data per second"
     )
     replay_cmd.add_argument("--limit", type=int, help="replay at most this many transactions")
+    replay_cmd.add_argument(
+        "--wait", action="store_true",
+        help="then wait until every accepted transaction is judged (local stack); print ingest and detection rates",
+    )  # fmt: skip
+    replay_cmd.add_argument(
+        "--wait-timeout", type=float, default=120.0,
+        help="with --wait: give up (exit 1) after this many seconds without a new verdict (default 120)",
+    )  # fmt: skip
     replay_cmd.set_defaults(run=_replay)
 
     evaluate_cmd = commands.add_parser("evaluate", help="alerts against the simulator's ground truth")
