@@ -61,6 +61,7 @@ def _up(args: argparse.Namespace) -> int:
         f"  outbox:        {stack.state_dir / 'outbox.jsonl'}   function logs: {stack.state_dir / 'functions.log'}"
     )
     console.print("Try: .venv/bin/shopwatch simulate   and   .venv/bin/shopwatch alerts --follow.  Ctrl-C stops.")
+    sys.stdout.flush()  # whoever reads this through a pipe (a log, a supervisor, a test) sees it now
     try:
         while not stopped.wait(0.5):
             pass

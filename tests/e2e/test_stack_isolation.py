@@ -22,7 +22,7 @@ from infra.template import ROOT
 @pytest.fixture
 def stacks_env(tmp_path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SHOPWATCH_", "AWS_"))}
-    return env | {"SHOPWATCH_STACKS_DIR": str(tmp_path / "stacks"), "SAM_CLI_TELEMETRY": "0"}
+    return env | {"SHOPWATCH_STACKS_DIR": str(tmp_path / "stacks"), "SAM_CLI_TELEMETRY": "0", "PYTHONUNBUFFERED": "1"}
 
 
 class Up:
