@@ -2,8 +2,9 @@
 
 Why: the local stack replaces private moto methods (Item.__init__, Table.query, transact_write_items, the
 condition parser, the response serializer, the stubber's path) and one botocore helper. Nothing in moto's API
-promises those stay as they are: moto's patch releases rework them too (5.2.0 → 5.2.5 rewrote
-moto/core/responses.py and botocore_stubber.py, which moto_fast_responses and moto_direct_calls lean on). A
+promises those stay as they are: moto's patch releases rework them too (between 5.2.0 and 5.2.5 the request
+dispatch in moto/core/responses.py and the botocore stubber's entry point changed, and moto_fast_responses and
+moto_direct_calls lean on both). A
 patch applied to internals it was not written for breaks silently, or worse, answers differently from
 DynamoDB. So pyproject pins moto exactly, each patch file below names the moto version it was checked against
 (its equivalence test, under tests/integration/, compares it with stock moto), and `install()` refuses any other
