@@ -33,6 +33,7 @@ def _catalog_load(args: argparse.Namespace) -> int:
 
 def _up(args: argparse.Namespace) -> int:
     from infra.local.stack import LocalStack, PortInUse
+    from infra.local.stack_files import StackRunning
     from infra.report import console
 
     stack = LocalStack(
@@ -40,9 +41,11 @@ def _up(args: argparse.Namespace) -> int:
     )
     try:
         stack.start()
-    except PortInUse as exc:
+    except (PortInUse, StackRunning) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    for note in stack.state_notes:
+        print(f"note: {note}", file=sys.stderr)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     console.print(f"Shopwatch is running at [bold]{stack.url}[/bold]")
@@ -50,11 +53,15 @@ def _up(args: argparse.Namespace) -> int:
     console.print(f"  sign in:       user admin, password {stack.admin_password}   (group admins)")
     console.print(f"  dashboard:     {stack.url}/   (sign in there)   API docs: {stack.url}/openapi.json")
     console.print(f"  AWS endpoint:  {stack.aws_endpoint}   (moto: DynamoDB, Streams, SNS, SQS)")
+    console.print(
+        f"  files:         {stack.state_dir}/   (stack.json, env.json, outbox, function logs; data itself is in memory only)"
+    )
     console.print(f"  sam local:     --env-vars {stack.state_dir / 'env.json'}")
     console.print(
         f"  outbox:        {stack.state_dir / 'outbox.jsonl'}   function logs: {stack.state_dir / 'functions.log'}"
     )
     console.print("Try: .venv/bin/shopwatch simulate   and   .venv/bin/shopwatch alerts --follow.  Ctrl-C stops.")
+    sys.stdout.flush()  # whoever reads this through a pipe (a log, a supervisor, a test) sees it now
     try:
         while not stopped.wait(0.5):
             pass
@@ -64,6 +71,18 @@ def _up(args: argparse.Namespace) -> int:
         stack.stop()
         console.print("stopped")
     return 0
+
+
+def _local_state(args: argparse.Namespace) -> dict:
+    """The running local stack this command talks to (--port, SHOPWATCH_STATE_DIR, or the only one running),
+    said on stderr, with any stale stack.json found and removed on the way."""
+    from infra.local.stack_files import find
+
+    found, notes = find(getattr(args, "port", None))
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"using {found.describe()}", file=sys.stderr)
+    return found.state
 
 
 def _users(args: argparse.Namespace) -> int:
@@ -76,9 +95,8 @@ def _users(args: argparse.Namespace) -> int:
         pool_id = pool_of_deployed_stack(boto3.client("cloudformation"), args.stack_name)
     else:
         from infra.local.readers import point_at
-        from infra.local.stack import read_state
 
-        state = read_state()
+        state = _local_state(args)
         point_at(state)  # moto's server, through AWS_ENDPOINT_URL
         pool_id = state["user_pool_id"]
     directory = UserDirectory(boto3.client("cognito-idp"), pool_id)
@@ -102,17 +120,22 @@ def _users(args: argparse.Namespace) -> int:
 
 
 def _state_or_args(args: argparse.Namespace) -> tuple[str, str, dict | None]:
-    from infra.local.stack import read_state
+    """--url and --api-key when both are given (a deployed stack, or a local one named by hand), else the
+    running local stack's; the local stack's state too when the URL is its."""
+    if not (args.url and args.api_key):
+        state = _local_state(args)
+        return (
+            args.url or state["url"],
+            args.api_key or state["api_key"],
+            state if args.url in (None, state["url"]) else None,
+        )
+    from infra.local.stack_files import find
 
-    state = None
     try:
-        state = read_state()
+        found, _notes = find(getattr(args, "port", None))
     except FileNotFoundError:
-        if not (args.url and args.api_key):
-            raise
-    url = args.url or state["url"]
-    key = args.api_key or state["api_key"]
-    return url, key, state if state and state["url"] == url else None
+        return args.url, args.api_key, None
+    return args.url, args.api_key, found.state if found.state["url"] == args.url else None
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -183,13 +206,12 @@ def _window_anomalies(args: argparse.Namespace) -> tuple:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from infra.evaluate import evaluate, read_truth
+    from infra.evaluate import evaluate, plain_notes, read_truth
     from infra.local.readers import all_alerts, detection_latencies, point_at
-    from infra.local.stack import read_state
     from infra.report import console, evaluation_table
     from shopwatch.domain.severity import Severity
 
-    state = read_state()
+    state = _local_state(args)
     point_at(state)
     truth = read_truth(Path(args.truth))
     result = evaluate(
@@ -198,6 +220,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         detection_latencies(state, [t for a in truth for t in a["transaction_ids"]]),
         Severity.parse(args.min_severity),
     )
+    for note in plain_notes(result, Path(args.truth), args.min_severity):
+        console.print(note)
     console.print(evaluation_table(result))
     Path(args.out).write_text(json.dumps(result.to_json(), indent=2))
     console.print(f"written {args.out}")
@@ -206,10 +230,9 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _alerts(args: argparse.Namespace) -> int:
     from infra.local.readers import all_alerts, outbox, point_at
-    from infra.local.stack import read_state
     from infra.report import alerts_table, console, outbox_table
 
-    state = read_state()
+    state = _local_state(args)
     point_at(state)
     seen: tuple[int, int] = (-1, -1)
     while True:
@@ -224,13 +247,31 @@ def _alerts(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
     from infra.replay import replay
     from infra.report import console
 
-    url, key, _state = _state_or_args(args)
+    url, key, state = _state_or_args(args)
+    if args.wait and state is None:
+        print("error: --wait reads the local stack's detection markers; it needs the running local stack "
+              f"(not {url})", file=sys.stderr)  # fmt: skip
+        return 2
+    started = datetime.now(UTC)
     result = replay(Path(args.file), url, key, speed=args.speed, file_format=args.format, limit=args.limit)
     console.print(result.summary())
-    return 0
+    if not args.wait:
+        return 0
+    from infra.local.readers import point_at, verdict_times
+    from infra.verdicts import throughput_lines, wait_until_judged
+
+    point_at(state)
+    judged = wait_until_judged(
+        lambda ids: verdict_times(state, ids), result.accepted_ids, timeout=args.wait_timeout, show_progress=True
+    )
+    for line in throughput_lines(result.accepted, result.seconds, judged, started):
+        console.print(line)
+    return 1 if judged.timed_out else 0
 
 
 def _benchmark_retail(args: argparse.Namespace) -> int:
@@ -281,9 +322,8 @@ def _dlq_replay(args: argparse.Namespace) -> int:
 
     else:  # the local stack: the same handlers run here, pointed at its moto server
         from infra.local.readers import point_at
-        from infra.local.stack import read_state
 
-        state = read_state()
+        state = _local_state(args)
         point_at(state)  # AWS_ENDPOINT_URL: every client here, the handlers' too, talks to the stack's moto
         environments = json.loads((Path(state["outbox"]).parent / "env.json").read_text())
         session = boto3.Session(region_name="us-east-1")
@@ -370,9 +410,15 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--admin-password", help="password of the local user `admin` (default: generated, printed)")
     up.set_defaults(run=_up)
 
+    def local(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--port", type=int, help="the local stack on this port (default: the only one running; several: required)"
+        )
+
     def target(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--url", help="Shopwatch API URL (default: the running local stack)")
         sub.add_argument("--api-key", help="API key (default: the running local stack's)")
+        local(sub)
 
     simulate = commands.add_parser("simulate", help="synthetic shop traffic with labelled anomalies")
     target(simulate)
@@ -407,15 +453,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--speed", type=float, default=0.0, help="0 = as fast as possible; N = N seconds of data per second"
     )
     replay_cmd.add_argument("--limit", type=int, help="replay at most this many transactions")
+    replay_cmd.add_argument(
+        "--wait", action="store_true",
+        help="then wait until every accepted transaction is judged (local stack); print ingest and detection rates",
+    )  # fmt: skip
+    replay_cmd.add_argument(
+        "--wait-timeout", type=float, default=120.0,
+        help="with --wait: give up (exit 1) after this many seconds without a new verdict (default 120)",
+    )  # fmt: skip
     replay_cmd.set_defaults(run=_replay)
 
     evaluate_cmd = commands.add_parser("evaluate", help="alerts against the simulator's ground truth")
+    local(evaluate_cmd)
     evaluate_cmd.add_argument("--truth", default=str(ROOT / ".shopwatch" / "truth.jsonl"))
     evaluate_cmd.add_argument("--min-severity", default="medium")
     evaluate_cmd.add_argument("--out", default=str(ROOT / ".shopwatch" / "evaluation.json"))
     evaluate_cmd.set_defaults(run=_evaluate)
 
     alerts = commands.add_parser("alerts", help="recent alerts and notifications of the local stack")
+    local(alerts)
     alerts.add_argument("--follow", action="store_true", help="keep watching")
     alerts.add_argument("--limit", type=int, default=20)
     alerts.set_defaults(run=_alerts)
@@ -492,6 +548,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dlq_replay.add_argument("--function", help="only this consumer's batches (DetectFunction, AggregateFunction...)")
     dlq_replay.add_argument("--stack-name", help="a deployed stack (default: the running local stack)")
+    local(dlq_replay)
     dlq_replay.add_argument("--dry-run", action="store_true", help="show what would be replayed, change nothing")
     dlq_replay.set_defaults(run=_dlq_replay)
 
@@ -506,6 +563,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     users = commands.add_parser("users", help="people who sign in: the local stack's, or a deployed stack's")
     users.add_argument("--stack-name", help="a deployed stack (its UserPoolId output); default: the local stack")
+    local(users)
     users_commands = users.add_subparsers(dest="users_command", required=True)
     add = users_commands.add_parser("add", help="create a user in a group; prints the password")
     add.add_argument("name")

@@ -31,7 +31,7 @@ class ShopwatchClient:
 
     @classmethod
     def for_local_stack(cls, state: dict[str, Any], **kwargs: Any) -> ShopwatchClient:
-        """The local stack's client: its API key, signed in as its admin (both from `.shopwatch/stack.json`)."""
+        """The local stack's client: its API key, signed in as its admin (both from its stack.json, `.shopwatch/stacks/<port>/`)."""
         client = cls(state["url"], state["api_key"], **kwargs)
         client.sign_in(state["admin_user"], state["admin_password"])
         return client

@@ -55,6 +55,22 @@ class _Scores:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
 
+    # Without alerts precision is 0/0, without injected anomalies recall is: the numbers above keep their
+    # conventional values for the targets' arithmetic, and what people read (the JSON, the table) says "none".
+    @property
+    def precision_defined(self) -> bool:
+        return self.true_alerts + self.false_alerts > 0
+
+    @property
+    def recall_defined(self) -> bool:
+        return self._recall_counts()[0] > 0
+
+    def scores_json(self) -> dict[str, float | None]:
+        """precision, recall and F1, each None when it is not defined (no alerts / nothing injected)."""
+        both = self.precision_defined and self.recall_defined
+        return {"precision": self.precision if self.precision_defined else None,
+                "recall": self.recall if self.recall_defined else None, "f1": self.f1 if both else None}  # fmt: skip
+
     def _recall_counts(self) -> tuple[int, int]:
         raise NotImplementedError
 
@@ -95,18 +111,39 @@ class Evaluation(_Scores):
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "overall": {"precision": self.precision, "recall": self.recall, "f1": self.f1,
-                        "alerts_considered": self.alerts_considered, "true_alerts": self.true_alerts,
+            "overall": self.scores_json() | {"alerts_considered": self.alerts_considered, "true_alerts": self.true_alerts,
                         "false_alerts": self.false_alerts, "informational_alerts": self.informational_alerts,
                         "latency_p50_seconds": self.latency(0.5), "latency_p95_seconds": self.latency(0.95)},
-            "kinds": {k: asdict(v) | {"precision": v.precision, "recall": v.recall, "f1": v.f1} for k, v in self.kinds.items()},
+            "kinds": {k: asdict(v) | v.scores_json() for k, v in self.kinds.items()},
             "false_alert_examples": self.false_alert_examples,
             "window_latencies_seconds": self.window_latencies,
         }  # fmt: skip
 
 
 def read_truth(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no ground truth at {path}: `shopwatch simulate` writes one (its --truth), or name yours with --truth"
+        )
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def plain_notes(result: Evaluation, truth_path: Path, min_severity: str) -> list[str]:
+    """What the figures cannot say, said in words: no injected anomalies, no alerts."""
+    notes = []
+    if not result.recall_defined:
+        notes.append(
+            f"The ground truth ({truth_path}) lists no injected anomalies: recall is not measured"
+            + (f"; all {result.alerts_considered} alerts are on normal traffic." if result.alerts_considered else ".")
+        )
+    if not result.precision_defined:
+        notes.append(
+            f"No alerts at {min_severity} severity or above"
+            + (f" ({result.informational_alerts} below it)" if result.informational_alerts else "")
+            + ": precision is not defined"
+            + (", and nothing injected was caught." if result.recall_defined else ".")
+        )
+    return notes
 
 
 def evaluate(

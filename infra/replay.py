@@ -15,6 +15,7 @@ import gzip
 import io
 import itertools
 import json
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
 from rich.progress import Progress
 
 from infra.client import ShopwatchClient
@@ -161,7 +163,7 @@ def post_in_order(
             result.rejection_examples.append(f"{rejected['transaction_id']}: {errors}")
         batch, size = [], 0
 
-    with Progress(disable=not show_progress) as progress:
+    with Progress(disable=not show_progress, console=Console(file=sys.stderr)) as progress:  # stdout: the summary
         task = progress.add_task(label, total=total)
         for transaction in source:
             if speed > 0:

@@ -15,8 +15,12 @@ from shopwatch.domain.alert import Alert
 console = Console() if sys.stdout.isatty() else Console(width=160)
 
 
-def _pct(value: float) -> str:
-    return f"{value * 100:.1f}%"
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.1f}%"
+
+
+def _seconds(value: float | None) -> str:
+    return "none" if value is None else f"{value:.2f} s"
 
 
 def evaluation_table(result: Evaluation) -> Table:
@@ -24,23 +28,29 @@ def evaluation_table(result: Evaluation) -> Table:
     for column in ("anomaly kind", "injected", "caught", "recall", "precision", "F1", "missed"):
         table.add_column(column, justify="left" if column in ("anomaly kind", "missed") else "right")
     for score in result.kinds.values():
+        scores = score.scores_json()
         table.add_row(
             score.kind,
             str(score.injected),
             str(score.caught),
-            _pct(score.recall),
-            _pct(score.precision),
-            _pct(score.f1),
+            _pct(scores["recall"]),
+            _pct(scores["precision"]),
+            _pct(scores["f1"]),
             ", ".join(score.missed) or "-",
         )
     table.add_section()
+    overall = result.scores_json()
     table.add_row("overall", str(sum(k.injected for k in result.kinds.values())), str(sum(k.caught for k in result.kinds.values())),
-                  _pct(result.recall), _pct(result.precision), _pct(result.f1), "-")  # fmt: skip
+                  _pct(overall["recall"]), _pct(overall["precision"]), _pct(overall["f1"]), "-")  # fmt: skip
     p50, p95 = result.latency(0.5), result.latency(0.95)
+    latency = (
+        f"Ingest→alert p50 {_seconds(p50)}, p95 {_seconds(p95)}."
+        if result.latencies
+        else "Ingest→alert latency: none measured (no injected transaction was caught)."
+    )
     table.caption = (
         f"{result.alerts_considered} alerts considered: {result.true_alerts} on injected anomalies, {result.false_alerts} on normal traffic; "
-        f"{result.informational_alerts} low (informational) alerts. Ingest→alert p50 {p50 if p50 is None else f'{p50:.2f}'} s, "
-        f"p95 {p95 if p95 is None else f'{p95:.2f}'} s."
+        f"{result.informational_alerts} low (informational) alerts. {latency} n/a: not defined (no alerts, or nothing injected)."
     )
     if result.window_latencies:
         caught = ", ".join(f"{a} after {s:.0f} s" for a, s in sorted(result.window_latencies.items()))

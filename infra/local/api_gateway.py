@@ -316,7 +316,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
 class ApiServer(ThreadingHTTPServer):
     daemon_threads = True
-    allow_reuse_address = False
+    allow_reuse_address = True  # a port in TIME_WAIT after a killed stack is reusable at once; a listening one is not
 
     def __init__(self, address: tuple[str, int], gateway: ApiGateway) -> None:
         self.gateway = gateway

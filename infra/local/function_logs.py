@@ -1,7 +1,7 @@
 """Function output goes to a log file, as Lambda's goes to CloudWatch Logs, not over the CLI's own output.
 
 Powertools writes logs and EMF metrics to stdout. A routing stdout sends what a thread writes while it runs a
-function to `.shopwatch/functions.log`, and everything else to the terminal as before.
+function to its stack's `functions.log` (`.shopwatch/stacks/<port>/`), and everything else to the terminal as before.
 """
 
 from __future__ import annotations

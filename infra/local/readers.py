@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,14 @@ def detection_latencies(state: dict[str, Any], transaction_ids: list[str]) -> di
         for m in markers
         if m["pk"].removeprefix("TXN#") in received
     }
+
+
+def verdict_times(state: dict[str, Any], transaction_ids: list[str]) -> dict[str, datetime]:
+    """When each judged transaction among these was judged: its detection marker's processed_at."""
+    markers = get_many(
+        state["tables"]["StateTable"], [{"pk": {"S": f"TXN#{t}"}, "sk": {"S": "DETECT#0"}} for t in transaction_ids]
+    )
+    return {m["pk"].removeprefix("TXN#"): parse_iso(m["processed_at"]) for m in markers}
 
 
 def outbox(state: dict[str, Any]) -> list[dict[str, Any]]:

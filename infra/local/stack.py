@@ -21,14 +21,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from infra.local import (
-    function_logs,
-    moto_direct_calls,
-    moto_fast_responses,
-    moto_item_lock,
-    moto_plain_updates,
-    moto_speedups,
-)
+from infra.local import function_logs, moto_patches, stack_files
 from infra.local.api_gateway import ApiGateway, ApiServer, routes_from_template
 from infra.local.cognito_authorizer import authorizers_from_template
 from infra.local.functions import LocalFunction, load_functions
@@ -36,7 +29,7 @@ from infra.local.outbox import Outbox, Subscription
 from infra.local.resources import LocalResources, create_resources, subscription_filter_policies
 from infra.local.scheduler import Scheduler, schedules_from_template
 from infra.local.stream_poller import StreamPoller, sources_from_template, wait_until_quiet
-from infra.template import ROOT, load_template, resources_of_type
+from infra.template import load_template, resources_of_type
 from infra.users import UserDirectory
 
 LOCAL_PARAMETERS = {
@@ -44,7 +37,6 @@ LOCAL_PARAMETERS = {
     "AlertPhoneNumber": "+15555550100",
     "OpsEmail": "ops@shop.example",
 }
-STATE_DIR = Path(os.environ.get("SHOPWATCH_STATE_DIR") or ROOT / ".shopwatch")
 ADMIN_USER = "admin"  # `shopwatch up` signs this one in as the first admin
 
 
@@ -59,7 +51,10 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def _check_port(host: str, port: int) -> None:
+    """Refuse a port another process listens on. SO_REUSEADDR as the server's own socket has it: a port left
+    in TIME_WAIT by a killed stack is free at once (Linux still refuses it while anything listens there)."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
@@ -74,13 +69,14 @@ class LocalStack:
     api_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     admin_password: str | None = None  # generated when None
     host: str = "127.0.0.1"
-    state_dir: Path = STATE_DIR
+    state_dir: Path | None = None  # default: .shopwatch/stacks/<port>/ (stack_files.default_state_dir)
     parameters: dict[str, Any] = field(default_factory=dict)
     poll_interval: float = 0.05
     schedule_speedup: float = 1.0
     schedules_paused: bool = False  # start with the schedules held until resume_schedules()
 
     def __post_init__(self) -> None:
+        self.state_dir = Path(self.state_dir) if self.state_dir else stack_files.default_state_dir(self.port)
         self.template = load_template()
         self.stop_event = threading.Event()
         self.pollers: list[StreamPoller] = []
@@ -111,6 +107,8 @@ class LocalStack:
         from moto import mock_aws
         from moto.server import ThreadedMotoServer
 
+        moto_patches.check()  # before anything starts: a moto the patches were not written for is refused
+        self.state_notes = [n for n in [stack_files.claim(self.state_dir, self.url)] if n]  # stale stack.json
         _check_port(self.host, self.port)
         self.moto_port = free_port(self.host)
         os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -131,11 +129,7 @@ class LocalStack:
         reset_clients()
         self._mock = mock_aws()
         self._mock.start()
-        moto_item_lock.install()
-        moto_speedups.install()
-        moto_plain_updates.install()
-        moto_fast_responses.install()
-        moto_direct_calls.install()
+        moto_patches.install()  # refuses a moto the patches were not written for
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         # Powertools warns when an invocation adds no metric (a batch of only filtered or replayed records)
         warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -243,11 +237,7 @@ class LocalStack:
             self._moto.stop()
         if hasattr(self, "_mock"):
             self._mock.stop()
-        moto_speedups.uninstall()
-        moto_plain_updates.uninstall()
-        moto_fast_responses.uninstall()
-        moto_direct_calls.uninstall()
-        moto_item_lock.uninstall()
+        moto_patches.uninstall()
         function_logs.uninstall()
         state = self.state_dir / "stack.json"
         if state.exists() and json.loads(state.read_text()).get("pid") == os.getpid():
@@ -307,9 +297,10 @@ class LocalStack:
 
     def _write_state_files(self, resolver: Any) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        state = {
-            "pid": os.getpid(),
+        state = stack_files.identity() | {
             "url": self.url,
+            "port": self.port,
+            "state_dir": str(self.state_dir),
             "api_key": self.api_key,
             "user_pool_id": self.user_pool_id,
             "user_pool_client_id": self.user_pool_client_id,
@@ -321,10 +312,12 @@ class LocalStack:
             "queues": self.resources.queues,
             "outbox": str(self.state_dir / "outbox.jsonl"),
         }
-        path = self.state_dir / "stack.json"
-        path.touch(mode=0o600)
-        path.chmod(0o600)
-        path.write_text(json.dumps(state, indent=2))
+        # written whole, then renamed: a CLI reading meanwhile never sees half a file (it would call it stale)
+        draft = self.state_dir / "stack.json.new"
+        draft.touch(mode=0o600)
+        draft.chmod(0o600)
+        draft.write_text(json.dumps(state, indent=2))
+        draft.replace(self.state_dir / "stack.json")
         env = {
             name: fn.environment
             | {"AWS_ENDPOINT_URL": self.aws_endpoint, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
@@ -343,9 +336,7 @@ class _EndpointSession:
         return self.stack.client(service)
 
 
-def read_state(state_dir: Path | None = None) -> dict[str, Any]:
-    """The running stack's URL, key and endpoints (written by `shopwatch up`; SHOPWATCH_STATE_DIR moves it)."""
-    path = (state_dir or Path(os.environ.get("SHOPWATCH_STATE_DIR") or STATE_DIR)) / "stack.json"
-    if not path.exists():
-        raise FileNotFoundError("no local stack is running here: start one with `make up` (or `shopwatch up`)")
-    return json.loads(path.read_text())
+def read_state(state_dir: Path | None = None, port: int | None = None) -> dict[str, Any]:
+    """The running stack's URL, key and endpoints (stack.json, written by `shopwatch up`), found as
+    stack_files.find finds it; raises stack_files.NoStack (a FileNotFoundError) with the reason."""
+    return stack_files.find(port, state_dir)[0].state

@@ -75,3 +75,52 @@ def test_users_add_list_reset_and_remove_on_the_local_stack(local_stack, monkeyp
         )[0]
         == 401
     )
+
+
+def test_replay_wait_returns_once_every_accepted_transaction_is_judged(local_stack, monkeypatch, tmp_path, capsys):
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from infra.local.readers import verdict_times
+
+    monkeypatch.setenv("SHOPWATCH_STATE_DIR", str(local_stack.state_dir))
+    run = uuid.uuid4().hex[:8]
+    start = datetime.now(UTC) - timedelta(minutes=5)
+    lines = [
+        {"transaction_id": f"wait-{run}-{i}", "customer_id": f"wait-{i % 7}", "currency": "USD", "country": "US",
+         "timestamp": (start + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ"), "payment_method": "card",
+         "items": [{"sku": f"SKU-{i % 5}", "name": "Mug", "quantity": 1, "unit_price": "12.50"}]}
+        for i in range(60)
+    ]  # fmt: skip
+    file = tmp_path / "replay.jsonl"
+    file.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert main(["replay", str(file), "--wait"]) == 0
+    ids = [line["transaction_id"] for line in lines]
+    assert set(verdict_times(json.loads((local_stack.state_dir / "stack.json").read_text()), ids)) == set(ids)
+    captured = capsys.readouterr()
+    assert "ingest: 60 accepted in" in captured.out and "detection: 60 judged, the last" in captured.out
+    assert "judging" in captured.err  # the progress bar
+    assert main(["replay", str(file), "--wait"]) == 0  # all duplicates now: nothing to wait for
+    assert "0 accepted, 60 duplicates" in capsys.readouterr().out
+
+
+def test_replay_wait_needs_the_local_stack(local_stack, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("SHOPWATCH_STATE_DIR", str(local_stack.state_dir))
+    file = tmp_path / "empty.jsonl"
+    file.write_text("")
+    assert main(["replay", str(file), "--wait", "--url", "http://127.0.0.1:9", "--api-key", "k"]) == 2
+    assert "--wait reads the local stack's detection markers" in capsys.readouterr().err
+
+
+def test_evaluate_on_an_empty_stack_says_there_is_nothing_to_measure(local_stack, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("SHOPWATCH_STATE_DIR", str(local_stack.state_dir))
+    truth = tmp_path / "truth.jsonl"
+    truth.write_text("")
+    assert (
+        main(["evaluate", "--truth", str(truth), "--out", str(tmp_path / "e.json"), "--min-severity", "critical"]) == 0
+    )
+    printed = capsys.readouterr().out
+    assert "lists no injected anomalies: recall is not measured" in printed
+    assert "None s" not in printed and "recall 0.0%" not in printed
+    assert main(["evaluate", "--truth", str(tmp_path / "missing.jsonl")]) == 2
+    assert "no ground truth at" in capsys.readouterr().err

@@ -80,3 +80,57 @@ def test_failed_payments_piling_up_during_a_failure_spike_are_not_false_alerts()
               "related_detectors": ["failed_payment"], "window": {"start": "2025-09-16T16:00:00Z", "end": "2025-09-16T16:01:00Z"}}]  # fmt: skip
     result = evaluate(truth, [alert("failed_payment", "f1", "c9", Severity.MEDIUM)], {})
     assert (result.true_alerts, result.false_alerts, result.kinds["failure_spike"].caught) == (1, 0, 0)
+
+
+def _rendered(result) -> str:
+    from rich.console import Console
+
+    from infra.report import evaluation_table
+
+    console = Console(record=True, width=240)
+    console.print(evaluation_table(result))
+    return console.export_text()
+
+
+def test_no_alerts_says_precision_is_not_defined_instead_of_100_percent(tmp_path):
+    from infra.evaluate import plain_notes
+
+    result = evaluate(TRUTH, [alert("failed_payment", "f1", "c5", Severity.LOW)], {})
+    report = result.to_json()
+    assert report["overall"]["precision"] is None and report["overall"]["f1"] is None
+    assert report["overall"]["recall"] == 0.0  # nothing of what was injected was caught: that is measured
+    assert report["kinds"]["bot_burst"]["precision"] is None
+    assert plain_notes(result, tmp_path / "t.jsonl", "medium") == [
+        "No alerts at medium severity or above (1 below it): precision is not defined, and nothing injected was caught."
+    ]
+    table = _rendered(result)
+    assert "100.0%" not in table and "None" not in table
+    assert "n/a" in table and "latency: none measured" in table
+
+
+def test_no_ground_truth_says_recall_is_not_measured(tmp_path):
+    from infra.evaluate import plain_notes
+
+    result = evaluate([], [alert("price", "normal-1", "c9")], {})
+    report = result.to_json()
+    assert report["overall"]["recall"] is None and report["overall"]["precision"] == 0.0
+    assert plain_notes(result, tmp_path / "t.jsonl", "medium") == [
+        f"The ground truth ({tmp_path / 't.jsonl'}) lists no injected anomalies: recall is not measured; "
+        "all 1 alerts are on normal traffic."
+    ]
+    overall_row = next(line for line in _rendered(result).splitlines() if "overall" in line)
+    assert [cell.strip() for cell in overall_row.split("│")][4:7] == ["n/a", "0.0%", "n/a"]  # recall, precision, F1
+    nothing = evaluate([], [], {})
+    assert len(plain_notes(nothing, tmp_path / "t.jsonl", "medium")) == 2
+    assert (nothing.to_json()["overall"]["precision"], nothing.to_json()["overall"]["recall"]) == (None, None)
+
+
+def test_a_missing_truth_file_is_named_with_what_writes_one(tmp_path):
+    import pytest
+
+    from infra.evaluate import read_truth
+
+    with pytest.raises(
+        FileNotFoundError, match=r"no ground truth at .*missing\.jsonl: `shopwatch simulate` writes one"
+    ):
+        read_truth(tmp_path / "missing.jsonl")
