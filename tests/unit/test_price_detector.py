@@ -192,6 +192,14 @@ def test_an_item_whose_prices_vary_widely_is_judged_against_its_own_spread():
     assert check(gbp(item("MUG", 1, "0.21")), varied).severity is Severity.MEDIUM
 
 
+def test_past_every_price_ever_charged_pages_however_widely_the_item_varies():
+    """The spread excuses prices among the shop's own; not one six times the dearest it ever charged (Online
+    Retail with injections: a 6x markup on an item sold at 0.65 to 2.55 went untold)."""
+    varied = sales("MUG", ["2.10", "1.45", "2.95", "1.65", "2.55"] * 8 + ["0.40"] * 10)
+    assert check(gbp(item("MUG", 1, "4.10")), varied) is None  # within the spread, under 1.5x the dearest
+    assert check(gbp(item("MUG", 1, "9.00")), varied).severity >= Severity.MEDIUM  # 3x the dearest: pages
+
+
 def test_a_markdown_within_reach_of_the_lowest_price_ever_charged_is_told_not_paged():
     """Online Retail marks items down by up to three quarters (issue 16): 0.85 after selling at 1.25 to 2.10 is
     reported low; a tenth of the usual price, past 30% of the lowest ever charged, pages."""
