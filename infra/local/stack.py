@@ -28,10 +28,12 @@ from infra.local import (
     moto_item_lock,
     moto_plain_updates,
     moto_speedups,
+    stream_retention,
 )
 from infra.local.api_gateway import ApiGateway, ApiServer, routes_from_template
 from infra.local.cognito_authorizer import authorizers_from_template
 from infra.local.functions import LocalFunction, load_functions
+from infra.local.housekeeping import Housekeeping
 from infra.local.outbox import Outbox, Subscription
 from infra.local.resources import LocalResources, create_resources, subscription_filter_policies
 from infra.local.scheduler import Scheduler, schedules_from_template
@@ -79,6 +81,13 @@ class LocalStack:
     poll_interval: float = 0.05
     schedule_speedup: float = 1.0
     schedules_paused: bool = False  # start with the schedules held until resume_schedules()
+    # stream records kept this long (DynamoDB Streams: 24 h, the cap); see stream_retention.DEFAULT_RETENTION
+    stream_retention_seconds: float = field(
+        default_factory=lambda: float(
+            os.environ.get("SHOPWATCH_STREAM_RETENTION") or stream_retention.DEFAULT_RETENTION
+        )
+    )
+    housekeeping_interval: float = 60.0  # TTL sweep and stream trim period: expired items live at most this long
 
     def __post_init__(self) -> None:
         self.template = load_template()
@@ -109,6 +118,8 @@ class LocalStack:
         everything from the template. In-process calls skip HTTP and moto's request routing: about 8 ms a
         call over the server, a fraction of that in process."""
         from moto import mock_aws
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.dynamodb.models import dynamodb_backends
         from moto.server import ThreadedMotoServer
 
         _check_port(self.host, self.port)
@@ -136,6 +147,7 @@ class LocalStack:
         moto_plain_updates.install()
         moto_fast_responses.install()
         moto_direct_calls.install()
+        stream_retention.install(self.stream_retention_seconds)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         # Powertools warns when an invocation adds no metric (a batch of only filtered or replayed records)
         warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -191,6 +203,13 @@ class LocalStack:
             self.scheduler.paused.set()
         self._spawn(self.scheduler)
         self._spawn(threading.Thread(target=self._collect_outbox, name="outbox", daemon=True))
+        self.housekeeping = Housekeeping(
+            dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"],
+            stream_retention.streams_backend(DEFAULT_ACCOUNT_ID, "us-east-1"),
+            self.stop_event,
+            self.housekeeping_interval,
+        )
+        self._spawn(self.housekeeping)
         self._write_state_files(resolver)
         return self
 
@@ -248,6 +267,7 @@ class LocalStack:
         moto_fast_responses.uninstall()
         moto_direct_calls.uninstall()
         moto_item_lock.uninstall()
+        stream_retention.uninstall()
         function_logs.uninstall()
         state = self.state_dir / "stack.json"
         if state.exists() and json.loads(state.read_text()).get("pid") == os.getpid():
