@@ -24,7 +24,7 @@ moto's internals patched (moto 5.2): `StreamShard.add` and `.get`, `ShardIterato
 
 from __future__ import annotations
 
-import json
+import pickle
 import threading
 import time
 import zlib
@@ -88,24 +88,18 @@ def first_sequence_number(shard: StreamShard) -> int:
 
 
 class KeptRecord:
-    """One stream record as kept: its JSON, zlib-compressed, and its creation time. moto keeps each record as
-    nested dicts of the item's image (~5 KB for a transaction); this form is about a tenth of that, and is
-    turned back into exactly moto's record when read."""
+    """One stream record as kept: pickled (moto's record holds datetimes and bytes, which JSON cannot carry)
+    and zlib-compressed. moto keeps each record as nested dicts of the item's image (~5 KB for a
+    transaction); this form is a fraction of that, and unpickles into exactly moto's record when read."""
 
-    __slots__ = ("at", "blob", "created")
+    __slots__ = ("at", "blob")
 
     def __init__(self, record: dict[str, Any], at: float) -> None:
         self.at = at  # the retention clock's time of writing: what trimming compares
-        self.created = record["dynamodb"]["ApproximateCreationDateTime"]  # a datetime, as moto answers it
-        body = dict(
-            record, dynamodb={k: v for k, v in record["dynamodb"].items() if k != "ApproximateCreationDateTime"}
-        )
-        self.blob = zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 1)
+        self.blob = zlib.compress(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL), 1)
 
     def to_json(self) -> dict[str, Any]:
-        record = json.loads(zlib.decompress(self.blob))
-        record["dynamodb"]["ApproximateCreationDateTime"] = self.created
-        return record
+        return pickle.loads(zlib.decompress(self.blob))  # noqa: S301 - our own record, pickled just above
 
 
 def add_record(shard: StreamShard, old: Any, new: Any, user_identity: dict[str, str] | None = None) -> int:
