@@ -2,8 +2,8 @@
 
 Issue 20: the stack grew ~20 KB per transaction without plateau, because moto kept every stream record, every
 shard iterator and every expired item. This drives the simulator's ordinary shop traffic
-(infra/simulate TrafficPlanner.recent: real customers, baskets and identities, backdated so no timestamp is
-in the future) through the stack's HTTP API from a few client threads, as fast as the stack takes it, and at
+(infra/simulate TrafficPlanner.recent: customers at human pace, their baskets and identities, on a shop clock
+that starts two hours back so no timestamp is in the future) through the stack's HTTP API from a few client threads, as fast as the stack takes it, and at
 every checkpoint waits for detection to drain, runs one housekeeping pass (TTL sweep, stream trim) and
 prints: RSS, what moto holds (items per table, stream records kept, shard iterators held), and RSS per
 transaction since the first checkpoint. Memory should follow the columns of data kept, not the count sent.
@@ -34,6 +34,8 @@ from infra.simulate.shop import build_shop
 from infra.simulate.traffic import TrafficPlanner
 from infra.template import ROOT
 from shopwatch.domain.clock import utcnow
+
+RATE = 150.0  # transactions per second of shop time; customers buy at human pace (30-60 s apart)
 
 
 def rss_mb() -> float:
@@ -84,8 +86,11 @@ def run(transactions: int, checkpoint: int, retention: float, threads: int, seed
     for column in columns:
         table.add_column(column, justify="right")
     shop = build_shop(seed, customers)
-    planner = TrafficPlanner(shop, seed, utcnow())
-    rate = 150.0  # the pace the timestamps are spread at; customers buy at human pace at this rate
+    # The shop's clock starts two hours back and runs at RATE while the stack takes what it can: timestamps
+    # stay in the past (ingest refuses the future) and recent enough that TTLs are the product's own.
+    shop_start = utcnow() - timedelta(hours=2)
+    planner = TrafficPlanner(shop, seed, shop_start)
+    shop_seconds = 0.0
     with LocalStack(
         port=free_port(),
         state_dir=ROOT / ".shopwatch" / "bench-memory",
@@ -98,8 +103,13 @@ def run(transactions: int, checkpoint: int, retention: float, threads: int, seed
         sent, first, started = 0, None, time.monotonic()
         while sent < transactions:
             size = min(checkpoint, transactions - sent)
-            now = utcnow()
-            planned = planner.recent(rate, now - timedelta(seconds=size / rate), now)[:size]
+            span = size / RATE
+            since = shop_start + timedelta(seconds=shop_seconds)
+            planned = planner.recent(RATE, since, since + timedelta(seconds=span))
+            # recent() counts each call's offsets from its own end: shift who is busy until when to the next
+            # span's frame, so customers keep their human pace across chunks
+            planner.next_free = {c: t - span for c, t in planner.next_free.items()}
+            shop_seconds += span
             txs = [p.transaction for p in planned]
             batches = [txs[i : i + 25] for i in range(0, len(txs), 25)]
             pool = [threading.Thread(target=_send, args=(client, batches, totals, lock)) for _ in range(threads)]
@@ -135,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds of stream records kept (24 h at most)")  # fmt: skip
     parser.add_argument("--threads", type=int, default=4, help="client threads posting batches of 25")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--customers", type=int, default=5000)
+    parser.add_argument("--customers", type=int, default=12_000, help="at least 150 x 60 x 1.25 for human pace")
     args = parser.parse_args(argv)
     console.print(f"load average before: {load_average()}")
     console.print(run(args.transactions, args.checkpoint, args.retention, args.threads, args.seed, args.customers))

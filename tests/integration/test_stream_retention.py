@@ -295,3 +295,20 @@ def test_the_poller_renews_an_expired_iterator_after_what_it_read(aws, clock):
     poller.poll_once()
     assert function.keys == ["a", "b"]
     assert poller.stats.trimmed_resumes == 0
+
+
+def test_one_housekeeping_pass_sweeps_ttl_and_trims_streams(aws, clock):
+    from infra.local.housekeeping import Housekeeping
+
+    dynamodb, streams, arn = aws
+    dynamodb.update_time_to_live(TableName="t", TimeToLiveSpecification={"AttributeName": "ttl", "Enabled": True})
+    dynamodb.put_item(TableName="t", Item={"pk": {"S": "gone"}, "ttl": {"N": str(int(clock.now) + 10)}})
+    dynamodb.put_item(TableName="t", Item={"pk": {"S": "kept"}, "ttl": {"N": str(int(clock.now) + RETENTION * 2)}})
+    clock.now += RETENTION + 1
+    housekeeping = Housekeeping(*_backends(), threading.Event())
+    housekeeping.sweeper.clock = clock
+    housekeeping.run_once()
+    assert [i["pk"]["S"] for i in dynamodb.scan(TableName="t")["Items"]] == ["kept"]
+    assert housekeeping.trimmed == 2  # both INSERTs were older than the retention
+    (remove,) = _read_all(streams, _iterator(streams, arn, "TRIM_HORIZON"))  # the TTL deletion, just written
+    assert remove["eventName"] == "REMOVE" and remove["userIdentity"]["PrincipalId"] == "dynamodb.amazonaws.com"
