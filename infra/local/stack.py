@@ -28,6 +28,7 @@ from infra.local import (
     moto_item_lock,
     moto_plain_updates,
     moto_speedups,
+    moto_untracked,
     stream_retention,
 )
 from infra.local.api_gateway import ApiGateway, ApiServer, routes_from_template
@@ -148,6 +149,7 @@ class LocalStack:
         moto_fast_responses.install()
         moto_direct_calls.install()
         stream_retention.install(self.stream_retention_seconds)
+        moto_untracked.install()  # after mock_aws started: its reset would put moto's tracking lists back
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         # Powertools warns when an invocation adds no metric (a batch of only filtered or replayed records)
         warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -268,6 +270,7 @@ class LocalStack:
         moto_direct_calls.uninstall()
         moto_item_lock.uninstall()
         stream_retention.uninstall()
+        moto_untracked.uninstall()
         function_logs.uninstall()
         state = self.state_dir / "stack.json"
         if state.exists() and json.loads(state.read_text()).get("pid") == os.getpid():
