@@ -51,6 +51,12 @@ PATCHES: tuple[Patch, ...] = (
     Patch("infra.local.moto_direct_calls", "5.2.5",
           "botocore.handlers.BUILTIN_HANDLERS (before-call), moto's botocore_stubber and handler call path",
           "tests/integration/test_moto_direct_calls.py"),
+    Patch("infra.local.stream_retention", "5.2.5",
+          "dynamodb StreamShard.add/get, dynamodbstreams ShardIterator.__init__/get, DynamoDBStreamsBackend.get_records",
+          "tests/integration/test_stream_retention.py"),
+    # last: after mock_aws started (its reset would put moto's tracking lists back)
+    Patch("infra.local.moto_untracked", "5.2.5", "BaseModel.instances_tracked of dynamodb, streams, sns, sqs models",
+          "tests/integration/test_moto_untracked.py"),
 )  # fmt: skip
 _BY_NAME = {p.module.rsplit(".", 1)[1]: p for p in PATCHES}
 _installed: list[ModuleType] = []

@@ -21,10 +21,11 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from infra.local import function_logs, moto_patches, stack_files
+from infra.local import function_logs, moto_patches, stack_files, stream_retention
 from infra.local.api_gateway import ApiGateway, ApiServer, routes_from_template
 from infra.local.cognito_authorizer import authorizers_from_template
 from infra.local.functions import LocalFunction, load_functions
+from infra.local.housekeeping import Housekeeping
 from infra.local.outbox import Outbox, Subscription
 from infra.local.resources import LocalResources, create_resources, subscription_filter_policies
 from infra.local.scheduler import Scheduler, schedules_from_template
@@ -74,6 +75,13 @@ class LocalStack:
     poll_interval: float = 0.05
     schedule_speedup: float = 1.0
     schedules_paused: bool = False  # start with the schedules held until resume_schedules()
+    # stream records kept this long (DynamoDB Streams: 24 h, the cap); see stream_retention.DEFAULT_RETENTION
+    stream_retention_seconds: float = field(
+        default_factory=lambda: float(
+            os.environ.get("SHOPWATCH_STREAM_RETENTION") or stream_retention.DEFAULT_RETENTION
+        )
+    )
+    housekeeping_interval: float = 60.0  # TTL sweep and stream trim period: expired items live at most this long
 
     def __post_init__(self) -> None:
         self.state_dir = Path(self.state_dir) if self.state_dir else stack_files.default_state_dir(self.port)
@@ -105,6 +113,8 @@ class LocalStack:
         everything from the template. In-process calls skip HTTP and moto's request routing: about 8 ms a
         call over the server, a fraction of that in process."""
         from moto import mock_aws
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.dynamodb.models import dynamodb_backends
         from moto.server import ThreadedMotoServer
 
         moto_patches.check()  # before anything starts: a moto the patches were not written for is refused
@@ -130,6 +140,7 @@ class LocalStack:
         self._mock = mock_aws()
         self._mock.start()
         moto_patches.install()  # refuses a moto the patches were not written for
+        stream_retention.configure(self.stream_retention_seconds)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         # Powertools warns when an invocation adds no metric (a batch of only filtered or replayed records)
         warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -185,6 +196,13 @@ class LocalStack:
             self.scheduler.paused.set()
         self._spawn(self.scheduler)
         self._spawn(threading.Thread(target=self._collect_outbox, name="outbox", daemon=True))
+        self.housekeeping = Housekeeping(
+            dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"],
+            stream_retention.streams_backend(DEFAULT_ACCOUNT_ID, "us-east-1"),
+            self.stop_event,
+            self.housekeeping_interval,
+        )
+        self._spawn(self.housekeeping)
         self._write_state_files(resolver)
         return self
 

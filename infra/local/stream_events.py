@@ -2,8 +2,8 @@
 FilterCriteria applied to it.
 
 The event shape is Lambda's exactly (eventID, eventName, eventVersion, eventSource, awsRegion, dynamodb with
-ApproximateCreationDateTime in epoch seconds, Keys, images, SequenceNumber, SizeBytes, StreamViewType, and
-eventSourceARN), so handlers cannot tell the local stack from AWS.
+ApproximateCreationDateTime in epoch seconds, Keys, images, SequenceNumber, SizeBytes, StreamViewType,
+eventSourceARN, and userIdentity on the REMOVE records of TTL deletions), so handlers cannot tell the local stack from AWS.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ def lambda_record(stream_record: dict[str, Any], stream_arn: str, region: str = 
     created = data.get("ApproximateCreationDateTime")
     if isinstance(created, datetime):
         data["ApproximateCreationDateTime"] = int(created.timestamp())
-    return {
+    record = {
         "eventID": stream_record["eventID"],
         "eventName": stream_record["eventName"],
         "eventVersion": stream_record.get("eventVersion", "1.1"),
@@ -27,6 +27,10 @@ def lambda_record(stream_record: dict[str, Any], stream_arn: str, region: str = 
         "dynamodb": data,
         "eventSourceARN": stream_arn,
     }
+    identity = stream_record.get("userIdentity")
+    if identity:  # a TTL deletion: the Streams API's Type/PrincipalId become Lambda's type/principalId
+        record["userIdentity"] = {"type": identity.get("Type"), "principalId": identity.get("PrincipalId")}
+    return record
 
 
 def lambda_event(records: list[dict[str, Any]]) -> dict[str, Any]:

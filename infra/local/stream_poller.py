@@ -7,7 +7,10 @@ Lambda's exact event shape. Then, as Lambda does:
 - a function error retries the batch, split in two first when BisectBatchOnFunctionError is on (a split does
   not count as a retry);
 - after MaximumRetryAttempts, or for records older than MaximumRecordAgeInSeconds, an on-failure record in
-  Lambda's shape goes to the SQS destination and the shard moves on.
+  Lambda's shape goes to the SQS destination and the shard moves on;
+- a position the stream has trimmed (TrimmedDataAccessException, stream_retention) resumes at the oldest
+  record kept (the trimmed ones are lost, counted in stats.trimmed_resumes); an expired iterator
+  (ExpiredIteratorException, after 15 idle minutes) resumes after the last record read.
 
 `wait_until_quiet` tells when every poller is done: nothing read, held or being delivered, checked by reads
 that began after all were seen idle (the checks after a run, and the fault suite's accounting, read a
@@ -24,6 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from infra.local.functions import LocalFunction
 from infra.local.stream_events import lambda_event, lambda_record, parse_filters, passes_filters
@@ -85,6 +90,7 @@ class PollerStats:
     function_errors: int = 0
     partial_failures: int = 0
     dead_lettered: int = 0
+    trimmed_resumes: int = 0  # times the shard's position had been trimmed and reading resumed at the oldest
     lag_seconds: list[float] = field(default_factory=list)
 
 
@@ -118,6 +124,7 @@ class StreamPoller(threading.Thread):
         self.stats = PollerStats()
         self._iterators: dict[str, str | None] = {}
         self._pending: dict[str, list[dict[str, Any]]] = {}
+        self._read_upto: dict[str, str] = dict(resume_after or {})  # per shard, the last sequence number read
         self._first_pending_at: dict[str, float] = {}
         self._shards_checked = 0.0
         # idle: the last poll cycle read nothing and held nothing; cleared as soon as a record is read, so it is
@@ -147,24 +154,50 @@ class StreamPoller(threading.Thread):
         description = self.streams.describe_stream(StreamArn=self.source.stream_arn)["StreamDescription"]
         for shard in description.get("Shards", []):
             if shard["ShardId"] not in self._iterators:
-                kind = "LATEST" if self.source.starting_position == "LATEST" else "TRIM_HORIZON"
-                position: dict[str, str] = {"ShardIteratorType": kind}
-                if shard["ShardId"] in self.checkpoints:
-                    position = {
-                        "ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
-                        "SequenceNumber": self.checkpoints[shard["ShardId"]],
-                    }
-                self._iterators[shard["ShardId"]] = self.streams.get_shard_iterator(
-                    StreamArn=self.source.stream_arn, ShardId=shard["ShardId"], **position
-                )["ShardIterator"]
+                self._iterators[shard["ShardId"]] = self._iterator(shard["ShardId"], self.checkpoints)
                 self._pending[shard["ShardId"]] = []
+
+    def _iterator(self, shard_id: str, after: dict[str, str]) -> str:
+        """An iterator after `after[shard_id]`, or at the mapping's starting position. A position the stream
+        has trimmed (TrimmedDataAccessException) resumes at the oldest record kept, as Lambda does: the
+        trimmed records are lost and counted."""
+        kind = "LATEST" if self.source.starting_position == "LATEST" else "TRIM_HORIZON"
+        position: dict[str, str] = {"ShardIteratorType": kind}
+        if shard_id in after:
+            position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after[shard_id]}
+        try:
+            return self.streams.get_shard_iterator(StreamArn=self.source.stream_arn, ShardId=shard_id, **position)[
+                "ShardIterator"
+            ]
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TrimmedDataAccessException":
+                raise
+            self.stats.trimmed_resumes += 1
+            return self.streams.get_shard_iterator(
+                StreamArn=self.source.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
 
     def _read(self, shard_id: str) -> None:
         iterator = self._iterators.get(shard_id)
         if iterator is None:
             return
-        response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+        try:
+            response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code == "ExpiredIteratorException":  # idle past 15 minutes: resume after what was read
+                self._iterators[shard_id] = self._iterator(shard_id, self._read_upto)
+                return
+            if code == "TrimmedDataAccessException":  # the records under the iterator were trimmed meanwhile
+                self.stats.trimmed_resumes += 1
+                self._iterators[shard_id] = self.streams.get_shard_iterator(
+                    StreamArn=self.source.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+                return
+            raise
         self._iterators[shard_id] = response.get("NextShardIterator")
+        if response.get("Records"):
+            self._read_upto[shard_id] = response["Records"][-1]["dynamodb"]["SequenceNumber"]
         if response.get("Records"):
             self._busy()  # before anything is held or delivered
         for raw in response.get("Records", []):
