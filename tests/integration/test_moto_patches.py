@@ -40,13 +40,16 @@ def test_the_pin_the_installed_moto_and_every_patch_agree():
 
 
 def test_every_module_that_patches_moto_is_registered():
-    """A new patch module must go through the registry (and so through the version check)."""
+    """A new patch module must go through the registry (and so through the version check): every local-stack
+    module that imports moto and installs something, whatever its name (stream_retention patches moto too)."""
     registered = {Path(p.file).name for p in moto_patches.PATCHES}
+    imports_moto = re.compile(r"^\s*(from|import) moto[.\s]", re.M)
     patching = {
         path.name
-        for path in (ROOT / "infra" / "local").glob("moto_*.py")
-        if path.name != "moto_patches.py" and "def install" in path.read_text()
+        for path in (ROOT / "infra" / "local").glob("*.py")
+        if path.name != "moto_patches.py" and "def install" in (text := path.read_text()) and imports_moto.search(text)
     }
+    assert {"moto_untracked.py", "stream_retention.py"} <= patching
     assert patching == registered
 
 
