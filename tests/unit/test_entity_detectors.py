@@ -73,6 +73,17 @@ def test_buckets_past_their_window_are_removed_by_the_next_update():
     assert after.transactions == 2 and after.total("c", "30d", later.timestamp) == 1
 
 
+def test_a_network_keeps_counters_and_no_links_while_its_ip_links_the_accounts():
+    """Nothing reads which accounts used a network (sharing is judged per IP), so its busy item carries none."""
+    ring = [signed(tx(f"t{i}", f"acct{i}", at=T0 + timedelta(seconds=i)), ip=f"203.0.113.{i + 1}") for i in range(3)]
+    same_ip = [signed(tx(f"u{i}", f"user{i}", at=T0 + timedelta(seconds=i)), ip="198.51.100.7") for i in range(3)]
+    histories = learned(ring + same_ip)
+    network = histories[EntityKey("ipnet", "203.0.113.0/24")]
+    assert network.transactions == 3 and network.total("c", "1h", T0 + timedelta(minutes=1)) == 3
+    assert network.links == {}
+    assert histories[EntityKey("ip", "198.51.100.7")].linked("customer", "30d", T0) == {"user0", "user1", "user2"}
+
+
 def test_linked_accounts_are_capped():
     many = learned([on_device(f"t{i}", f"acct{i}", i) for i in range(LINK_CAP + 10)])
     assert len(many[EntityKey("device", "D1")].linked("customer", "30d", T0 + timedelta(minutes=1))) == LINK_CAP

@@ -165,15 +165,15 @@ class BatchState:
         self.learn_skus(sku_deltas(tx))
 
     def history_copy(self) -> BatchState:
-        """A copy whose histories can be learned into without touching these (records are immutable; the
-        per-customer recent lists are copied)."""
+        """A copy whose profiles, SKU statistics and recent activity can be learned into without touching these
+        (records are immutable; the per-customer recent lists are copied). Entities are shared, not copied."""
         return BatchState(
             markers={},
             profiles=dict(self.profiles),
             skus=dict(self.skus),
             catalog=self.catalog,
             recent={customer: list(known) for customer, known in self.recent.items()},
-            entities=dict(self.entities),
+            entities=self.entities,  # read only: the model's plan learns no entity
         )
 
 
@@ -240,7 +240,10 @@ class DetectionService:
             if tx.currency in self.model.currencies:
                 ids.append(tx.transaction_id)
                 rows.append(transaction_features(trial.input_for(tx)))
-            trial.learn(tx, self.settings.failed_statuses)
+            # the features read the profile and the SKUs, no entity: planning entity updates here would cost
+            # as much as the scoring saves (a feature that came to read one would only miss the plan, not err)
+            trial.learn_customer(tx, customer_delta(tx, self.settings.failed_statuses))
+            trial.learn_skus(sku_deltas(tx))
         verdicts = self.model.verdicts(rows) if rows else []
         return dict(zip(ids, zip(rows, verdicts, strict=True), strict=True))
 
@@ -265,8 +268,9 @@ class DetectionService:
         entity_updates = plan_updates(tx, batch.entities, self.settings.failed_statuses)
         account = next(u for u in entity_updates if u.key.kind == "customer")
         others = [u for u in entity_updates if u.key.kind != "customer"]
-        outside = [u for u in others if write_outside(batch.tokens.get(u.key, AppliedTokens()), _added_bytes(u))]
-        inside = [u for u in others if u not in outside]
+        plain = [write_outside(batch.tokens.get(u.key, AppliedTokens()), _added_bytes(u)) for u in others]
+        outside = [u for u, out in zip(others, plain, strict=True) if out]
+        inside = [u for u, out in zip(others, plain, strict=True) if not out]
         marker = Marker(
             tx.transaction_id, 0, tuple(findings), assessment.risk_score, tuple(u.key.kind for u in outside)
         )

@@ -67,6 +67,11 @@ METRICS = {
 # accounts per device, card and e-mail are kept for a year (weak evidence for the risk score); every other
 # link for the hour and the 30 days the detectors read
 LONG_LINKED = frozenset({"device", "card", "email"})
+# A network keeps counters only: no detector reads which accounts used it (sharing is judged per IP; networks
+# feed the new-account burst, a counter), and a carrier's /24 is the busiest item there is: 25 accounts in
+# each of 31 day buckets would make it ~20 KB, billed on every write (twice, as busy items go inside the
+# transaction), and copied by every read and update.
+UNLINKED = frozenset({"ipnet"})
 
 
 @dataclass(frozen=True, order=True)
@@ -262,6 +267,8 @@ def plan_updates(
     for kind, key in sorted(keys.items()):
         if kind == "customer":
             links = {k: keys[k].value for k in CUSTOMER_LINKED_KINDS if k in keys}
+        elif kind in UNLINKED:
+            links = {}
         else:
             links = {"customer": tx.customer_id}
         updates.append(plan_update(key, histories.get(key, EntityHistory()), tx, links, failed_statuses))
