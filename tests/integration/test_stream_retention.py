@@ -18,26 +18,19 @@ from moto.dynamodb.models import dynamodb_backends
 from infra.local import moto_item_lock, stream_retention
 from infra.local.stream_poller import StreamPoller, StreamSource
 from infra.local.stream_retention import ITERATOR_LIFETIME, RETENTION_CAP
+from tests.clocks import ManualClock
 from tests.integration.moto_conversation import create_streamed_table
 
 RETENTION = 3600.0
 
 
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(1_800_000_000.0)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(1_800_000_000.0)
-
-
-@pytest.fixture
-def aws(clock: Clock) -> Iterator[tuple[Any, Any, str]]:
+def aws(clock: ManualClock) -> Iterator[tuple[Any, Any, str]]:
     with mock_aws():
         moto_item_lock.install()
         stream_retention.install(RETENTION, clock)
@@ -199,7 +192,7 @@ def _conversation(dynamodb: Any) -> None:
 def _records_of_conversation(installed: bool) -> list[dict[str, Any]]:
     with mock_aws():
         if installed:
-            stream_retention.install(RETENTION, Clock(1_800_000_000.0))
+            stream_retention.install(RETENTION, ManualClock(1_800_000_000.0))
         try:
             dynamodb = boto3.client("dynamodb", region_name="us-east-1")
             streams = boto3.client("dynamodbstreams", region_name="us-east-1")

@@ -20,24 +20,17 @@ from infra.local.stream_poller import sources_from_template
 from infra.local.stream_reader import StreamCursor
 from infra.local.ttl_sweeper import FIVE_YEARS, TtlSweeper
 from infra.template import load_template, resources_of_type
+from tests.clocks import ManualClock
 
 NOW = 1_800_000_000.0  # the injected clock: 2027-01-15
 TEMPLATE = load_template()
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
 def moto() -> Iterator[Any]:
     with mock_aws():
         moto_item_lock.install()
-        stream_retention.install(clock=Clock(NOW))
+        stream_retention.install(clock=ManualClock(NOW))
         try:
             yield boto3.client("dynamodb", region_name="us-east-1")
         finally:
@@ -67,7 +60,7 @@ def _keys(dynamodb: Any) -> set[tuple[str, str]]:
 
 
 def _sweeper(clock_at: float) -> TtlSweeper:
-    return TtlSweeper(dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"], clock=Clock(clock_at))
+    return TtlSweeper(dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"], clock=ManualClock(clock_at))
 
 
 def test_moto_keeps_the_template_ttl_spec_that_the_sweeper_reads(moto):

@@ -6,20 +6,10 @@ from datetime import timedelta
 
 from infra.verdicts import CHUNK, Judged, throughput_lines, wait_until_judged
 from tests.builders import T0
+from tests.clocks import ManualClock
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def detector(ids: list[str], per_poll: int, clock: FakeClock, never: frozenset[str] = frozenset()):
+def detector(ids: list[str], per_poll: int, clock: ManualClock, never: frozenset[str] = frozenset()):
     """Judges `per_poll` more transactions, in arrival order, each time the clock has moved on."""
     asked: list[list[str]] = []
     state = {"done": 0, "at": None}
@@ -36,7 +26,7 @@ def detector(ids: list[str], per_poll: int, clock: FakeClock, never: frozenset[s
 
 def test_it_returns_once_every_accepted_transaction_is_judged_reading_the_oldest_first(capsys):
     ids = [f"t{i}" for i in range(1200)]
-    clock = FakeClock()
+    clock = ManualClock()
     read, asked = detector(ids, 300, clock)
     judged = wait_until_judged(read, ids + ids[:5], timeout=30, clock=clock, sleep=clock.sleep)
     assert (judged.expected, judged.judged, judged.timed_out) == (1200, 1200, False)
@@ -49,7 +39,7 @@ def test_it_returns_once_every_accepted_transaction_is_judged_reading_the_oldest
 
 def test_it_gives_up_when_no_verdict_comes_for_the_timeout():
     ids = [f"t{i}" for i in range(50)]
-    clock = FakeClock()
+    clock = ManualClock()
     read, _ = detector(ids, 50, clock, never=frozenset({"t7"}))
     judged = wait_until_judged(read, ids, timeout=10, clock=clock, sleep=clock.sleep, show_progress=False)
     assert judged.timed_out and judged.judged == 49 and "t7" not in judged.verdicts
