@@ -40,6 +40,8 @@ from moto.iam.models import get_account_id_from
 from moto.utilities.utils import get_partition
 from werkzeug.exceptions import HTTPException
 
+from infra.local import direct_requests
+
 _HANDLERS: dict[str, type[BaseResponse]] = {"dynamodb": DynamoHandler, "dynamodb-streams": DynamoDBStreamsHandler}
 _BINARY_VALUE = re.compile(rb'"BS?": ?[\["]')  # a binary attribute value (B or BS) in botocore's JSON
 _enabled = False
@@ -139,11 +141,13 @@ def install() -> None:
             BUILTIN_HANDLERS.append((f"before-call.{service}", _direct_call))
         _registered = True
     _enabled = True
+    direct_requests.install(lambda: botocore_stubber.enabled)
 
 
 def uninstall() -> None:
     global _enabled
     _enabled = False
+    direct_requests.uninstall()
 
 
 __all__ = ["calls_served", "install", "uninstall"]

@@ -43,12 +43,37 @@ _SIMPLE_UPDATE = re.compile(
 )
 
 
+def _value_size(value: DynamoType) -> int:
+    """DynamoType.size, without building a DynamoType per member of a string or number set."""
+    if value.type == "SS":  # the sum of the members' UTF-8 lengths, measured in one go
+        return len("".join(value.value).encode("utf-8"))
+    if value.type == "NS":
+        return len("".join(map(str, value.value)))
+    return value.size()
+
+
+def _item_size(item: Item) -> int:
+    """Item.size(), kept on the item: an update measures only the attributes it changes."""
+    size = item.__dict__.get("_shopwatch_size")
+    if size is None:
+        size = sum(bytesize(k) + _value_size(v) for k, v in item.attrs.items())
+        item._shopwatch_size = size  # type: ignore[attr-defined]
+    return size
+
+
 def _simple_update(backend: DynamoDBBackend, op: dict[str, Any], key: dict[str, Any]) -> bool:
     """Apply `ADD #n :v, ... SET n = :v, ... REMOVE #n, ...` to an item of a table without a stream, directly.
 
     moto validates every update expression through a general AST pipeline (about 14 ms a call); the
     repositories' counter updates all have this one simple shape. Anything else, or any table with a
-    stream, returns False and goes through moto's own update_item.
+    stream, returns False and goes through moto's own update_item (having written nothing).
+
+    An existing item is replaced by a new Item that shares its unchanged attribute values: only the changed
+    attributes are converted, validated (moto's number and type rules) and measured against the 400 KB limit
+    (the item's size is kept on it). Rebuilding the whole item from JSON cost O(item) per update, and an
+    entity's item (time buckets, capped link sets, tokens) is updated by every transaction that names it.
+    The stored Item is never changed in place, so a reference taken before (a transaction's rollback
+    snapshot) keeps the old state.
     """
     table = backend.get_table(op["TableName"])
     match = _SIMPLE_UPDATE.match(op["UpdateExpression"].strip())
@@ -56,27 +81,60 @@ def _simple_update(backend: DynamoDBBackend, op: dict[str, Any], key: dict[str, 
         return False
     names, values = op.get("ExpressionAttributeNames") or {}, op.get("ExpressionAttributeValues") or {}
     current = backend.get_item(op["TableName"], key)
-    # to_json builds a new top-level dict; only its top-level entries are replaced below, never mutated
-    attributes = current.to_json()["Attributes"] if current else dict(key)
+    existing: dict[str, Any] = current.attrs if current else {}
+    changed: dict[str, dict[str, Any] | None] = {}  # attribute -> its new JSON value, None to remove
     for clause in filter(None, (match.group("add") or "").split(", ")):
         name, value = clause.split(" ")
         name, value = names.get(name, name), values[value]
-        existing = attributes.get(name)
+        before = changed[name] if name in changed else _json_of(existing.get(name))
         if "N" in value:
-            total = Decimal(existing["N"]) + Decimal(value["N"]) if existing else Decimal(value["N"])
-            attributes[name] = {"N": str(total)}
+            if before is not None and "N" not in before:
+                return False  # a type mismatch: moto's own path answers with its error
+            total = Decimal(before["N"]) + Decimal(value["N"]) if before else Decimal(value["N"])
+            changed[name] = {"N": str(total)}
         elif "SS" in value or "NS" in value:
             kind = "SS" if "SS" in value else "NS"
-            attributes[name] = {kind: sorted(set(existing[kind] if existing else []) | set(value[kind]))}
+            if before is not None and kind not in before:
+                return False
+            changed[name] = {kind: sorted(set(before[kind] if before else []) | set(value[kind]))}
         else:
             return False
     for clause in filter(None, (match.group("set") or "").split(", ")):
         name, value = clause.split(" = ")
-        attributes[names.get(name, name)] = values[value]
+        changed[names.get(name, name)] = values[value]
     for name in filter(None, (match.group("remove") or "").split(", ")):
-        attributes.pop(names.get(name, name), None)
-    table.put_item(attributes)
+        changed[names.get(name, name)] = None
+    if current is None:
+        attributes = dict(key) | {k: v for k, v in changed.items() if v is not None}
+        table.put_item(attributes)
+        return True
+    if set(changed) & set(key):
+        return False  # a key attribute cannot be updated: moto's path answers with its error
+    table._validate_item_types({k: v for k, v in changed.items() if v is not None})
+    attrs = dict(current.attrs)
+    size = _item_size(current)
+    for name, value in changed.items():
+        old = attrs.pop(name, None)
+        if old is not None:
+            size -= bytesize(name) + _value_size(old)
+        if value is not None:
+            attrs[name] = DynamoType(value)
+            size += bytesize(name) + _value_size(attrs[name])
+    if size > 405000:
+        raise ItemSizeTooLarge
+    item = Item.__new__(Item)
+    item.hash_key, item.range_key = current.hash_key, current.range_key
+    item.attrs = LimitedSizeDict(attrs)  # dict.update underneath: measured above, once
+    item._shopwatch_size = size  # type: ignore[attr-defined]
+    if current.range_key is not None:
+        table.items[current.hash_key][current.range_key] = item
+    else:
+        table.items[current.hash_key] = item  # type: ignore[assignment]
     return True
+
+
+def _json_of(value: DynamoType | None) -> dict[str, Any] | None:
+    return None if value is None else value.to_json()
 
 
 _ORIGINAL = DynamoDBBackend.transact_write_items
@@ -124,11 +182,11 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
         if any(code is not None for code, _, _ in errors):
             raise TransactionCanceledException(errors)
 
-        snapshots = [
-            (op["TableName"], key, copy.deepcopy(self.get_item(op["TableName"], key))) for _, op, key in planned
-        ]
+        # Puts, deletes and the simple updates replace a stored Item and never change one in place, so the
+        # Item itself is the snapshot; moto's own update path changes it in place and gets a deep copy first.
+        snapshots = [(op["TableName"], key, self.get_item(op["TableName"], key)) for _, op, key in planned]
         try:
-            for op_type, op, key in planned:
+            for index, (op_type, op, key) in enumerate(planned):
                 names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
                 if op_type == "Put":
                     self.put_item(
@@ -140,6 +198,8 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
                 elif op_type == "Delete":
                     self.delete_item(op["TableName"], key)
                 elif op_type == "Update" and not _simple_update(self, op, key):
+                    table_name, _, previous = snapshots[index]
+                    snapshots[index] = (table_name, key, copy.deepcopy(previous))
                     self.update_item(
                         op["TableName"],
                         key,
@@ -179,26 +239,57 @@ def _item_init(self: Item, hash_key: DynamoType, range_key: DynamoType | None, a
 
 
 _ORIGINAL_CONDITION_PARSE = ConditionExpressionParser.parse
-_CONDITIONS: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[Any, list[str]]] = {}
+_CONDITIONS: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[Any, list[str], list[str]]] = {}
+_VALUE = ConditionExpressionParser.Kind.EXPRESSION_ATTRIBUTE_VALUE
+
+
+def _condition_tree(parser: ConditionExpressionParser) -> Any:
+    """moto's ConditionExpressionParser.parse up to the syntax tree, before it becomes an evaluable condition
+    (the same steps in the same order, moto 5.2.5)."""
+    nodes = parser._lex_condition_expression()
+    nodes = parser._parse_paths(nodes)
+    nodes = parser._apply_functions(nodes)
+    nodes = parser._apply_comparator(nodes)
+    nodes = parser._apply_in(nodes)
+    nodes = parser._apply_between(nodes)
+    nodes = parser._apply_parens_and_booleans(nodes)
+    node = nodes[0]
+    parser._assert_no_redundant_parentheses(node)
+    return node
+
+
+def _with_values(parser: ConditionExpressionParser, node: Any) -> Any:
+    """The tree with this request's :values in its value leaves (a missing one raises KeyError, as moto's
+    lookup does)."""
+    if node.kind == _VALUE:
+        return node._replace(value=parser._lookup_expression_attribute_value(node.text))
+    if not node.children:
+        return node
+    return node._replace(children=[_with_values(parser, child) for child in node.children])
 
 
 def _condition_parse(self: ConditionExpressionParser) -> Any:
     """moto lexes and parses a ConditionExpression twice per write (to validate the request, then to check
-    it), and the repositories' guards are a handful of fixed texts. A condition with no :values compiles to
-    the same tree every time, and the tree's nodes are never changed after they are built (evaluation only
-    reads them), so such trees are kept by (text, #names). Conditions with values parse as before."""
-    if self.expression_attribute_values or not self.condition_expression:
+    it), and the repositories' guards are a handful of fixed texts whose :values change with every call
+    (an entity's token guard, `NOT contains(#tok, :token)`, is parsed on every plain entity write). The syntax
+    tree depends on the text and the #names alone: moto reads a :value only when it turns the tree into a
+    condition (`_make_operand`), after every syntax check. So trees are kept by (text, #names), and each call
+    puts its own values into a copy of the leaves before moto makes the condition from it, as parse() does."""
+    if not self.condition_expression:
         return _ORIGINAL_CONDITION_PARSE(self)
     key = (self.condition_expression, tuple(sorted((self.expression_attribute_names or {}).items())))
     cached = _CONDITIONS.get(key)
     if cached is None:
-        tree = _ORIGINAL_CONDITION_PARSE(self)  # a bad expression raises here and is never cached
+        tree = _condition_tree(self)  # a bad expression, name or value raises here and is never cached
+        names_found, values_found = self._find_literals(tree), self._find_expr_attr_values(tree)
         if len(_CONDITIONS) < 4096:
-            _CONDITIONS[key] = (tree, list(self.expr_attr_names_found))
-        return tree
-    tree, names_found = cached
+            _CONDITIONS[key] = (tree, names_found, values_found)
+    else:
+        tree, names_found, values_found = cached
+        tree = _with_values(self, tree)
     self.expr_attr_names_found.extend(names_found)
-    return tree
+    self.expr_attr_values_found.extend(values_found)
+    return self._make_op_condition(tree)
 
 
 _ORIGINAL_ITEM_INIT = Item.__init__
@@ -235,10 +326,33 @@ def _query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) 
         _QUERY_HINT.table = None
 
 
+_ORIGINAL_BACKEND_UPDATE: Any = None
+
+
+def _forget_size_after_update(update_item: Any) -> Any:
+    """moto's own update path changes a stored Item in place: the size kept on it is dropped afterwards."""
+
+    @functools.wraps(update_item)
+    def update(self: DynamoDBBackend, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return update_item(self, table_name, key, *args, **kwargs)
+        finally:
+            item = self.get_item(table_name, key)
+            if item is not None:
+                item.__dict__.pop("_shopwatch_size", None)
+
+    update.__shopwatch_forgets_size__ = True  # type: ignore[attr-defined]
+    return update
+
+
 def install() -> None:
     """Swap in the item-level TransactWriteItems, the cached validation parse, the cached value-free
     conditions, the one-pass item size check and the cached user-agent sanitizing (idempotent)."""
+    global _ORIGINAL_BACKEND_UPDATE
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    if not getattr(DynamoDBBackend.update_item, "__shopwatch_forgets_size__", False):
+        _ORIGINAL_BACKEND_UPDATE = DynamoDBBackend.update_item
+        DynamoDBBackend.update_item = _forget_size_after_update(DynamoDBBackend.update_item)  # type: ignore[method-assign]
     dynamodb_responses.UpdateExpressionParser = _ValidationParser  # type: ignore[misc]
     ConditionExpressionParser.parse = _condition_parse  # type: ignore[method-assign]
     Item.__init__ = _item_init  # type: ignore[method-assign]
@@ -249,6 +363,8 @@ def install() -> None:
 
 def uninstall() -> None:
     DynamoDBBackend.transact_write_items = _ORIGINAL  # type: ignore[method-assign]
+    if _ORIGINAL_BACKEND_UPDATE is not None:
+        DynamoDBBackend.update_item = _ORIGINAL_BACKEND_UPDATE  # type: ignore[method-assign]
     dynamodb_responses.UpdateExpressionParser = UpdateExpressionParser  # type: ignore[misc]
     ConditionExpressionParser.parse = _ORIGINAL_CONDITION_PARSE  # type: ignore[method-assign]
     Item.__init__ = _ORIGINAL_ITEM_INIT  # type: ignore[method-assign]

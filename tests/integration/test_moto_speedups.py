@@ -62,6 +62,39 @@ def test_updates_apply_when_all_conditions_hold(stack, fast_transactions):
     assert counter["n"] == 2
 
 
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_write_that_fails_midway_leaves_every_item_as_it_was(stack, fast):
+    """A write can fail after its condition checks (here: ADD of a number to a string attribute, refused when
+    applied). Every action already applied is undone, as on stock moto: the simple updates replace their
+    items, so the old items are the rollback's snapshot; moto's own path gets a copy first."""
+    table = stack.table("StateTable")
+
+    def add(pk, attribute, value):
+        return {"Update": {"TableName": table, "Key": {"pk": {"S": pk}, "sk": {"S": "x"}},
+                           "UpdateExpression": f"ADD {attribute} :v", "ExpressionAttributeValues": {":v": value}}}  # fmt: skip
+
+    stack.dynamodb.transact_write_items(
+        TransactItems=[add("a", "n", {"N": "1"}), add("b", "tags", {"SS": ["x"]}), put(table, "c")]
+    )
+    stack.dynamodb.update_item(
+        TableName=table, Key={"pk": {"S": "c"}, "sk": {"S": "x"}}, UpdateExpression="SET s = :s",
+        ExpressionAttributeValues={":s": {"S": "text"}},
+    )  # fmt: skip
+    before = sorted(stack.scan("StateTable"), key=lambda i: i["pk"])
+    if fast:
+        moto_speedups.install()
+    try:
+        with pytest.raises(ClientError) as refused:
+            stack.dynamodb.transact_write_items(
+                TransactItems=[add("a", "n", {"N": "5"}), add("b", "tags", {"SS": ["y"]}), add("c", "s", {"N": "1"})]
+            )
+    finally:
+        if fast:
+            moto_speedups.uninstall()
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert sorted(stack.scan("StateTable"), key=lambda i: i["pk"]) == before
+
+
 def test_the_detect_exactly_once_suite_holds_on_the_fast_path(stack, fast_transactions):
     from tests.integration import test_detect_handler as suite
 
