@@ -21,10 +21,12 @@ import json
 import os
 import re
 import threading
+import uuid
 from collections import Counter
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
+from botocore.client import BaseClient
 from botocore.handlers import BUILTIN_HANDLERS
 from botocore.parsers import create_parser
 from botocore.utils import parse_timestamp
@@ -103,33 +105,115 @@ def _direct_call(model: Any, params: dict[str, Any], context: dict[str, Any], **
     if not (_enabled and botocore_stubber.enabled):
         return None
     service = model.service_model.service_id.hyphenize()
-    handler_class = _HANDLERS.get(service)
     body = params.get("body") or b"{}"
     if isinstance(body, str):
         body = body.encode("utf-8")
     url = params.get("url", "")
-    if handler_class is None or ".amazonaws.com" not in url or _BINARY_VALUE.search(body):
+    if service not in _HANDLERS or ".amazonaws.com" not in url or _BINARY_VALUE.search(body):
         return None
     region = context.get("client_region") or BaseResponse.default_region
-    handler = handler_class()
+    return _serve(model, body, url, dict(params.get("headers") or {}), region, context)
+
+
+def _serve(
+    model: Any, body: bytes, url: str, headers: dict[str, str], region: str, context: dict[str, Any]
+) -> tuple[AWSResponse, dict[str, Any]]:
+    """moto's answer to one call, as botocore's parser makes it (the stubber's path without its HTTP)."""
+    service = model.service_model.service_id.hyphenize()
+    handler = _HANDLERS[service]()
     handler.region, handler.partition, handler.current_account = region, get_partition(region), _account()
-    handler.headers = dict(params.get("headers") or {})
+    handler.headers = headers
     handler.querystring, handler.uri_match, handler.method = {"Action": [model.name]}, {}, "POST"
     handler.response_headers = {"server": "amazon.com"}
     handler.body = body.decode("utf-8")
     if handler.automated_parameter_parsing:
         handler.params = json.loads(body)
         handler.body = handler.params  # as DynamoHandler.call_action does
-    status, headers, text = _run_action(handler, model.name)
+    status, answer_headers, text = _run_action(handler, model.name)
     raw = text.encode("utf-8") if isinstance(text, str) else text
-    headers = {str(k): str(v) for k, v in headers.items() if k != "status"}
-    headers.setdefault("x-amzn-RequestId", "direct")
-    http = AWSResponse(url, int(status), headers, MockRawResponse(raw))
+    answer_headers = {str(k): str(v) for k, v in answer_headers.items() if k != "status"}
+    answer_headers.setdefault("x-amzn-RequestId", "direct")
+    http = AWSResponse(url, int(status), answer_headers, MockRawResponse(raw))
     parsed = _parse(model, http, raw, context, plain=service == "dynamodb" or model.name == "GetRecords")
     parsed.setdefault("ResponseMetadata", {})["RetryAttempts"] = 0
     with _count_lock:
         calls_served[model.name] += 1
     return http, parsed
+
+
+# The handlers a DynamoDB client has, stock, on the events a call emits between its parameters and its answer.
+# With only these, skipping the events changes nothing: the idempotency token is filled in below as
+# generate_idempotent_uuid does; the checksum and endpoint-discovery ones act on no DynamoDB operation (both
+# checked per operation); the two header ones set headers moto does not read; the retry quota is released
+# after a success only when a retry took some, and calls answered in process are never retried.
+_STOCK_HANDLERS = {
+    ("botocore.handlers", "generate_idempotent_uuid"),
+    ("botocore.handlers", "_handle_request_validation_mode_member"),
+    ("botocore.discovery", "block_endpoint_discovery_required_operations"),
+    ("botocore.handlers", "add_recursion_detection_header"),
+    ("botocore.handlers", "inject_api_version_header_if_needed"),
+    ("botocore.retries.standard", "RetryQuotaChecker.release_retry_quota"),
+    (__name__, "_direct_call"),
+}
+_ORIGINAL_API_CALL = BaseClient._make_api_call
+direct_api_calls = {"served": 0}  # calls answered without botocore's request pipeline (for tests and the bench)
+
+
+def _plan(client: BaseClient, operation_name: str) -> Any:
+    """(operation model, its compiled check) when this client's call of this operation can skip botocore's
+    request pipeline, else None: an endpoint of its own (the server, over HTTP), a handler beyond the stock
+    ones (the fault injector's, a test's), a checksum or required endpoint discovery."""
+    plans = client.__dict__.setdefault("_shopwatch_direct_plans", {})
+    if operation_name in plans:
+        return plans[operation_name]
+    model = client.meta.service_model.operation_model(operation_name)
+    service_id = client.meta.service_model.service_id.hyphenize()
+    emitter = client.meta.events._emitter
+    found = {
+        (getattr(h, "__module__", "?"), getattr(h, "__qualname__", repr(h)))
+        for event in ("provide-client-params", "before-parameter-build", "before-call", "after-call")
+        for h in emitter._handlers.prefix_search(f"{event}.{service_id}.{operation_name}")
+    }
+    eligible = (
+        service_id in _HANDLERS
+        and ".amazonaws.com" in (client.meta.endpoint_url or "")
+        and found <= _STOCK_HANDLERS
+        and not model.http_checksum
+        and not model.endpoint_discovery
+        and model.input_shape is not None
+    )
+    plans[operation_name] = (model, direct_requests.checker(model.input_shape)) if eligible else None
+    return plans[operation_name]
+
+
+def _make_api_call(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+    """BaseClient._make_api_call for in-process DynamoDB and Streams calls with nothing but botocore's stock
+    handlers on their events: validated (direct_requests' compiled check of botocore's rules), serialised by
+    json.dumps and answered by moto's handler, as the before-call path does, without emitting the events,
+    resolving the endpoint or building the HTTP request. Anything else, including every call the check
+    refuses (botocore raises its ParamValidationError), takes botocore's own path."""
+    plan = _plan(self, operation_name) if _enabled and botocore_stubber.enabled else None
+    if plan is None:
+        return _ORIGINAL_API_CALL(self, operation_name, api_params)
+    model, check = plan
+    if not check(api_params):
+        return _ORIGINAL_API_CALL(self, operation_name, api_params)
+    for name in model.idempotent_members:
+        if name not in api_params:
+            api_params[name] = str(uuid.uuid4())
+    try:
+        body = json.dumps(api_params, separators=(",", ":")).encode("utf-8")
+    except (TypeError, ValueError):
+        return _ORIGINAL_API_CALL(self, operation_name, api_params)
+    if _BINARY_VALUE.search(body):
+        return _ORIGINAL_API_CALL(self, operation_name, api_params)
+    context = {"client_region": self.meta.region_name}
+    url = self.meta.endpoint_url
+    http, parsed = _serve(model, body, url, {}, self.meta.region_name or BaseResponse.default_region, context)
+    direct_api_calls["served"] += 1
+    if http.status_code >= 300:
+        raise self.exceptions.from_code(parsed.get("Error", {}).get("Code"))(parsed, operation_name)
+    return parsed
 
 
 def install() -> None:
@@ -142,12 +226,14 @@ def install() -> None:
         _registered = True
     _enabled = True
     direct_requests.install(lambda: botocore_stubber.enabled)
+    BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
     global _enabled
     _enabled = False
     direct_requests.uninstall()
+    BaseClient._make_api_call = _ORIGINAL_API_CALL  # type: ignore[method-assign]
 
 
-__all__ = ["calls_served", "install", "uninstall"]
+__all__ = ["calls_served", "direct_api_calls", "install", "uninstall"]

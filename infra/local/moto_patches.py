@@ -40,7 +40,8 @@ PATCHES: tuple[Patch, ...] = (
           "DynamoDBBackend put/update/delete/transact_write_items, DynamoHandler reads",
           "tests/integration/test_moto_item_lock.py"),
     Patch("infra.local.moto_speedups", "5.2.5",
-          "DynamoDBBackend.transact_write_items, Item.__init__, Table.query/all_items, ConditionExpressionParser.parse, "
+          "DynamoDBBackend.transact_write_items/update_item, Item.__init__, Table.query/all_items, "
+          "ConditionExpressionParser.parse (and its private steps), "
           "dynamodb.responses.UpdateExpressionParser, botocore.useragent.sanitize_user_agent_string_component",
           "tests/integration/test_moto_speedups.py"),
     Patch("infra.local.moto_plain_updates", "5.2.5", "DynamoHandler.update_item",
@@ -49,7 +50,8 @@ PATCHES: tuple[Patch, ...] = (
           "DynamoHandler/DynamoDBStreamsHandler.serialized, moto.core.responses.method_names_from_class",
           "tests/integration/test_moto_fast_responses.py"),
     Patch("infra.local.moto_direct_calls", "5.2.5",
-          "botocore.handlers.BUILTIN_HANDLERS (before-call), moto's botocore_stubber and handler call path",
+          "botocore.handlers.BUILTIN_HANDLERS (before-call), moto's botocore_stubber and handler call path; with "
+          "infra/local/direct_requests.py: botocore BaseClient._convert_to_request_dict/_resolve_endpoint_ruleset",
           "tests/integration/test_moto_direct_calls.py"),
     Patch("infra.local.stream_retention", "5.2.5",
           "dynamodb StreamShard.add/get, dynamodbstreams ShardIterator.__init__/get, DynamoDBStreamsBackend.get_records",

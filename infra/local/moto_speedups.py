@@ -20,15 +20,18 @@ from typing import Any
 
 import botocore.useragent
 from moto.dynamodb import responses as dynamodb_responses
-from moto.dynamodb.comparisons import ConditionExpressionParser, get_filter_expression
+from moto.dynamodb.comparisons import AttributeValue, ConditionExpressionParser, get_filter_expression
 from moto.dynamodb.exceptions import (
+    HashKeyTooLong,
     ItemSizeTooLarge,
     MockValidationException,
     MultipleTransactionsException,
+    RangeKeyTooLong,
     TooManyTransactionsException,
     TransactionCanceledException,
     TransactWriteSingleOpException,
 )
+from moto.dynamodb.limits import HASH_KEY_MAX_LENGTH, RANGE_KEY_MAX_LENGTH
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
@@ -258,14 +261,15 @@ def _condition_tree(parser: ConditionExpressionParser) -> Any:
     return node
 
 
-def _with_values(parser: ConditionExpressionParser, node: Any) -> Any:
-    """The tree with this request's :values in its value leaves (a missing one raises KeyError, as moto's
-    lookup does)."""
-    if node.kind == _VALUE:
-        return node._replace(value=parser._lookup_expression_attribute_value(node.text))
-    if not node.children:
-        return node
-    return node._replace(children=[_with_values(parser, child) for child in node.children])
+_ORIGINAL_MAKE_OPERAND = ConditionExpressionParser._make_operand
+
+
+def _make_operand(self: ConditionExpressionParser, node: Any) -> Any:
+    """moto's _make_operand; for a tree taken from the cache, a :value leaf is this request's value, looked up
+    as moto's lexer looks it up (a missing one raises KeyError)."""
+    if node.kind == _VALUE and self.__dict__.get("_shopwatch_cached_tree"):
+        return AttributeValue(self._lookup_expression_attribute_value(node.text))
+    return _ORIGINAL_MAKE_OPERAND(self, node)
 
 
 def _condition_parse(self: ConditionExpressionParser) -> Any:
@@ -273,8 +277,8 @@ def _condition_parse(self: ConditionExpressionParser) -> Any:
     it), and the repositories' guards are a handful of fixed texts whose :values change with every call
     (an entity's token guard, `NOT contains(#tok, :token)`, is parsed on every plain entity write). The syntax
     tree depends on the text and the #names alone: moto reads a :value only when it turns the tree into a
-    condition (`_make_operand`), after every syntax check. So trees are kept by (text, #names), and each call
-    puts its own values into a copy of the leaves before moto makes the condition from it, as parse() does."""
+    condition (`_make_operand`), after every syntax check. So trees are kept by (text, #names), and moto makes
+    each call's condition from the kept tree with this call's values in its leaves (_make_operand)."""
     if not self.condition_expression:
         return _ORIGINAL_CONDITION_PARSE(self)
     key = (self.condition_expression, tuple(sorted((self.expression_attribute_names or {}).items())))
@@ -286,13 +290,57 @@ def _condition_parse(self: ConditionExpressionParser) -> Any:
             _CONDITIONS[key] = (tree, names_found, values_found)
     else:
         tree, names_found, values_found = cached
-        tree = _with_values(self, tree)
+        self._shopwatch_cached_tree = True  # type: ignore[attr-defined]
     self.expr_attr_names_found.extend(names_found)
     self.expr_attr_values_found.extend(values_found)
     return self._make_op_condition(tree)
 
 
 _ORIGINAL_ITEM_INIT = Item.__init__
+_ORIGINAL_DYNAMO_TYPE_INIT = DynamoType.__init__
+
+
+def _dynamo_type_init(self: DynamoType, type_as_dict: DynamoType | dict[str, Any]) -> None:
+    """DynamoType.__init__ with its first (type, value) pair read without building two lists: moto makes one
+    DynamoType per attribute of every item it stores or reads, a tenth of a detection's CPU."""
+    if type(type_as_dict) is DynamoType:
+        self.type, self.value = type_as_dict.type, type_as_dict.value
+    else:
+        for self.type, self.value in type_as_dict.items():  # the first pair, as moto's list(...)[0]
+            break
+        else:
+            raise IndexError("list index out of range")  # what moto's list(...)[0] raises for {}
+    if self.type == "L":
+        self.value = [DynamoType(val) for val in self.value]
+    elif self.type == "M":
+        self.value = {k: DynamoType(v) for k, v in self.value.items()}
+
+
+_ORIGINAL_KEY_SIZES = Table._validate_key_sizes
+
+
+def _key_sizes(self: Table, item_attrs: dict[str, Any]) -> None:
+    """Table._validate_key_sizes measures each key attribute (the table's and its indexes') by building a
+    DynamoType for it, on every put: a string or number key is measured as DynamoType.size measures it,
+    without building one; other types as before."""
+    for names, limit, error in (
+        (self.hash_key_names, HASH_KEY_MAX_LENGTH, HashKeyTooLong),
+        (self.range_key_names, RANGE_KEY_MAX_LENGTH, RangeKeyTooLong),
+    ):
+        for name in names:
+            value = item_attrs.get(name)
+            if not value:
+                continue
+            if type(value) is dict and len(value) == 1 and "S" in value and type(value["S"]) is str:
+                size = bytesize(value["S"])
+            elif type(value) is dict and len(value) == 1 and "N" in value and type(value["N"]) is str:
+                size = len(value["N"])
+            else:
+                size = DynamoType(value).size()
+            if size > limit:
+                raise error
+
+
 # botocore rebuilds the user-agent header for every request, sanitizing each component with a regex; the
 # result depends on the component text alone.
 _ORIGINAL_SANITIZE = botocore.useragent.sanitize_user_agent_string_component
@@ -355,7 +403,10 @@ def install() -> None:
         DynamoDBBackend.update_item = _forget_size_after_update(DynamoDBBackend.update_item)  # type: ignore[method-assign]
     dynamodb_responses.UpdateExpressionParser = _ValidationParser  # type: ignore[misc]
     ConditionExpressionParser.parse = _condition_parse  # type: ignore[method-assign]
+    ConditionExpressionParser._make_operand = _make_operand  # type: ignore[method-assign]
     Item.__init__ = _item_init  # type: ignore[method-assign]
+    DynamoType.__init__ = _dynamo_type_init  # type: ignore[method-assign]
+    Table._validate_key_sizes = _key_sizes  # type: ignore[method-assign]
     botocore.useragent.sanitize_user_agent_string_component = _CACHED_SANITIZE
     Table.query = _query  # type: ignore[method-assign]
     Table.all_items = _all_items  # type: ignore[method-assign]
@@ -367,7 +418,10 @@ def uninstall() -> None:
         DynamoDBBackend.update_item = _ORIGINAL_BACKEND_UPDATE  # type: ignore[method-assign]
     dynamodb_responses.UpdateExpressionParser = UpdateExpressionParser  # type: ignore[misc]
     ConditionExpressionParser.parse = _ORIGINAL_CONDITION_PARSE  # type: ignore[method-assign]
+    ConditionExpressionParser._make_operand = _ORIGINAL_MAKE_OPERAND  # type: ignore[method-assign]
     Item.__init__ = _ORIGINAL_ITEM_INIT  # type: ignore[method-assign]
+    DynamoType.__init__ = _ORIGINAL_DYNAMO_TYPE_INIT  # type: ignore[method-assign]
+    Table._validate_key_sizes = _ORIGINAL_KEY_SIZES  # type: ignore[method-assign]
     botocore.useragent.sanitize_user_agent_string_component = _ORIGINAL_SANITIZE
     Table.query = _ORIGINAL_QUERY  # type: ignore[method-assign]
     Table.all_items = _ORIGINAL_ALL_ITEMS  # type: ignore[method-assign]
