@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
+import botocore.handlers
 from moto import mock_aws
 
 from infra.local import moto_direct_calls
@@ -69,3 +70,31 @@ def test_calls_to_an_explicit_endpoint_are_left_to_http():
         finally:
             moto_direct_calls.uninstall()
         assert moto_direct_calls._direct_call(model, params, {"client_region": "us-east-1"}) is None
+
+
+def test_calls_skip_botocores_pipeline_only_while_nothing_else_listens_to_them():
+    """With botocore's stock handlers only, a call goes straight to moto (every recorded call of the
+    conversation, with the same answers as above); a handler of anyone else's on its events (the fault
+    injector's, a test's) keeps botocore's whole pipeline, so that handler runs."""
+    heard: list[str] = []
+
+    def listen(model: Any, **_: Any) -> None:
+        heard.append(model.name)
+
+    served: dict[bool, int] = {}
+    for listening in (False, True):
+        with mock_aws():
+            moto_direct_calls.install()
+            if listening:
+                botocore.handlers.BUILTIN_HANDLERS.insert(0, ("before-call.dynamodb", listen))
+            try:
+                before = moto_direct_calls.direct_api_calls["served"]
+                conversation()
+                served[listening] = moto_direct_calls.direct_api_calls["served"] - before
+            finally:
+                if listening:
+                    botocore.handlers.BUILTIN_HANDLERS.remove(("before-call.dynamodb", listen))
+                moto_direct_calls.uninstall()
+    straight, listened = served[False], served[True]
+    assert straight > 20  # the conversation's DynamoDB and Streams calls but the binary ones
+    assert listened == 0 and "PutItem" in heard and "TransactWriteItems" in heard
