@@ -223,6 +223,16 @@ def test_entity_items_hold_windowed_counts_links_and_a_ttl(stack, catalog):
     assert items[("TXN#ring0", "DETECT#0")]["entities_outside"] == "cvein"  # card, device, e-mail, IP, network
 
 
+def test_recent_activity_of_an_old_transaction_lives_a_day_from_when_it_was_processed(stack, catalog):
+    """A replay of last year's orders must not write recent-activity items that TTL removes at once."""
+    old = {"transaction_id": "old-1", "customer_id": "replayed", "timestamp": "2011-03-01T10:00:00Z",
+           "amount": "10.00", "currency": "GBP", "items": [{"sku": "A", "quantity": 1, "unit_price": "10.00"}]}  # fmt: skip
+    before = utcnow()
+    run_once(stack, ingest_and_read(stack, [old]))
+    (recent,) = [i for i in stack.scan("StateTable") if i["pk"] == "RECENT#replayed"]
+    assert recent["expires_at"] >= int((before + timedelta(days=1)).timestamp())
+
+
 def _crash_once_after(calls: int):
     """StateRepository.apply_guarded that dies once, on its `calls`-th call, before writing (a crash between
     the transaction and the entity writes after it)."""

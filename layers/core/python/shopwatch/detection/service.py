@@ -282,7 +282,7 @@ class DetectionService:
                 self.state.profile_action(
                     tx.customer_id, delta, tx.customer_name, now, self._seen(batch, tx), entity=account
                 ),
-                self.state.recent_action(tx),
+                self.state.recent_action(tx, now),
                 *(self.alerts.save_action(a) for a in alerts),
                 *(
                     self.state.entity_action(u, now, batch.tokens.get(u.key, AppliedTokens()).stale(now, ""))

@@ -400,13 +400,15 @@ class StateRepository:
             raise
         return True
 
-    def recent_action(self, tx: Transaction) -> dict[str, Any]:
-        """Idempotent by nature (same key, same content), so it needs no guard of its own."""
+    def recent_action(self, tx: Transaction, now: datetime) -> dict[str, Any]:
+        """Written once, beside the marker. It lives a day after the later of the transaction and its
+        processing: a shop replaying last month's orders (or a benchmark replaying 2011's) needs the recent
+        activity it just wrote, and TTL would remove an item stamped a month ago within minutes."""
         item = {
             "pk": f"RECENT#{tx.customer_id}",
             "sk": f"{to_iso(tx.timestamp)}#{tx.transaction_id}",
             "status": tx.status,
-            "expires_at": epoch_seconds(tx.timestamp + RECENT_RETENTION),
+            "expires_at": epoch_seconds(max(tx.timestamp, now) + RECENT_RETENTION),
         }
         return {"Put": {"TableName": self.table_name, "Item": to_attributes(item)}}
 
