@@ -127,7 +127,23 @@ def _build(shape: Any) -> Callable[[Any], bool]:
         required = tuple(shape.metadata.get("required", ()))
         union = shape.is_tagged_union
 
+        # a one-member value naming an unconstrained string member (DynamoDB's {"S": ...} and {"N": ...}, most
+        # of what a request holds) needs no more than that: the check below would pass it too
+        plain_strings = (
+            frozenset(
+                name
+                for name, member in shape.members.items()
+                if member.type_name == "string" and _min_of(member) is None and not is_json_value_header(member)
+            )
+            if not required
+            else frozenset()
+        )
+
         def structure(v: Any) -> bool:
+            if type(v) is dict and len(v) == 1 and plain_strings:
+                for name, value in v.items():
+                    if name in plain_strings and isinstance(value, str):
+                        return True
             if not isinstance(v, dict) or (union and len(v) != 1):
                 return False
             for name in required:

@@ -47,7 +47,13 @@ _SIMPLE_UPDATE = re.compile(
 
 
 def _value_size(value: DynamoType) -> int:
-    """DynamoType.size, without building a DynamoType per member of a string or number set."""
+    """DynamoType.size, without its chain of type tests for strings and numbers, and without building a
+    DynamoType per member of a string or number set."""
+    kind = value.type
+    if kind == "S" and type(value.value) is str:
+        return len(value.value.encode("utf-8"))
+    if kind == "N":
+        return len(str(value.value))
     if value.type == "SS":  # the sum of the members' UTF-8 lengths, measured in one go
         return len("".join(value.value).encode("utf-8"))
     if value.type == "NS":
@@ -219,13 +225,31 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
             raise
 
 
+class _ParsedUpdate:
+    """A cached UpdateExpression tree, with what the handler asks of it (the clauses of a type) kept too."""
+
+    __slots__ = ("_found", "tree")
+
+    def __init__(self, tree: Any) -> None:
+        self.tree = tree
+        self._found: dict[tuple[type, ...], Any] = {}
+
+    def find_clauses(self, types: list[type]) -> Any:
+        key = tuple(types)
+        if key not in self._found:
+            self._found[key] = self.tree.find_clauses(types)
+        return self._found[key]
+
+
 class _ValidationParser:
     """moto's request handler parses every UpdateExpression of a transaction only to check which
-    #placeholders it uses (about a third of a detection's CPU). The parse depends on the expression text
-    alone and the handler only reads the tree, so the trees are cached by text; the backend still parses
-    its own copy when it applies an update."""
+    #placeholders it uses (about a third of a detection's CPU), walking the tree for its #name clauses. Both
+    depend on the expression text alone and the handler only reads them, so they are cached by text; the
+    backend still parses its own copy when it applies an update."""
 
-    make = staticmethod(functools.lru_cache(maxsize=4096)(UpdateExpressionParser.make))
+    make = staticmethod(
+        functools.lru_cache(maxsize=4096)(lambda expression: _ParsedUpdate(UpdateExpressionParser.make(expression)))
+    )
 
 
 def _item_init(self: Item, hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]) -> None:
@@ -236,7 +260,7 @@ def _item_init(self: Item, hash_key: DynamoType, range_key: DynamoType | None, a
     self.hash_key = hash_key
     self.range_key = range_key
     converted = {key: DynamoType(value) for key, value in attrs.items()}
-    if sum(bytesize(key) + value.size() for key, value in converted.items()) > 405000:
+    if sum(bytesize(key) + _value_size(value) for key, value in converted.items()) > 405000:
         raise ItemSizeTooLarge
     self.attrs = LimitedSizeDict(converted)  # dict.update underneath: no per-key re-measuring
 
@@ -298,6 +322,15 @@ def _condition_parse(self: ConditionExpressionParser) -> Any:
 
 _ORIGINAL_ITEM_INIT = Item.__init__
 _ORIGINAL_DYNAMO_TYPE_INIT = DynamoType.__init__
+_ORIGINAL_DYNAMO_TYPE_HASH = DynamoType.__hash__
+
+
+def _dynamo_type_hash(self: DynamoType) -> int:
+    """hash((type, cast_value)) as moto's, where a string's cast_value is the string itself: every lookup of
+    an item by its string key hashes one, and cast_value's chain of type tests was most of it."""
+    if self.type == "S":
+        return hash(("S", self.value))
+    return _ORIGINAL_DYNAMO_TYPE_HASH(self)
 
 
 def _dynamo_type_init(self: DynamoType, type_as_dict: DynamoType | dict[str, Any]) -> None:
@@ -406,6 +439,7 @@ def install() -> None:
     ConditionExpressionParser._make_operand = _make_operand  # type: ignore[method-assign]
     Item.__init__ = _item_init  # type: ignore[method-assign]
     DynamoType.__init__ = _dynamo_type_init  # type: ignore[method-assign]
+    DynamoType.__hash__ = _dynamo_type_hash  # type: ignore[method-assign]
     Table._validate_key_sizes = _key_sizes  # type: ignore[method-assign]
     botocore.useragent.sanitize_user_agent_string_component = _CACHED_SANITIZE
     Table.query = _query  # type: ignore[method-assign]
@@ -421,6 +455,7 @@ def uninstall() -> None:
     ConditionExpressionParser._make_operand = _ORIGINAL_MAKE_OPERAND  # type: ignore[method-assign]
     Item.__init__ = _ORIGINAL_ITEM_INIT  # type: ignore[method-assign]
     DynamoType.__init__ = _ORIGINAL_DYNAMO_TYPE_INIT  # type: ignore[method-assign]
+    DynamoType.__hash__ = _ORIGINAL_DYNAMO_TYPE_HASH  # type: ignore[method-assign]
     Table._validate_key_sizes = _ORIGINAL_KEY_SIZES  # type: ignore[method-assign]
     botocore.useragent.sanitize_user_agent_string_component = _ORIGINAL_SANITIZE
     Table.query = _ORIGINAL_QUERY  # type: ignore[method-assign]
