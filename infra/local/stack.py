@@ -24,6 +24,7 @@ from botocore.config import Config
 from infra.local import function_logs, moto_patches, stack_files, stream_retention
 from infra.local.api_gateway import ApiGateway, ApiServer, routes_from_template
 from infra.local.cognito_authorizer import authorizers_from_template
+from infra.local.collector import CollectorTuning
 from infra.local.functions import LocalFunction, load_functions
 from infra.local.housekeeping import Housekeeping
 from infra.local.outbox import Outbox, Subscription
@@ -203,6 +204,8 @@ class LocalStack:
             self.housekeeping_interval,
         )
         self._spawn(self.housekeeping)
+        self.collector = CollectorTuning(self.stop_event)
+        self._spawn(self.collector)
         self._write_state_files(resolver)
         return self
 
@@ -257,6 +260,8 @@ class LocalStack:
             self._mock.stop()
         moto_patches.uninstall()
         function_logs.uninstall()
+        if hasattr(self, "collector"):
+            self.collector.release()
         state = self.state_dir / "stack.json"
         if state.exists() and json.loads(state.read_text()).get("pid") == os.getpid():
             state.unlink()
