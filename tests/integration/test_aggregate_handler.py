@@ -11,12 +11,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from botocore.exceptions import ClientError
 
 from infra.local.stream_events import lambda_event
 from shopwatch.domain.buckets import Grain
 from shopwatch.domain.clock import to_iso
 from shopwatch.storage.buckets import BucketRepository
-from shopwatch.storage.unit_of_work import TransactionRefused, write_atomically
+from shopwatch.storage.unit_of_work import write_atomically
 from tests.conftest import Stack, load_event
 
 START = datetime(2026, 3, 31, 23, 50, tzinfo=UTC)  # the run crosses an hour, a day and a month
@@ -130,41 +131,53 @@ def test_a_batch_retried_after_a_failed_write_counts_every_transaction_once(stac
     transactions = traffic(300, minutes=90)  # more buckets and markers than one write holds: several chunks
     event = ingest(stack, transactions)
     handler = stack.handler("AggregateFunction")
-    repository_module = sys.modules["shopwatch.storage.buckets"]
     writes = []
 
-    def second_write_fails(actions):
+    def second_write_fails(actions, **kwargs):
         writes.append(len(actions))
         if len(writes) == 2:
             raise RuntimeError("injected DynamoDB failure")
-        write_atomically(actions)
+        write_atomically(actions, **kwargs)
 
-    monkeypatch.setattr(repository_module, "write_atomically", second_write_fails)
+    monkeypatch.setattr(sys.modules["shopwatch.storage.unit_of_work"], "write_atomically", second_write_fails)
     response = handler(copy.deepcopy(event))
     assert len(response["batchItemFailures"]) == len(event["Records"])  # retried from the first record
     assert 1 <= sum(b["transactions"] for b in stored(stack, Grain.DAY, START, START).values()) < 300
 
-    monkeypatch.setattr(repository_module, "write_atomically", write_atomically)
+    monkeypatch.setattr(sys.modules["shopwatch.storage.unit_of_work"], "write_atomically", write_atomically)
     assert handler(copy.deepcopy(event)) == {"batchItemFailures": []}
     assert stored(stack, Grain.MINUTE, START, START + timedelta(hours=2)) == expected_minutes(transactions)
     assert max(writes) <= 100
 
 
 def test_a_conflicting_write_is_tried_again(stack, monkeypatch):
+    """DynamoDB cancels a transaction that meets another on a hot bucket (TransactionConflict); it applied
+    nothing, and the unit of work tries it again: every transaction is counted once."""
     event = ingest(stack, traffic(20, minutes=2))
     handler = stack.handler("AggregateFunction")
-    repository_module = sys.modules["shopwatch.storage.buckets"]
-    attempts = []
+    unit_of_work = sys.modules["shopwatch.storage.unit_of_work"]
+    real_client, attempts = unit_of_work.client, []
 
-    def conflict_once(actions):
-        attempts.append(1)
-        if len(attempts) == 1:
-            raise TransactionRefused(("None",) * (len(actions) - 1) + ("TransactionConflict",))
-        write_atomically(actions)
+    class Conflicting:
+        def __init__(self, dynamodb):
+            self.dynamodb = dynamodb
 
-    monkeypatch.setattr(repository_module, "write_atomically", conflict_once)
+        def transact_write_items(self, TransactItems, ClientRequestToken):
+            attempts.append(ClientRequestToken)
+            if len(attempts) == 1:
+                reasons = [{"Code": "None"}] * (len(TransactItems) - 1) + [{"Code": "TransactionConflict"}]
+                raise ClientError(
+                    {"Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+                     "CancellationReasons": reasons}, "TransactWriteItems",
+                )  # fmt: skip
+            return self.dynamodb.transact_write_items(
+                TransactItems=TransactItems, ClientRequestToken=ClientRequestToken
+            )
+
+    monkeypatch.setattr(unit_of_work, "client", lambda service: Conflicting(real_client(service)))
+    monkeypatch.setattr(unit_of_work.time, "sleep", lambda seconds: None)
     assert handler(event) == {"batchItemFailures": []}
-    assert len(attempts) == 2
+    assert len(attempts) == 2 and attempts[0] != attempts[1]  # nothing applied: a new token
     assert sum(b["transactions"] for b in stored(stack, Grain.DAY, START, START).values()) == 20
 
 

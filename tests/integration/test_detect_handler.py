@@ -352,20 +352,20 @@ def test_a_batch_retried_after_a_partial_failure_ends_as_one_delivery(stack, ref
     module = sys.modules["shopwatch_fn_detect_app"]
     failing = {"bot3", "abroad"}
 
-    def flaky(actions):
+    def flaky(actions, **kwargs):
         marker = actions[0]["Put"]["Item"]["pk"]["S"] if "Put" in actions[0] else ""
         if marker.removeprefix("TXN#") in failing:
             raise RuntimeError("injected DynamoDB failure")
-        write_atomically(actions)
+        write_atomically(actions, **kwargs)
 
-    monkeypatch.setattr(sys.modules["shopwatch.detection.service"], "write_atomically", flaky)
+    monkeypatch.setattr(sys.modules["shopwatch.storage.unit_of_work"], "write_atomically", flaky)
     response = handler(copy.deepcopy(event))
     failed = [f["itemIdentifier"] for f in response["batchItemFailures"]]
     sequence = {r["dynamodb"]["SequenceNumber"]: r["dynamodb"]["Keys"]["transaction_id"]["S"] for r in event["Records"]}
     assert sorted(sequence[s] for s in failed) == ["abroad", "bot3"]
 
     # Lambda resumes from the lowest failed sequence number: that record and everything after it come again.
-    monkeypatch.setattr(sys.modules["shopwatch.detection.service"], "write_atomically", write_atomically)
+    monkeypatch.setattr(sys.modules["shopwatch.storage.unit_of_work"], "write_atomically", write_atomically)
     lowest = min(failed, key=int)
     retry = {"Records": [r for r in event["Records"] if int(r["dynamodb"]["SequenceNumber"]) >= int(lowest)]}
     assert module.lambda_handler(retry, _context()) == {"batchItemFailures": []}
@@ -398,13 +398,13 @@ def test_a_crash_between_basket_parts_resumes_without_double_counting(stack, ref
     handler = stack.handler("DetectFunction")
     calls = {"n": 0}
 
-    def crash_on_second_part(actions):
+    def crash_on_second_part(actions, **kwargs):
         if actions[0].get("Put", {}).get("Item", {}).get("sk", {}).get("S") == "DETECT#2" and calls["n"] == 0:
             calls["n"] += 1
             raise RuntimeError("container died")
-        write_atomically(actions)
+        write_atomically(actions, **kwargs)
 
-    monkeypatch.setattr(sys.modules["shopwatch.detection.service"], "write_atomically", crash_on_second_part)
+    monkeypatch.setattr(sys.modules["shopwatch.storage.unit_of_work"], "write_atomically", crash_on_second_part)
     assert len(handler(copy.deepcopy(event))["batchItemFailures"]) == 1
     assert handler(copy.deepcopy(event)) == {"batchItemFailures": []}
     assert snapshot(stack) == expected

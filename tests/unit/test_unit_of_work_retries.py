@@ -65,8 +65,36 @@ def test_a_refused_condition_is_raised_at_once(scripted):
     fake = scripted(error("TransactionCanceledException", ["ConditionalCheckFailed", "ThrottlingError"]))
     with pytest.raises(TransactionRefused) as refused:
         write_atomically(ACTIONS)
-    assert refused.value.failed_conditions() == [0]
+    assert refused.value.refused() == [0]  # unnamed actions are named by position
     assert len(fake.tokens) == 1
+
+
+def test_a_refusal_names_the_actions_whose_condition_failed(scripted):
+    """Callers ask by name ("was it my marker?"), whatever position their action had."""
+    scripted(error("TransactionCanceledException", ["None", "ConditionalCheckFailed"]))
+    unit = unit_of_work.UnitOfWork()
+    for name, action in zip([("alert", "a1"), ("marker", 0)], ACTIONS, strict=True):
+        unit.add(name, action)
+    with pytest.raises(TransactionRefused) as refused:
+        unit.commit()
+    assert refused.value.refused() == [("marker", 0)]
+    assert refused.value.refused_of("marker") == [0] and refused.value.refused_of("alert") == []
+
+
+def test_a_refusal_after_throttled_attempts_still_names_the_actions(scripted):
+    scripted(
+        error("TransactionCanceledException", ["ThrottlingError", "None"]),
+        error("TransactionCanceledException", ["ConditionalCheckFailed", "None"]),
+    )
+    with pytest.raises(TransactionRefused) as refused:
+        write_atomically(ACTIONS, names=[("marker", "t1"), ("alert", "a1")])
+    assert refused.value.refused_of("marker") == ["t1"]
+
+
+def test_a_unit_of_work_refuses_two_actions_with_one_name():
+    unit = unit_of_work.UnitOfWork().add(("marker", 0), ACTIONS[0])
+    with pytest.raises(ValueError, match="two actions named"):
+        unit.add(("marker", 0), ACTIONS[1])
 
 
 def test_a_validation_error_is_raised_at_once(scripted):

@@ -67,7 +67,7 @@ from shopwatch.domain.clock import floor_window, utcnow
 from shopwatch.domain.transaction import Transaction
 from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.state import AppliedTokens, Marker, StateRepository, write_outside
-from shopwatch.storage.unit_of_work import TransactionRefused, write_atomically
+from shopwatch.storage.unit_of_work import TransactionRefused, UnitOfWork
 
 FIRST_PART_SKUS = 80  # marker + profile + recent + 5 entities + at most 10 alerts + 80 SKUs stay under 100 actions
 LATER_PART_SKUS = 99  # marker + 99 SKUs
@@ -277,32 +277,36 @@ class DetectionService:
         for _ in range(MAX_WRITE_ATTEMPTS):
             now = self.clock()
             alerts = [self._next_alert(batch, f, assessment, tx, now) for f in alerting]
-            actions = [
-                self.state.marker_action(marker, now),
+            unit = UnitOfWork()
+            unit.add(("marker", 0), self.state.marker_action(marker, now))
+            unit.add(
+                ("profile", tx.customer_id),
                 self.state.profile_action(
                     tx.customer_id, delta, tx.customer_name, now, self._seen(batch, tx), entity=account
                 ),
-                self.state.recent_action(tx, now),
-                *(self.alerts.save_action(a) for a in alerts),
-                *(
-                    self.state.entity_action(u, now, batch.tokens.get(u.key, AppliedTokens()).stale(now, ""))
-                    for u in inside
-                ),
-                *(self.state.sku_action(d, now) for d in parts[0]),
-            ]
+            )
+            unit.add(("recent", tx.transaction_id), self.state.recent_action(tx, now))
+            for a in alerts:
+                unit.add(("alert", a.alert_id), self.alerts.save_action(a))
+            for u in inside:
+                unit.add(
+                    ("entity", u.key),
+                    self.state.entity_action(u, now, batch.tokens.get(u.key, AppliedTokens()).stale(now, "")),
+                )
+            for d in parts[0]:
+                unit.add(("sku", d.sku), self.state.sku_action(d, now))
             try:
-                write_atomically(actions)
+                unit.commit()
                 break
             except TransactionRefused as refused:
-                failed = refused.failed_conditions()
-                if 0 in failed:  # another delivery of this record won the race: it is applied, once
+                if refused.refused_of("marker"):  # another delivery of this record won the race: it is applied, once
                     batch.markers.update(self.state.get_markers([tx.transaction_id], {tx.transaction_id: len(parts)}))
                     if (tx.transaction_id, 0) not in batch.markers:
                         raise RuntimeError(
                             f"marker of {tx.transaction_id} refused the write but cannot be read"
                         ) from refused
                     return self.process(batch, tx)
-                stale = [alerts[i - 3].alert_id for i in failed if 3 <= i < 3 + len(alerts)]
+                stale = refused.refused_of("alert")
                 if not stale:
                     raise
                 batch.alerts.update({a: None for a in stale})
@@ -391,12 +395,13 @@ class DetectionService:
                 continue
             now = self.clock()
             marker = Marker(tx.transaction_id, number)
+            unit = UnitOfWork().add(("marker", number), self.state.marker_action(marker, now))
+            for d in deltas:
+                unit.add(("sku", d.sku), self.state.sku_action(d, now))
             try:
-                write_atomically(
-                    [self.state.marker_action(marker, now), *(self.state.sku_action(d, now) for d in deltas)]
-                )
+                unit.commit()
             except TransactionRefused as refused:
-                if 0 not in refused.failed_conditions():
+                if not refused.refused_of("marker"):
                     raise
             else:
                 batch.learn_skus(deltas)

@@ -14,7 +14,6 @@ transactions are dropped and the rest are written again.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,14 +25,12 @@ from shopwatch.domain.clock import epoch_seconds, parse_iso, to_iso
 from shopwatch.domain.transaction import Transaction
 from shopwatch.storage.aws import client
 from shopwatch.storage.items import add_counters_action, from_attributes, to_attribute
-from shopwatch.storage.unit_of_work import MAX_ACTIONS, TransactionRefused, write_atomically
+from shopwatch.storage.unit_of_work import MAX_ACTIONS, TransactionRefused, UnitOfWork
 
 RETENTION = {Grain.MINUTE: timedelta(days=8), Grain.HOUR: timedelta(days=130), Grain.DAY: timedelta(days=800)}
 MARKER_RETENTION = timedelta(days=7)  # beyond the stream's 24 h retention
 _PARTITION = {Grain.MINUTE: "%Y-%m-%d", Grain.HOUR: "%Y-%m", Grain.DAY: "%Y"}
 _SORT = "%Y-%m-%dT%H:%MZ"
-_RETRIED_CODES = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
-_MAX_ATTEMPTS = 8
 
 
 def bucket_key(grain: Grain, start: datetime) -> dict[str, Any]:
@@ -65,25 +62,26 @@ class BucketRepository:
         return Applied(counted, already + len(transactions) - len(unique))
 
     def _add_chunk(self, chunk: list[Transaction], now: datetime) -> tuple[int, int]:
+        """The chunk's markers and buckets in one unit of work. A refused marker is a transaction counted
+        before (a redelivery): the rest are written again without it, so each try leaves one fewer. Throttling
+        and conflicts on hot buckets are ridden out by the unit of work itself."""
         pending, already = list(chunk), 0
-        for attempt in range(_MAX_ATTEMPTS):
-            if not pending:
-                return 0, already
-            actions = [self._marker_action(tx, now) for tx in pending]
-            actions += [self._bucket_action(b, now) for b in buckets_of(pending)]
+        while pending:
+            unit = UnitOfWork()
+            for tx in pending:
+                unit.add(("marker", tx.transaction_id), self._marker_action(tx, now))
+            for bucket in buckets_of(pending):
+                unit.add(("bucket", (bucket.grain, bucket.start)), self._bucket_action(bucket, now))
             try:
-                write_atomically(actions)
+                unit.commit()
                 return len(pending), already
             except TransactionRefused as refused:
-                counted_before = {i for i in refused.failed_conditions() if i < len(pending)}
-                if counted_before:
-                    already += len(counted_before)
-                    pending = [tx for i, tx in enumerate(pending) if i not in counted_before]
-                    continue
-                if not set(refused.reasons) & _RETRIED_CODES:
+                counted_before = set(refused.refused_of("marker"))
+                if not counted_before:
                     raise
-                time.sleep(min(1.0, 0.02 * 2**attempt))
-        raise RuntimeError(f"bucket write still refused after {_MAX_ATTEMPTS} attempts (contention on hot buckets)")
+                already += len(counted_before)
+                pending = [tx for tx in pending if tx.transaction_id not in counted_before]
+        return 0, already
 
     def _marker_action(self, tx: Transaction, now: datetime) -> dict[str, Any]:
         return {

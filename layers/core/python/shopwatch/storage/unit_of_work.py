@@ -4,6 +4,10 @@ Why: a detected transaction's marker, its profile counters and its alert updates
 at all. Then a redelivered stream record either finds the marker (and changes nothing) or finds nothing
 (and applies everything once).
 
+Each action has a name its caller chose (("marker", transaction id), ("alert", alert id), ...), and a refusal
+names the actions whose condition failed: callers ask "was it my marker?" by name, never by the position an
+action happened to have in the list (which broke silently whenever a caller added an action in front).
+
 Throttling is ridden out here, not by the caller: the SDK retries a throttled call, but not a transaction that
 DynamoDB cancelled because one of its items was throttled (TransactionCanceledException, reasons
 "ThrottlingError"), and not once its own attempts are spent. An escaped throttle fails the stream record; the
@@ -16,6 +20,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,12 +36,20 @@ TRANSIENT_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded
 
 @dataclass(frozen=True)
 class TransactionRefused(Exception):
-    """The write was cancelled; `reasons[i]` is DynamoDB's code for action i ("None" when that one was fine)."""
+    """The write was cancelled; `reasons[i]` is DynamoDB's code for action i ("None" when that one was fine),
+    `names[i]` the name its caller gave action i."""
 
     reasons: tuple[str, ...]
+    names: tuple[Hashable, ...] = ()
 
-    def failed_conditions(self) -> list[int]:
-        return [i for i, code in enumerate(self.reasons) if code == "ConditionalCheckFailed"]
+    def refused(self) -> list[Hashable]:
+        """The names of the actions whose condition failed, in the order they were written."""
+        names = self.names or tuple(range(len(self.reasons)))
+        return [name for name, code in zip(names, self.reasons, strict=True) if code == "ConditionalCheckFailed"]
+
+    def refused_of(self, kind: str) -> list[Any]:
+        """For actions named (kind, key): the keys of those of `kind` whose condition failed."""
+        return [name[1] for name in self.refused() if isinstance(name, tuple) and name[0] == kind]
 
     def only_transient(self) -> bool:
         """True when every refusal was throttling or a conflict: the same write may succeed when tried again."""
@@ -47,9 +60,34 @@ class TransactionRefused(Exception):
         return f"transaction cancelled: {', '.join(self.reasons)}"
 
 
-def write_atomically(actions: list[dict[str, Any]], attempts: int = WRITE_ATTEMPTS) -> None:
-    """Apply up to 100 Put/Update/ConditionCheck actions atomically; raise TransactionRefused on a cancel that
-    is not throttling, and the ClientError when throttling outlasts `attempts`.
+class UnitOfWork:
+    """The named actions of one TransactWriteItems, gathered by whoever plans the write."""
+
+    def __init__(self) -> None:
+        self.names: list[Hashable] = []
+        self.actions: list[dict[str, Any]] = []
+
+    def add(self, name: Hashable, action: dict[str, Any]) -> UnitOfWork:
+        if name in self.names:
+            raise ValueError(f"two actions named {name!r} in one unit of work")
+        self.names.append(name)
+        self.actions.append(action)
+        return self
+
+    def __len__(self) -> int:
+        return len(self.actions)
+
+    def commit(self, attempts: int = WRITE_ATTEMPTS) -> None:
+        """write_atomically, whose refusal names this unit's actions."""
+        write_atomically(self.actions, attempts=attempts, names=self.names)
+
+
+def write_atomically(
+    actions: list[dict[str, Any]], attempts: int = WRITE_ATTEMPTS, names: Sequence[Hashable] = ()
+) -> None:
+    """Apply up to 100 Put/Update/ConditionCheck actions atomically; raise TransactionRefused (naming the
+    actions by `names`, else by position) on a cancel that is not throttling, and the ClientError when
+    throttling outlasts `attempts`.
 
     One ClientRequestToken for the whole call: a repeat after an error whose outcome is unknown (an internal
     server error after the commit) is then answered "done" by DynamoDB instead of being applied twice. A
@@ -59,6 +97,8 @@ def write_atomically(actions: list[dict[str, Any]], attempts: int = WRITE_ATTEMP
         return
     if len(actions) > MAX_ACTIONS:
         raise ValueError(f"a DynamoDB transaction holds at most {MAX_ACTIONS} actions, got {len(actions)}")
+    if names and len(names) != len(actions):
+        raise ValueError(f"{len(names)} names for {len(actions)} actions")
     token = str(uuid.uuid4())
     for attempt in range(attempts):
         last = attempt == attempts - 1
@@ -67,7 +107,7 @@ def write_atomically(actions: list[dict[str, Any]], attempts: int = WRITE_ATTEMP
             return
         except TransactionRefused as refused:
             if last or not refused.only_transient():
-                raise
+                raise TransactionRefused(refused.reasons, tuple(names)) from refused.__cause__
             token = str(uuid.uuid4())
         except ClientError as exc:
             if last or exc.response.get("Error", {}).get("Code") not in TRANSIENT_ERRORS:

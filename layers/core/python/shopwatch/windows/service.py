@@ -27,7 +27,7 @@ from shopwatch.domain.buckets import Bucket, Grain, dense
 from shopwatch.domain.clock import floor_window
 from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.buckets import BucketRepository
-from shopwatch.storage.unit_of_work import TransactionRefused, write_atomically
+from shopwatch.storage.unit_of_work import TransactionRefused, UnitOfWork
 from shopwatch.storage.window_cursors import WindowCursorRepository
 
 logger = Logger(child=True)
@@ -150,13 +150,18 @@ class WindowService:
         """Write the period's alerts and move the cursor past it, atomically; False when the cursor had moved."""
         for _ in range(5):
             alerts = [self._alert_for(grain, start, f, now) for f in judged.findings]
-            actions = [self.cursors.advance_action(grain, cursor, start + grain.step, now)]
-            actions += [self.alerts.save_action(a) for a in alerts]
+            unit = UnitOfWork().add(
+                ("cursor", grain), self.cursors.advance_action(grain, cursor, start + grain.step, now)
+            )
+            for a in alerts:
+                unit.add(("alert", a.alert_id), self.alerts.save_action(a))
             try:
-                write_atomically(actions)
+                unit.commit()
             except TransactionRefused as refused:
-                if 0 in refused.failed_conditions():
+                if refused.refused_of("cursor"):
                     return False
+                if not refused.refused_of("alert"):
+                    raise
                 continue  # an alert changed under us (a triage update): read it again
             judged.alert_ids = [a.alert_id for a in alerts]
             return True
