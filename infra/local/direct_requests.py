@@ -108,18 +108,40 @@ def _build(shape: Any) -> Callable[[Any], bool]:
         member = shape.member
         if member.type_name in _SCALARS and not (_CONSTRAINTS & set(member.metadata)):
             item_types = _SCALARS[member.type_name]
-            return lambda v: (
-                isinstance(v, (list, tuple))
-                and (lowest is None or len(v) >= lowest)
-                and all(isinstance(i, item_types) for i in v)
-            )
+
+            def scalars(v: Any) -> bool:
+                if not isinstance(v, (list, tuple)) or (lowest is not None and len(v) < lowest):
+                    return False
+                for i in v:
+                    if not isinstance(i, item_types):
+                        return False
+                return True
+
+            return scalars
         item = checker(member)
-        return lambda v: (
-            isinstance(v, (list, tuple)) and (lowest is None or len(v) >= lowest) and all(item(i) for i in v)
-        )
+
+        def items(v: Any) -> bool:
+            if not isinstance(v, (list, tuple)) or (lowest is not None and len(v) < lowest):
+                return False
+            for i in v:
+                if not item(i):
+                    return False
+            return True
+
+        return items
     if kind == "map":
         keys, values = checker(shape.key), checker(shape.value)
-        return lambda v: isinstance(v, dict) and all(keys(k) and values(x) for k, x in v.items())
+        plain_keys = shape.key.type_name == "string" and _min_of(shape.key) is None
+
+        def mapping(v: Any) -> bool:
+            if not isinstance(v, dict):
+                return False
+            for k, x in v.items():
+                if not ((isinstance(k, str) if plain_keys else keys(k)) and values(x)):
+                    return False
+            return True
+
+        return mapping
     if kind == "structure":
         if any(member.serialization.get("name", name) != name for name, member in shape.members.items()):
             return _never  # a renamed member (jsonName): botocore's serializer renames it, json.dumps would not

@@ -17,6 +17,7 @@ Installed by the local stack only; tests/integration/test_moto_direct_calls.py c
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -57,10 +58,16 @@ def _account() -> str:
     return os.environ.get("MOTO_ACCOUNT_ID") or get_account_id_from("AKIAEXAMPLE")
 
 
+@functools.lru_cache(maxsize=256)
+def _method_name(operation: str) -> str:
+    """The handler method of an operation (moto's conversion runs a regex per character class, per call)."""
+    return camelcase_to_underscores(operation)
+
+
 def _run_action(handler: BaseResponse, operation: str) -> TYPE_RESPONSE:
     """BaseResponse.call_action without its IAM check (moto's is off unless INITIAL_NO_AUTH_ACTION_COUNT is
     set, which the local stack never does) and without the request-id rewrite of XML bodies."""
-    method = getattr(handler, camelcase_to_underscores(operation))
+    method = getattr(handler, _method_name(operation))
     try:
         response = method()
     except ServiceException as error:

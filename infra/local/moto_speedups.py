@@ -323,6 +323,18 @@ def _condition_parse(self: ConditionExpressionParser) -> Any:
 _ORIGINAL_ITEM_INIT = Item.__init__
 _ORIGINAL_DYNAMO_TYPE_INIT = DynamoType.__init__
 _ORIGINAL_DYNAMO_TYPE_HASH = DynamoType.__hash__
+_ORIGINAL_CAST_VALUE = DynamoType.cast_value
+
+
+def _cast_value(self: DynamoType) -> Any:
+    """moto's cast_value, with a string set cast as the set of its strings and a number set as the set of its
+    Decimals directly: moto built a DynamoType per member to cast it, on every `contains(...)` condition that
+    reads a set (an entity's token guard reads its token set on every write)."""
+    if self.type == "SS":
+        return set(self.value)
+    if self.type == "NS":
+        return {Decimal(v) for v in self.value}
+    return _ORIGINAL_CAST_VALUE.fget(self)
 
 
 def _dynamo_type_hash(self: DynamoType) -> int:
@@ -440,6 +452,7 @@ def install() -> None:
     Item.__init__ = _item_init  # type: ignore[method-assign]
     DynamoType.__init__ = _dynamo_type_init  # type: ignore[method-assign]
     DynamoType.__hash__ = _dynamo_type_hash  # type: ignore[method-assign]
+    DynamoType.cast_value = property(_cast_value)  # type: ignore[method-assign, assignment]
     Table._validate_key_sizes = _key_sizes  # type: ignore[method-assign]
     botocore.useragent.sanitize_user_agent_string_component = _CACHED_SANITIZE
     Table.query = _query  # type: ignore[method-assign]
@@ -456,6 +469,7 @@ def uninstall() -> None:
     Item.__init__ = _ORIGINAL_ITEM_INIT  # type: ignore[method-assign]
     DynamoType.__init__ = _ORIGINAL_DYNAMO_TYPE_INIT  # type: ignore[method-assign]
     DynamoType.__hash__ = _ORIGINAL_DYNAMO_TYPE_HASH  # type: ignore[method-assign]
+    DynamoType.cast_value = _ORIGINAL_CAST_VALUE  # type: ignore[method-assign]
     Table._validate_key_sizes = _ORIGINAL_KEY_SIZES  # type: ignore[method-assign]
     botocore.useragent.sanitize_user_agent_string_component = _ORIGINAL_SANITIZE
     Table.query = _ORIGINAL_QUERY  # type: ignore[method-assign]
