@@ -112,7 +112,7 @@ def _build(shape: Any) -> Callable[[Any], bool]:
             def scalars(v: Any) -> bool:
                 if not isinstance(v, (list, tuple)) or (lowest is not None and len(v) < lowest):
                     return False
-                for i in v:
+                for i in v:  # noqa: SIM110 - a loop, not all(<generator>): this runs on every value of every call
                     if not isinstance(i, item_types):
                         return False
                 return True
@@ -123,7 +123,7 @@ def _build(shape: Any) -> Callable[[Any], bool]:
         def items(v: Any) -> bool:
             if not isinstance(v, (list, tuple)) or (lowest is not None and len(v) < lowest):
                 return False
-            for i in v:
+            for i in v:  # noqa: SIM110 - as above
                 if not item(i):
                     return False
             return True
@@ -136,7 +136,7 @@ def _build(shape: Any) -> Callable[[Any], bool]:
         def mapping(v: Any) -> bool:
             if not isinstance(v, dict):
                 return False
-            for k, x in v.items():
+            for k, x in v.items():  # noqa: SIM110 - as above
                 if not ((isinstance(k, str) if plain_keys else keys(k)) and values(x)):
                     return False
             return True
