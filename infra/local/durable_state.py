@@ -1,0 +1,558 @@
+"""The local stack's data on disk: a logical redo journal of moto's state below its API, plus snapshots.
+
+What is kept (in the stack's state directory, `<state_dir>/data/`): every item of every table; each table's
+stream records with their original sequence numbers, times and images, and the stream's trim point; the
+stream pollers' checkpoints (per mapping and shard, the last sequence number fully handled); every SNS
+publish (`sent_notifications`, which the outbox turns into deliveries); the SQS queues' messages; the Cognito
+user pool (its id, app clients, users, passwords, groups) so that tokens already issued stay valid. The API key
+and admin password live beside it in `identity.json` (stack_identity).
+
+Design, and why:
+- **A logical journal of after-images, below moto's API.** moto_dirty_items notes the key of every item put,
+  updated or deleted, whichever path wrote it (in-process calls, the ThreadedMotoServer, transactions and
+  their rollback, the TTL sweeper). Every `interval` (200 ms) one commit takes moto_item_lock's WRITE_LOCK,
+  reads the current value of each noted key, the stream records written since the last commit (already
+  pickled by stream_retention: copied as they are), the checkpoints, new SNS publishes, and the queues and
+  user pool when they changed, and appends them as one framed record (journal), then fsyncs. Replaying
+  stores items and records straight into moto's backends: no request runs again, so no id, timestamp or
+  sequence number changes, and a restart costs unpickling, not re-execution. A request-level journal would
+  re-run conditions, mint new ids and publish again.
+- **Each commit is a consistent cut.** Every DynamoDB write and its stream record happen under WRITE_LOCK,
+  which the commit holds while it reads, so a commit never has a record without its item or the reverse; a
+  poller's checkpoint only moves after the writes it covers. Functions that publish to SNS (Notify, Digest)
+  are invoked through `gate`, which a commit takes exclusively: a cut never falls between a publish and the
+  ledger marker written after it, so after a restart an alert is never announced twice, nor marked sent
+  without its message. Replay stops at the first torn record (a SIGKILL mid-write), so the state after a
+  restart is the state of the last whole commit: a prefix of the history.
+- **Group commit.** One fsync per 200 ms whatever the traffic: a 202 acknowledged at least 1 s before a kill
+  is on disk. A key written fifty times between commits is written once.
+- **Snapshots for compaction.** When the current journal segment passes `compact_bytes`, and at a clean stop,
+  the commit rotates to a new segment and a snapshot of everything is written beside it (fuzzy: read in
+  chunks under the lock while the stack runs). It is renamed into place only after a journal commit later
+  than its last read is on disk, so snapshot + newer segments always replay to a whole commit; the older
+  segments are then deleted. A restart reads the snapshot and the few segments after it.
+- Alternatives not taken: pickling moto's backends whole needs the world stopped for seconds at 200,000
+  transactions and still a journal for the tail; sqlite behind moto's table storage would rewrite moto's
+  Table (query, scan, indexes) for every read.
+
+Pickle is the payload format because moto's values (DynamoType trees, datetimes, bytes) are Python objects
+and pickle reads them back ten times faster than rebuilding them; the files are the stack's own, in the
+user's own clone, and are never read from anywhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
+
+from infra.local import stream_retention
+from infra.local.journal import Journal, fsync_directory, read_records, write_atomically
+from infra.local.moto_dirty_items import DIRTY
+from infra.local.moto_item_lock import WRITE_LOCK
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+SNAPSHOT = "snapshot.bin"
+COMMIT_INTERVAL = 0.2  # seconds between group commits: the most a 202 waits to be on disk
+COMPACT_BYTES = 64 << 20  # a journal segment this large is folded into a new snapshot
+_CHUNK = 2000  # items read per hold of WRITE_LOCK while a snapshot is taken
+_PICKLE = pickle.HIGHEST_PROTOCOL
+
+
+class InvocationGate:
+    """Shared for invocations of functions with effects outside DynamoDB, exclusive for a commit.
+
+    A commit waiting for the gate holds new invocations back (so it never starves), and waits only for the
+    ones already running: a Notify batch, a few milliseconds."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._running = 0
+        self._exclusive = False
+
+    @contextmanager
+    def invocation(self) -> Iterator[None]:
+        with self._condition:
+            while self._exclusive:
+                self._condition.wait()
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._running -= 1
+                self._condition.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._condition:
+            while self._exclusive:
+                self._condition.wait()
+            self._exclusive = True
+            while self._running:
+                self._condition.wait()
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._exclusive = False
+                self._condition.notify_all()
+
+
+@dataclass
+class Backends:
+    """moto's backends of one account and region: what is kept."""
+
+    dynamodb: Any
+    sns: Any
+    sqs: Any
+    cognito: Any
+
+    @classmethod
+    def of(cls, account_id: str, region: str) -> Backends:
+        from moto.cognitoidp.models import cognitoidp_backends
+        from moto.dynamodb.models import dynamodb_backends
+        from moto.sns.models import sns_backends
+        from moto.sqs.models import sqs_backends
+
+        return cls(
+            dynamodb_backends[account_id][region],
+            sns_backends[account_id][region],
+            sqs_backends[account_id][region],
+            cognitoidp_backends[account_id][region],
+        )
+
+
+@dataclass
+class Restored:
+    """What a restart found: the pollers' checkpoints, and how much was read."""
+
+    checkpoints: dict[str, dict[str, str]] = field(default_factory=dict)
+    items: int = 0
+    stream_records: int = 0
+    notifications: int = 0
+    commits: int = 0
+    snapshot: bool = False
+    torn_tail: bool = False
+    seconds: float = 0.0
+    user_pools: dict[str, str] = field(default_factory=dict)  # pool id created now -> the kept one
+    user_pool_clients: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.snapshot or self.commits)
+
+
+def _pool_state(pool: Any) -> bytes:
+    """A user pool's fields, pickled; its signing key is moto's fixed one and is not picklable, so left out."""
+    return pickle.dumps({k: v for k, v in vars(pool).items() if k != "json_web_key"}, _PICKLE)
+
+
+def _client_name(client: Any) -> Any:
+    return client.extended_config.get("ClientName")
+
+
+def _queue_messages(queue: Any) -> list[Any]:
+    return list(queue._messages)
+
+
+def _queue_fingerprint(queue: Any) -> tuple[Any, ...]:
+    return tuple((m.id, m.receive_count, m.visible) for m in queue._messages)
+
+
+class DurableState:
+    def __init__(
+        self,
+        directory: Path,
+        backends: Backends,
+        checkpoints: Callable[[], dict[str, dict[str, str]]] = dict,
+        *,
+        interval: float = COMMIT_INTERVAL,
+        compact_bytes: int = COMPACT_BYTES,
+    ) -> None:
+        self.directory = Path(directory)
+        self.backends = backends
+        self.checkpoints = checkpoints
+        self.interval = interval
+        self.compact_bytes = compact_bytes
+        self.gate = InvocationGate()
+        self.journal = Journal(self.directory)
+        self._commit_lock = threading.Lock()  # one commit at a time, in order
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._compactor: threading.Thread | None = None
+        # what the journal holds so far
+        self._stream_next: dict[str, int] = {}  # per table: the next sequence number not yet journalled
+        self._stream_first: dict[str, int] = {}  # per table: the trim point journalled
+        self._sns_count: dict[str, int] = {}
+        self._sqs_seen: dict[str, tuple[Any, ...]] = {}
+        self._pool_seen: dict[str, bytes] = {}
+        self._checkpoints_seen: dict[str, dict[str, str]] = {}
+        self.durable_notifications: dict[str, int] = {}  # per topic: publishes on disk (the outbox reads these)
+        self.commits = 0
+        self.commit_failures = 0
+        self.snapshots = 0
+
+    # --- restart ------------------------------------------------------------------------------------------------
+    def restore(self) -> Restored:
+        """Load the snapshot and replay the journal after it into moto's backends (which hold the template's
+        resources, freshly created and empty). Returns the checkpoints to resume the pollers from."""
+        started = time.perf_counter()
+        result = Restored()
+        next_segment = 1
+        (self.directory / (SNAPSHOT + ".draft")).unlink(missing_ok=True)  # a compaction cut short
+        snapshot = self.directory / SNAPSHOT
+        if snapshot.exists():
+            frames = read_records(snapshot)
+            records = [pickle.loads(f) for f in frames.records]  # noqa: S301 - the stack's own files
+            if frames.torn or not records or records[-1].get("kind") != "end":
+                raise RuntimeError(f"{snapshot} is incomplete; it was renamed into place only when whole, so "
+                                   "the disk lost data: move the directory away or start with --reset")  # fmt: skip
+            result.snapshot = True
+            next_segment = records[0]["next_segment"]
+            for record in records[1:-1]:
+                self._apply(record, result)
+        last = next_segment
+        for payload in self.journal.replay(next_segment):
+            self._apply(pickle.loads(payload), result)  # noqa: S301 - the stack's own files
+            result.commits += 1
+        segments = [s for s in self.journal.segments() if s >= next_segment]
+        replayed = self._replayed_segments(next_segment)
+        if replayed:
+            last = replayed[-1]
+        for segment in segments:
+            if segment > last:  # after a gap or a torn record: not part of the history kept
+                self.journal.path(segment).unlink()
+        result.torn_tail = any(read_records(self.journal.path(s)).torn for s in replayed)
+        self.journal.open(last)  # cuts a torn tail off before anything is appended
+        self.journal.remove_before(next_segment)
+        for arn, topic in self.backends.sns.topics.items():
+            self.durable_notifications[arn] = len(topic.sent_notifications)
+        result.notifications = sum(self.durable_notifications.values())
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _replayed_segments(self, first: int) -> list[int]:
+        replayed, expected = [], first
+        for segment in self.journal.segments():
+            if segment < first:
+                continue
+            if segment != expected:
+                break
+            replayed.append(segment)
+            if read_records(self.journal.path(segment)).torn:
+                break
+            expected += 1
+        return replayed
+
+    def _apply(self, record: dict[str, Any], result: Restored) -> None:
+        kind = record.get("kind", "commit")
+        if kind == "commit":
+            self._apply_items(record["items"], result)
+            for name, (first, rows) in record["streams"].items():
+                self._apply_stream(name, first, rows, result)
+            self._apply_others(record, result)
+        elif kind == "items":
+            self._apply_items(record["items"], result)
+        elif kind == "stream":
+            self._apply_stream(record["table"], record["first"], record["rows"], result)
+        else:
+            self._apply_others(record, result)
+
+    def _apply_items(self, rows: list[tuple[str, Any, Any, dict[str, Any] | None]], result: Restored) -> None:
+        tables = self.backends.dynamodb.tables
+        for name, hash_key, range_key, attrs in rows:
+            table = tables.get(name)
+            if table is None:
+                continue  # a table the template no longer has
+            if attrs is None:
+                if range_key is None:
+                    table.items.pop(hash_key, None)
+                else:
+                    partition = table.items.get(hash_key)
+                    if partition is not None:
+                        partition.pop(range_key, None)
+                        if not partition:
+                            del table.items[hash_key]
+                continue
+            item = Item.__new__(Item)
+            item.hash_key, item.range_key, item.attrs = hash_key, range_key, LimitedSizeDict(attrs)
+            if range_key is None:
+                table.items[hash_key] = item
+            else:
+                table.items[hash_key][range_key] = item
+            result.items += 1
+
+    def _apply_stream(self, name: str, first: int, rows: list[tuple[int, float, bytes]], result: Restored) -> None:
+        """Append the rows that continue the shard, then trim it to `first`. The trim point only moves
+        forward, and rows already there (a snapshot read after the commit that wrote them) are skipped."""
+        table = self.backends.dynamodb.tables.get(name)
+        if table is None or table.stream_shard is None:
+            return
+        shard = table.stream_shard
+        kept_first = stream_retention.first_sequence_number(shard)
+        rows = [row for row in rows if row[0] >= kept_first + len(shard.items)]
+        if not shard.items:
+            # nothing kept: numbering resumes at the later of the trim point and the first row still to come
+            start = max(kept_first, min(first, rows[0][0]) if rows else first)
+            shard._shopwatch_trimmed = start - shard.starting_sequence_number
+        next_seq = stream_retention.first_sequence_number(shard) + len(shard.items)
+        for seq, at, blob in rows:
+            if seq != next_seq:
+                raise RuntimeError(f"the journal of {name}'s stream jumps from {next_seq} to {seq}")
+            kept = stream_retention.KeptRecord.__new__(stream_retention.KeptRecord)
+            kept.at, kept.blob = at, blob
+            shard.items.append(kept)
+            next_seq += 1
+            result.stream_records += 1
+        trim = first - stream_retention.first_sequence_number(shard)
+        if trim > 0:
+            trim = min(trim, len(shard.items))
+            del shard.items[:trim]
+            shard._shopwatch_trimmed = stream_retention._trimmed(shard) + trim
+
+    def _apply_others(self, record: dict[str, Any], result: Restored) -> None:
+        for name, label in (record.get("stream_labels") or {}).items():
+            table = self.backends.dynamodb.tables.get(name)
+            if table is not None:
+                table.latest_stream_label = label
+        if record.get("checkpoints") is not None:
+            result.checkpoints = record["checkpoints"]
+        for arn, (start, notifications) in (record.get("sns") or {}).items():
+            topic = self.backends.sns.topics.get(arn)
+            if topic is not None:
+                sent = topic.sent_notifications
+                sent.extend(notifications[len(sent) - start :] if len(sent) > start else notifications)
+        for name, messages in (record.get("sqs") or {}).items():
+            queue = self.backends.sqs.queues.get(name)
+            if queue is not None:
+                queue._messages[:] = messages
+        for kept_id, blob in (record.get("pools") or {}).items():
+            self._restore_pool(kept_id, blob, result)
+
+    def _restore_pool(self, kept_id: str, blob: bytes, result: Restored) -> None:
+        """Put the kept user pool (its id, clients, users) in place of the one just created from the template."""
+        pools = self.backends.cognito.user_pools
+        state = pickle.loads(blob)  # noqa: S301 - the stack's own files
+        current = pools.get(kept_id) or next(
+            (p for p in pools.values() if p.name == state["name"] and p.id not in result.user_pools.values()), None
+        )
+        if current is None:
+            return
+        created_id = current.id
+        created_clients = {client_id: _client_name(client) for client_id, client in current.clients.items()}
+        key = current.json_web_key
+        current.__dict__.clear()
+        current.__dict__.update(state)
+        current.json_web_key = key
+        pools.pop(created_id, None)
+        pools[kept_id] = current
+        result.user_pools[created_id] = kept_id
+        for client_id, client_name in created_clients.items():
+            kept = next((c for c in current.clients.values() if _client_name(c) == client_name), None)
+            if kept is not None:
+                result.user_pool_clients[client_id] = kept.id
+
+    # --- running ------------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Journal from now on: every change after this call is in the next commits."""
+        tables = self.backends.dynamodb.tables
+        for name, table in tables.items():
+            if table.stream_shard is not None:
+                first = stream_retention.first_sequence_number(table.stream_shard)
+                self._stream_first[name] = first
+                self._stream_next[name] = first + len(table.stream_shard.items)
+        for arn, topic in self.backends.sns.topics.items():
+            self._sns_count[arn] = len(topic.sent_notifications)
+        DIRTY.start()
+        self._commit(everything=True)  # the resources as they are now, whether restored or new
+        self._thread = threading.Thread(target=self._run, name="durable-state", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.commit()
+                if self.journal.bytes_written > self.compact_bytes and not self._compacting():
+                    self._compactor = threading.Thread(target=self.compact, name="durable-compact", daemon=True)
+                    self._compactor.start()
+            except Exception:  # a failed commit is retried at the next tick; its keys are retaken then
+                self.commit_failures += 1
+                log.exception("journal commit failed")
+
+    def _compacting(self) -> bool:
+        return self._compactor is not None and self._compactor.is_alive()
+
+    def commit(self) -> bool:
+        """Append everything changed since the last commit as one record and fsync it; False when nothing did."""
+        return self._commit()
+
+    def _commit(self, everything: bool = False, rotate: bool = False) -> bool:
+        with self._commit_lock:
+            with self.gate.exclusive(), WRITE_LOCK:
+                record = self._capture(everything)
+                payload = pickle.dumps(record, _PICKLE) if record is not None else None
+                sns_counts = dict(self._sns_count)
+            if payload is not None:
+                self.journal.append(payload)
+            if rotate:
+                self.journal.rotate()
+            elif payload is not None:
+                self.journal.sync()
+            self.durable_notifications.update(sns_counts)
+            if payload is not None:
+                self.commits += 1
+            return payload is not None
+
+    def _capture(self, everything: bool) -> dict[str, Any] | None:
+        """What changed since the last capture; called under WRITE_LOCK with the gate held."""
+        tables = self.backends.dynamodb.tables
+        keys = DIRTY.take()
+        items = []
+        for name, hash_key, range_key in keys:
+            table = tables.get(name)
+            stored = None if table is None else table.items.get(hash_key)
+            if stored is not None and range_key is not None:
+                stored = stored.get(range_key)
+            items.append((name, hash_key, range_key, dict(stored.attrs) if stored is not None else None))
+        streams = {}
+        for name, table in tables.items():
+            shard = table.stream_shard
+            if shard is None:
+                continue
+            first = stream_retention.first_sequence_number(shard)
+            end = first + len(shard.items)
+            start = max(self._stream_next.get(name, first), first)
+            if start < end or first != self._stream_first.get(name):
+                rows = [(seq, kept.at, kept.blob) for seq, kept in zip(range(start, end), shard.items[start - first :])]
+                streams[name] = (first, rows)
+                self._stream_next[name], self._stream_first[name] = end, first
+        record: dict[str, Any] = {"kind": "commit", "at": time.time(), "items": items, "streams": streams}
+        checkpoints = self.checkpoints()
+        if everything or checkpoints != self._checkpoints_seen:
+            record["checkpoints"] = checkpoints
+            self._checkpoints_seen = {k: dict(v) for k, v in checkpoints.items()}
+        sns = {}
+        for arn, topic in self.backends.sns.topics.items():
+            sent = topic.sent_notifications
+            start = self._sns_count.get(arn, 0)
+            if len(sent) > start:
+                sns[arn] = (start, list(sent[start:]))
+                self._sns_count[arn] = len(sent)
+        if sns:
+            record["sns"] = sns
+        sqs = {}
+        for name, queue in self.backends.sqs.queues.items():
+            fingerprint = _queue_fingerprint(queue)
+            if everything or fingerprint != self._sqs_seen.get(name):
+                sqs[name] = _queue_messages(queue)
+                self._sqs_seen[name] = fingerprint
+        if sqs:
+            record["sqs"] = sqs
+        pools = {}
+        for pool_id, pool in self.backends.cognito.user_pools.items():
+            blob = _pool_state(pool)
+            if everything or blob != self._pool_seen.get(pool_id):
+                pools[pool_id] = self._pool_seen[pool_id] = blob
+        if pools:
+            record["pools"] = pools
+        if everything:
+            record["stream_labels"] = {n: t.latest_stream_label for n, t in tables.items() if t.latest_stream_label}
+        if not (everything or items or streams or len(record) > 4):
+            return None
+        return record
+
+    # --- compaction ---------------------------------------------------------------------------------------------
+    def compact(self) -> int:
+        """Write a snapshot of everything, then drop the journal segments it makes redundant. Bytes written."""
+        started = time.perf_counter()
+        self._commit(rotate=True)
+        next_segment = self.journal.segment
+        path = self.directory / SNAPSHOT
+        size = write_atomically(path.with_name(SNAPSHOT + ".draft"), self._snapshot_records(next_segment))
+        self.commit()  # a commit later than every read of the snapshot, on disk before the snapshot counts
+        with self._commit_lock:  # no commit between: nothing appended to a segment about to be removed
+            path.with_name(SNAPSHOT + ".draft").replace(path)
+            fsync_directory(self.directory)
+            self.journal.remove_before(next_segment)
+        self.snapshots += 1
+        log.info("snapshot of %d bytes in %.1f s", size, time.perf_counter() - started)
+        return size
+
+    def _snapshot_records(self, next_segment: int) -> Iterator[bytes]:
+        yield pickle.dumps({"kind": "header", "format": FORMAT, "next_segment": next_segment}, _PICKLE)
+        tables = self.backends.dynamodb.tables
+        for name, table in list(tables.items()):
+            with WRITE_LOCK:
+                partitions = list(table.items.keys())
+            for start in range(0, len(partitions), _CHUNK):
+                with WRITE_LOCK:
+                    rows = []
+                    for hash_key in partitions[start : start + _CHUNK]:
+                        stored = table.items.get(hash_key)
+                        if stored is None:
+                            continue
+                        if table.range_key_attr is None:
+                            rows.append((name, hash_key, None, dict(stored.attrs)))
+                        else:
+                            rows.extend((name, hash_key, r, dict(i.attrs)) for r, i in list(stored.items()))
+                    payload = pickle.dumps({"kind": "items", "items": rows}, _PICKLE)
+                yield payload
+            shard = table.stream_shard
+            if shard is not None:
+                with WRITE_LOCK:
+                    first = stream_retention.first_sequence_number(shard)
+                    kept = list(shard.items)
+                for offset in range(0, max(len(kept), 1), _CHUNK * 10):
+                    rows = [(first + offset + i, k.at, k.blob) for i, k in enumerate(kept[offset : offset + _CHUNK * 10])]
+                    yield pickle.dumps({"kind": "stream", "table": name, "first": first, "rows": rows}, _PICKLE)
+        with self.gate.exclusive(), WRITE_LOCK:
+            others = {
+                "kind": "others",
+                "checkpoints": self.checkpoints(),
+                "stream_labels": {n: t.latest_stream_label for n, t in tables.items() if t.latest_stream_label},
+                "sns": {arn: (0, list(t.sent_notifications)) for arn, t in self.backends.sns.topics.items()},
+                "sqs": {name: _queue_messages(q) for name, q in self.backends.sqs.queues.items()},
+                "pools": {pid: _pool_state(p) for pid, p in self.backends.cognito.user_pools.items()},
+            }
+            payload = pickle.dumps(others, _PICKLE)
+        yield payload
+        yield pickle.dumps({"kind": "end"}, _PICKLE)
+
+    # --- stopping -----------------------------------------------------------------------------------------------
+    def stop(self, snapshot: bool = True) -> None:
+        """Stop committing: a last commit, then (a clean stop) a snapshot so the next start reads one file."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        if self._compactor is not None:
+            self._compactor.join(timeout=300)
+        try:
+            self.commit()
+            if snapshot:
+                self.compact()
+        finally:
+            DIRTY.stop()
+            self.journal.close()
+
+    def disk_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.directory.iterdir() if p.is_file()) if self.directory.is_dir() else 0
+
+
+def reset(directory: Path) -> None:
+    """Forget everything kept (`shopwatch up --reset`)."""
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+__all__ = ["COMMIT_INTERVAL", "Backends", "DurableState", "InvocationGate", "Restored", "reset"]
