@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from contextlib import nullcontext
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 

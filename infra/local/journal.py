@@ -166,4 +166,4 @@ class Journal:
             self._handle = None
 
 
-__all__ = ["HEADER", "Journal", "ReadResult", "fsync_directory", "frame", "parse", "read_records", "write_atomically"]
+__all__ = ["HEADER", "Journal", "ReadResult", "frame", "fsync_directory", "parse", "read_records", "write_atomically"]
