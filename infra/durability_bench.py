@@ -14,7 +14,10 @@
 
 `python -m infra.durability_bench throughput`: the load bench (`python -m infra.bench --rates 150 --seconds 20
 --no-replay --no-retail-benchmark --no-model --no-nab --no-fraud-data`) run without and then with persistence
-(SHOPWATCH_DURABLE=0/1, its state directory emptied first), one after the other, both outputs printed.
+(SHOPWATCH_DURABLE=0/1, its state directory emptied first), alternating for `--rounds` pairs, outputs printed.
+
+`python -m infra.durability_bench cost`: process CPU and RSS growth for the same 2,400 simulated transactions,
+without and with persistence, alternating.
 
 Benchmarks print figures; no test checks them.
 """
@@ -199,15 +202,57 @@ def _restart(args: argparse.Namespace) -> int:
     return 0
 
 
-def _throughput(_: argparse.Namespace) -> int:
+def _throughput(args: argparse.Namespace) -> int:
     env = {k: v for k, v in os.environ.items() if k != "SHOPWATCH_DURABLE"}
-    for durable in ("0", "1"):
+    for durable in ("0", "1") * args.rounds:  # alternating: the machine's load drifts
         shutil.rmtree(ROOT / ".shopwatch" / "bench" / "data", ignore_errors=True)
         print(f"=== persistence {'on' if durable == '1' else 'off'} (SHOPWATCH_DURABLE={durable}); "
               f"load average {os.getloadavg()[0]:.2f} ===", flush=True)  # fmt: skip
         subprocess.run([sys.executable, "-m", "infra.bench", *BENCH_ARGS], cwd=ROOT, check=False,
                        env=env | {"SHOPWATCH_DURABLE": durable})  # fmt: skip
     shutil.rmtree(ROOT / ".shopwatch" / "bench" / "data", ignore_errors=True)
+    return 0
+
+
+def _cost_child(args: argparse.Namespace) -> int:
+    """One in-process stack (durable or not) takes the same simulated history; CPU and RSS, as JSON."""
+    import resource
+    import tempfile
+
+    from infra.client import ShopwatchClient
+    from infra.local.stack import LocalStack, free_port
+    from infra.simulate.shop import build_shop
+    from infra.simulate.traffic import TrafficPlanner
+    from shopwatch.domain.clock import utcnow
+
+    with tempfile.TemporaryDirectory() as directory:
+        stack = LocalStack(port=free_port(), state_dir=Path(directory), durable=args.durable == "1",
+                           schedules_paused=True)  # fmt: skip
+        stack.start()
+        client = ShopwatchClient(stack.url, stack.api_key, timeout=60)
+        transactions = [p.transaction for p in TrafficPlanner(build_shop(3, 800), 3, utcnow()).warmup()]
+        rss_before, _ = _rss_mb()
+        cpu = time.process_time()
+        for start in range(0, len(transactions), 25):
+            client.post_transactions(transactions[start : start + 25])
+        stack.wait_until_idle(timeout=600)
+        used = time.process_time() - cpu
+        rss, _ = _rss_mb()
+        kept = stack.durable_state
+        print(json.dumps({"durable": args.durable, "transactions": len(transactions), "cpu_s": round(used, 2),
+                          "cpu_ms_per_tx": round(used / len(transactions) * 1000, 2), "rss_growth_mb": round(rss - rss_before),
+                          "commits": kept.commits if kept else 0, "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                          "journal_mb": round(kept.disk_bytes() / 1e6, 1) if kept else 0}))  # fmt: skip
+        stack.stop()
+    return 0
+
+
+def _cost(args: argparse.Namespace) -> int:
+    """The journal's CPU and memory: the same 2,400 simulated transactions through a stack without and with
+    persistence, alternating, each in its own process (process CPU time while they are ingested and judged)."""
+    print(f"load average {os.getloadavg()[0]:.2f}", flush=True)
+    for durable in ("0", "1") * args.rounds:
+        subprocess.run([sys.executable, "-m", "infra.durability_bench", "cost-child", durable], cwd=ROOT, check=True)
     return 0
 
 
@@ -220,7 +265,15 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--seed", type=int, default=3000, help="simulated transactions sent through the API")
         command.add_argument("--state-dir", default=str(ROOT / ".shopwatch" / "durability-bench"))
         command.set_defaults(run=run)
-    commands.add_parser("throughput").set_defaults(run=_throughput)
+    throughput = commands.add_parser("throughput")
+    throughput.add_argument("--rounds", type=int, default=1, help="off/on pairs, alternating")
+    throughput.set_defaults(run=_throughput)
+    cost = commands.add_parser("cost")
+    cost.add_argument("--rounds", type=int, default=2)
+    cost.set_defaults(run=_cost)
+    child = commands.add_parser("cost-child")
+    child.add_argument("durable", choices=("0", "1"))
+    child.set_defaults(run=_cost_child)
     args = parser.parse_args(argv)
     return args.run(args)
 

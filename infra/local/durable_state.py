@@ -276,7 +276,8 @@ class DurableState:
     def _restore(self) -> Restored:
         result = Restored()
         next_segment = 1
-        (self.directory / (SNAPSHOT + ".draft")).unlink(missing_ok=True)  # a compaction cut short
+        for leftover in (SNAPSHOT + ".draft", SNAPSHOT + ".draft.new"):  # a compaction cut short
+            (self.directory / leftover).unlink(missing_ok=True)
         snapshot = self.directory / SNAPSHOT
         if snapshot.exists():
             frames = read_records(snapshot).records
@@ -617,8 +618,10 @@ class DurableState:
         slow the next start (a snapshot of 200,000 transactions takes ~20 s; a Ctrl-C should not wait for one
         to fold in a few commits)."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        if self._thread is None:  # never started (the stack failed on its way up): nothing to commit
+            self.journal.close()
+            return
+        self._thread.join(timeout=30)
         if self._compactor is not None:
             self._compactor.join(timeout=300)
         try:

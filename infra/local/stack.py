@@ -264,9 +264,9 @@ class LocalStack:
         for thread in self._threads:
             thread.join(timeout=5)
         if self.durable_state is not None:
-            self.outbox.collect()
-            self.durable_state.stop(snapshot=True)  # a last commit, then one snapshot: the next start reads it
-            self.outbox.collect()
+            self.durable_state.stop(snapshot=True)  # a last commit (and a snapshot when the journal is long)
+            if self.outbox is not None:
+                self.outbox.collect()  # what the last commit made durable
         if hasattr(self, "_moto"):
             self._moto.stop()
         if hasattr(self, "_mock"):

@@ -4,6 +4,7 @@ journal alone (as after SIGKILL) or from a snapshot plus the journal after it; a
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -196,3 +197,29 @@ def test_a_clean_stop_leaves_one_snapshot_and_an_empty_journal(tmp_path):
     names = sorted(p.name for p in Path(tmp_path).iterdir())
     assert "snapshot.bin" in names and all(n == "snapshot.bin" or n.startswith("journal-") for n in names), names
     assert all(os.path.getsize(tmp_path / n) == 0 for n in names if n.startswith("journal-"))
+
+
+def test_the_outbox_delivers_only_publishes_on_disk_and_is_rebuilt_from_them_once_each(tmp_path):
+    from infra.local.outbox import Outbox, Subscription
+
+    with Moto() as moto:
+        topic = moto.resources.topics["AlertsTopic"]
+        sns = moto.session.client("sns")
+        subscriptions = [Subscription("Mail", "email", "a@shop.example", {}, topic)]
+        on_disk = {topic: 0}
+        path = tmp_path / "outbox.jsonl"
+        outbox = Outbox(subscriptions, path, published_on_disk=lambda arn: on_disk[arn])
+        first = sns.publish(TopicArn=topic, Message="one", Subject="s")["MessageId"]
+        second = sns.publish(TopicArn=topic, Message="two", Subject="s")["MessageId"]
+        assert outbox.collect() == []  # published, not yet committed: not delivered
+        on_disk[topic] = 1
+        assert [d["message_id"] for d in outbox.collect()] == [first]
+        delivered_at = outbox.deliveries[0]["at"]
+        with path.open("a") as handle:
+            handle.write('{"message_id": "torn')  # a kill in the middle of the next line
+        on_disk[topic] = 2
+        again = Outbox(subscriptions, path, published_on_disk=lambda arn: on_disk[arn])  # a restart
+        lines = [json.loads(line) for line in path.read_text().splitlines()]
+        assert [d["message_id"] for d in lines] == [first, second]  # each once, the torn line gone
+        assert lines[0]["at"] == delivered_at  # when it was first delivered, not when the file was rebuilt
+        assert again.collect() == []
