@@ -82,8 +82,8 @@ class LocalStack:
         )
     )
     housekeeping_interval: float = 60.0  # TTL sweep and stream trim period: expired items live at most this long
-    # the data survives restarts and crashes (durable_state); False keeps it in memory only (tests, benchmarks)
-    # (`shopwatch up` turns it on; in-process stacks of tests and benchmarks only with SHOPWATCH_DURABLE=1)
+    # the data survives restarts and crashes (durable_state): `shopwatch up` turns it on; the in-process stacks of
+    # tests, benchmarks and the demo keep their data in memory only, unless SHOPWATCH_DURABLE=1
     durable: bool = field(default_factory=lambda: os.environ.get("SHOPWATCH_DURABLE", "0") == "1")
     reset: bool = False  # forget the kept data, key and password, and start empty (`shopwatch up --reset`)
 
