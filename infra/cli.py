@@ -426,7 +426,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--admin-password", help="password of the local user `admin` (default: the kept one, else generated; printed)"
     )
     up.add_argument(
-        "--state-dir", type=Path, help="where this stack keeps its data and files (default: .shopwatch/stacks/<port>/)"
+        "--state-dir",
+        type=Path,
+        help="where this stack keeps its data and files (default: .shopwatch/stacks/<port>/; other commands find it with SHOPWATCH_STATE_DIR)",
     )
     up.add_argument(
         "--reset", action="store_true", help="delete the data, API key and password kept from earlier runs; start empty"
