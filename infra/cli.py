@@ -37,7 +37,12 @@ def _up(args: argparse.Namespace) -> int:
     from infra.report import console
 
     stack = LocalStack(
-        port=args.port, admin_password=args.admin_password, **({"api_key": args.api_key} if args.api_key else {})
+        port=args.port,
+        api_key=args.api_key,
+        admin_password=args.admin_password,
+        state_dir=args.state_dir,
+        reset=args.reset,
+        durable=os.environ.get("SHOPWATCH_DURABLE", "1") != "0",  # kept across restarts unless turned off
     )
     try:
         stack.start()
@@ -46,6 +51,15 @@ def _up(args: argparse.Namespace) -> int:
         return 2
     for note in stack.state_notes:
         print(f"note: {note}", file=sys.stderr)
+    kept = stack.restored
+    if args.reset:
+        console.print(f"--reset: started empty (the kept data in {stack.state_dir}/data was deleted)")
+    elif not kept.empty:
+        console.print(
+            f"restored {kept.items:,} items, {kept.stream_records:,} stream records and {kept.notifications:,} "
+            f"notifications from {stack.state_dir}/data in {kept.seconds:.1f} s"
+            + ("; a torn last write (the process was killed mid-write) was dropped" if kept.torn_tail else "")
+        )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     console.print(f"Shopwatch is running at [bold]{stack.url}[/bold]")
@@ -54,7 +68,8 @@ def _up(args: argparse.Namespace) -> int:
     console.print(f"  dashboard:     {stack.url}/   (sign in there)   API docs: {stack.url}/openapi.json")
     console.print(f"  AWS endpoint:  {stack.aws_endpoint}   (moto: DynamoDB, Streams, SNS, SQS)")
     console.print(
-        f"  files:         {stack.state_dir}/   (stack.json, env.json, outbox, function logs; data itself is in memory only)"
+        f"  files:         {stack.state_dir}/   (data/: tables, streams, users, outbox; kept across restarts, "
+        "`up --reset` starts empty)"
     )
     console.print(f"  sam local:     --env-vars {stack.state_dir / 'env.json'}")
     console.print(
@@ -406,8 +421,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = commands.add_parser("up", help="run the whole stack locally (moto + the same handlers) until Ctrl-C")
     up.add_argument("--port", type=int, default=3000)
-    up.add_argument("--api-key", help="API key to require (default: a random one, printed)")
-    up.add_argument("--admin-password", help="password of the local user `admin` (default: generated, printed)")
+    up.add_argument("--api-key", help="API key to require (default: the kept one, else a random one; printed)")
+    up.add_argument(
+        "--admin-password", help="password of the local user `admin` (default: the kept one, else generated; printed)"
+    )
+    up.add_argument(
+        "--state-dir",
+        type=Path,
+        help="where this stack keeps its data and files (default: .shopwatch/stacks/<port>/; other commands find it with SHOPWATCH_STATE_DIR)",
+    )
+    up.add_argument(
+        "--reset", action="store_true", help="delete the data, API key and password kept from earlier runs; start empty"
+    )
     up.set_defaults(run=_up)
 
     def local(sub: argparse.ArgumentParser) -> None:

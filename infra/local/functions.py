@@ -6,6 +6,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,8 @@ class LocalFunction:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     invocations: int = 0
     errors: int = 0
+    # durable_state's gate for functions with effects outside DynamoDB (SNS): no journal commit mid-invocation
+    gate: Any = None
 
     def invoke(self, event: dict[str, Any]) -> Any:
         """One invocation at a time, as one container serves one event at a time."""
@@ -34,7 +37,7 @@ class LocalFunction:
             self.invocations += 1
             context = LocalLambdaContext(self.logical_id, self.memory_mb, self.timeout_seconds)
             try:
-                with function_output():
+                with function_output(), self.gate.invocation() if self.gate is not None else nullcontext():
                     return self.handler(event, context)
             except Exception:
                 self.errors += 1

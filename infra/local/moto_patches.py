@@ -34,8 +34,11 @@ class Patch:
         return self.module.replace(".", "/") + ".py"
 
 
-# In install order: the item lock first (moto_speedups and moto_plain_updates take its lock).
+# In install order: the dirty-key recorder, then the item lock, which wraps it (a key is noted under the lock);
+# moto_speedups and moto_plain_updates take the lock.
 PATCHES: tuple[Patch, ...] = (
+    Patch("infra.local.moto_dirty_items", "5.2.5", "Table.put_item/delete_item, DynamoDBBackend.update_item",
+          "tests/integration/test_moto_dirty_items.py"),
     Patch("infra.local.moto_item_lock", "5.2.5",
           "DynamoDBBackend put/update/delete/transact_write_items, DynamoHandler reads",
           "tests/integration/test_moto_item_lock.py"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,15 +46,49 @@ def topic_notifications(topic_arn: str) -> list[tuple[Any, ...]]:
 
 
 class Outbox:
-    def __init__(self, subscriptions: list[Subscription], path: Path | None = None) -> None:
+    """`published_on_disk(topic_arn)`, when given (a durable stack), says how many of a topic's publishes the
+    journal holds: only those are delivered, so a delivery in the file is never undone by a crash, and the
+    file can be rebuilt from the kept publishes at start without losing or repeating one (see `_rebuild`)."""
+
+    def __init__(
+        self,
+        subscriptions: list[Subscription],
+        path: Path | None = None,
+        published_on_disk: Callable[[str], int] | None = None,
+    ) -> None:
         self.subscriptions = subscriptions
         self.path = path
+        self.published_on_disk = published_on_disk
         self.deliveries: list[dict[str, Any]] = []
         self._seen = {s.topic_arn: 0 for s in subscriptions}
         self._lock = threading.Lock()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text("")
+            if published_on_disk is None:
+                path.write_text("")  # nothing is kept: the file starts empty, as moto's topics do
+            else:
+                self._rebuild(path)
+
+    def _rebuild(self, path: Path) -> None:
+        """Start the file from what moto's topics hold now: nothing on a new stack; on a restored one, one
+        delivery per kept publish and subscription, keeping the time of those the old file already had (a
+        line torn by a kill is read as missing and written again). Written whole, then renamed."""
+        earlier: dict[tuple[str, str], str] = {}
+        if path.exists():
+            for line in path.read_text().splitlines():
+                try:
+                    old = json.loads(line)
+                    earlier[(old["message_id"], old["subscription"])] = old["at"]
+                except (ValueError, KeyError, TypeError):
+                    continue
+        for topic_arn in self._seen:
+            for delivery in self._deliveries(topic_arn):
+                delivery["at"] = earlier.get((delivery["message_id"], delivery["subscription"]), delivery["at"])
+                self.deliveries.append(delivery)
+        self.deliveries.sort(key=lambda d: d["at"])
+        draft = path.with_name(path.name + ".new")
+        draft.write_text("".join(json.dumps(d) + "\n" for d in self.deliveries))
+        draft.replace(path)
 
     def collect(self) -> list[dict[str, Any]]:
         """Turn new publishes into deliveries; returns the new ones."""
@@ -70,7 +105,8 @@ class Outbox:
 
     def _deliveries(self, topic_arn: str) -> list[dict[str, Any]]:
         published = topic_notifications(topic_arn)
-        fresh = published[self._seen[topic_arn] :]
+        end = len(published) if self.published_on_disk is None else self.published_on_disk(topic_arn)
+        fresh = published[self._seen[topic_arn] : end]
         self._seen[topic_arn] += len(fresh)
         new: list[dict[str, Any]] = []
         for message_id, message, subject, attributes, _group in fresh:

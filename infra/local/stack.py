@@ -21,7 +21,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from infra.local import function_logs, moto_patches, stack_files, stream_retention
+from infra.local import durable_state, function_logs, moto_patches, stack_files, stack_identity, stream_retention
 from infra.local.api_gateway import ApiGateway, ApiServer, routes_from_template
 from infra.local.cognito_authorizer import authorizers_from_template
 from infra.local.collector import CollectorTuning
@@ -68,8 +68,8 @@ def _check_port(host: str, port: int) -> None:
 @dataclass
 class LocalStack:
     port: int = 3000
-    api_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    admin_password: str | None = None  # generated when None
+    api_key: str | None = None  # None: the one kept in the state directory, else a new random one
+    admin_password: str | None = None  # None: the one kept, else generated
     host: str = "127.0.0.1"
     state_dir: Path | None = None  # default: .shopwatch/stacks/<port>/ (stack_files.default_state_dir)
     parameters: dict[str, Any] = field(default_factory=dict)
@@ -83,6 +83,10 @@ class LocalStack:
         )
     )
     housekeeping_interval: float = 60.0  # TTL sweep and stream trim period: expired items live at most this long
+    # the data survives restarts and crashes (durable_state): `shopwatch up` turns it on; the in-process stacks of
+    # tests, benchmarks and the demo keep their data in memory only, unless SHOPWATCH_DURABLE=1
+    durable: bool = field(default_factory=lambda: os.environ.get("SHOPWATCH_DURABLE", "0") == "1")
+    reset: bool = False  # forget the kept data, key and password, and start empty (`shopwatch up --reset`)
 
     def __post_init__(self) -> None:
         self.state_dir = Path(self.state_dir) if self.state_dir else stack_files.default_state_dir(self.port)
@@ -95,6 +99,8 @@ class LocalStack:
         self.invocation_log: list[tuple[str, str, Any]] = []
         self._threads: list[threading.Thread] = []
         self._restarting = threading.Lock()
+        self.durable_state: durable_state.DurableState | None = None
+        self.restored = durable_state.Restored()
 
     # ---------------------------------------------------------------------------------------------------------
     @property
@@ -121,6 +127,7 @@ class LocalStack:
         moto_patches.check()  # before anything starts: a moto the patches were not written for is refused
         self.state_notes = [n for n in [stack_files.claim(self.state_dir, self.url)] if n]  # stale stack.json
         _check_port(self.host, self.port)
+        self._load_identity()
         self.moto_port = free_port(self.host)
         os.environ.pop("AWS_ENDPOINT_URL", None)
         os.environ.update(
@@ -151,14 +158,18 @@ class LocalStack:
         self.session = boto3.Session(region_name="us-east-1")
         parameters = LOCAL_PARAMETERS | self.parameters
         self.resources = create_resources(_EndpointSession(self), parameters=parameters)
+        if self.durable:
+            self._restore()
         resolver = self.resources.resolver(self.template, parameters)
         self.user_pool_id = self.resources.user_pools["UserPool"]
         self.user_pool_client_id = self.resources.user_pool_clients["UserPoolClient"]
         self.users = UserDirectory(self.client("cognito-idp"), self.user_pool_id)
-        self.admin_password = self.users.add(ADMIN_USER, "admins", self.admin_password)
+        self._admin()
         self._resolver = resolver
         self._subscribe(parameters)
-        self.functions = load_functions(self.template, resolver)
+        if self.durable_state is not None:
+            self.durable_state.start()  # before the first request: every write from here on is journalled
+        self.functions = self._gated(load_functions(self.template, resolver))
 
         gateway = ApiGateway(
             routes_from_template(self.template),
@@ -187,6 +198,7 @@ class LocalStack:
                 self.stop_event,
                 poll_interval=self.poll_interval,
                 on_invoke=self._log_invoke,
+                resume_after=self.restored.checkpoints.get(_poller_key(source)),
             )
             self.pollers.append(poller)
             self._spawn(poller)
@@ -225,7 +237,7 @@ class LocalStack:
             poller.join(timeout=120)
             if poller.is_alive():
                 raise RuntimeError(f"{poller.name} did not stop; a second poller on its shards would break ordering")
-        fresh = load_functions(self.template, self._resolver, only={p.source.function for p in old})
+        fresh = self._gated(load_functions(self.template, self._resolver, only={p.source.function for p in old}))
         self.functions.update(fresh)
         self.pollers = []
         for poller in old:
@@ -254,6 +266,10 @@ class LocalStack:
             self.api_server.server_close()
         for thread in self._threads:
             thread.join(timeout=5)
+        if self.durable_state is not None:
+            self.durable_state.stop(snapshot=True)  # a last commit (and a snapshot when the journal is long)
+            if self.outbox is not None:
+                self.outbox.collect()  # what the last commit made durable
         if hasattr(self, "_moto"):
             self._moto.stop()
         if hasattr(self, "_mock"):
@@ -292,6 +308,61 @@ class LocalStack:
         self.invocation_log.append((source.function, f"{len(event['Records'])} records", response))
         del self.invocation_log[:-1000]
 
+    # --- what outlives the process (durable_state, stack_identity) --------------------------------------------
+    def _load_identity(self) -> None:
+        """The API key and admin password: given now, else kept from the last run, else new; then kept."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        if self.reset:
+            durable_state.reset(self.state_dir / "data")
+            (self.state_dir / stack_identity.FILE).unlink(missing_ok=True)
+            (self.state_dir / "outbox.jsonl").unlink(missing_ok=True)
+        kept = stack_identity.load(self.state_dir) if self.durable else stack_identity.Identity()
+        self._password_given = self.admin_password is not None
+        self.api_key = self.api_key or kept.api_key or secrets.token_urlsafe(24)
+        self.admin_password = self.admin_password or kept.admin_password
+
+    def _restore(self) -> None:
+        """Put the kept data back into moto (the template's resources were just created, empty)."""
+        from moto.core import DEFAULT_ACCOUNT_ID
+
+        backends = durable_state.Backends.of(DEFAULT_ACCOUNT_ID, "us-east-1")
+        self.durable_state = durable_state.DurableState(self.state_dir / "data", backends, self._checkpoints)
+        self.restored = self.durable_state.restore()
+        resources = self.resources
+        for logical, pool_id in resources.user_pools.items():
+            resources.user_pools[logical] = self.restored.user_pools.get(pool_id, pool_id)
+        for logical, client_id in resources.user_pool_clients.items():
+            resources.user_pool_clients[logical] = self.restored.user_pool_clients.get(client_id, client_id)
+        tables = backends.dynamodb.tables
+        for logical, name in resources.tables.items():
+            table = tables[name]
+            if logical in resources.stream_arns and table.latest_stream_label:
+                resources.stream_arns[logical] = f"{table.table_arn}/stream/{table.latest_stream_label}"
+
+    def _admin(self) -> None:
+        """The first admin: created on a new stack; on a restored one kept, its password changed only when given."""
+        existing = {user.name for user in self.users.list()}
+        if ADMIN_USER not in existing:
+            self.admin_password = self.users.add(ADMIN_USER, "admins", self.admin_password)
+        elif self._password_given or self.admin_password is None:
+            self.admin_password = self.users.reset_password(ADMIN_USER, self.admin_password)
+        if self.durable:
+            stack_identity.save(self.state_dir, stack_identity.Identity(self.api_key, self.admin_password))
+
+    def _checkpoints(self) -> dict[str, dict[str, str]]:
+        """Every mapping's checkpoints: the live pollers', else (not started yet) the restored ones."""
+        kept = {key: dict(value) for key, value in self.restored.checkpoints.items()}
+        return kept | {_poller_key(p.source): dict(p.checkpoints) for p in list(self.pollers)}
+
+    def _gated(self, functions: dict[str, LocalFunction]) -> dict[str, LocalFunction]:
+        """Functions that publish to SNS run through the journal's gate: a commit never falls inside one."""
+        if self.durable_state is not None:
+            for function in functions.values():
+                policies = function.properties.get("Policies", [])
+                if any(isinstance(p, dict) and "SNSPublishMessagePolicy" in p for p in policies):
+                    function.gate = self.durable_state.gate
+        return functions
+
     def _subscribe(self, parameters: dict[str, Any]) -> None:
         """The template's subscriptions (their conditions evaluated with local parameters), on moto and in the outbox."""
         resolver = self.resources.resolver(self.template, parameters)
@@ -309,7 +380,12 @@ class LocalStack:
             )
             sns.subscribe(TopicArn=topic_arn, Protocol=properties["Protocol"], Endpoint=endpoint, Attributes=attributes)
             subscriptions.append(Subscription(logical, properties["Protocol"], endpoint, policy, topic_arn))
-        self.outbox = Outbox(subscriptions, self.state_dir / "outbox.jsonl")
+        durable = self.durable_state
+        self.outbox = Outbox(
+            subscriptions,
+            self.state_dir / "outbox.jsonl",
+            published_on_disk=(lambda arn: durable.durable_notifications.get(arn, 0)) if durable else None,
+        )
 
     def _collect_outbox(self) -> None:
         while not self.stop_event.wait(0.2):
@@ -347,6 +423,11 @@ class LocalStack:
             for name, fn in self.functions.items()
         }
         (self.state_dir / "env.json").write_text(json.dumps(env, indent=2))
+
+
+def _poller_key(source: Any) -> str:
+    """A stream mapping's name in the kept checkpoints: its function and event source, stable across restarts."""
+    return f"{source.function}:{source.event_name}"
 
 
 class _EndpointSession:

@@ -4,7 +4,8 @@ Why: two `shopwatch up` in one clone used to share `.shopwatch/` and so one outb
 function log: the second truncated the first's outbox and took over stack.json, and stopping it left the CLI
 saying nothing ran while the first still did. Each stack now has a directory of its own,
 `.shopwatch/stacks/<port>/` (SHOPWATCH_STACKS_DIR moves the parent; SHOPWATCH_STATE_DIR names one stack's
-directory outright), holding stack.json (URL, key, endpoints, pid), env.json, outbox.jsonl and functions.log.
+directory outright), holding stack.json (URL, key, endpoints, pid), env.json, outbox.jsonl and functions.log, and what outlives the
+process: identity.json (API key, admin password; stack_identity) and data/ (the journal and snapshot; durable_state).
 
 A stack.json whose process is gone (SIGKILL, a crash, a reboot) is stale: whoever meets it (the CLI looking for
 a stack, a stack starting in that directory) removes it and says so. A process is the same one when its pid

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from infra.local import stream_retention
+from infra.local import moto_dirty_items, stream_retention
 from infra.local.moto_item_lock import WRITE_LOCK
 
 SWEEP_INTERVAL = 60.0  # seconds between sweeps in the local stack
@@ -108,6 +108,7 @@ class TtlSweeper:
     @staticmethod
     def _removed(table: Any, item: Any, result: SweepResult) -> None:
         result.deleted += 1
+        moto_dirty_items.note(table.name, item.hash_key, item.range_key)  # the journal keeps the deletion
         if table.stream_shard is not None:
             stream_retention.add_record(table.stream_shard, item, None, TTL_IDENTITY)
 

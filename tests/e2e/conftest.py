@@ -8,6 +8,7 @@ import pytest
 
 from infra.client import ShopwatchClient
 from infra.local.stack import LocalStack, free_port
+from tests.e2e.up_process import stacks_env, started  # noqa: F401 - fixtures of the tests that run `shopwatch up`
 
 
 @pytest.fixture(scope="module")
