@@ -13,7 +13,8 @@ which splices lists: no walk): the collector then walks only what was allocated 
 had 1 full pass (0.16 s) instead of 7 (2.2 s), and 300 transactions/s held with a p95 of 0.45 s. What the freeze keeps from the collector is a cycle that
 was alive at a freeze and dies later (an exception with its traceback caught at that instant, say): such
 garbage waits for `reclaim`, which unfreezes, collects everything once and freezes again, every
-`reclaim_every` freezes (by default every 10 minutes: one full pass, instead of one per quarter of growth).
+`reclaim_every` freezes (by default hourly: one full pass, instead of one per quarter of growth; a pass over
+a stack holding 200,000 transactions stalls it for seconds, and what it finds is a few stray cycles).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 class CollectorTuning(threading.Thread):
-    def __init__(self, stop: threading.Event, interval: float = 1.0, reclaim_every: int = 600) -> None:
+    def __init__(self, stop: threading.Event, interval: float = 1.0, reclaim_every: int = 3600) -> None:
         super().__init__(name="collector", daemon=True)
         self.stop_event = stop
         self.interval = interval

@@ -38,6 +38,7 @@ from moto.dynamodb.models.table import Table
 from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 
+from infra.local import moto_dirty_items
 from infra.local.moto_item_lock import WRITE_LOCK as _LOCK
 
 _SIMPLE_UPDATE = re.compile(
@@ -139,6 +140,7 @@ def _simple_update(backend: DynamoDBBackend, op: dict[str, Any], key: dict[str, 
         table.items[current.hash_key][current.range_key] = item
     else:
         table.items[current.hash_key] = item  # type: ignore[assignment]
+    moto_dirty_items.note(table.name, item.hash_key, item.range_key)  # stored without Table.put_item: journal it
     return True
 
 

@@ -137,3 +137,28 @@ def test_install_is_idempotent_and_uninstall_restores_moto():
     moto_dirty_items.uninstall()
     assert (Table.put_item, Table.delete_item, DynamoDBBackend.update_item) == stock
     assert moto_item_lock.WRITE_LOCK is WRITE_LOCK
+
+
+def test_the_local_stacks_item_level_updates_are_noted_too():
+    """moto_speedups replaces an existing item of a stream-less table without Table.put_item (a plain update or
+    a transaction's Update): the journal must still hear of it."""
+    with mock_aws():
+        moto_patches.install()
+        try:
+            client = boto3.client("dynamodb", region_name="us-east-1")
+            client.create_table(
+                TableName="state-like", BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            )  # fmt: skip
+            client.put_item(TableName="state-like", Item=key("p", "1") | {"n": {"N": "1"}})
+            client.put_item(TableName="state-like", Item=key("t", "1") | {"n": {"N": "1"}})
+            DIRTY.start()
+            add = {"UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}
+            client.update_item(TableName="state-like", Key=key("p", "1"), **add)
+            client.transact_write_items(TransactItems=[{"Update": {"TableName": "state-like", "Key": key("t", "1"), **add}}])
+            noted = {(t, h.value, r.value) for t, h, r in DIRTY.take()}
+        finally:
+            DIRTY.stop()
+            moto_patches.uninstall()
+    assert noted == {("state-like", "p", "1"), ("state-like", "t", "1")}
