@@ -156,7 +156,9 @@ def test_the_local_stacks_item_level_updates_are_noted_too():
             DIRTY.start()
             add = {"UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}
             client.update_item(TableName="state-like", Key=key("p", "1"), **add)
-            client.transact_write_items(TransactItems=[{"Update": {"TableName": "state-like", "Key": key("t", "1"), **add}}])
+            client.transact_write_items(
+                TransactItems=[{"Update": {"TableName": "state-like", "Key": key("t", "1"), **add}}]
+            )
             noted = {(t, h.value, r.value) for t, h, r in DIRTY.take()}
         finally:
             DIRTY.stop()
