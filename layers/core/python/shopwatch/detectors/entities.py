@@ -201,6 +201,8 @@ def plan_update(
     new_account = age is not None and age < 86400
     newest = max(filter(None, (history.last_seen, tx.timestamp)))
     current = {code: g.index(newest) for code, g in GRANULARITIES.items()}
+    # the transaction's bucket at each granularity, computed once (it names every bucket and link set below)
+    at = current if newest == tx.timestamp else {code: g.index(tx.timestamp) for code, g in GRANULARITIES.items()}
     values = {"c": Decimal(1), "x": Decimal(int(failed)), "a": tx.amount if approved else Decimal(0)}
     values["n"] = Decimal(int(new_account))
     adds: dict[str, Decimal] = {"transactions": Decimal(1)}
@@ -212,14 +214,14 @@ def plan_update(
         if not values[metric]:
             continue
         for granularity in granularities:
-            name = f"{metric}{granularity.code}{granularity.index(tx.timestamp)}"
+            name = f"{metric}{granularity.code}{at[granularity.code]}"
             if not _stale(name, newest, current):
                 adds[name] = values[metric]
     link_adds: dict[str, frozenset[str]] = {}
     granularities = (HOURS, DAYS, YEARS) if key.kind in LONG_LINKED else (HOURS, DAYS)
     for kind, value in links.items():
         for granularity in granularities:
-            name = f"L{KIND_CODES[kind]}{granularity.code}{granularity.index(tx.timestamp)}"
+            name = f"L{KIND_CODES[kind]}{granularity.code}{at[granularity.code]}"
             known = history.links.get(name, frozenset())
             if value not in known and len(known) < LINK_CAP and not _stale(name, newest, current):
                 link_adds[name] = frozenset({value})
