@@ -4,8 +4,9 @@
    stream consumer running; per step the achieved ingest rate, how long detection took to clear its backlog
    after the load stopped, and ingest→detection latency (p50/p95/p99: receipt to the commit that writes the
    transaction's alerts). A step is sustained when the stack accepted at least 95% of the offered rate,
-   detected every accepted transaction, and cleared its backlog within the p95 target (2 s) of the end:
-   detection kept pace instead of falling behind. The sustained rate is that step's ingest rate. The traffic is
+   detected every accepted transaction, and cleared its backlog within 2 s of the end: detection kept pace
+   instead of falling behind. The sustained rate is that step's ingest rate; the targets (issue 20) are
+   300/s sustained with a p95 of at most 1 s there. The traffic is
    normal: each account has its own device, e-mail and IP (new ones each step), so entity aggregates are written
    for every transaction but no detector fires; one IP for 20 accounts, as once here, made 77% of the load
    alerts and measured an alert storm instead.
@@ -38,8 +39,9 @@ from infra.report import console
 from infra.template import ROOT
 from shopwatch.domain.clock import to_iso, utcnow
 
-TARGET_RATE = 200.0
-TARGET_P95 = 2.0
+TARGET_RATE = 300.0
+TARGET_P95 = 1.0
+BACKLOG_LIMIT = 2.0  # seconds after the load stops within which the backlog must clear for "sustained"
 RETAIL = ROOT.parent / "shared" / "data" / "online_retail" / "online_retail.csv.gz"
 FRAUD_DATA = ROOT.parent / "shared" / "data" / "fraud_ecommerce" / "fraud_data_dev.csv"
 NAB = ROOT.parent / "shared" / "data" / "nab"
@@ -118,7 +120,7 @@ def throughput(rates: list[float], seconds: float) -> Table:
             latencies = list(detection_latencies(state, ids).values())
             p95 = _quantile(latencies, 0.95)
             failed = sum(errors.values())
-            sustained = ingested >= 0.95 * rate and len(latencies) == len(ids) and lag <= TARGET_P95 and not failed
+            sustained = ingested >= 0.95 * rate and len(latencies) == len(ids) and lag <= BACKLOG_LIMIT and not failed
             best = max(best, ingested) if sustained else best
             best_p95 = p95 if sustained and best == ingested else best_p95
             table.add_row(f"{rate:g}", f"{ingested:.0f}", str(failed) if not failed else str(dict(errors)),
@@ -160,7 +162,7 @@ def retail_replay(limit: int | None) -> Table:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench")
-    parser.add_argument("--rates", default="25,50,100,150,200", help="offered transactions/s per step")
+    parser.add_argument("--rates", default="100,200,300,400", help="offered transactions/s per step")
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds per step")
     parser.add_argument("--replay-limit", type=int, help="replay only this many invoices (default: all 25,900)")
     parser.add_argument("--no-replay", action="store_true")

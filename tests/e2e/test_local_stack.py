@@ -275,3 +275,16 @@ def test_state_and_env_files_are_written_for_the_cli_and_sam_local(local_stack):
 def test_a_second_stack_on_the_same_port_fails_with_a_clear_message(local_stack, tmp_path):
     with pytest.raises(PortInUse, match=f"port {local_stack.port} .* is in use"):
         LocalStack(port=local_stack.port, state_dir=tmp_path).start()
+
+
+def test_the_stack_tunes_the_interpreter_for_its_threads_while_it_runs(local_stack):
+    """One process, one GIL, a heap of stored items: a longer switch interval and survivors frozen out of
+    the cycle collector (infra/local/collector.py) while the stack runs."""
+    from infra.local.stack import SWITCH_INTERVAL
+
+    assert sys.getswitchinterval() == SWITCH_INTERVAL
+    assert local_stack.collector.is_alive()
+    deadline = time.monotonic() + 10
+    while local_stack.collector.freezes < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert local_stack.collector.freezes >= 2  # at start, then every second
