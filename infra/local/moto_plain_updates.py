@@ -15,6 +15,7 @@ the handlers run on stock moto, and tests/integration/test_moto_plain_updates.py
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -23,13 +24,19 @@ from moto.dynamodb.exceptions import ConditionalCheckFailed
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
 from infra.local.moto_item_lock import WRITE_LOCK
-from infra.local.moto_speedups import _SIMPLE_UPDATE, _simple_update
+from infra.local.moto_speedups import _simple_update, simple_clauses
 
 _ORIGINAL = DynamoHandler.update_item
 _PLACEHOLDER = re.compile(r"[#:]\w+")
 _TAKEN = {"TableName", "Key", "UpdateExpression", "ConditionExpression", "ExpressionAttributeNames",
           "ExpressionAttributeValues", "ReturnValues", "ReturnConsumedCapacity"}  # fmt: skip
 served = {"plain": 0}  # calls this path applied (for tests)
+
+
+@functools.lru_cache(maxsize=4096)
+def _placeholders(expression: str, condition: str | None) -> frozenset[str]:
+    """The #names and :values an update's texts use (by text: the repositories send a few hundred)."""
+    return frozenset(_PLACEHOLDER.findall(expression + " " + (condition or "")))
 
 
 def _update_item(self: DynamoHandler) -> Any:
@@ -40,14 +47,13 @@ def _update_item(self: DynamoHandler) -> Any:
         or set(body) - _TAKEN
         or body.get("ReturnValues", "NONE") != "NONE"
         or not isinstance(expression, str)
-        or not _SIMPLE_UPDATE.match(expression.strip())
+        or simple_clauses(expression) is None
     ):
         return _ORIGINAL(self)
     names = body.get("ExpressionAttributeNames") or {}
     values = body.get("ExpressionAttributeValues") or {}
     condition = body.get("ConditionExpression")
-    used = set(_PLACEHOLDER.findall(expression + " " + (condition or "")))
-    if used != set(names) | set(values):
+    if _placeholders(expression, condition) != set(names) | set(values):
         return _ORIGINAL(self)
     backend = self.dynamodb_backend
     table = backend.get_table(body["TableName"])
@@ -56,11 +62,10 @@ def _update_item(self: DynamoHandler) -> Any:
     op = {"TableName": body["TableName"], "UpdateExpression": expression, "ExpressionAttributeNames": names,
           "ExpressionAttributeValues": values}  # fmt: skip
     with WRITE_LOCK:
-        if condition is not None:
-            current = backend.get_item(body["TableName"], body["Key"])
-            if not get_filter_expression(condition, names, values).expr(current):
-                raise ConditionalCheckFailed
-        if not _simple_update(backend, op, body["Key"]):
+        current = backend.get_item(body["TableName"], body["Key"])
+        if condition is not None and not get_filter_expression(condition, names, values).expr(current):
+            raise ConditionalCheckFailed
+        if not _simple_update(backend, op, body["Key"], current):
             return _ORIGINAL(self)  # a shape the simple path does not apply (it wrote nothing)
     served["plain"] += 1
     return DynamoResult({"ConsumedCapacity": {"TableName": body["TableName"], "CapacityUnits": 0.5}})

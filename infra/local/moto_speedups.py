@@ -47,6 +47,24 @@ _SIMPLE_UPDATE = re.compile(
 )
 
 
+_UNREAD = object()  # _simple_update's caller did not read the stored item
+Clause = tuple[str, str]
+
+
+@functools.lru_cache(maxsize=4096)
+def simple_clauses(expression: str) -> tuple[tuple[Clause, ...], tuple[Clause, ...], tuple[str, ...]] | None:
+    """The (ADD, SET, REMOVE) clauses of an update expression of the simple shape, as (#name or name,
+    :value) pairs and names, or None for any other shape (or one with neither ADD nor SET). Kept by text:
+    the repositories send a few hundred distinct texts, each thousands of times."""
+    match = _SIMPLE_UPDATE.match(expression.strip())
+    if match is None or not (match.group("add") or match.group("set")):
+        return None
+    adds = tuple(tuple(c.split(" ")) for c in filter(None, (match.group("add") or "").split(", ")))
+    sets = tuple(tuple(c.split(" = ")) for c in filter(None, (match.group("set") or "").split(", ")))
+    removes = tuple(filter(None, (match.group("remove") or "").split(", ")))
+    return adds, sets, removes  # type: ignore[return-value]
+
+
 def _value_size(value: DynamoType) -> int:
     """DynamoType.size, without its chain of type tests for strings and numbers, and without building a
     DynamoType per member of a string or number set."""
@@ -71,7 +89,9 @@ def _item_size(item: Item) -> int:
     return size
 
 
-def _simple_update(backend: DynamoDBBackend, op: dict[str, Any], key: dict[str, Any]) -> bool:
+def _simple_update(
+    backend: DynamoDBBackend, op: dict[str, Any], key: dict[str, Any], stored: Item | object | None = _UNREAD
+) -> bool:
     """Apply `ADD #n :v, ... SET n = :v, ... REMOVE #n, ...` to an item of a table without a stream, directly.
 
     moto validates every update expression through a general AST pipeline (about 14 ms a call); the
@@ -83,18 +103,19 @@ def _simple_update(backend: DynamoDBBackend, op: dict[str, Any], key: dict[str, 
     (the item's size is kept on it). Rebuilding the whole item from JSON cost O(item) per update, and an
     entity's item (time buckets, capped link sets, tokens) is updated by every transaction that names it.
     The stored Item is never changed in place, so a reference taken before (a transaction's rollback
-    snapshot) keeps the old state.
+    snapshot) keeps the old state. `stored` is the stored item when the caller has just read it under the
+    write lock (the plain path reads it for its condition), else it is read here.
     """
     table = backend.get_table(op["TableName"])
-    match = _SIMPLE_UPDATE.match(op["UpdateExpression"].strip())
-    if table.stream_shard is not None or match is None or not (match.group("add") or match.group("set")):
+    clauses = simple_clauses(op["UpdateExpression"])
+    if table.stream_shard is not None or clauses is None:
         return False
+    adds, sets, removes = clauses
     names, values = op.get("ExpressionAttributeNames") or {}, op.get("ExpressionAttributeValues") or {}
-    current = backend.get_item(op["TableName"], key)
+    current: Item | None = backend.get_item(op["TableName"], key) if stored is _UNREAD else stored  # type: ignore[assignment]
     existing: dict[str, Any] = current.attrs if current else {}
     changed: dict[str, dict[str, Any] | None] = {}  # attribute -> its new JSON value, None to remove
-    for clause in filter(None, (match.group("add") or "").split(", ")):
-        name, value = clause.split(" ")
+    for name, value in adds:
         name, value = names.get(name, name), values[value]
         before = changed[name] if name in changed else _json_of(existing.get(name))
         if "N" in value:
@@ -109,14 +130,12 @@ def _simple_update(backend: DynamoDBBackend, op: dict[str, Any], key: dict[str, 
             changed[name] = {kind: sorted(set(before[kind] if before else []) | set(value[kind]))}
         else:
             return False
-    for clause in filter(None, (match.group("set") or "").split(", ")):
-        name, value = clause.split(" = ")
+    for name, value in sets:
         changed[names.get(name, name)] = values[value]
-    for name in filter(None, (match.group("remove") or "").split(", ")):
+    for name in removes:
         changed[names.get(name, name)] = None
     if current is None:
-        attributes = dict(key) | {k: v for k, v in changed.items() if v is not None}
-        table.put_item(attributes)
+        _create(table, key, dict(key) | {k: v for k, v in changed.items() if v is not None})
         return True
     if set(changed) & set(key):
         return False  # a key attribute cannot be updated: moto's path answers with its error
@@ -142,6 +161,26 @@ def _simple_update(backend: DynamoDBBackend, op: dict[str, Any], key: dict[str, 
         table.items[current.hash_key] = item  # type: ignore[assignment]
     moto_dirty_items.note(table.name, item.hash_key, item.range_key)  # stored without Table.put_item: journal it
     return True
+
+
+def _create(table: Table, key: dict[str, Any], attributes: dict[str, Any]) -> None:
+    """Table.put_item of an update's new item, without what cannot apply to one: there is no item to judge an
+    `Expected` or condition against and no stream (the simple path takes no table with one). The same checks
+    in the same order (the key's types, the attributes' types, the key sizes, the 400 KB limit in Item);
+    anything unusual about the key goes through put_item itself, which raises moto's error."""
+    hash_value = DynamoType(key[table.hash_key_attr])
+    range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr is not None else None
+    if hash_value.type != table.hash_key_type or (range_value is not None and range_value.type != table.range_key_type):
+        table.put_item(attributes)
+        return
+    table._validate_item_types(attributes)
+    table._validate_key_sizes(attributes)
+    item = Item(hash_value, range_value, attributes)
+    if range_value is not None:
+        table.items[hash_value][range_value] = item
+    else:
+        table.items[hash_value] = item  # type: ignore[assignment]
+    moto_dirty_items.note(table.name, item.hash_key, item.range_key)  # stored without Table.put_item: journal it
 
 
 def _json_of(value: DynamoType | None) -> dict[str, Any] | None:
@@ -262,9 +301,11 @@ def _item_init(self: Item, hash_key: DynamoType, range_key: DynamoType | None, a
     self.hash_key = hash_key
     self.range_key = range_key
     converted = {key: DynamoType(value) for key, value in attrs.items()}
-    if sum(bytesize(key) + _value_size(value) for key, value in converted.items()) > 405000:
+    size = sum(bytesize(key) + _value_size(value) for key, value in converted.items())
+    if size > 405000:
         raise ItemSizeTooLarge
     self.attrs = LimitedSizeDict(converted)  # dict.update underneath: no per-key re-measuring
+    self._shopwatch_size = size  # type: ignore[attr-defined]  # the next simple update measures only its changes
 
 
 _ORIGINAL_CONDITION_PARSE = ConditionExpressionParser.parse
@@ -363,6 +404,29 @@ def _dynamo_type_init(self: DynamoType, type_as_dict: DynamoType | dict[str, Any
         self.value = {k: DynamoType(v) for k, v in self.value.items()}
 
 
+_ORIGINAL_VALIDATE_TYPES = Table._validate_item_types
+_PLAIN_NAMES = frozenset({"S", "N", "NULL"})  # attribute names moto's recursive check treats as type tags
+
+
+def _validate_item_types(self: Table, item_attrs: dict[str, Any], attr: str | None = None) -> None:
+    """Table._validate_item_types (moto 5.2.5) for the common case in one flat pass: a top-level string
+    attribute needs no check and a number attribute only moto's number check; every other attribute (sets,
+    maps, lists, booleans, and any attribute named like a type tag) goes through moto's recursive check, one
+    at a time in the item's order, so the same first error is raised. moto recursed into every attribute's
+    {type: value} dict, two calls per attribute on every item written."""
+    if attr is not None:
+        return _ORIGINAL_VALIDATE_TYPES(self, item_attrs, attr)
+    for name, value in item_attrs.items():
+        if type(value) is dict and len(value) == 1 and name not in _PLAIN_NAMES:
+            kind, inner = next(iter(value.items()))
+            if kind == "S" and type(inner) is str:
+                continue
+            if kind == "N" and type(inner) is str:
+                self._validate_number_type(inner)
+                continue
+        _ORIGINAL_VALIDATE_TYPES(self, {name: value})
+
+
 _ORIGINAL_KEY_SIZES = Table._validate_key_sizes
 
 
@@ -456,6 +520,7 @@ def install() -> None:
     DynamoType.__hash__ = _dynamo_type_hash  # type: ignore[method-assign]
     DynamoType.cast_value = property(_cast_value)  # type: ignore[method-assign, assignment]
     Table._validate_key_sizes = _key_sizes  # type: ignore[method-assign]
+    Table._validate_item_types = _validate_item_types  # type: ignore[method-assign]
     botocore.useragent.sanitize_user_agent_string_component = _CACHED_SANITIZE
     Table.query = _query  # type: ignore[method-assign]
     Table.all_items = _all_items  # type: ignore[method-assign]
@@ -473,6 +538,7 @@ def uninstall() -> None:
     DynamoType.__hash__ = _ORIGINAL_DYNAMO_TYPE_HASH  # type: ignore[method-assign]
     DynamoType.cast_value = _ORIGINAL_CAST_VALUE  # type: ignore[method-assign]
     Table._validate_key_sizes = _ORIGINAL_KEY_SIZES  # type: ignore[method-assign]
+    Table._validate_item_types = _ORIGINAL_VALIDATE_TYPES  # type: ignore[method-assign]
     botocore.useragent.sanitize_user_agent_string_component = _ORIGINAL_SANITIZE
     Table.query = _ORIGINAL_QUERY  # type: ignore[method-assign]
     Table.all_items = _ORIGINAL_ALL_ITEMS  # type: ignore[method-assign]

@@ -253,3 +253,80 @@ def test_an_entity_update_with_removals_ends_as_on_stock_moto(stack):
         moto_speedups.uninstall()
     assert fast == stock
     assert "cs0" not in fast and fast["Lah1"] == {"SS": ["ann", "bob"]} and fast["cs1"] == {"N": "1"}
+
+
+_TYPED_ITEMS = [
+    {"s": {"S": "x"}, "n": {"N": "12.5"}},
+    {"n": {"N": " 1"}},  # whitespace: refused
+    {"n": {"N": "1e400"}},  # overflow: refused
+    {"n": {"N": "nan"}},
+    {"n": {"N": 3}},  # an int where a string is due
+    {"s": {"S": 3}},
+    {"ss": {"SS": ["a", "b"]}, "m": {"M": {"n": {"N": "x"}}}},  # a bad number inside a map
+    {"l": {"L": [{"N": "1"}, {"S": "a"}]}, "b": {"BOOL": True}, "z": {"NULL": False}},
+    {"N": {"S": "an attribute named like a type tag"}, "S": {"N": "1"}, "NULL": {"NULL": True}},
+    {"pk": {"M": {"S": {"S": "a map where the key is due"}}}},
+    {"ok": {"S": "first"}, "bad": {"N": "x"}, "worse": {"S": 1}},  # the first error wins
+]
+
+
+@pytest.mark.parametrize("attributes", _TYPED_ITEMS)
+def test_the_flat_type_check_raises_what_motos_recursive_check_raises(stack, attributes):
+    """moto_speedups' one-pass type check takes strings and numbers itself and gives everything else to moto:
+    for every item, the same error (type and message) or none."""
+    table = _any_table()
+
+    def outcome(check):
+        try:
+            check(table, attributes)
+        except Exception as error:  # noqa: BLE001 - the error itself is what is compared
+            return type(error).__name__, str(error)
+        return None
+
+    assert outcome(moto_speedups._validate_item_types) == outcome(moto_speedups._ORIGINAL_VALIDATE_TYPES)
+
+
+def _any_table():
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    return next(iter(dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables.values()))
+
+
+@pytest.mark.parametrize("plain", [False, True])
+def test_an_update_that_creates_an_item_ends_as_motos_put(stack, plain):
+    """The simple path (inside a transaction, or a plain UpdateItem) stores a new item without Table.put_item:
+    the same item as stock moto; a key of the wrong type is refused as put_item refuses it."""
+    from infra.local import moto_plain_updates
+    from shopwatch.storage.aws import client
+
+    table = stack.table("StateTable")
+    request = {"TableName": table, "UpdateExpression": "ADD n :n, tags :t SET s = :s",
+               "ExpressionAttributeValues": {":n": {"N": "2"}, ":t": {"SS": ["b", "a"]}, ":s": {"S": "é"}}}  # fmt: skip
+
+    def outcome(pk):
+        try:
+            if plain:
+                client("dynamodb").update_item(Key={"pk": pk, "sk": {"S": "x"}}, **request)
+            else:
+                client("dynamodb").transact_write_items(
+                    TransactItems=[{"Update": {"Key": {"pk": pk, "sk": {"S": "x"}}, **request}}]
+                )
+        except ClientError as error:
+            return error.response["Error"]["Code"]
+        item = client("dynamodb").get_item(TableName=table, Key={"pk": pk, "sk": {"S": "x"}})["Item"]
+        return {k: {"SS": sorted(v["SS"])} if "SS" in v else v for k, v in item.items() if k != "pk"}  # a set
+
+    stock = [outcome({"S": "stock"}), outcome({"N": "1"})]
+    served = moto_plain_updates.served["plain"]
+    moto_speedups.install()
+    moto_plain_updates.install()
+    try:
+        fast = [outcome({"S": "fast"}), outcome({"N": "2"})]
+    finally:
+        moto_plain_updates.uninstall()
+        moto_speedups.uninstall()
+    assert fast == stock
+    assert stock[0]["n"] == {"N": "2"} and stock[0]["tags"] == {"SS": ["a", "b"]}
+    assert stock[1] in {"ValidationException", "TransactionCanceledException"}
+    assert moto_plain_updates.served["plain"] == served + plain
