@@ -4,10 +4,12 @@ transactions with their reasons), missing tables and validation errors."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import boto3
 import botocore.handlers
+import pytest
 from moto import mock_aws
 
 from infra.local import moto_direct_calls
@@ -100,3 +102,48 @@ def test_calls_skip_botocores_pipeline_only_while_nothing_else_listens_to_them()
     straight, listened = served[False], served[True]
     assert straight > 20  # the conversation's DynamoDB and Streams calls but the binary ones
     assert listened == 0 and {"PutItem", "TransactWriteItems", "GetRecords"} <= set(heard)
+
+
+def test_the_request_copy_is_what_a_json_round_trip_gives_and_shares_nothing():
+    import json
+    import random
+
+    from infra.local.moto_direct_calls import json_copy
+
+    rng = random.Random(7)
+
+    def tree(depth: int):
+        pick = rng.randrange(7 if depth else 4)
+        leaves = ["s", 'é€\n"', 0, -12, 10**30, True, False, None, 1.5]
+        if pick < 4:
+            return rng.choice(leaves)
+        if pick < 5:
+            return [tree(depth - 1) for _ in range(rng.randrange(4))]
+        return {f"k{i}": tree(depth - 1) for i in range(rng.randrange(4))}
+
+    for _ in range(300):
+        value = {"TransactItems": [tree(4) for _ in range(3)], "S": {"N": "1"}}
+        copied = json_copy(value)
+        assert copied == json.loads(json.dumps(value))
+        for original, mine in ((value, copied), (value["S"], copied["S"])):
+            assert original is not mine
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"Item": {"a": {"B": b"x"}}},
+        {"Item": {"a": {"BS": ["eA=="]}}},
+        {"n": Decimal("1")},
+        {"b": b"x"},
+        {1: "non-string key"},
+        {"f": float("nan")},
+        {"t": (1, 2)},
+    ],
+)
+def test_values_json_would_not_carry_as_they_are_are_refused_by_the_copy(value):
+    """The caller then takes botocore's own path (a binary value is base64-encoded there)."""
+    from infra.local.moto_direct_calls import json_copy
+
+    with pytest.raises(TypeError):
+        json_copy(value)
