@@ -135,7 +135,7 @@ def _simple_update(
     for name in removes:
         changed[names.get(name, name)] = None
     if current is None:
-        _create(table, key, dict(key) | {k: v for k, v in changed.items() if v is not None})
+        _store(table, key, dict(key) | {k: v for k, v in changed.items() if v is not None})
         return True
     if set(changed) & set(key):
         return False  # a key attribute cannot be updated: moto's path answers with its error
@@ -163,11 +163,12 @@ def _simple_update(
     return True
 
 
-def _create(table: Table, key: dict[str, Any], attributes: dict[str, Any]) -> None:
-    """Table.put_item of an update's new item, without what cannot apply to one: there is no item to judge an
-    `Expected` or condition against and no stream (the simple path takes no table with one). The same checks
-    in the same order (the key's types, the attributes' types, the key sizes, the 400 KB limit in Item);
-    anything unusual about the key goes through put_item itself, which raises moto's error."""
+def _store(table: Table, key: dict[str, Any], attributes: dict[str, Any]) -> None:
+    """Table.put_item for a table without a stream, when the condition (if any) was already judged: an update's
+    new item, or a transaction's Put (the transaction checks every condition before it writes). The same
+    checks in the same order (the key's types, the attributes' types, the key sizes, the 400 KB limit in
+    Item), without a second read of the item or an empty condition; a key of the wrong type goes through
+    put_item itself, which raises moto's error."""
     hash_value = DynamoType(key[table.hash_key_attr])
     range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr is not None else None
     if hash_value.type != table.hash_key_type or (range_value is not None and range_value.type != table.range_key_type):
@@ -238,7 +239,9 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
         try:
             for index, (op_type, op, key) in enumerate(planned):
                 names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
-                if op_type == "Put":
+                if op_type == "Put" and self.get_table(op["TableName"]).stream_shard is None:
+                    _store(self.get_table(op["TableName"]), key, op["Item"])
+                elif op_type == "Put":
                     self.put_item(
                         op["TableName"],
                         op["Item"],
