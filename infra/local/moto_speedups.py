@@ -206,7 +206,7 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
         raise TooManyTransactionsException()
     with _LOCK:
         seen: set[tuple[str, str]] = set()
-        planned: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        planned: list[tuple[str, dict[str, Any], dict[str, Any], Item | None]] = []
         errors: list[tuple[str | None, str | None, dict[str, Any] | None]] = []
         for item in transact_items:
             if len(item) > 1:
@@ -229,15 +229,16 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
                     errors.append(("ConditionalCheckFailed", "The conditional request failed", None))
                     continue
             errors.append((None, None, None))
-            planned.append((op_type, op, key))
+            planned.append((op_type, op, key, current))
         if any(code is not None for code, _, _ in errors):
             raise TransactionCanceledException(errors)
 
         # Puts, deletes and the simple updates replace a stored Item and never change one in place, so the
         # Item itself is the snapshot; moto's own update path changes it in place and gets a deep copy first.
-        snapshots = [(op["TableName"], key, self.get_item(op["TableName"], key)) for _, op, key in planned]
+        # Each item is named once and the lock is held: what the checks read is what every write finds.
+        snapshots = [(op["TableName"], key, current) for _, op, key, current in planned]
         try:
-            for index, (op_type, op, key) in enumerate(planned):
+            for index, (op_type, op, key, current) in enumerate(planned):
                 names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
                 if op_type == "Put" and self.get_table(op["TableName"]).stream_shard is None:
                     _store(self.get_table(op["TableName"]), key, op["Item"])
@@ -250,7 +251,7 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
                     )
                 elif op_type == "Delete":
                     self.delete_item(op["TableName"], key)
-                elif op_type == "Update" and not _simple_update(self, op, key):
+                elif op_type == "Update" and not _simple_update(self, op, key, current):
                     table_name, _, previous = snapshots[index]
                     snapshots[index] = (table_name, key, copy.deepcopy(previous))
                     self.update_item(

@@ -34,11 +34,11 @@ def held_transaction(
     reached, release = threading.Event(), threading.Event()
     real = moto_speedups._simple_update
 
-    def held(backend: Any, op: dict[str, Any], key: dict[str, Any]) -> bool:
+    def held(backend: Any, op: dict[str, Any], key: dict[str, Any], *stored: Any) -> bool:
         if not reached.is_set():
             reached.set()
             release.wait(30)
-        return real(backend, op, key)
+        return real(backend, op, key, *stored)
 
     monkeypatch.setattr(moto_speedups, "_simple_update", held)
     yield reached, release
