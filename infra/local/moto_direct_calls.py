@@ -82,7 +82,9 @@ def _run_action(handler: BaseResponse, operation: str) -> TYPE_RESPONSE:
     return BaseResponse._transform_response(dict(handler.response_headers), response)
 
 
-def _parse(model: Any, http: AWSResponse, raw: bytes, context: dict[str, Any], plain: bool) -> dict[str, Any]:
+def _parse(
+    model: Any, http: AWSResponse, raw: bytes, context: dict[str, Any], plain: bool, headers: dict[str, str]
+) -> dict[str, Any]:
     """What botocore's parser makes of the answer. A successful DynamoDB answer with no binary value is
     already in its parsed form (DynamoDB's outputs hold no timestamps, and moto's answers hold only modeled
     members), so it is just loaded; so is a GetRecords answer, whose one timestamp member is converted as
@@ -93,10 +95,10 @@ def _parse(model: Any, http: AWSResponse, raw: bytes, context: dict[str, Any], p
             change = record.get("dynamodb", {})
             if "ApproximateCreationDateTime" in change:
                 change["ApproximateCreationDateTime"] = parse_timestamp(change["ApproximateCreationDateTime"])
-        parsed["ResponseMetadata"] = {
-            "RequestId": http.headers.get("x-amzn-RequestId", ""),
+        parsed["ResponseMetadata"] = {  # `headers`: http's, as a plain dict (its HeadersDict is slow to walk)
+            "RequestId": headers.get("x-amzn-RequestId", ""),
             "HTTPStatusCode": 200,
-            "HTTPHeaders": {k.lower(): v for k, v in http.headers.items()},
+            "HTTPHeaders": {k.lower(): v for k, v in headers.items()},
         }
         return parsed
     response = {"status_code": http.status_code, "headers": http.headers, "body": raw, "context": context}
@@ -151,7 +153,8 @@ def _serve(
     answer_headers = {str(k): str(v) for k, v in answer_headers.items() if k != "status"}
     answer_headers.setdefault("x-amzn-RequestId", "direct")
     http = AWSResponse(url, int(status), answer_headers, MockRawResponse(raw))
-    parsed = _parse(model, http, raw, context, plain=service == "dynamodb" or model.name == "GetRecords")
+    plain = service == "dynamodb" or model.name == "GetRecords"
+    parsed = _parse(model, http, raw, context, plain=plain, headers=answer_headers)
     parsed.setdefault("ResponseMetadata", {})["RetryAttempts"] = 0
     with _count_lock:
         calls_served[model.name] += 1
