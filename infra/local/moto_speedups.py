@@ -368,6 +368,7 @@ def _condition_parse(self: ConditionExpressionParser) -> Any:
 
 
 _ORIGINAL_ITEM_INIT = Item.__init__
+_ORIGINAL_ITEM_SIZE = Item.size
 _ORIGINAL_DYNAMO_TYPE_INIT = DynamoType.__init__
 _ORIGINAL_DYNAMO_TYPE_HASH = DynamoType.__hash__
 _ORIGINAL_CAST_VALUE = DynamoType.cast_value
@@ -520,6 +521,7 @@ def install() -> None:
     ConditionExpressionParser.parse = _condition_parse  # type: ignore[method-assign]
     ConditionExpressionParser._make_operand = _make_operand  # type: ignore[method-assign]
     Item.__init__ = _item_init  # type: ignore[method-assign]
+    Item.size = _item_size  # type: ignore[method-assign]  # BatchGetItem, Query and Scan measure each item they return
     DynamoType.__init__ = _dynamo_type_init  # type: ignore[method-assign]
     DynamoType.__hash__ = _dynamo_type_hash  # type: ignore[method-assign]
     DynamoType.cast_value = property(_cast_value)  # type: ignore[method-assign, assignment]
@@ -538,6 +540,7 @@ def uninstall() -> None:
     ConditionExpressionParser.parse = _ORIGINAL_CONDITION_PARSE  # type: ignore[method-assign]
     ConditionExpressionParser._make_operand = _ORIGINAL_MAKE_OPERAND  # type: ignore[method-assign]
     Item.__init__ = _ORIGINAL_ITEM_INIT  # type: ignore[method-assign]
+    Item.size = _ORIGINAL_ITEM_SIZE  # type: ignore[method-assign]
     DynamoType.__init__ = _ORIGINAL_DYNAMO_TYPE_INIT  # type: ignore[method-assign]
     DynamoType.__hash__ = _ORIGINAL_DYNAMO_TYPE_HASH  # type: ignore[method-assign]
     DynamoType.cast_value = _ORIGINAL_CAST_VALUE  # type: ignore[method-assign]

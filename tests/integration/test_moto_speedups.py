@@ -330,3 +330,42 @@ def test_an_update_that_creates_an_item_ends_as_motos_put(stack, plain):
     assert stock[0]["n"] == {"N": "2"} and stock[0]["tags"] == {"SS": ["a", "b"]}
     assert stock[1] in {"ValidationException", "TransactionCanceledException"}
     assert moto_plain_updates.served["plain"] == served + plain
+
+
+def test_the_kept_item_size_is_motos_measure_and_follows_every_update(stack):
+    """Item.size (BatchGetItem, Query and Scan limits) is the size kept on the item: equal to moto's own measure
+    for every attribute type, after a put, a simple update and moto's own (in-place) update path."""
+    from moto.dynamodb.models.dynamo_type import Item
+
+    from shopwatch.storage.aws import client
+
+    table = stack.table("StateTable")
+    key = {"pk": {"S": "sized"}, "sk": {"S": "x"}}
+    item = {**key, "s": {"S": "é€x"}, "n": {"N": "-12.50"}, "ss": {"SS": ["a", "bé"]}, "ns": {"NS": ["1", "22.5"]},
+            "l": {"L": [{"S": "x"}, {"N": "3"}]}, "m": {"M": {"k": {"S": "v"}}}, "b": {"BOOL": True},
+            "z": {"NULL": True}, "bin": {"B": b"\x00\x01"}}  # fmt: skip
+    moto_speedups.install()
+    try:
+        client("dynamodb").put_item(TableName=table, Item=item)
+        stored = _stored_item(table, key)
+        assert stored.size() == moto_speedups._ORIGINAL_ITEM_SIZE(stored)
+        for request in (
+            {"UpdateExpression": "ADD n :n, ss :ss SET s = :s", "ExpressionAttributeValues": {
+                ":n": {"N": "1000"}, ":ss": {"SS": ["longer member"]}, ":s": {"S": "short"}}},  # the simple path
+            {"UpdateExpression": "SET l[0] = :v REMOVE m.k", "ExpressionAttributeValues": {":v": {"S": "longer value"}}},
+        ):  # fmt: skip
+            client("dynamodb").transact_write_items(
+                TransactItems=[{"Update": {"TableName": table, "Key": key, **request}}]
+            )
+            stored = _stored_item(table, key)
+            assert stored.size() == moto_speedups._ORIGINAL_ITEM_SIZE(stored)
+    finally:
+        moto_speedups.uninstall()
+    assert Item.size is moto_speedups._ORIGINAL_ITEM_SIZE
+
+
+def _stored_item(table_name, key):
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    return dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_item(table_name, key)
