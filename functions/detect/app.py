@@ -36,12 +36,14 @@ service = DetectionService(
 )
 
 
-def _transactions(event: dict) -> list[Transaction]:
-    """The batch's readable transactions, to prefetch their state; unreadable ones fail alone later."""
-    readable = []
+def _transactions(event: dict) -> dict[int, Transaction]:
+    """The batch's readable transactions, to prefetch their state, by the identity of their raw record (the
+    batch processor hands the record handler these same dicts, so each image is deserialised once); unreadable
+    ones fail alone later, when the record handler parses them again."""
+    readable = {}
     for raw in event.get("Records", []):
         try:
-            readable.append(Transaction.from_item(new_image(DynamoDBRecord(raw))))
+            readable[id(raw)] = Transaction.from_item(new_image(DynamoDBRecord(raw)))
         except Exception:  # noqa: BLE001, S112 - the record handler parses it again and reports it as failed
             continue
     return readable
@@ -52,13 +54,16 @@ def _transactions(event: dict) -> list[Transaction]:
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     require_sequence_numbers(event)  # else no failure could be reported: the batch fails whole
-    batch: BatchState = service.load(_transactions(event))
+    parsed = _transactions(event)  # valid while `event` holds its records: ids are not reused before then
+    batch: BatchState = service.load(list(parsed.values()))
 
     @tracer.capture_method
     def record_handler(record: DynamoDBRecord) -> None:
         if not is_insert(record):
             return  # the event source filter passes INSERTs only; anything else is not ours
-        tx = Transaction.from_item(new_image(record))
+        tx = parsed.get(id(record.raw_event))
+        if tx is None:  # unreadable up front: parsed again here, so that this record alone fails
+            tx = Transaction.from_item(new_image(record))
         outcome = service.process(batch, tx)
         if outcome.replayed:
             metrics.add_metric(name="TransactionsReplayed", unit=MetricUnit.Count, value=1)
