@@ -55,6 +55,31 @@ def test_keys_cover_every_entity_sent_and_normalise_email_and_network():
     assert keys["card"].value == "411111/c1"  # a BIN alone is shared by millions: it is kept per account
 
 
+def test_cached_keys_follow_each_transactions_identifiers_and_cannot_be_changed_by_a_caller():
+    first = signed(tx("t1", "a"), email="x@example.com", ip="10.0.0.1", device_id="D1")
+    keys = entity_keys(first)
+    keys["device"] = EntityKey("device", "tampered")
+    del keys["email"]
+    assert entity_keys(first)["device"] == EntityKey("device", "D1")
+    assert entity_keys(first)["email"] == EntityKey("email", "x@example.com")
+    other = signed(first, customer_id="b", ip="10.0.1.1", device_id=None, card_fingerprint="fp")
+    assert entity_keys(other) == {
+        "customer": EntityKey("customer", "b"),
+        "email": EntityKey("email", "x@example.com"),
+        "ip": EntityKey("ip", "10.0.1.1"),
+        "ipnet": EntityKey("ipnet", "10.0.1.0/24"),
+        "card": EntityKey("card", "fp"),
+    }
+
+
+def test_an_inputs_views_are_those_of_its_transaction_and_state():
+    history = learned([on_device(f"t{i}", f"acct{i}", i) for i in range(3)])
+    data = data_for(on_device("t9", "acct9", 5), history)
+    assert dict(data.views) == entity_views(data.tx, history)
+    assert data.views["device"].accounts("1h") == {"acct0", "acct1", "acct2", "acct9"}
+    assert data_for(on_device("t9", "acct9", 5), {}).views["device"].accounts("1h") == {"acct9"}
+
+
 def test_windowed_counts_keep_to_their_windows():
     history = learned([on_device(f"t{i}", "a", i * 20) for i in range(5)])[EntityKey("device", "D1")]
     at = T0 + timedelta(seconds=100)

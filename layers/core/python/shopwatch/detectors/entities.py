@@ -105,18 +105,27 @@ def card_value(tx: Transaction) -> str | None:
 
 def entity_keys(tx: Transaction) -> dict[str, EntityKey]:
     """Every entity this transaction touches, by kind (the account always; the others when sent)."""
-    keys = {"customer": EntityKey("customer", tx.customer_id)}
-    if tx.email:
-        keys["email"] = EntityKey("email", normalized_email(tx.email))
-    if tx.device_id:
-        keys["device"] = EntityKey("device", tx.device_id)
-    if tx.ip:
-        keys["ip"] = EntityKey("ip", tx.ip)
-        keys["ipnet"] = EntityKey("ipnet", ip_network(tx.ip))
-    card = card_value(tx)
+    return dict(_entity_keys(tx.customer_id, tx.email, tx.device_id, tx.ip, card_value(tx)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _entity_keys(
+    customer_id: str, email: str | None, device_id: str | None, ip: str | None, card: str | None
+) -> tuple[tuple[str, EntityKey], ...]:
+    """The keys from the identifiers alone, cached: a transaction's keys are asked for by the batch's prefetch,
+    the update plan and the detectors' views, and every key is a frozen dataclass to build (a tuple, so that no
+    caller can change what the next one gets)."""
+    keys = [("customer", EntityKey("customer", customer_id))]
+    if email:
+        keys.append(("email", EntityKey("email", normalized_email(email))))
+    if device_id:
+        keys.append(("device", EntityKey("device", device_id)))
+    if ip:
+        keys.append(("ip", EntityKey("ip", ip)))
+        keys.append(("ipnet", EntityKey("ipnet", ip_network(ip))))
     if card:
-        keys["card"] = EntityKey("card", card)
-    return keys
+        keys.append(("card", EntityKey("card", card)))
+    return tuple(keys)
 
 
 def account_age_seconds(tx: Transaction) -> float | None:

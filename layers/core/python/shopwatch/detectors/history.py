@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, localcontext
+from types import MappingProxyType
 
-from shopwatch.detectors.entities import EntityHistory, EntityKey
+from shopwatch.detectors.entities import EntityHistory, EntityKey, EntityView, entity_views
 from shopwatch.domain.transaction import LineItem, Transaction
 
 _LOG_PLACES = Decimal("1e-12")
@@ -297,6 +298,12 @@ class DetectionInput:
     catalog: Mapping[str, CatalogEntry]
     recent: tuple[RecentTransaction, ...]
     entities: Mapping[EntityKey, EntityHistory] = field(default_factory=dict)
+
+    @functools.cached_property
+    def views(self) -> Mapping[str, EntityView]:
+        """The entities of the transaction as the entity detectors and the risk signals read them, built once
+        for all of them (read only; the input is a snapshot of the state before the transaction is learned)."""
+        return MappingProxyType(entity_views(self.tx, self.entities))
 
     def recent_within(self, seconds: int, statuses: frozenset[str] | None = None) -> list[RecentTransaction]:
         """Transactions of this customer in [t - seconds, t], this one included, optionally of some statuses."""
