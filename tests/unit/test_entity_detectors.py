@@ -11,6 +11,7 @@ from shopwatch.config import DetectionSettings
 from shopwatch.detectors import country_mismatch, entity_velocity, new_account, shared_identity
 from shopwatch.detectors.entities import (
     LINK_CAP,
+    NO_HISTORY,
     EntityHistory,
     EntityKey,
     apply_update,
@@ -78,6 +79,12 @@ def test_an_inputs_views_are_those_of_its_transaction_and_state():
     assert dict(data.views) == entity_views(data.tx, history)
     assert data.views["device"].accounts("1h") == {"acct0", "acct1", "acct2", "acct9"}
     assert data_for(on_device("t9", "acct9", 5), {}).views["device"].accounts("1h") == {"acct9"}
+
+
+def test_the_shared_empty_history_stays_empty_when_entities_are_learned_from_it():
+    history = learned([on_device(f"t{i}", f"acct{i}", i, ip="10.0.0.1", email="x@example.com") for i in range(3)])
+    assert history[EntityKey("device", "D1")].transactions == 3
+    assert EntityHistory() == NO_HISTORY and not NO_HISTORY.buckets and not NO_HISTORY.links
 
 
 def test_windowed_counts_keep_to_their_windows():

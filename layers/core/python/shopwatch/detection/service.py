@@ -35,6 +35,7 @@ from decimal import Decimal
 from shopwatch.config import DetectionSettings
 from shopwatch.detectors import model as model_detector
 from shopwatch.detectors.entities import (
+    NO_HISTORY,
     EntityHistory,
     EntityKey,
     EntityUpdate,
@@ -46,6 +47,8 @@ from shopwatch.detectors.entities import (
 from shopwatch.detectors.features import transaction_features
 from shopwatch.detectors.findings import Finding
 from shopwatch.detectors.history import (
+    NO_CUSTOMER,
+    NO_SKU,
     CatalogEntry,
     CustomerDelta,
     CustomerHistory,
@@ -66,7 +69,7 @@ from shopwatch.domain.alert import Alert, add_occurrence, alert_id_for, open_ale
 from shopwatch.domain.clock import floor_window, utcnow
 from shopwatch.domain.transaction import Transaction
 from shopwatch.storage.alerts import AlertRepository
-from shopwatch.storage.state import AppliedTokens, Marker, StateRepository, write_outside
+from shopwatch.storage.state import NO_TOKENS, AppliedTokens, Marker, StateRepository, write_outside
 from shopwatch.storage.unit_of_work import TransactionRefused, UnitOfWork
 
 FIRST_PART_SKUS = 80  # marker + profile + recent + 5 entities + at most 10 alerts + 80 SKUs stay under 100 actions
@@ -134,8 +137,8 @@ class BatchState:
         """What the detectors see for `tx`: the state as it stands before `tx` is learned."""
         return DetectionInput(
             tx=tx,
-            customer=self.profiles.get(tx.customer_id, CustomerHistory()),
-            skus={i.sku: self.skus.get((i.sku, tx.currency), SkuHistory()) for i in tx.items},
+            customer=self.profiles.get(tx.customer_id, NO_CUSTOMER),
+            skus={i.sku: self.skus.get((i.sku, tx.currency), NO_SKU) for i in tx.items},
             catalog={i.sku: self.catalog[i.sku] for i in tx.items if i.sku in self.catalog},
             recent=tuple(self.recent.get(tx.customer_id, ())),
             entities=self.entities,
@@ -143,20 +146,18 @@ class BatchState:
 
     def learn_customer(self, tx: Transaction, delta: CustomerDelta) -> None:
         """Keep the profile and recent activity in step with what was written for `tx`."""
-        self.profiles[tx.customer_id] = apply_customer_delta(
-            self.profiles.get(tx.customer_id, CustomerHistory()), delta
-        )
+        self.profiles[tx.customer_id] = apply_customer_delta(self.profiles.get(tx.customer_id, NO_CUSTOMER), delta)
         known = self.recent.setdefault(tx.customer_id, [])
         if all(r.transaction_id != tx.transaction_id for r in known):
             known.append(RecentTransaction(tx.transaction_id, tx.timestamp, tx.status))
 
     def learn_entities(self, updates: list[EntityUpdate]) -> None:
         for update in updates:
-            self.entities[update.key] = apply_update(self.entities.get(update.key, EntityHistory()), update)
+            self.entities[update.key] = apply_update(self.entities.get(update.key, NO_HISTORY), update)
 
     def learn_skus(self, deltas: list[SkuDelta]) -> None:
         for d in deltas:
-            self.skus[(d.sku, d.currency)] = apply_sku_delta(self.skus.get((d.sku, d.currency), SkuHistory()), d)
+            self.skus[(d.sku, d.currency)] = apply_sku_delta(self.skus.get((d.sku, d.currency), NO_SKU), d)
 
     def learn(self, tx: Transaction, failed_statuses: frozenset[str]) -> None:
         """Everything `DetectionService.process` learns from a transaction it applies, in one step."""
@@ -268,7 +269,7 @@ class DetectionService:
         entity_updates = plan_updates(tx, batch.entities, self.settings.failed_statuses)
         account = next(u for u in entity_updates if u.key.kind == "customer")
         others = [u for u in entity_updates if u.key.kind != "customer"]
-        plain = [write_outside(batch.tokens.get(u.key, AppliedTokens()), _added_bytes(u)) for u in others]
+        plain = [write_outside(batch.tokens.get(u.key, NO_TOKENS), _added_bytes(u)) for u in others]
         outside = [u for u, out in zip(others, plain, strict=True) if out]
         inside = [u for u, out in zip(others, plain, strict=True) if not out]
         marker = Marker(
@@ -291,7 +292,7 @@ class DetectionService:
             for u in inside:
                 unit.add(
                     ("entity", u.key),
-                    self.state.entity_action(u, now, batch.tokens.get(u.key, AppliedTokens()).stale(now, "")),
+                    self.state.entity_action(u, now, batch.tokens.get(u.key, NO_TOKENS).stale(now, "")),
                 )
             for d in parts[0]:
                 unit.add(("sku", d.sku), self.state.sku_action(d, now))
@@ -320,7 +321,7 @@ class DetectionService:
         batch.learn_customer(tx, delta)
         batch.learn_entities([account, *inside])
         for u in inside:
-            tokens = batch.tokens.get(u.key, AppliedTokens())
+            tokens = batch.tokens.get(u.key, NO_TOKENS)
             batch.tokens[u.key] = AppliedTokens(tokens.tokens, tokens.item_bytes + _added_bytes(u))
         for a in alerts:
             batch.alerts[a.alert_id] = a
@@ -334,7 +335,7 @@ class DetectionService:
         a refused one was applied by an earlier attempt, so the item holds it either way."""
         now = self.clock()
         for update in updates:
-            tokens = batch.tokens.get(update.key, AppliedTokens())
+            tokens = batch.tokens.get(update.key, NO_TOKENS)
             self.state.apply_guarded(update, tx, tokens, now)
             batch.learn_entities([update])
             batch.tokens[update.key] = tokens.with_token(tx, now, _added_bytes(update) + 8)
@@ -345,7 +346,7 @@ class DetectionService:
         if not kinds:
             return
         keys = entity_keys(tx)
-        missing = {keys[k] for k in kinds if k in keys and not batch.tokens.get(keys[k], AppliedTokens()).holds(tx)}
+        missing = {keys[k] for k in kinds if k in keys and not batch.tokens.get(keys[k], NO_TOKENS).holds(tx)}
         if missing:
             updates = plan_updates(tx, batch.entities, self.settings.failed_statuses)
             self._write_outside(batch, tx, [u for u in updates if u.key in missing])
@@ -368,7 +369,7 @@ class DetectionService:
     @staticmethod
     def _seen(batch: BatchState, tx: Transaction) -> dict[str, datetime]:
         """Which of first_seen / last_seen this transaction moves, judged from the profile as read."""
-        profile = batch.profiles.get(tx.customer_id, CustomerHistory())
+        profile = batch.profiles.get(tx.customer_id, NO_CUSTOMER)
         moved = {}
         if profile.first_seen is None or tx.timestamp < profile.first_seen:
             moved["first_seen"] = tx.timestamp

@@ -170,6 +170,11 @@ class EntityHistory:
         return frozenset(found)
 
 
+# What an entity never seen holds, shared (frozen; nothing writes to its mappings, apply_update builds new ones):
+# the batch's state asks for it per key and per update, and a frozen dataclass with two mappings is costly to build
+NO_HISTORY = EntityHistory()
+
+
 def _in_window(name: str, prefix: str, current: int, keep: int) -> bool:
     if not name.startswith(prefix) or not name[len(prefix) :].lstrip("-").isdigit():
         return False
@@ -282,7 +287,7 @@ def plan_updates(
             links = {}
         else:
             links = {"customer": tx.customer_id}
-        updates.append(plan_update(key, histories.get(key, EntityHistory()), tx, links, failed_statuses))
+        updates.append(plan_update(key, histories.get(key, NO_HISTORY), tx, links, failed_statuses))
     return updates
 
 
@@ -310,7 +315,7 @@ class EntityView:
 
 
 def entity_views(tx: Transaction, histories: Mapping[EntityKey, EntityHistory]) -> dict[str, EntityView]:
-    return {kind: EntityView(key, histories.get(key, EntityHistory()), tx) for kind, key in entity_keys(tx).items()}
+    return {kind: EntityView(key, histories.get(key, NO_HISTORY), tx) for kind, key in entity_keys(tx).items()}
 
 
 def keys_of(transactions: Iterable[Transaction]) -> list[EntityKey]:

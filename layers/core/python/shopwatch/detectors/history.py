@@ -90,6 +90,9 @@ class CustomerHistory:
         return log_quantity_stats(self.quantity_lines, self.quantity_logsum, self.quantity_logsumsq)
 
 
+NO_CUSTOMER = CustomerHistory()  # a customer never seen, shared: frozen, and built per transaction otherwise
+
+
 @dataclass(frozen=True)
 class CustomerDelta:
     """The counters one transaction adds to its customer's profile."""
@@ -219,6 +222,9 @@ class SkuHistory:
         tier prices for a wholesaler (who sells the same item cheaper by the hundred)."""
         low, high = self.price_quantile(0.05), self.price_quantile(0.95)
         return None if low is None or high is None else (low, high)
+
+
+NO_SKU = SkuHistory()  # a SKU never sold, shared: frozen, nothing writes to its bins (apply_sku_delta copies them)
 
 
 @dataclass(frozen=True)

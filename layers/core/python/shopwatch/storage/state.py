@@ -50,9 +50,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from shopwatch.detectors.entities import KIND_CODES, EntityHistory, EntityKey, EntityUpdate
+from shopwatch.detectors.entities import KIND_CODES, NO_HISTORY, EntityHistory, EntityKey, EntityUpdate
 from shopwatch.detectors.findings import Finding
 from shopwatch.detectors.history import (
+    NO_CUSTOMER,
+    NO_SKU,
     CatalogEntry,
     CustomerDelta,
     CustomerHistory,
@@ -159,6 +161,9 @@ class AppliedTokens:
         return AppliedTokens(tokens, self.item_bytes + added_bytes)
 
 
+NO_TOKENS = AppliedTokens()  # an entity item not read or not there: shared (frozen, its mapping never written to)
+
+
 def write_outside(tokens: AppliedTokens, update_bytes: int) -> bool:
     """Whether an entity update costs less (or the same) as a plain conditional write with its token than inside
     the transaction: 1 unit per KB of the item with its tokens, against 2 per KB without them."""
@@ -183,13 +188,13 @@ class StateRepository:
         return markers
 
     def get_profiles(self, customer_ids: list[str]) -> dict[str, CustomerHistory]:
-        profiles = {c: CustomerHistory() for c in customer_ids}
+        profiles = dict.fromkeys(customer_ids, NO_CUSTOMER)
         for item in get_many(self.table_name, [profile_key(c) for c in customer_ids]):
             profiles[item["pk"].removeprefix("CUST#")] = _profile_from_item(item)
         return profiles
 
     def get_sku_stats(self, skus: list[tuple[str, str]]) -> dict[tuple[str, str], SkuHistory]:
-        stats = {k: SkuHistory() for k in skus}
+        stats = dict.fromkeys(skus, NO_SKU)
         wanted = {f"SKU#{sku}#{currency}": (sku, currency) for sku, currency in skus}
         for item in with_retries(lambda: list(get_many(self.table_name, [sku_stats_key(s, c) for s, c in skus]))):
             stats[wanted[item["pk"]]] = _sku_from_item(item)
@@ -206,8 +211,8 @@ class StateRepository:
         customers = sorted(set(customer_ids) | {k.value for k in keys if k.kind == "customer"})
         others = [k for k in keys if k.kind != "customer"]
         wanted = {f"ENT#{k.kind}#{k.value}": k for k in others}
-        profiles = {c: CustomerHistory() for c in customers}
-        histories = {k: EntityHistory() for k in keys}
+        profiles = dict.fromkeys(customers, NO_CUSTOMER)
+        histories = dict.fromkeys(keys, NO_HISTORY)
         tokens: dict[EntityKey, AppliedTokens] = {}
         request = [profile_key(c) for c in customers] + [entity_key(k) for k in others]
         # a read is safe to repeat: retried here, one throttled read does not send the whole batch back
