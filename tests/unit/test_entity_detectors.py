@@ -105,6 +105,19 @@ def test_buckets_past_their_window_are_removed_by_the_next_update():
     assert after.transactions == 2 and after.total("c", "30d", later.timestamp) == 1
 
 
+def test_each_bucket_and_link_set_leaves_at_its_own_window_as_of_each_entitys_newest_time():
+    first = learned([on_device("t0", "a", 0)])
+    names = {*first[EntityKey("device", "D1")].buckets, *first[EntityKey("device", "D1")].links}
+    for seconds, gone in (
+        (30, set()),
+        (2 * 3600, {n for n in names if n[1] == "s" or n.startswith("Lah")}),  # 1 minute; an hour's links
+        (26 * 3600, {n for n in names if n[1] in "sh" or n.startswith("Lah")}),
+        (40 * 86400, {n for n in names if not n.startswith("Lay")}),  # only the year's links stay
+    ):
+        (update,) = [u for u in plan_updates(on_device("t1", "b", seconds), first, FAILED) if u.key.kind == "device"]
+        assert set(update.removes) == gone, seconds
+
+
 def test_a_network_keeps_counters_and_no_links_while_its_ip_links_the_accounts():
     """Nothing reads which accounts used a network (sharing is judged per IP), so its busy item carries none."""
     ring = [signed(tx(f"t{i}", f"acct{i}", at=T0 + timedelta(seconds=i)), ip=f"203.0.113.{i + 1}") for i in range(3)]

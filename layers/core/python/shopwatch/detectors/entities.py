@@ -20,8 +20,9 @@ import ipaddress
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
+from types import MappingProxyType
 
 from shopwatch.domain.input_rules import normalized_email
 from shopwatch.domain.transaction import Transaction
@@ -195,14 +196,39 @@ class EntityUpdate:
 def _stale(name: str, newest: datetime, current: Mapping[str, int] | None = None) -> bool:
     """A bucket or link set that is past its window as of the entity's newest transaction (`current`: each
     granularity's index at `newest`, when the caller has it)."""
+    limit = _bucket_limit(name)
+    if limit is None:
+        return False
+    code, first_stale_at = limit
+    now = current[code] if current is not None else GRANULARITIES[code].index(newest)
+    return first_stale_at <= now
+
+
+@functools.lru_cache(maxsize=16384)
+def _bucket_limit(name: str) -> tuple[str, int] | None:
+    """A bucket's or link set's granularity and the index from which it is past its window (None: not one).
+    Cached: every update checks every bucket and set of its item, and their names recur across entities."""
     link = name.startswith("L")
     body = name[2:] if link else name[1:]  # past "L" and the linked kind's code, or the metric letter
     granularity = GRANULARITIES.get(body[:1])
     if granularity is None:
-        return False
+        return None
     keep = LINK_KEEP.get(granularity.code, granularity.keep) if link else granularity.keep
-    now = current[granularity.code] if current is not None else granularity.index(newest)
-    return int(body[1:]) <= now - keep
+    return granularity.code, int(body[1:]) + keep  # stale when index <= now - keep
+
+
+def _indexes(moment: datetime) -> Mapping[str, int]:
+    """Each granularity's bucket index at `moment`."""
+    if moment.tzinfo is UTC:
+        return _utc_indexes(moment)
+    return {code: g.index(moment) for code, g in GRANULARITIES.items()}
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_indexes(moment: datetime) -> Mapping[str, int]:
+    """Cached for UTC times (equal ones are one instant): a transaction's indexes name the buckets of each of
+    its entities, and its entities' newest times are mostly its own. Read only, as it is shared."""
+    return MappingProxyType({code: g.index(moment) for code, g in GRANULARITIES.items()})
 
 
 def plan_update(
@@ -214,9 +240,9 @@ def plan_update(
     age = account_age_seconds(tx)
     new_account = age is not None and age < 86400
     newest = max(filter(None, (history.last_seen, tx.timestamp)))
-    current = {code: g.index(newest) for code, g in GRANULARITIES.items()}
+    current = _indexes(newest)
     # the transaction's bucket at each granularity, computed once (it names every bucket and link set below)
-    at = current if newest == tx.timestamp else {code: g.index(tx.timestamp) for code, g in GRANULARITIES.items()}
+    at = current if newest == tx.timestamp else _indexes(tx.timestamp)
     values = {"c": Decimal(1), "x": Decimal(int(failed)), "a": tx.amount if approved else Decimal(0)}
     values["n"] = Decimal(int(new_account))
     adds: dict[str, Decimal] = {"transactions": Decimal(1)}
@@ -250,8 +276,9 @@ def plan_update(
 
 def apply_update(history: EntityHistory, update: EntityUpdate) -> EntityHistory:
     """`update` applied in memory exactly as DynamoDB applies it."""
-    buckets = {n: v for n, v in history.buckets.items() if n not in update.removes}
-    links = {n: v for n, v in history.links.items() if n not in update.removes}
+    removes = update.removes
+    buckets = {n: v for n, v in history.buckets.items() if n not in removes} if removes else dict(history.buckets)
+    links = {n: v for n, v in history.links.items() if n not in removes} if removes else dict(history.links)
     totals = {"transactions": history.transactions, "failed": history.failed}
     amount = history.approved_amount
     for name, value in update.adds.items():
