@@ -57,7 +57,6 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     parsed = _transactions(event)  # valid while `event` holds its records: ids are not reused before then
     batch: BatchState = service.load(list(parsed.values()))
 
-    @tracer.capture_method
     def record_handler(record: DynamoDBRecord) -> None:
         if not is_insert(record):
             return  # the event source filter passes INSERTs only; anything else is not ours
@@ -87,4 +86,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
                 },
             )
 
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    # X-Ray: a subsegment per record while tracing is on. Off (POWERTOOLS_TRACE_DISABLED: the local stack, the
+    # tests) it would be a dummy that records nothing, yet opening and closing one per record is ~2% of Detect's CPU.
+    handler = record_handler if tracer.disabled else tracer.capture_method(record_handler)
+    return process_partial_response(event=event, record_handler=handler, processor=processor, context=context)

@@ -3,11 +3,13 @@ partial failure leave alerts, profiles and statistics exactly as after one deliv
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import sys
 from datetime import timedelta
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from shopwatch_model import DEFAULT_ARTIFACT, ModelArtifact
@@ -420,6 +422,25 @@ def test_an_unreadable_record_fails_alone_and_the_rest_flow_on(stack, catalog):
     assert response == {"batchItemFailures": [{"itemIdentifier": "99999999999999999999999"}]}
     markers = {i["pk"] for i in stack.scan("StateTable") if i["pk"].startswith("TXN#")}
     assert markers == {"TXN#h0", "TXN#h1", "TXN#h2"}
+
+
+@pytest.mark.parametrize("tracing", [True, False])
+def test_each_record_has_its_own_xray_subsegment_while_tracing_is_on(stack, catalog, monkeypatch, tracing):
+    event = ingest_and_read(stack, mixed_batch()[:3])
+    handler = stack.handler("DetectFunction")
+    tracer = sys.modules["shopwatch_fn_detect_app"].tracer
+    opened = []
+
+    @contextlib.contextmanager
+    def in_subsegment(name: str, **kwargs):
+        opened.append(name)
+        yield mock.MagicMock()
+
+    monkeypatch.setattr(tracer, "disabled", not tracing)
+    monkeypatch.setattr(tracer.provider, "in_subsegment", in_subsegment)
+    assert handler(event) == {"batchItemFailures": []}
+    per_record = [name for name in opened if name.endswith("lambda_handler.locals.record_handler")]
+    assert len(per_record) == (3 if tracing else 0)
 
 
 def test_modify_and_remove_records_are_ignored(stack, catalog):
