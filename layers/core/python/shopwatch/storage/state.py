@@ -38,6 +38,7 @@ touching it are retried (with_retries, then Lambda's retry of that record); othe
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import math
@@ -105,9 +106,11 @@ def entity_key(key: EntityKey) -> dict[str, Any]:
     return _key(f"ENT#{key.kind}#{key.value}", "AGG")
 
 
+@functools.lru_cache(maxsize=4096)
 def applied_token(transaction_id: str) -> str:
     """8 characters (48 bits) naming a transaction on an entity item: a false match among the few dozen tokens
-    one item holds has odds below 1e-12, and 8 bytes instead of a 36-character id keep the item small."""
+    one item holds has odds below 1e-12, and 8 bytes instead of a 36-character id keep the item small. Cached:
+    each entity written outside the transaction asks for it twice (its condition, then the tokens learned)."""
     digest = hashlib.blake2b(transaction_id.encode(), digest_size=6).digest()
     return base64.b64encode(digest).decode()
 
@@ -460,15 +463,24 @@ def _entity_clauses(
     remove_clauses: list[str],
 ) -> None:
     """An entity update's ADD and REMOVE clauses, with placeholders of their own (#e.., #f.., #g..)."""
-    for i, (name, value) in enumerate(adds.items()):
-        names[f"#e{i}"], values[f":e{i}"] = name, {"N": str(value)}
-        add_clauses.append(f"#e{i} :e{i}")
-    for i, (name, members) in enumerate(link_adds.items()):
-        names[f"#f{i}"], values[f":f{i}"] = name, {"SS": sorted(members)}
-        add_clauses.append(f"#f{i} :f{i}")
-    for i, name in enumerate(sorted(removes)):
-        names[f"#g{i}"] = name
-        remove_clauses.append(f"#g{i}")
+    for (name, value), (name_key, value_key, clause) in zip(adds.items(), _placeholders("e", len(adds)), strict=True):
+        names[name_key], values[value_key] = name, {"N": str(value)}
+        add_clauses.append(clause)
+    for (name, members), (name_key, value_key, clause) in zip(
+        link_adds.items(), _placeholders("f", len(link_adds)), strict=True
+    ):
+        names[name_key], values[value_key] = name, {"SS": sorted(members)}
+        add_clauses.append(clause)
+    for name, (name_key, _, _) in zip(sorted(removes), _placeholders("g", len(removes)), strict=True):
+        names[name_key] = name
+        remove_clauses.append(name_key)
+
+
+@functools.lru_cache(maxsize=512)
+def _placeholders(letter: str, count: int) -> tuple[tuple[str, str, str], ...]:
+    """The first `count` placeholders of one letter: (#x<i>, :x<i>, "#x<i> :x<i>"), formatted once, not for
+    every clause of every update."""
+    return tuple((f"#{letter}{i}", f":{letter}{i}", f"#{letter}{i} :{letter}{i}") for i in range(count))
 
 
 def _marker_from_item(item: dict[str, Any]) -> Marker:
