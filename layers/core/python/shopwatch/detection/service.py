@@ -105,6 +105,21 @@ def split_parts(deltas: list[SkuDelta]) -> list[list[SkuDelta]]:
     return parts
 
 
+# A transaction's customer and SKU deltas, by the identity of the Transaction (kept with them, so that the id
+# cannot be reused by another while the entry lives), with the failed statuses they were computed for.
+Derived = dict[int, tuple[Transaction, frozenset[str], CustomerDelta, list[SkuDelta]]]
+
+
+def derive(memo: Derived, tx: Transaction, failed_statuses: frozenset[str]) -> tuple[CustomerDelta, list[SkuDelta]]:
+    """`customer_delta` and `sku_deltas` of `tx`, computed once per batch: the batch's read, the model's plan
+    and `process` each need them, and they are pure in the transaction. Read only: they are shared."""
+    known = memo.get(id(tx))
+    if known is None or known[0] is not tx or known[1] != failed_statuses:
+        known = (tx, failed_statuses, customer_delta(tx, failed_statuses), sku_deltas(tx))
+        memo[id(tx)] = known
+    return known[2], known[3]
+
+
 @dataclass(frozen=True)
 class Outcome:
     transaction_id: str
@@ -127,6 +142,7 @@ class BatchState:
     tokens: dict[EntityKey, AppliedTokens] = field(default_factory=dict)  # applied tokens of entity items
     alerts: dict[str, Alert | None] = field(default_factory=dict)
     model_plan: dict[str, tuple[tuple[float, ...], ModelVerdict]] = field(default_factory=dict)
+    derived: Derived = field(default_factory=dict, repr=False, compare=False)  # see `derive`
 
     @classmethod
     def empty(cls) -> BatchState:
@@ -144,11 +160,17 @@ class BatchState:
             entities=self.entities,
         )
 
+    def deltas_of(self, tx: Transaction, failed_statuses: frozenset[str]) -> tuple[CustomerDelta, list[SkuDelta]]:
+        return derive(self.derived, tx, failed_statuses)
+
     def learn_customer(self, tx: Transaction, delta: CustomerDelta) -> None:
         """Keep the profile and recent activity in step with what was written for `tx`."""
         self.profiles[tx.customer_id] = apply_customer_delta(self.profiles.get(tx.customer_id, NO_CUSTOMER), delta)
         known = self.recent.setdefault(tx.customer_id, [])
-        if all(r.transaction_id != tx.transaction_id for r in known):
+        for r in known:
+            if r.transaction_id == tx.transaction_id:
+                break
+        else:
             known.append(RecentTransaction(tx.transaction_id, tx.timestamp, tx.status))
 
     def learn_entities(self, updates: list[EntityUpdate]) -> None:
@@ -175,6 +197,7 @@ class BatchState:
             catalog=self.catalog,
             recent={customer: list(known) for customer, known in self.recent.items()},
             entities=self.entities,  # read only: the model's plan learns no entity
+            derived=self.derived,  # pure in each transaction: shared
         )
 
 
@@ -194,14 +217,19 @@ class DetectionService:
         self.model = model
 
     def load(self, transactions: list[Transaction]) -> BatchState:
-        parts = {tx.transaction_id: len(split_parts(sku_deltas(tx))) for tx in transactions}
+        derived: Derived = {}
+        failed = self.settings.failed_statuses
+        parts = {tx.transaction_id: len(split_parts(derive(derived, tx, failed)[1])) for tx in transactions}
         customers = sorted({tx.customer_id for tx in transactions})
+        by_customer: dict[str, list[Transaction]] = {}
+        for tx in transactions:
+            by_customer.setdefault(tx.customer_id, []).append(tx)
         skus = sorted({(i.sku, tx.currency) for tx in transactions for i in tx.items})
         profiles, entities, tokens = self.state.get_customers_and_entities(customers, keys_of(transactions))
         lookback = timedelta(seconds=self._lookback_seconds())
         recent: dict[str, list[RecentTransaction]] = {}
         for customer in customers:
-            mine = [tx for tx in transactions if tx.customer_id == customer]
+            mine = by_customer[customer]
             since, until = min(t.timestamp for t in mine) - lookback, max(t.timestamp for t in mine)
             last_seen = profiles[customer].last_seen
             # a customer whose last transaction is older than the window has no recent activity to read
@@ -220,6 +248,7 @@ class DetectionService:
             recent=recent,
             entities=entities,
             tokens=tokens,
+            derived=derived,
         )
         batch.model_plan = self.plan_model(batch, transactions)
         return batch
@@ -243,13 +272,15 @@ class DetectionService:
                 rows.append(transaction_features(trial.input_for(tx)))
             # the features read the profile and the SKUs, no entity: planning entity updates here would cost
             # as much as the scoring saves (a feature that came to read one would only miss the plan, not err)
-            trial.learn_customer(tx, customer_delta(tx, self.settings.failed_statuses))
-            trial.learn_skus(sku_deltas(tx))
+            delta, deltas = batch.deltas_of(tx, self.settings.failed_statuses)
+            trial.learn_customer(tx, delta)
+            trial.learn_skus(deltas)
         verdicts = self.model.verdicts(rows) if rows else []
         return dict(zip(ids, zip(rows, verdicts, strict=True), strict=True))
 
     def process(self, batch: BatchState, tx: Transaction) -> Outcome:
-        parts = split_parts(sku_deltas(tx))
+        delta, deltas = batch.deltas_of(tx, self.settings.failed_statuses)
+        parts = split_parts(deltas)
         done = batch.markers.get((tx.transaction_id, 0))
         if done is not None:  # applied before; finish what a crash may have left (every step is idempotent)
             self._finish_outside(batch, tx, done.outside)
@@ -265,7 +296,6 @@ class DetectionService:
             findings.append(model_finding)
         signals = risk_signals(data, self.settings, verdict[1] if verdict else None)
         assessment = assess(findings, self.settings, alerting={f.detector for f in alerting}, signals=signals)
-        delta = customer_delta(tx, self.settings.failed_statuses)
         entity_updates = plan_updates(tx, batch.entities, self.settings.failed_statuses)
         account = next(u for u in entity_updates if u.key.kind == "customer")
         others = [u for u in entity_updates if u.key.kind != "customer"]
