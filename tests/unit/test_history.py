@@ -64,3 +64,23 @@ def test_the_log_price_spread_is_zero_for_one_price_and_grows_with_the_tiers():
     tiers = _sold_at(["2.10", "1.45"] * 5).log_price_spread()
     assert tiers == Decimal(f"{(math.log(2.10) - math.log(1.45)) / 2:.6f}")
     assert _sold_at(["2.10", "0.42"] * 5).log_price_spread() > tiers
+
+
+def test_a_learned_history_answers_from_its_own_bins_not_the_cached_answers_of_the_one_before():
+    before = SkuHistory()
+    for price in ("10.00", "10.00", "10.00"):
+        (delta,) = sku_deltas(tx(items=(item("A", 1, price),)))
+        before = apply_sku_delta(before, delta)
+    quantiles = [before.price_quantile(q) for q in (0.0, 0.5, 1.0)]
+    assert quantiles == [Decimal("10.0000")] * 3 and before.log_price_spread() == 0 and before.priced_lines == 3
+    after = before
+    for price in ("40.00", "40.00", "40.00", "40.00"):
+        (delta,) = sku_deltas(tx(items=(item("A", 1, price),)))
+        after = apply_sku_delta(after, delta)
+    assert [after.price_quantile(q) for q in (0.0, 0.5, 1.0)] == [
+        Decimal("10.0000"),
+        Decimal("40.0000"),
+        Decimal("40.0000"),
+    ]
+    assert after.priced_lines == 7 and after.log_price_spread() > 0
+    assert [before.price_quantile(q) for q in (0.0, 0.5, 1.0)] == quantiles and before.priced_lines == 3

@@ -159,8 +159,10 @@ class PriceBin:
     def plus(self, other: PriceBin) -> PriceBin:
         return PriceBin(self.count + other.count, self.price_sum + other.price_sum)
 
-    @property
+    @functools.cached_property
     def mean_price(self) -> Decimal:
+        """Cached (the bin is frozen): the price detector reads every bin's mean for each line of the SKU, and an
+        unchanged bin carries over to the SKU's next history."""
         return (self.price_sum / self.count).quantize(Decimal("0.0001"))
 
 
@@ -180,9 +182,15 @@ class SkuHistory:
     def log_quantity_stats(self) -> tuple[Decimal, Decimal]:
         return log_quantity_stats(self.lines, self.quantity_logsum, self.quantity_logsumsq)
 
-    @property
+    # Cached below (the history is frozen and nothing writes to its bins): the price detector asks for five
+    # quantiles and the spread of each line's SKU, and the model's features for the median again.
+    @functools.cached_property
     def priced_lines(self) -> int:
         return sum(b.count for b in self.price_bins.values())
+
+    @functools.cached_property
+    def _bins_in_order(self) -> tuple[PriceBin, ...]:
+        return tuple(self.price_bins[index] for index in sorted(self.price_bins))
 
     def price_quantile(self, q: float) -> Decimal | None:
         """The mean price of the bin holding the q-th quantile line (q = 0.5: the median)."""
@@ -190,11 +198,11 @@ class SkuHistory:
         if total == 0:
             return None
         seen = 0
-        for index in sorted(self.price_bins):
-            seen += self.price_bins[index].count
+        for price_bin in self._bins_in_order:
+            seen += price_bin.count
             if seen >= q * total:
-                return self.price_bins[index].mean_price
-        return self.price_bins[max(self.price_bins)].mean_price
+                return price_bin.mean_price
+        return self._bins_in_order[-1].mean_price
 
     def median_price(self) -> Decimal | None:
         return self.price_quantile(0.5)
@@ -209,6 +217,10 @@ class SkuHistory:
     def log_price_spread(self) -> Decimal:
         """Standard deviation of ln(price) over the SKU's lines: how widely the shop's own prices for it vary
         (0 for one price; about 0.3 for trade tiers plus a guest price)."""
+        return self._log_price_spread
+
+    @functools.cached_property
+    def _log_price_spread(self) -> Decimal:
         logs = [(b.count, math.log(b.mean_price)) for b in self.price_bins.values() if b.mean_price > 0]
         total = sum(count for count, _ in logs)
         if total == 0:
