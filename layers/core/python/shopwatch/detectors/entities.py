@@ -231,39 +231,67 @@ def _utc_indexes(moment: datetime) -> Mapping[str, int]:
     return MappingProxyType({code: g.index(moment) for code, g in GRANULARITIES.items()})
 
 
-def plan_update(
-    key: EntityKey, history: EntityHistory, tx: Transaction, links: Mapping[str, str], failed_statuses: frozenset[str]
-) -> EntityUpdate:
-    """The counters `tx` adds to `key`'s entity, with its links to other entities (kind -> value)."""
+@dataclass(frozen=True)
+class _Counted:
+    """What a transaction adds to every entity it touches, worked out once for all of them: the counters and
+    the names of its own buckets and link sets (they depend on the transaction alone)."""
+
+    totals: Mapping[str, Decimal]  # transactions, failed, approved_amount
+    at: Mapping[str, int]  # each granularity's index at the transaction's time
+    buckets: tuple[tuple[str, Decimal], ...]  # the transaction's bucket names and what each adds
+    link_names: Mapping[tuple[str, str], str]  # (linked kind, granularity code) -> link set name
+
+
+def _counted(tx: Transaction, failed_statuses: frozenset[str]) -> _Counted:
     approved = tx.status == "approved"
     failed = tx.status in failed_statuses
     age = account_age_seconds(tx)
     new_account = age is not None and age < 86400
-    newest = max(filter(None, (history.last_seen, tx.timestamp)))
-    current = _indexes(newest)
-    # the transaction's bucket at each granularity, computed once (it names every bucket and link set below)
-    at = current if newest == tx.timestamp else _indexes(tx.timestamp)
+    at = _indexes(tx.timestamp)
     values = {"c": Decimal(1), "x": Decimal(int(failed)), "a": tx.amount if approved else Decimal(0)}
     values["n"] = Decimal(int(new_account))
-    adds: dict[str, Decimal] = {"transactions": Decimal(1)}
+    totals: dict[str, Decimal] = {"transactions": Decimal(1)}
     if failed:
-        adds["failed"] = Decimal(1)
+        totals["failed"] = Decimal(1)
     if approved and tx.amount:
-        adds["approved_amount"] = tx.amount
-    for metric, granularities in METRICS.items():
-        if not values[metric]:
-            continue
-        for granularity in granularities:
-            name = f"{metric}{granularity.code}{at[granularity.code]}"
-            if not _stale(name, newest, current):
-                adds[name] = values[metric]
+        totals["approved_amount"] = tx.amount
+    buckets = tuple(
+        (f"{metric}{granularity.code}{at[granularity.code]}", values[metric])
+        for metric, granularities in METRICS.items()
+        if values[metric]
+        for granularity in granularities
+    )
+    link_names = {
+        (kind, g.code): f"L{KIND_CODES[kind]}{g.code}{at[g.code]}" for kind in KIND_CODES for g in (HOURS, DAYS, YEARS)
+    }
+    return _Counted(totals, at, buckets, link_names)
+
+
+def plan_update(
+    key: EntityKey, history: EntityHistory, tx: Transaction, links: Mapping[str, str], failed_statuses: frozenset[str]
+) -> EntityUpdate:
+    """The counters `tx` adds to `key`'s entity, with its links to other entities (kind -> value)."""
+    return _plan_update(key, history, tx, links, _counted(tx, failed_statuses))
+
+
+def _plan_update(
+    key: EntityKey, history: EntityHistory, tx: Transaction, links: Mapping[str, str], counted: _Counted
+) -> EntityUpdate:
+    newest = max(filter(None, (history.last_seen, tx.timestamp)))
+    # the transaction's own buckets can only be past their window when an entity has seen a later transaction
+    current = counted.at if newest == tx.timestamp else _indexes(newest)
+    late = current is not counted.at
+    adds: dict[str, Decimal] = dict(counted.totals)
+    for name, value in counted.buckets:
+        if not (late and _stale(name, newest, current)):
+            adds[name] = value
     link_adds: dict[str, frozenset[str]] = {}
     granularities = (HOURS, DAYS, YEARS) if key.kind in LONG_LINKED else (HOURS, DAYS)
     for kind, value in links.items():
         for granularity in granularities:
-            name = f"L{KIND_CODES[kind]}{granularity.code}{at[granularity.code]}"
+            name = counted.link_names[(kind, granularity.code)]
             known = history.links.get(name, frozenset())
-            if value not in known and len(known) < LINK_CAP and not _stale(name, newest, current):
+            if value not in known and len(known) < LINK_CAP and not (late and _stale(name, newest, current)):
                 link_adds[name] = frozenset({value})
     removes = frozenset(n for n in (*history.buckets, *history.links) if _stale(n, newest, current))
     seen = {}
@@ -306,6 +334,7 @@ def plan_updates(
 ) -> list[EntityUpdate]:
     """One update per entity `tx` touches: shared entities link to the account, the account to each of them."""
     keys = entity_keys(tx)
+    counted = _counted(tx, failed_statuses)
     updates = []
     for kind, key in sorted(keys.items()):
         if kind == "customer":
@@ -314,7 +343,7 @@ def plan_updates(
             links = {}
         else:
             links = {"customer": tx.customer_id}
-        updates.append(plan_update(key, histories.get(key, NO_HISTORY), tx, links, failed_statuses))
+        updates.append(_plan_update(key, histories.get(key, NO_HISTORY), tx, links, counted))
     return updates
 
 
