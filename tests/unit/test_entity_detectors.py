@@ -3,6 +3,8 @@ detector judging a first purchase with nothing but the entity's history and the 
 
 from __future__ import annotations
 
+import ipaddress
+import random
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -17,6 +19,7 @@ from shopwatch.detectors.entities import (
     apply_update,
     entity_keys,
     entity_views,
+    ip_network,
     plan_updates,
 )
 from shopwatch.detectors.history import CustomerHistory, DetectionInput
@@ -54,6 +57,17 @@ def test_keys_cover_every_entity_sent_and_normalise_email_and_network():
     assert keys["email"].value == "bob@example.com"
     assert keys["ipnet"].value == "2001:db8::/64"
     assert keys["card"].value == "411111/c1"  # a BIN alone is shared by millions: it is kept per account
+
+
+def test_an_addresss_network_is_the_one_ipaddress_gives():
+    rng = random.Random(7)
+    addresses = [str(ipaddress.IPv4Address(rng.getrandbits(32))) for _ in range(300)]
+    addresses += [str(ipaddress.IPv6Address(rng.getrandbits(128))) for _ in range(300)]
+    edges = ["255.255.255.255", "::", "::1", "::ffff:192.0.2.1", "fe80::1%eth0", "2001:db8::1"]
+    addresses += ["0.0.0.0", *edges]  # noqa: S104 - an address to parse; nothing binds
+    for address in addresses:
+        prefix = 24 if ipaddress.ip_address(address).version == 4 else 64
+        assert ip_network(address) == str(ipaddress.ip_network(f"{address}/{prefix}", strict=False)), address
 
 
 def test_cached_keys_follow_each_transactions_identifiers_and_cannot_be_changed_by_a_caller():

@@ -91,8 +91,13 @@ def ip_network(ip: str) -> str:
     """The /24 of an IPv4 address or the /64 of an IPv6 one: where one operator's addresses rotate. Cached:
     every entity detector asks for a transaction's keys, and parsing an address is most of their cost."""
     address = ipaddress.ip_address(ip)
-    prefix = 24 if address.version == 4 else 64
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+    # the network from the parsed address's bits (parsing its text again, as ip_network does, costs as much
+    # again); a scoped IPv6 address keeps that path, whose text carries the scope
+    if address.version == 4:
+        return str(ipaddress.IPv4Network((int(address) >> 8 << 8, 24)))
+    if address.scope_id is None:
+        return str(ipaddress.IPv6Network((int(address) >> 64 << 64, 64)))
+    return str(ipaddress.ip_network(f"{address}/64", strict=False))
 
 
 def card_value(tx: Transaction) -> str | None:
