@@ -4,7 +4,7 @@ transaction, inside once an item's tokens would take it past the next KB; tokens
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -106,3 +106,20 @@ def test_every_clause_of_an_entity_write_has_its_own_placeholder():
         assert expression.startswith(f"ADD {', '.join(adds)} SET expires_at = :expires")
         removed = [f"#g{i}" for i in range(len(update.removes))]
         assert expression.endswith(f" REMOVE {', '.join(removed)}") == bool(removed)
+
+
+def test_a_token_set_is_named_by_the_hour_whatever_zone_the_time_is_in():
+    hour = token_attribute(AT)
+    assert hour == token_attribute(AT.astimezone(timezone(timedelta(hours=-5)))) == f"T{int(AT.timestamp()) // 3600}"
+    assert token_attribute(AT + timedelta(minutes=29, seconds=59)) == hour
+    assert token_attribute(AT + timedelta(minutes=30)) != hour
+
+
+def test_what_an_update_adds_to_its_item_is_its_own():
+    lone = Transaction("t1", "c1", AT, AT, "approved", Decimal(5), "USD", device_id="D1")
+    linked = replace(lone, transaction_id="t2", customer_id="a-much-longer-customer-id")
+    for tx in (lone, linked, lone):
+        (device,) = [u for u in plan_updates(tx, {}, frozenset()) if u.key.kind == "device"]
+        buckets = sum(len(n) + 2 for n in device.adds)
+        links = sum(len(n) + sum(map(len, members)) for n, members in device.link_adds.items())
+        assert device.added_bytes == buckets + links and links > len(tx.customer_id)

@@ -89,13 +89,6 @@ def alerting_detectors(findings: tuple[Finding, ...] | list[Finding]) -> list[st
     return [f.detector for f in (rules or findings)]
 
 
-def _added_bytes(update: EntityUpdate) -> int:
-    """About what an entity update adds to its item: new bucket names and numbers, new link members."""
-    buckets = sum(len(n) + 2 for n in update.adds)
-    links = sum(len(n) + sum(len(v) for v in members) for n, members in update.link_adds.items())
-    return buckets + links
-
-
 def split_parts(deltas: list[SkuDelta]) -> list[list[SkuDelta]]:
     parts = [deltas[:FIRST_PART_SKUS]]
     rest = deltas[FIRST_PART_SKUS:]
@@ -299,7 +292,7 @@ class DetectionService:
         entity_updates = plan_updates(tx, batch.entities, self.settings.failed_statuses)
         account = next(u for u in entity_updates if u.key.kind == "customer")
         others = [u for u in entity_updates if u.key.kind != "customer"]
-        plain = [write_outside(batch.tokens.get(u.key, NO_TOKENS), _added_bytes(u)) for u in others]
+        plain = [write_outside(batch.tokens.get(u.key, NO_TOKENS), u.added_bytes) for u in others]
         outside = [u for u, out in zip(others, plain, strict=True) if out]
         inside = [u for u, out in zip(others, plain, strict=True) if not out]
         marker = Marker(
@@ -352,7 +345,7 @@ class DetectionService:
         batch.learn_entities([account, *inside])
         for u in inside:
             tokens = batch.tokens.get(u.key, NO_TOKENS)
-            batch.tokens[u.key] = AppliedTokens(tokens.tokens, tokens.item_bytes + _added_bytes(u))
+            batch.tokens[u.key] = AppliedTokens(tokens.tokens, tokens.item_bytes + u.added_bytes)
         for a in alerts:
             batch.alerts[a.alert_id] = a
         batch.learn_skus(parts[0])
@@ -368,7 +361,7 @@ class DetectionService:
             tokens = batch.tokens.get(update.key, NO_TOKENS)
             self.state.apply_guarded(update, tx, tokens, now)
             batch.learn_entities([update])
-            batch.tokens[update.key] = tokens.with_token(tx, now, _added_bytes(update) + 8)
+            batch.tokens[update.key] = tokens.with_token(tx, now, update.added_bytes + 8)
 
     def _finish_outside(self, batch: BatchState, tx: Transaction, kinds: tuple[str, ...]) -> None:
         """After a crash between the transaction and the entity writes after it: those whose item lacks the

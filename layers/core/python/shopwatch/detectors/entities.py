@@ -197,6 +197,14 @@ class EntityUpdate:
     removes: frozenset[str]  # buckets and sets past their window
     seen: Mapping[str, datetime]  # first_seen / last_seen when this transaction moves them
 
+    @functools.cached_property
+    def added_bytes(self) -> int:
+        """About what the update adds to its item: new bucket names and numbers, new link members. Cached (the
+        update is frozen): where to write it and what its item weighs after are both judged by it."""
+        buckets = sum(len(n) + 2 for n in self.adds)
+        links = sum(len(n) + sum(len(v) for v in members) for n, members in self.link_adds.items())
+        return buckets + links
+
 
 def _stale(name: str, newest: datetime, current: Mapping[str, int] | None = None) -> bool:
     """A bucket or link set that is past its window as of the entity's newest transaction (`current`: each
