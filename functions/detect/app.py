@@ -38,14 +38,14 @@ service = DetectionService(
 )
 
 
-def _transactions(event: dict) -> dict[int, Transaction]:
-    """The batch's readable transactions, to prefetch their state, by the identity of their raw record (the
-    batch processor hands the record handler these same dicts, so each image is deserialised once); unreadable
-    ones fail alone later, when the record handler parses them again."""
-    readable = {}
+def _transactions(event: dict) -> list[tuple[int, Transaction]]:
+    """The batch's readable transactions in order, to prefetch their state, each with the identity of its raw
+    record (the batch processor hands the record handler these same dicts, so each image is deserialised once);
+    unreadable ones fail alone later, when the record handler parses them again."""
+    readable = []
     for raw in event.get("Records", []):
         try:
-            readable[id(raw)] = Transaction.from_item(new_image(DynamoDBRecord(raw)))
+            readable.append((id(raw), Transaction.from_item(new_image(DynamoDBRecord(raw)))))
         except Exception:  # noqa: BLE001, S112 - the record handler parses it again and reports it as failed
             continue
     return readable
@@ -56,8 +56,9 @@ def _transactions(event: dict) -> dict[int, Transaction]:
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     require_sequence_numbers(event)  # else no failure could be reported: the batch fails whole
-    parsed = _transactions(event)  # valid while `event` holds its records: ids are not reused before then
-    batch: BatchState = service.load(list(parsed.values()))
+    readable = _transactions(event)
+    parsed = dict(readable)  # valid while `event` holds its records: their ids are not reused before then
+    batch: BatchState = service.load([tx for _, tx in readable])
 
     # Counts (TransactionsScored, TransactionsReplayed, Findings_*, Alerts_*) are added once per batch with their
     # totals, as IngestFunction adds its own: CloudWatch's Sum per period is the same as with a 1 per record, and
