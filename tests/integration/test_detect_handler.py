@@ -3,11 +3,14 @@ partial failure leave alerts, profiles and statistics exactly as after one deliv
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import copy
 import json
 import sys
 from datetime import timedelta
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from shopwatch_model import DEFAULT_ARTIFACT, ModelArtifact
@@ -420,6 +423,48 @@ def test_an_unreadable_record_fails_alone_and_the_rest_flow_on(stack, catalog):
     assert response == {"batchItemFailures": [{"itemIdentifier": "99999999999999999999999"}]}
     markers = {i["pk"] for i in stack.scan("StateTable") if i["pk"].startswith("TXN#")}
     assert markers == {"TXN#h0", "TXN#h1", "TXN#h2"}
+
+
+@pytest.mark.parametrize("tracing", [True, False])
+def test_each_record_has_its_own_xray_subsegment_while_tracing_is_on(stack, catalog, monkeypatch, tracing):
+    event = ingest_and_read(stack, mixed_batch()[:3])
+    handler = stack.handler("DetectFunction")
+    tracer = sys.modules["shopwatch_fn_detect_app"].tracer
+    opened = []
+
+    @contextlib.contextmanager
+    def in_subsegment(name: str, **kwargs):
+        opened.append(name)
+        yield mock.MagicMock()
+
+    monkeypatch.setattr(tracer, "disabled", not tracing)
+    monkeypatch.setattr(tracer.provider, "in_subsegment", in_subsegment)
+    assert handler(event) == {"batchItemFailures": []}
+    per_record = [name for name in opened if name.endswith("lambda_handler.locals.record_handler")]
+    assert len(per_record) == (3 if tracing else 0)
+
+
+def test_metrics_count_every_record_and_time_each_one(stack, catalog, capsys):
+    batch = mixed_batch()
+    event = ingest_and_read(stack, batch)
+    capsys.readouterr()
+    assert stack.handler("DetectFunction")(copy.deepcopy(event)) == {"batchItemFailures": []}
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    total = collections.Counter()
+    for blob in emf:
+        for name, values in blob.items():
+            if name not in ("_aws", "service"):
+                total[name] += sum(values) if name != "ScoringLatency" else len(values)
+    markers = [json.loads(i["findings"]) for i in stack.scan("StateTable") if i["sk"] == "DETECT#0"]
+    findings = collections.Counter(f"Findings_{f['detector']}" for m in markers for f in m)
+    assert total["TransactionsScored"] == total["ScoringLatency"] == len(batch)
+    assert {n: v for n, v in total.items() if n.startswith("Findings_")} == findings
+    assert total["Alerts_velocity"] >= 1 and "TransactionsReplayed" not in total
+    capsys.readouterr()
+    assert stack.handler("DetectFunction")(copy.deepcopy(event)) == {"batchItemFailures": []}
+    again = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert sum(sum(b.get("TransactionsReplayed", [])) for b in again) == len(batch)
+    assert not any("TransactionsScored" in b or "ScoringLatency" in b for b in again)
 
 
 def test_modify_and_remove_records_are_ignored(stack, catalog):

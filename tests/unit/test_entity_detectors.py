@@ -3,6 +3,8 @@ detector judging a first purchase with nothing but the entity's history and the 
 
 from __future__ import annotations
 
+import ipaddress
+import random
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -11,11 +13,13 @@ from shopwatch.config import DetectionSettings
 from shopwatch.detectors import country_mismatch, entity_velocity, new_account, shared_identity
 from shopwatch.detectors.entities import (
     LINK_CAP,
+    NO_HISTORY,
     EntityHistory,
     EntityKey,
     apply_update,
     entity_keys,
     entity_views,
+    ip_network,
     plan_updates,
 )
 from shopwatch.detectors.history import CustomerHistory, DetectionInput
@@ -55,6 +59,48 @@ def test_keys_cover_every_entity_sent_and_normalise_email_and_network():
     assert keys["card"].value == "411111/c1"  # a BIN alone is shared by millions: it is kept per account
 
 
+def test_an_addresss_network_is_the_one_ipaddress_gives():
+    rng = random.Random(7)
+    addresses = [str(ipaddress.IPv4Address(rng.getrandbits(32))) for _ in range(300)]
+    addresses += [str(ipaddress.IPv6Address(rng.getrandbits(128))) for _ in range(300)]
+    edges = ["255.255.255.255", "::", "::1", "::ffff:192.0.2.1", "fe80::1%eth0", "2001:db8::1"]
+    addresses += ["0.0.0.0", *edges]  # noqa: S104 - an address to parse; nothing binds
+    for address in addresses:
+        prefix = 24 if ipaddress.ip_address(address).version == 4 else 64
+        assert ip_network(address) == str(ipaddress.ip_network(f"{address}/{prefix}", strict=False)), address
+
+
+def test_cached_keys_follow_each_transactions_identifiers_and_cannot_be_changed_by_a_caller():
+    first = signed(tx("t1", "a"), email="x@example.com", ip="10.0.0.1", device_id="D1")
+    keys = entity_keys(first)
+    keys["device"] = EntityKey("device", "tampered")
+    del keys["email"]
+    assert entity_keys(first)["device"] == EntityKey("device", "D1")
+    assert entity_keys(first)["email"] == EntityKey("email", "x@example.com")
+    other = signed(first, customer_id="b", ip="10.0.1.1", device_id=None, card_fingerprint="fp")
+    assert entity_keys(other) == {
+        "customer": EntityKey("customer", "b"),
+        "email": EntityKey("email", "x@example.com"),
+        "ip": EntityKey("ip", "10.0.1.1"),
+        "ipnet": EntityKey("ipnet", "10.0.1.0/24"),
+        "card": EntityKey("card", "fp"),
+    }
+
+
+def test_an_inputs_views_are_those_of_its_transaction_and_state():
+    history = learned([on_device(f"t{i}", f"acct{i}", i) for i in range(3)])
+    data = data_for(on_device("t9", "acct9", 5), history)
+    assert dict(data.views) == entity_views(data.tx, history)
+    assert data.views["device"].accounts("1h") == {"acct0", "acct1", "acct2", "acct9"}
+    assert data_for(on_device("t9", "acct9", 5), {}).views["device"].accounts("1h") == {"acct9"}
+
+
+def test_the_shared_empty_history_stays_empty_when_entities_are_learned_from_it():
+    history = learned([on_device(f"t{i}", f"acct{i}", i, ip="10.0.0.1", email="x@example.com") for i in range(3)])
+    assert history[EntityKey("device", "D1")].transactions == 3
+    assert EntityHistory() == NO_HISTORY and not NO_HISTORY.buckets and not NO_HISTORY.links
+
+
 def test_windowed_counts_keep_to_their_windows():
     history = learned([on_device(f"t{i}", "a", i * 20) for i in range(5)])[EntityKey("device", "D1")]
     at = T0 + timedelta(seconds=100)
@@ -71,6 +117,19 @@ def test_buckets_past_their_window_are_removed_by_the_next_update():
     assert update.removes and all(name not in update.adds for name in update.removes)
     after = apply_update(old[EntityKey("device", "D1")], update)
     assert after.transactions == 2 and after.total("c", "30d", later.timestamp) == 1
+
+
+def test_each_bucket_and_link_set_leaves_at_its_own_window_as_of_each_entitys_newest_time():
+    first = learned([on_device("t0", "a", 0)])
+    names = {*first[EntityKey("device", "D1")].buckets, *first[EntityKey("device", "D1")].links}
+    for seconds, gone in (
+        (30, set()),
+        (2 * 3600, {n for n in names if n[1] == "s" or n.startswith("Lah")}),  # 1 minute; an hour's links
+        (26 * 3600, {n for n in names if n[1] in "sh" or n.startswith("Lah")}),
+        (40 * 86400, {n for n in names if not n.startswith("Lay")}),  # only the year's links stay
+    ):
+        (update,) = [u for u in plan_updates(on_device("t1", "b", seconds), first, FAILED) if u.key.kind == "device"]
+        assert set(update.removes) == gone, seconds
 
 
 def test_a_network_keeps_counters_and_no_links_while_its_ip_links_the_accounts():

@@ -3,7 +3,8 @@ transaction, inside once an item's tokens would take it past the next KB; tokens
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -82,3 +83,43 @@ def test_a_plain_entity_write_rides_out_throttling_as_the_other_storage_calls_do
     with pytest.raises(ClientError, match="throttled"):
         repository.apply_guarded(update, tx, AppliedTokens(), AT)
     assert len(calls) == 8
+
+
+def test_tokens_are_the_transactions_own_cached_or_not():
+    first, again, other = applied_token("t1"), applied_token("t1"), applied_token("t2")
+    assert first == again == "G6Yqx6zc" and other != first  # blake2b-48 of the id, base64
+
+
+def test_every_clause_of_an_entity_write_has_its_own_placeholder():
+    tx = Transaction("t1", "c1", AT, AT, "approved", Decimal(5), "USD", device_id="D1")
+    (device,) = [u for u in plan_updates(tx, {}, frozenset()) if u.key.kind == "device"]
+    wider = replace(device, removes=frozenset({"cs1", "ch2"}))
+    for update in (device, wider, device):  # placeholders are cached per count: each request gets its own
+        request = state.StateRepository("t").entity_action(update, AT)["Update"]
+        names, values = request["ExpressionAttributeNames"], request["ExpressionAttributeValues"]
+        expression = request["UpdateExpression"]
+        assert [names[f"#e{i}"] for i in range(len(update.adds))] == list(update.adds)
+        assert [values[f":e{i}"] for i in range(len(update.adds))] == [{"N": str(v)} for v in update.adds.values()]
+        assert [names[f"#f{i}"] for i in range(len(update.link_adds))] == list(update.link_adds)
+        assert [names[f"#g{i}"] for i in range(len(update.removes))] == sorted(update.removes)
+        adds = [f"#{c}{i} :{c}{i}" for c, m in (("e", update.adds), ("f", update.link_adds)) for i in range(len(m))]
+        assert expression.startswith(f"ADD {', '.join(adds)} SET expires_at = :expires")
+        removed = [f"#g{i}" for i in range(len(update.removes))]
+        assert expression.endswith(f" REMOVE {', '.join(removed)}") == bool(removed)
+
+
+def test_a_token_set_is_named_by_the_hour_whatever_zone_the_time_is_in():
+    hour = token_attribute(AT)
+    assert hour == token_attribute(AT.astimezone(timezone(timedelta(hours=-5)))) == f"T{int(AT.timestamp()) // 3600}"
+    assert token_attribute(AT + timedelta(minutes=29, seconds=59)) == hour
+    assert token_attribute(AT + timedelta(minutes=30)) != hour
+
+
+def test_what_an_update_adds_to_its_item_is_its_own():
+    lone = Transaction("t1", "c1", AT, AT, "approved", Decimal(5), "USD", device_id="D1")
+    linked = replace(lone, transaction_id="t2", customer_id="a-much-longer-customer-id")
+    for tx in (lone, linked, lone):
+        (device,) = [u for u in plan_updates(tx, {}, frozenset()) if u.key.kind == "device"]
+        buckets = sum(len(n) + 2 for n in device.adds)
+        links = sum(len(n) + sum(map(len, members)) for n, members in device.link_adds.items())
+        assert device.added_bytes == buckets + links and links > len(tx.customer_id)

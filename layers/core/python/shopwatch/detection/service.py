@@ -35,6 +35,7 @@ from decimal import Decimal
 from shopwatch.config import DetectionSettings
 from shopwatch.detectors import model as model_detector
 from shopwatch.detectors.entities import (
+    NO_HISTORY,
     EntityHistory,
     EntityKey,
     EntityUpdate,
@@ -46,6 +47,8 @@ from shopwatch.detectors.entities import (
 from shopwatch.detectors.features import transaction_features
 from shopwatch.detectors.findings import Finding
 from shopwatch.detectors.history import (
+    NO_CUSTOMER,
+    NO_SKU,
     CatalogEntry,
     CustomerDelta,
     CustomerHistory,
@@ -66,7 +69,7 @@ from shopwatch.domain.alert import Alert, add_occurrence, alert_id_for, open_ale
 from shopwatch.domain.clock import floor_window, utcnow
 from shopwatch.domain.transaction import Transaction
 from shopwatch.storage.alerts import AlertRepository
-from shopwatch.storage.state import AppliedTokens, Marker, StateRepository, write_outside
+from shopwatch.storage.state import NO_TOKENS, AppliedTokens, Marker, StateRepository, write_outside
 from shopwatch.storage.unit_of_work import TransactionRefused, UnitOfWork
 
 FIRST_PART_SKUS = 80  # marker + profile + recent + 5 entities + at most 10 alerts + 80 SKUs stay under 100 actions
@@ -86,13 +89,6 @@ def alerting_detectors(findings: tuple[Finding, ...] | list[Finding]) -> list[st
     return [f.detector for f in (rules or findings)]
 
 
-def _added_bytes(update: EntityUpdate) -> int:
-    """About what an entity update adds to its item: new bucket names and numbers, new link members."""
-    buckets = sum(len(n) + 2 for n in update.adds)
-    links = sum(len(n) + sum(len(v) for v in members) for n, members in update.link_adds.items())
-    return buckets + links
-
-
 def split_parts(deltas: list[SkuDelta]) -> list[list[SkuDelta]]:
     parts = [deltas[:FIRST_PART_SKUS]]
     rest = deltas[FIRST_PART_SKUS:]
@@ -100,6 +96,21 @@ def split_parts(deltas: list[SkuDelta]) -> list[list[SkuDelta]]:
         parts.append(rest[:LATER_PART_SKUS])
         rest = rest[LATER_PART_SKUS:]
     return parts
+
+
+# A transaction's customer and SKU deltas, by the identity of the Transaction (kept with them, so that the id
+# cannot be reused by another while the entry lives), with the failed statuses they were computed for.
+Derived = dict[int, tuple[Transaction, frozenset[str], CustomerDelta, list[SkuDelta]]]
+
+
+def derive(memo: Derived, tx: Transaction, failed_statuses: frozenset[str]) -> tuple[CustomerDelta, list[SkuDelta]]:
+    """`customer_delta` and `sku_deltas` of `tx`, computed once per batch: the batch's read, the model's plan
+    and `process` each need them, and they are pure in the transaction. Read only: they are shared."""
+    known = memo.get(id(tx))
+    if known is None or known[0] is not tx or known[1] != failed_statuses:
+        known = (tx, failed_statuses, customer_delta(tx, failed_statuses), sku_deltas(tx))
+        memo[id(tx)] = known
+    return known[2], known[3]
 
 
 @dataclass(frozen=True)
@@ -124,6 +135,7 @@ class BatchState:
     tokens: dict[EntityKey, AppliedTokens] = field(default_factory=dict)  # applied tokens of entity items
     alerts: dict[str, Alert | None] = field(default_factory=dict)
     model_plan: dict[str, tuple[tuple[float, ...], ModelVerdict]] = field(default_factory=dict)
+    derived: Derived = field(default_factory=dict, repr=False, compare=False)  # see `derive`
 
     @classmethod
     def empty(cls) -> BatchState:
@@ -134,29 +146,33 @@ class BatchState:
         """What the detectors see for `tx`: the state as it stands before `tx` is learned."""
         return DetectionInput(
             tx=tx,
-            customer=self.profiles.get(tx.customer_id, CustomerHistory()),
-            skus={i.sku: self.skus.get((i.sku, tx.currency), SkuHistory()) for i in tx.items},
+            customer=self.profiles.get(tx.customer_id, NO_CUSTOMER),
+            skus={i.sku: self.skus.get((i.sku, tx.currency), NO_SKU) for i in tx.items},
             catalog={i.sku: self.catalog[i.sku] for i in tx.items if i.sku in self.catalog},
             recent=tuple(self.recent.get(tx.customer_id, ())),
             entities=self.entities,
         )
 
+    def deltas_of(self, tx: Transaction, failed_statuses: frozenset[str]) -> tuple[CustomerDelta, list[SkuDelta]]:
+        return derive(self.derived, tx, failed_statuses)
+
     def learn_customer(self, tx: Transaction, delta: CustomerDelta) -> None:
         """Keep the profile and recent activity in step with what was written for `tx`."""
-        self.profiles[tx.customer_id] = apply_customer_delta(
-            self.profiles.get(tx.customer_id, CustomerHistory()), delta
-        )
+        self.profiles[tx.customer_id] = apply_customer_delta(self.profiles.get(tx.customer_id, NO_CUSTOMER), delta)
         known = self.recent.setdefault(tx.customer_id, [])
-        if all(r.transaction_id != tx.transaction_id for r in known):
+        for r in known:
+            if r.transaction_id == tx.transaction_id:
+                break
+        else:
             known.append(RecentTransaction(tx.transaction_id, tx.timestamp, tx.status))
 
     def learn_entities(self, updates: list[EntityUpdate]) -> None:
         for update in updates:
-            self.entities[update.key] = apply_update(self.entities.get(update.key, EntityHistory()), update)
+            self.entities[update.key] = apply_update(self.entities.get(update.key, NO_HISTORY), update)
 
     def learn_skus(self, deltas: list[SkuDelta]) -> None:
         for d in deltas:
-            self.skus[(d.sku, d.currency)] = apply_sku_delta(self.skus.get((d.sku, d.currency), SkuHistory()), d)
+            self.skus[(d.sku, d.currency)] = apply_sku_delta(self.skus.get((d.sku, d.currency), NO_SKU), d)
 
     def learn(self, tx: Transaction, failed_statuses: frozenset[str]) -> None:
         """Everything `DetectionService.process` learns from a transaction it applies, in one step."""
@@ -174,6 +190,7 @@ class BatchState:
             catalog=self.catalog,
             recent={customer: list(known) for customer, known in self.recent.items()},
             entities=self.entities,  # read only: the model's plan learns no entity
+            derived=self.derived,  # pure in each transaction: shared
         )
 
 
@@ -193,14 +210,19 @@ class DetectionService:
         self.model = model
 
     def load(self, transactions: list[Transaction]) -> BatchState:
-        parts = {tx.transaction_id: len(split_parts(sku_deltas(tx))) for tx in transactions}
+        derived: Derived = {}
+        failed = self.settings.failed_statuses
+        parts = {tx.transaction_id: len(split_parts(derive(derived, tx, failed)[1])) for tx in transactions}
         customers = sorted({tx.customer_id for tx in transactions})
+        by_customer: dict[str, list[Transaction]] = {}
+        for tx in transactions:
+            by_customer.setdefault(tx.customer_id, []).append(tx)
         skus = sorted({(i.sku, tx.currency) for tx in transactions for i in tx.items})
         profiles, entities, tokens = self.state.get_customers_and_entities(customers, keys_of(transactions))
         lookback = timedelta(seconds=self._lookback_seconds())
         recent: dict[str, list[RecentTransaction]] = {}
         for customer in customers:
-            mine = [tx for tx in transactions if tx.customer_id == customer]
+            mine = by_customer[customer]
             since, until = min(t.timestamp for t in mine) - lookback, max(t.timestamp for t in mine)
             last_seen = profiles[customer].last_seen
             # a customer whose last transaction is older than the window has no recent activity to read
@@ -219,6 +241,7 @@ class DetectionService:
             recent=recent,
             entities=entities,
             tokens=tokens,
+            derived=derived,
         )
         batch.model_plan = self.plan_model(batch, transactions)
         return batch
@@ -242,13 +265,15 @@ class DetectionService:
                 rows.append(transaction_features(trial.input_for(tx)))
             # the features read the profile and the SKUs, no entity: planning entity updates here would cost
             # as much as the scoring saves (a feature that came to read one would only miss the plan, not err)
-            trial.learn_customer(tx, customer_delta(tx, self.settings.failed_statuses))
-            trial.learn_skus(sku_deltas(tx))
+            delta, deltas = batch.deltas_of(tx, self.settings.failed_statuses)
+            trial.learn_customer(tx, delta)
+            trial.learn_skus(deltas)
         verdicts = self.model.verdicts(rows) if rows else []
         return dict(zip(ids, zip(rows, verdicts, strict=True), strict=True))
 
     def process(self, batch: BatchState, tx: Transaction) -> Outcome:
-        parts = split_parts(sku_deltas(tx))
+        delta, deltas = batch.deltas_of(tx, self.settings.failed_statuses)
+        parts = split_parts(deltas)
         done = batch.markers.get((tx.transaction_id, 0))
         if done is not None:  # applied before; finish what a crash may have left (every step is idempotent)
             self._finish_outside(batch, tx, done.outside)
@@ -264,11 +289,10 @@ class DetectionService:
             findings.append(model_finding)
         signals = risk_signals(data, self.settings, verdict[1] if verdict else None)
         assessment = assess(findings, self.settings, alerting={f.detector for f in alerting}, signals=signals)
-        delta = customer_delta(tx, self.settings.failed_statuses)
         entity_updates = plan_updates(tx, batch.entities, self.settings.failed_statuses)
         account = next(u for u in entity_updates if u.key.kind == "customer")
         others = [u for u in entity_updates if u.key.kind != "customer"]
-        plain = [write_outside(batch.tokens.get(u.key, AppliedTokens()), _added_bytes(u)) for u in others]
+        plain = [write_outside(batch.tokens.get(u.key, NO_TOKENS), u.added_bytes) for u in others]
         outside = [u for u, out in zip(others, plain, strict=True) if out]
         inside = [u for u, out in zip(others, plain, strict=True) if not out]
         marker = Marker(
@@ -291,7 +315,7 @@ class DetectionService:
             for u in inside:
                 unit.add(
                     ("entity", u.key),
-                    self.state.entity_action(u, now, batch.tokens.get(u.key, AppliedTokens()).stale(now, "")),
+                    self.state.entity_action(u, now, batch.tokens.get(u.key, NO_TOKENS).stale(now, "")),
                 )
             for d in parts[0]:
                 unit.add(("sku", d.sku), self.state.sku_action(d, now))
@@ -320,8 +344,8 @@ class DetectionService:
         batch.learn_customer(tx, delta)
         batch.learn_entities([account, *inside])
         for u in inside:
-            tokens = batch.tokens.get(u.key, AppliedTokens())
-            batch.tokens[u.key] = AppliedTokens(tokens.tokens, tokens.item_bytes + _added_bytes(u))
+            tokens = batch.tokens.get(u.key, NO_TOKENS)
+            batch.tokens[u.key] = AppliedTokens(tokens.tokens, tokens.item_bytes + u.added_bytes)
         for a in alerts:
             batch.alerts[a.alert_id] = a
         batch.learn_skus(parts[0])
@@ -334,10 +358,10 @@ class DetectionService:
         a refused one was applied by an earlier attempt, so the item holds it either way."""
         now = self.clock()
         for update in updates:
-            tokens = batch.tokens.get(update.key, AppliedTokens())
+            tokens = batch.tokens.get(update.key, NO_TOKENS)
             self.state.apply_guarded(update, tx, tokens, now)
             batch.learn_entities([update])
-            batch.tokens[update.key] = tokens.with_token(tx, now, _added_bytes(update) + 8)
+            batch.tokens[update.key] = tokens.with_token(tx, now, update.added_bytes + 8)
 
     def _finish_outside(self, batch: BatchState, tx: Transaction, kinds: tuple[str, ...]) -> None:
         """After a crash between the transaction and the entity writes after it: those whose item lacks the
@@ -345,7 +369,7 @@ class DetectionService:
         if not kinds:
             return
         keys = entity_keys(tx)
-        missing = {keys[k] for k in kinds if k in keys and not batch.tokens.get(keys[k], AppliedTokens()).holds(tx)}
+        missing = {keys[k] for k in kinds if k in keys and not batch.tokens.get(keys[k], NO_TOKENS).holds(tx)}
         if missing:
             updates = plan_updates(tx, batch.entities, self.settings.failed_statuses)
             self._write_outside(batch, tx, [u for u in updates if u.key in missing])
@@ -368,7 +392,7 @@ class DetectionService:
     @staticmethod
     def _seen(batch: BatchState, tx: Transaction) -> dict[str, datetime]:
         """Which of first_seen / last_seen this transaction moves, judged from the profile as read."""
-        profile = batch.profiles.get(tx.customer_id, CustomerHistory())
+        profile = batch.profiles.get(tx.customer_id, NO_CUSTOMER)
         moved = {}
         if profile.first_seen is None or tx.timestamp < profile.first_seen:
             moved["first_seen"] = tx.timestamp

@@ -20,8 +20,9 @@ import ipaddress
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
+from types import MappingProxyType
 
 from shopwatch.domain.input_rules import normalized_email
 from shopwatch.domain.transaction import Transaction
@@ -90,8 +91,13 @@ def ip_network(ip: str) -> str:
     """The /24 of an IPv4 address or the /64 of an IPv6 one: where one operator's addresses rotate. Cached:
     every entity detector asks for a transaction's keys, and parsing an address is most of their cost."""
     address = ipaddress.ip_address(ip)
-    prefix = 24 if address.version == 4 else 64
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+    # the network from the parsed address's bits (parsing its text again, as ip_network does, costs as much
+    # again); a scoped IPv6 address keeps that path, whose text carries the scope
+    if address.version == 4:
+        return str(ipaddress.IPv4Network((int(address) >> 8 << 8, 24)))
+    if address.scope_id is None:
+        return str(ipaddress.IPv6Network((int(address) >> 64 << 64, 64)))
+    return str(ipaddress.ip_network(f"{address}/64", strict=False))
 
 
 def card_value(tx: Transaction) -> str | None:
@@ -105,18 +111,27 @@ def card_value(tx: Transaction) -> str | None:
 
 def entity_keys(tx: Transaction) -> dict[str, EntityKey]:
     """Every entity this transaction touches, by kind (the account always; the others when sent)."""
-    keys = {"customer": EntityKey("customer", tx.customer_id)}
-    if tx.email:
-        keys["email"] = EntityKey("email", normalized_email(tx.email))
-    if tx.device_id:
-        keys["device"] = EntityKey("device", tx.device_id)
-    if tx.ip:
-        keys["ip"] = EntityKey("ip", tx.ip)
-        keys["ipnet"] = EntityKey("ipnet", ip_network(tx.ip))
-    card = card_value(tx)
+    return dict(_entity_keys(tx.customer_id, tx.email, tx.device_id, tx.ip, card_value(tx)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _entity_keys(
+    customer_id: str, email: str | None, device_id: str | None, ip: str | None, card: str | None
+) -> tuple[tuple[str, EntityKey], ...]:
+    """The keys from the identifiers alone, cached: a transaction's keys are asked for by the batch's prefetch,
+    the update plan and the detectors' views, and every key is a frozen dataclass to build (a tuple, so that no
+    caller can change what the next one gets)."""
+    keys = [("customer", EntityKey("customer", customer_id))]
+    if email:
+        keys.append(("email", EntityKey("email", normalized_email(email))))
+    if device_id:
+        keys.append(("device", EntityKey("device", device_id)))
+    if ip:
+        keys.append(("ip", EntityKey("ip", ip)))
+        keys.append(("ipnet", EntityKey("ipnet", ip_network(ip))))
     if card:
-        keys["card"] = EntityKey("card", card)
-    return keys
+        keys.append(("card", EntityKey("card", card)))
+    return tuple(keys)
 
 
 def account_age_seconds(tx: Transaction) -> float | None:
@@ -161,6 +176,11 @@ class EntityHistory:
         return frozenset(found)
 
 
+# What an entity never seen holds, shared (frozen; nothing writes to its mappings, apply_update builds new ones):
+# the batch's state asks for it per key and per update, and a frozen dataclass with two mappings is costly to build
+NO_HISTORY = EntityHistory()
+
+
 def _in_window(name: str, prefix: str, current: int, keep: int) -> bool:
     if not name.startswith(prefix) or not name[len(prefix) :].lstrip("-").isdigit():
         return False
@@ -177,53 +197,114 @@ class EntityUpdate:
     removes: frozenset[str]  # buckets and sets past their window
     seen: Mapping[str, datetime]  # first_seen / last_seen when this transaction moves them
 
+    @functools.cached_property
+    def added_bytes(self) -> int:
+        """About what the update adds to its item: new bucket names and numbers, new link members. Cached (the
+        update is frozen): where to write it and what its item weighs after are both judged by it."""
+        buckets = sum(len(n) + 2 for n in self.adds)
+        links = sum(len(n) + sum(len(v) for v in members) for n, members in self.link_adds.items())
+        return buckets + links
+
 
 def _stale(name: str, newest: datetime, current: Mapping[str, int] | None = None) -> bool:
     """A bucket or link set that is past its window as of the entity's newest transaction (`current`: each
     granularity's index at `newest`, when the caller has it)."""
+    limit = _bucket_limit(name)
+    if limit is None:
+        return False
+    code, first_stale_at = limit
+    now = current[code] if current is not None else GRANULARITIES[code].index(newest)
+    return first_stale_at <= now
+
+
+@functools.lru_cache(maxsize=16384)
+def _bucket_limit(name: str) -> tuple[str, int] | None:
+    """A bucket's or link set's granularity and the index from which it is past its window (None: not one).
+    Cached: every update checks every bucket and set of its item, and their names recur across entities."""
     link = name.startswith("L")
     body = name[2:] if link else name[1:]  # past "L" and the linked kind's code, or the metric letter
     granularity = GRANULARITIES.get(body[:1])
     if granularity is None:
-        return False
+        return None
     keep = LINK_KEEP.get(granularity.code, granularity.keep) if link else granularity.keep
-    now = current[granularity.code] if current is not None else granularity.index(newest)
-    return int(body[1:]) <= now - keep
+    return granularity.code, int(body[1:]) + keep  # stale when index <= now - keep
+
+
+def _indexes(moment: datetime) -> Mapping[str, int]:
+    """Each granularity's bucket index at `moment`."""
+    if moment.tzinfo is UTC:
+        return _utc_indexes(moment)
+    return {code: g.index(moment) for code, g in GRANULARITIES.items()}
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_indexes(moment: datetime) -> Mapping[str, int]:
+    """Cached for UTC times (equal ones are one instant): a transaction's indexes name the buckets of each of
+    its entities, and its entities' newest times are mostly its own. Read only, as it is shared."""
+    return MappingProxyType({code: g.index(moment) for code, g in GRANULARITIES.items()})
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """What a transaction adds to every entity it touches, worked out once for all of them: the counters and
+    the names of its own buckets and link sets (they depend on the transaction alone)."""
+
+    totals: Mapping[str, Decimal]  # transactions, failed, approved_amount
+    at: Mapping[str, int]  # each granularity's index at the transaction's time
+    buckets: tuple[tuple[str, Decimal], ...]  # the transaction's bucket names and what each adds
+    link_names: Mapping[tuple[str, str], str]  # (linked kind, granularity code) -> link set name
+
+
+def _counted(tx: Transaction, failed_statuses: frozenset[str]) -> _Counted:
+    approved = tx.status == "approved"
+    failed = tx.status in failed_statuses
+    age = account_age_seconds(tx)
+    new_account = age is not None and age < 86400
+    at = _indexes(tx.timestamp)
+    values = {"c": Decimal(1), "x": Decimal(int(failed)), "a": tx.amount if approved else Decimal(0)}
+    values["n"] = Decimal(int(new_account))
+    totals: dict[str, Decimal] = {"transactions": Decimal(1)}
+    if failed:
+        totals["failed"] = Decimal(1)
+    if approved and tx.amount:
+        totals["approved_amount"] = tx.amount
+    buckets = tuple(
+        (f"{metric}{granularity.code}{at[granularity.code]}", values[metric])
+        for metric, granularities in METRICS.items()
+        if values[metric]
+        for granularity in granularities
+    )
+    link_names = {
+        (kind, g.code): f"L{KIND_CODES[kind]}{g.code}{at[g.code]}" for kind in KIND_CODES for g in (HOURS, DAYS, YEARS)
+    }
+    return _Counted(totals, at, buckets, link_names)
 
 
 def plan_update(
     key: EntityKey, history: EntityHistory, tx: Transaction, links: Mapping[str, str], failed_statuses: frozenset[str]
 ) -> EntityUpdate:
     """The counters `tx` adds to `key`'s entity, with its links to other entities (kind -> value)."""
-    approved = tx.status == "approved"
-    failed = tx.status in failed_statuses
-    age = account_age_seconds(tx)
-    new_account = age is not None and age < 86400
+    return _plan_update(key, history, tx, links, _counted(tx, failed_statuses))
+
+
+def _plan_update(
+    key: EntityKey, history: EntityHistory, tx: Transaction, links: Mapping[str, str], counted: _Counted
+) -> EntityUpdate:
     newest = max(filter(None, (history.last_seen, tx.timestamp)))
-    current = {code: g.index(newest) for code, g in GRANULARITIES.items()}
-    # the transaction's bucket at each granularity, computed once (it names every bucket and link set below)
-    at = current if newest == tx.timestamp else {code: g.index(tx.timestamp) for code, g in GRANULARITIES.items()}
-    values = {"c": Decimal(1), "x": Decimal(int(failed)), "a": tx.amount if approved else Decimal(0)}
-    values["n"] = Decimal(int(new_account))
-    adds: dict[str, Decimal] = {"transactions": Decimal(1)}
-    if failed:
-        adds["failed"] = Decimal(1)
-    if approved and tx.amount:
-        adds["approved_amount"] = tx.amount
-    for metric, granularities in METRICS.items():
-        if not values[metric]:
-            continue
-        for granularity in granularities:
-            name = f"{metric}{granularity.code}{at[granularity.code]}"
-            if not _stale(name, newest, current):
-                adds[name] = values[metric]
+    # the transaction's own buckets can only be past their window when an entity has seen a later transaction
+    current = counted.at if newest == tx.timestamp else _indexes(newest)
+    late = current is not counted.at
+    adds: dict[str, Decimal] = dict(counted.totals)
+    for name, value in counted.buckets:
+        if not (late and _stale(name, newest, current)):
+            adds[name] = value
     link_adds: dict[str, frozenset[str]] = {}
     granularities = (HOURS, DAYS, YEARS) if key.kind in LONG_LINKED else (HOURS, DAYS)
     for kind, value in links.items():
         for granularity in granularities:
-            name = f"L{KIND_CODES[kind]}{granularity.code}{at[granularity.code]}"
+            name = counted.link_names[(kind, granularity.code)]
             known = history.links.get(name, frozenset())
-            if value not in known and len(known) < LINK_CAP and not _stale(name, newest, current):
+            if value not in known and len(known) < LINK_CAP and not (late and _stale(name, newest, current)):
                 link_adds[name] = frozenset({value})
     removes = frozenset(n for n in (*history.buckets, *history.links) if _stale(n, newest, current))
     seen = {}
@@ -236,8 +317,9 @@ def plan_update(
 
 def apply_update(history: EntityHistory, update: EntityUpdate) -> EntityHistory:
     """`update` applied in memory exactly as DynamoDB applies it."""
-    buckets = {n: v for n, v in history.buckets.items() if n not in update.removes}
-    links = {n: v for n, v in history.links.items() if n not in update.removes}
+    removes = update.removes
+    buckets = {n: v for n, v in history.buckets.items() if n not in removes} if removes else dict(history.buckets)
+    links = {n: v for n, v in history.links.items() if n not in removes} if removes else dict(history.links)
     totals = {"transactions": history.transactions, "failed": history.failed}
     amount = history.approved_amount
     for name, value in update.adds.items():
@@ -265,6 +347,7 @@ def plan_updates(
 ) -> list[EntityUpdate]:
     """One update per entity `tx` touches: shared entities link to the account, the account to each of them."""
     keys = entity_keys(tx)
+    counted = _counted(tx, failed_statuses)
     updates = []
     for kind, key in sorted(keys.items()):
         if kind == "customer":
@@ -273,7 +356,7 @@ def plan_updates(
             links = {}
         else:
             links = {"customer": tx.customer_id}
-        updates.append(plan_update(key, histories.get(key, EntityHistory()), tx, links, failed_statuses))
+        updates.append(_plan_update(key, histories.get(key, NO_HISTORY), tx, links, counted))
     return updates
 
 
@@ -301,7 +384,7 @@ class EntityView:
 
 
 def entity_views(tx: Transaction, histories: Mapping[EntityKey, EntityHistory]) -> dict[str, EntityView]:
-    return {kind: EntityView(key, histories.get(key, EntityHistory()), tx) for kind, key in entity_keys(tx).items()}
+    return {kind: EntityView(key, histories.get(key, NO_HISTORY), tx) for kind, key in entity_keys(tx).items()}
 
 
 def keys_of(transactions: Iterable[Transaction]) -> list[EntityKey]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from shopwatch.config import DetectionSettings
-from shopwatch.detectors.entities import entity_views
 from shopwatch.detectors.findings import Finding, Reason, transaction_finding
 from shopwatch.detectors.history import DetectionInput
 from shopwatch.domain.severity import Severity
@@ -22,7 +21,7 @@ FAILURE_KINDS = ("card", "ip", "device")
 
 def detect(data: DetectionInput, settings: DetectionSettings) -> Finding | None:
     tx = data.tx
-    views = entity_views(tx, data.entities)
+    views = data.views
     reasons: list[Reason] = []
     severity: Severity | None = None
     score = Decimal(0)

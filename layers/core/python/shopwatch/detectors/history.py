@@ -10,11 +10,12 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, localcontext
+from types import MappingProxyType
 
-from shopwatch.detectors.entities import EntityHistory, EntityKey
+from shopwatch.detectors.entities import EntityHistory, EntityKey, EntityView, entity_views
 from shopwatch.domain.transaction import LineItem, Transaction
 
 _LOG_PLACES = Decimal("1e-12")
@@ -89,6 +90,9 @@ class CustomerHistory:
         return log_quantity_stats(self.quantity_lines, self.quantity_logsum, self.quantity_logsumsq)
 
 
+NO_CUSTOMER = CustomerHistory()  # a customer never seen, shared: frozen, and built per transaction otherwise
+
+
 @dataclass(frozen=True)
 class CustomerDelta:
     """The counters one transaction adds to its customer's profile."""
@@ -124,8 +128,9 @@ def customer_delta(tx: Transaction, failed_statuses: frozenset[str]) -> Customer
 
 
 def apply_customer_delta(history: CustomerHistory, delta: CustomerDelta) -> CustomerHistory:
-    return replace(
-        history,
+    # every field, built directly (dataclasses.replace costs twice as much, twice per transaction); a field added
+    # to CustomerHistory must be added here too (tests/unit/test_history.py checks the list)
+    return CustomerHistory(
         transactions=history.transactions + delta.transactions,
         approved=history.approved + delta.approved,
         failed=history.failed + delta.failed,
@@ -155,8 +160,10 @@ class PriceBin:
     def plus(self, other: PriceBin) -> PriceBin:
         return PriceBin(self.count + other.count, self.price_sum + other.price_sum)
 
-    @property
+    @functools.cached_property
     def mean_price(self) -> Decimal:
+        """Cached (the bin is frozen): the price detector reads every bin's mean for each line of the SKU, and an
+        unchanged bin carries over to the SKU's next history."""
         return (self.price_sum / self.count).quantize(Decimal("0.0001"))
 
 
@@ -176,9 +183,15 @@ class SkuHistory:
     def log_quantity_stats(self) -> tuple[Decimal, Decimal]:
         return log_quantity_stats(self.lines, self.quantity_logsum, self.quantity_logsumsq)
 
-    @property
+    # Cached below (the history is frozen and nothing writes to its bins): the price detector asks for five
+    # quantiles and the spread of each line's SKU, and the model's features for the median again.
+    @functools.cached_property
     def priced_lines(self) -> int:
         return sum(b.count for b in self.price_bins.values())
+
+    @functools.cached_property
+    def _bins_in_order(self) -> tuple[PriceBin, ...]:
+        return tuple(self.price_bins[index] for index in sorted(self.price_bins))
 
     def price_quantile(self, q: float) -> Decimal | None:
         """The mean price of the bin holding the q-th quantile line (q = 0.5: the median)."""
@@ -186,11 +199,11 @@ class SkuHistory:
         if total == 0:
             return None
         seen = 0
-        for index in sorted(self.price_bins):
-            seen += self.price_bins[index].count
+        for price_bin in self._bins_in_order:
+            seen += price_bin.count
             if seen >= q * total:
-                return self.price_bins[index].mean_price
-        return self.price_bins[max(self.price_bins)].mean_price
+                return price_bin.mean_price
+        return self._bins_in_order[-1].mean_price
 
     def median_price(self) -> Decimal | None:
         return self.price_quantile(0.5)
@@ -205,6 +218,10 @@ class SkuHistory:
     def log_price_spread(self) -> Decimal:
         """Standard deviation of ln(price) over the SKU's lines: how widely the shop's own prices for it vary
         (0 for one price; about 0.3 for trade tiers plus a guest price)."""
+        return self._log_price_spread
+
+    @functools.cached_property
+    def _log_price_spread(self) -> Decimal:
         logs = [(b.count, math.log(b.mean_price)) for b in self.price_bins.values() if b.mean_price > 0]
         total = sum(count for count, _ in logs)
         if total == 0:
@@ -218,6 +235,9 @@ class SkuHistory:
         tier prices for a wholesaler (who sells the same item cheaper by the hundred)."""
         low, high = self.price_quantile(0.05), self.price_quantile(0.95)
         return None if low is None or high is None else (low, high)
+
+
+NO_SKU = SkuHistory()  # a SKU never sold, shared: frozen, nothing writes to its bins (apply_sku_delta copies them)
 
 
 @dataclass(frozen=True)
@@ -297,6 +317,12 @@ class DetectionInput:
     catalog: Mapping[str, CatalogEntry]
     recent: tuple[RecentTransaction, ...]
     entities: Mapping[EntityKey, EntityHistory] = field(default_factory=dict)
+
+    @functools.cached_property
+    def views(self) -> Mapping[str, EntityView]:
+        """The entities of the transaction as the entity detectors and the risk signals read them, built once
+        for all of them (read only; the input is a snapshot of the state before the transaction is learned)."""
+        return MappingProxyType(entity_views(self.tx, self.entities))
 
     def recent_within(self, seconds: int, statuses: frozenset[str] | None = None) -> list[RecentTransaction]:
         """Transactions of this customer in [t - seconds, t], this one included, optionally of some statuses."""

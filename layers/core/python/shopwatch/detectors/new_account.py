@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from shopwatch.config import DetectionSettings
-from shopwatch.detectors.entities import account_age_seconds, entity_views
+from shopwatch.detectors.entities import account_age_seconds
 from shopwatch.detectors.findings import Finding, Reason, transaction_finding
 from shopwatch.detectors.history import DetectionInput
 from shopwatch.domain.severity import Severity
@@ -57,7 +57,7 @@ def detect(data: DetectionInput, settings: DetectionSettings) -> Finding | None:
                 expected=f"at least {settings.new_account_max_age_seconds} seconds",
             )
         )
-    views = entity_views(tx, data.entities)
+    views = data.views
     for kind in BURST_KINDS:
         view = views.get(kind)
         if view is None:

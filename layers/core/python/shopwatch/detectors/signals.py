@@ -13,7 +13,7 @@ import math
 from decimal import Decimal
 
 from shopwatch.config import DetectionSettings
-from shopwatch.detectors.entities import account_age_seconds, entity_views
+from shopwatch.detectors.entities import account_age_seconds
 from shopwatch.detectors.history import DetectionInput
 from shopwatch.detectors.model import ModelVerdict
 
@@ -33,7 +33,7 @@ def risk_signals(data: DetectionInput, settings: DetectionSettings, verdict: Mod
     if age is not None:
         fresh = ACCOUNT_AGE_WEIGHT * math.exp(-age / 86400 / ACCOUNT_AGE_SCALE_DAYS)
         signals["account_age"] = Decimal(fresh).quantize(_PLACES)
-    views = entity_views(tx, data.entities)
+    views = data.views
     # a year, not the detectors' 30 days: a device another account used months ago is weak evidence, not none
     shared = max((len(views[k].accounts("1y")) for k in SHARED_KINDS if k in views), default=1)
     if shared > 1:

@@ -6,6 +6,7 @@ Why a fixed-width format: DynamoDB sort keys and GSI ranges compare strings, so 
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
 
@@ -21,7 +22,20 @@ def utcnow() -> datetime:
 def to_iso(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("naive datetime: every Shopwatch time is timezone-aware UTC")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if moment.tzinfo is UTC:
+        return _utc_iso(moment)
+    return moment.astimezone(UTC).strftime(_FORMAT)
+
+
+_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_iso(moment: datetime) -> str:
+    """Cached: a transaction's time is written several times (its recent-activity key, first/last seen on its
+    profile and on each entity), and strftime is the dear part. UTC times only: two equal ones are one instant
+    (times in a zone with a repeated hour compare equal across `fold` while being an hour apart)."""
+    return moment.strftime(_FORMAT)
 
 
 def parse_rfc3339(text: str) -> datetime:

@@ -38,21 +38,24 @@ touching it are retried (with_retries, then Lambda's retry of that record); othe
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from shopwatch.detectors.entities import KIND_CODES, EntityHistory, EntityKey, EntityUpdate
+from shopwatch.detectors.entities import KIND_CODES, NO_HISTORY, EntityHistory, EntityKey, EntityUpdate
 from shopwatch.detectors.findings import Finding
 from shopwatch.detectors.history import (
+    NO_CUSTOMER,
+    NO_SKU,
     CatalogEntry,
     CustomerDelta,
     CustomerHistory,
@@ -103,15 +106,25 @@ def entity_key(key: EntityKey) -> dict[str, Any]:
     return _key(f"ENT#{key.kind}#{key.value}", "AGG")
 
 
+@functools.lru_cache(maxsize=4096)
 def applied_token(transaction_id: str) -> str:
     """8 characters (48 bits) naming a transaction on an entity item: a false match among the few dozen tokens
-    one item holds has odds below 1e-12, and 8 bytes instead of a 36-character id keep the item small."""
+    one item holds has odds below 1e-12, and 8 bytes instead of a 36-character id keep the item small. Cached:
+    each entity written outside the transaction asks for it twice (its condition, then the tokens learned)."""
     digest = hashlib.blake2b(transaction_id.encode(), digest_size=6).digest()
     return base64.b64encode(digest).decode()
 
 
 def token_attribute(received_at: datetime) -> str:
     """Where an entity item keeps the tokens of the records received in that hour (the same on every delivery)."""
+    if received_at.tzinfo is UTC:
+        return _utc_token_attribute(received_at)
+    return f"T{math.floor(received_at.timestamp() / 3600)}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _utc_token_attribute(received_at: datetime) -> str:
+    """Cached for UTC times (equal ones are one instant): each entity written outside asks twice per record."""
     return f"T{math.floor(received_at.timestamp() / 3600)}"
 
 
@@ -159,6 +172,9 @@ class AppliedTokens:
         return AppliedTokens(tokens, self.item_bytes + added_bytes)
 
 
+NO_TOKENS = AppliedTokens()  # an entity item not read or not there: shared (frozen, its mapping never written to)
+
+
 def write_outside(tokens: AppliedTokens, update_bytes: int) -> bool:
     """Whether an entity update costs less (or the same) as a plain conditional write with its token than inside
     the transaction: 1 unit per KB of the item with its tokens, against 2 per KB without them."""
@@ -183,13 +199,13 @@ class StateRepository:
         return markers
 
     def get_profiles(self, customer_ids: list[str]) -> dict[str, CustomerHistory]:
-        profiles = {c: CustomerHistory() for c in customer_ids}
+        profiles = dict.fromkeys(customer_ids, NO_CUSTOMER)
         for item in get_many(self.table_name, [profile_key(c) for c in customer_ids]):
             profiles[item["pk"].removeprefix("CUST#")] = _profile_from_item(item)
         return profiles
 
     def get_sku_stats(self, skus: list[tuple[str, str]]) -> dict[tuple[str, str], SkuHistory]:
-        stats = {k: SkuHistory() for k in skus}
+        stats = dict.fromkeys(skus, NO_SKU)
         wanted = {f"SKU#{sku}#{currency}": (sku, currency) for sku, currency in skus}
         for item in with_retries(lambda: list(get_many(self.table_name, [sku_stats_key(s, c) for s, c in skus]))):
             stats[wanted[item["pk"]]] = _sku_from_item(item)
@@ -206,8 +222,8 @@ class StateRepository:
         customers = sorted(set(customer_ids) | {k.value for k in keys if k.kind == "customer"})
         others = [k for k in keys if k.kind != "customer"]
         wanted = {f"ENT#{k.kind}#{k.value}": k for k in others}
-        profiles = {c: CustomerHistory() for c in customers}
-        histories = {k: EntityHistory() for k in keys}
+        profiles = dict.fromkeys(customers, NO_CUSTOMER)
+        histories = dict.fromkeys(keys, NO_HISTORY)
         tokens: dict[EntityKey, AppliedTokens] = {}
         request = [profile_key(c) for c in customers] + [entity_key(k) for k in others]
         # a read is safe to repeat: retried here, one throttled read does not send the whole batch back
@@ -455,15 +471,24 @@ def _entity_clauses(
     remove_clauses: list[str],
 ) -> None:
     """An entity update's ADD and REMOVE clauses, with placeholders of their own (#e.., #f.., #g..)."""
-    for i, (name, value) in enumerate(adds.items()):
-        names[f"#e{i}"], values[f":e{i}"] = name, {"N": str(value)}
-        add_clauses.append(f"#e{i} :e{i}")
-    for i, (name, members) in enumerate(link_adds.items()):
-        names[f"#f{i}"], values[f":f{i}"] = name, {"SS": sorted(members)}
-        add_clauses.append(f"#f{i} :f{i}")
-    for i, name in enumerate(sorted(removes)):
-        names[f"#g{i}"] = name
-        remove_clauses.append(f"#g{i}")
+    for (name, value), (name_key, value_key, clause) in zip(adds.items(), _placeholders("e", len(adds)), strict=True):
+        names[name_key], values[value_key] = name, {"N": str(value)}
+        add_clauses.append(clause)
+    for (name, members), (name_key, value_key, clause) in zip(
+        link_adds.items(), _placeholders("f", len(link_adds)), strict=True
+    ):
+        names[name_key], values[value_key] = name, {"SS": sorted(members)}
+        add_clauses.append(clause)
+    for name, (name_key, _, _) in zip(sorted(removes), _placeholders("g", len(removes)), strict=True):
+        names[name_key] = name
+        remove_clauses.append(name_key)
+
+
+@functools.lru_cache(maxsize=512)
+def _placeholders(letter: str, count: int) -> tuple[tuple[str, str, str], ...]:
+    """The first `count` placeholders of one letter: (#x<i>, :x<i>, "#x<i> :x<i>"), formatted once, not for
+    every clause of every update."""
+    return tuple((f"#{letter}{i}", f":{letter}{i}", f"#{letter}{i} :{letter}{i}") for i in range(count))
 
 
 def _marker_from_item(item: dict[str, Any]) -> Marker:
