@@ -31,6 +31,7 @@ import copy
 import inspect
 import json
 import sys
+import threading
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -52,6 +53,10 @@ _enabled = False
 served = {"fast": 0}  # requests built on the fast path (for tests and the bench)
 _mock_on: Callable[[], bool] = lambda: False  # noqa: E731 - set by install(): is moto's mock intercepting calls
 _checkers: dict[tuple[str, str, str, str], Callable[[Any], bool]] = {}
+# Held while checkers are looked up or built: a recursive shape's checker calls a placeholder that is filled
+# only when the outermost build returns, so no other thread may see a checker before then (Ingest's put
+# threads asked for PutItem's at once at a cold start, and one called an empty placeholder: IndexError, a 500).
+_BUILDING = threading.RLock()
 _SCALARS: dict[str, tuple[type, ...]] = {
     "string": (str,),
     "integer": (int,),
@@ -79,15 +84,20 @@ def checker(shape: Any) -> Callable[[Any], bool]:
     """A function that is True for a value of `shape` in which botocore's ParamValidator finds no error, and
     False for one it refuses (or might: the shapes left to botocore always answer False)."""
     key = (shape.name, shape.type_name, repr(sorted(shape.metadata.items())), repr(getattr(shape, "serialization", {})))
-    found = _checkers.get(key)
-    if found is not None:
-        return found
-    cell: list[Callable[[Any], bool]] = []
-    _checkers[key] = lambda value: cell[0](value)  # a recursive shape (AttributeValue) meets itself here
-    built = _build(shape)
-    cell.append(built)
-    _checkers[key] = built
-    return built
+    with _BUILDING:  # once per client and operation (the caller keeps what it gets): a lock costs nothing here
+        found = _checkers.get(key)
+        if found is not None:
+            return found
+        cell: list[Callable[[Any], bool]] = []
+        _checkers[key] = lambda value: cell[0](value)  # a recursive shape (AttributeValue) meets itself here
+        try:
+            built = _build(shape)
+        except BaseException:
+            del _checkers[key]
+            raise
+        cell.append(built)
+        _checkers[key] = built
+        return built
 
 
 def _build(shape: Any) -> Callable[[Any], bool]:

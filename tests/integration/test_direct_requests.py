@@ -188,3 +188,38 @@ def test_a_bad_call_is_refused_by_botocore_with_its_own_message():
             assert 'Missing required parameter in input: "TableName"' in str(missing.value)
         finally:
             moto_direct_calls.uninstall()
+
+
+def test_a_checker_being_built_is_never_handed_to_another_thread(monkeypatch):
+    """At a cold start several threads ask for the same operation's checker at once. A recursive shape's
+    checker calls a placeholder filled only when the build returns: a thread handed it early raised
+    IndexError (an ingest request answered 500). Here the build is slowed so that the threads overlap."""
+    import threading
+    import time
+
+    shape = botocore.session.get_session().get_service_model("dynamodb").operation_model("PutItem").input_shape
+    monkeypatch.setattr(direct_requests, "_checkers", {})
+    real = direct_requests._build
+
+    def slow(built_shape: Any) -> Any:
+        if built_shape.name == "AttributeValue":
+            time.sleep(0.05)
+        return real(built_shape)
+
+    monkeypatch.setattr(direct_requests, "_build", slow)
+    request = {"TableName": "t", "Item": {"pk": {"S": "a"}, "m": {"M": {"n": {"L": [{"N": "1"}]}}}}}
+    outcomes: list[object] = []
+
+    def ask() -> None:
+        try:
+            outcomes.append(direct_requests.checker(shape)(request))
+        except Exception as error:  # noqa: BLE001 - the failure is what is recorded
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for t in threads:
+        t.start()
+        time.sleep(0.005)
+    for t in threads:
+        t.join()
+    assert outcomes == [True] * 6
