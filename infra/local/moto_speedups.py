@@ -240,8 +240,9 @@ def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, 
         try:
             for index, (op_type, op, key, current) in enumerate(planned):
                 names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
-                if op_type == "Put" and self.get_table(op["TableName"]).stream_shard is None:
-                    _store(self.get_table(op["TableName"]), key, op["Item"])
+                table = self.get_table(op["TableName"])
+                if op_type == "Put" and table.stream_shard is None:
+                    _store(table, key, op["Item"])
                 elif op_type == "Put":
                     self.put_item(
                         op["TableName"],
