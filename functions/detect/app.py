@@ -16,12 +16,14 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shopwatch.config import DetectionSettings, required_env
-from shopwatch.detection.model_scoring import load_model
+from shopwatch.detection.model_scoring import OFF, load_model
+from shopwatch.detection.model_source import ModelSource, StaticModels
 from shopwatch.detection.service import BatchState, DetectionService, alerting_detectors
 from shopwatch.domain.clock import utcnow
 from shopwatch.domain.text import log_json
 from shopwatch.domain.transaction import Transaction
 from shopwatch.storage.alerts import AlertRepository
+from shopwatch.storage.models import ModelRegistry
 from shopwatch.storage.state import StateRepository
 from shopwatch.streams import is_insert, new_image, require_sequence_numbers
 
@@ -30,11 +32,30 @@ tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 settings = DetectionSettings.from_env()
+
+
+def _count(name: str) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+# The registry's champion and challenger, followed every MODEL_REFRESH_SECONDS; MODEL_ARTIFACT (the layer's
+# default or a directory) is the fallback while there is no champion or the registry cannot be read.
+models = (
+    StaticModels(None)
+    if settings.model_artifact.strip().lower() == OFF
+    else ModelSource(
+        ModelRegistry(required_env("STATE_TABLE"), required_env("MODEL_BUCKET")),
+        fallback=load_model(settings.model_artifact),
+        refresh_seconds=settings.model_refresh_seconds,
+        count=_count,
+    )
+)
+models()  # at cold start (the init phase), not in the first batch
 service = DetectionService(
     StateRepository(required_env("STATE_TABLE")),
     AlertRepository(required_env("ALERTS_TABLE")),
     settings,
-    model=load_model(settings.model_artifact),  # once per container, from ModelLayer
+    models=models,
 )
 
 

@@ -1,4 +1,5 @@
-"""Creating the template's tables, topic, queues and user pool on moto (or any DynamoDB/SNS/SQS/Cognito endpoint).
+"""Creating the template's tables, topic, queues, buckets and user pool on moto (or any DynamoDB/SNS/SQS/S3/Cognito
+endpoint).
 
 Tables get exactly the template's key schema, indexes, stream view and TTL, so tests and the local stack run
 against what `sam deploy` creates, not a hand-written copy.
@@ -6,6 +7,7 @@ against what `sam deploy` creates, not a hand-written copy.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,10 +39,17 @@ class LocalResources:
     queue_arns: dict[str, str] = field(default_factory=dict)
     user_pools: dict[str, str] = field(default_factory=dict)  # logical id -> user pool id
     user_pool_clients: dict[str, str] = field(default_factory=dict)  # logical id -> app client id
+    buckets: dict[str, str] = field(default_factory=dict)  # logical id -> bucket name
+    functions: dict[str, str] = field(default_factory=dict)  # logical id -> function name (what Ref gives)
 
     def resolver(self, template: dict[str, Any], parameters: dict[str, Any] | None = None) -> Resolver:
         resolver = Resolver(template, parameters or {})
         resolver.refs |= self.tables | self.topics | self.queues | self.user_pools | self.user_pool_clients
+        resolver.refs |= self.buckets | self.functions
+        for logical, name in self.buckets.items():
+            resolver.attributes[(logical, "Arn")] = f"arn:aws:s3:::{name}"
+        for logical, name in self.functions.items():
+            resolver.attributes[(logical, "Arn")] = f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
         for logical, pool_id in self.user_pools.items():
             resolver.attributes[(logical, "Arn")] = f"arn:aws:cognito-idp:us-east-1:123456789012:userpool/{pool_id}"
             resolver.attributes[(logical, "ProviderName")] = f"cognito-idp.us-east-1.amazonaws.com/{pool_id}"
@@ -93,7 +102,61 @@ def create_resources(
             "QueueArn"
         ]
     create_user_pools(session.client("cognito-idp"), template, Resolver(template, parameters or {}), made, prefix)
+    made.functions = {
+        logical: f"{prefix}-{logical}" for logical in resources_of_type(template, "AWS::Serverless::Function")
+    }
+    create_buckets(session.client("s3"), template, parameters or {}, made, prefix)
     return made
+
+
+def create_buckets(
+    s3: Any, template: dict[str, Any], parameters: dict[str, Any], made: LocalResources, prefix: str
+) -> None:
+    """The template's buckets with their versioning, default encryption, public access block, object ownership,
+    lifecycle rules and bucket policy, as CloudFormation would configure them."""
+    for logical, resource in resources_of_type(template, "AWS::S3::Bucket").items():
+        name = f"{prefix}-{logical}".lower()
+        s3.create_bucket(Bucket=name)
+        made.buckets[logical] = name
+        properties = made.resolver(template, parameters).resolve(resource.get("Properties", {}))
+        if "VersioningConfiguration" in properties:
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=properties["VersioningConfiguration"])
+        if "BucketEncryption" in properties:
+            rules = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+        if "PublicAccessBlockConfiguration" in properties:
+            s3.put_public_access_block(
+                Bucket=name, PublicAccessBlockConfiguration=properties["PublicAccessBlockConfiguration"]
+            )
+        if "OwnershipControls" in properties:
+            s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=properties["OwnershipControls"])
+        if "LifecycleConfiguration" in properties:
+            s3.put_bucket_lifecycle_configuration(
+                Bucket=name,
+                LifecycleConfiguration={
+                    "Rules": [_lifecycle_rule(r) for r in properties["LifecycleConfiguration"]["Rules"]]
+                },
+            )
+    resolver = made.resolver(template, parameters)
+    for resource in resources_of_type(template, "AWS::S3::BucketPolicy").values():
+        properties = resolver.resolve(resource["Properties"])
+        s3.put_bucket_policy(Bucket=properties["Bucket"], Policy=json.dumps(properties["PolicyDocument"]))
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation lifecycle rule in the S3 API's shape (the same settings under other names)."""
+    api: dict[str, Any] = {"ID": rule["Id"], "Status": rule["Status"], "Filter": {"Prefix": rule.get("Prefix", "")}}
+    if "NoncurrentVersionExpiration" in rule:
+        api["NoncurrentVersionExpiration"] = {
+            "NoncurrentDays": int(rule["NoncurrentVersionExpiration"]["NoncurrentDays"])
+        }
+    if "AbortIncompleteMultipartUpload" in rule:
+        api["AbortIncompleteMultipartUpload"] = {
+            "DaysAfterInitiation": int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])
+        }
+    if "ExpirationInDays" in rule:
+        api["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    return api
 
 
 _POOL_FIELDS = ("Policies", "MfaConfiguration", "AdminCreateUserConfig", "UsernameConfiguration",

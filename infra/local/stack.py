@@ -22,7 +22,15 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from infra.local import durable_state, function_logs, moto_patches, stack_files, stack_identity, stream_retention
+from infra.local import (
+    durable_state,
+    function_logs,
+    lambda_invoke,
+    moto_patches,
+    stack_files,
+    stack_identity,
+    stream_retention,
+)
 from infra.local.api_gateway import ApiGateway, ApiServer, routes_from_template
 from infra.local.cognito_authorizer import authorizers_from_template
 from infra.local.collector import CollectorTuning
@@ -174,6 +182,15 @@ class LocalStack:
         if self.durable_state is not None:
             self.durable_state.start()  # before the first request: every write from here on is journalled
         self.functions = self._gated(load_functions(self.template, resolver))
+        # lambda:Invoke of a template function (POST /models/train → TrainFunction) runs it here, by its name;
+        # looked up at each call, so a restarted consumer's fresh container is the one invoked
+        lambda_invoke.install(
+            {
+                name: (lambda event, logical=logical: self.functions[logical].invoke(event))
+                for logical, name in self.resources.functions.items()
+                if logical in self.functions
+            }
+        )
 
         gateway = ApiGateway(
             routes_from_template(self.template),
@@ -282,6 +299,8 @@ class LocalStack:
                 self.outbox.collect()  # what the last commit made durable
         if hasattr(self, "_moto"):
             self._moto.stop()
+        lambda_invoke.uninstall()
+        lambda_invoke.wait(timeout=5)
         if hasattr(self, "_mock"):
             self._mock.stop()
         moto_patches.uninstall()
@@ -421,6 +440,7 @@ class LocalStack:
             "tables": self.resources.tables,
             "topics": self.resources.topics,
             "queues": self.resources.queues,
+            "buckets": self.resources.buckets,
             "outbox": str(self.state_dir / "outbox.jsonl"),
         }
         # written whole, then renamed: a CLI reading meanwhile never sees half a file (it would call it stale)

@@ -24,6 +24,7 @@ FIXED = {
     "WindowFunction": ("functions/window/", "Schedule"),
     "NotifyFunction": ("functions/notify/", "DynamoDB"),
     "DigestFunction": ("functions/digest/", "Schedule"),  # not in the DESIGN's table: issue 7's daily digest
+    "TrainFunction": ("functions/train/", "Schedule"),  # issue 17: weekly, and on demand from POST /models/train
 }
 
 
@@ -203,11 +204,18 @@ EXPECTED_POLICIES = {
         ("DynamoDBReadPolicy", "TransactionsTable"),
         ("DynamoDBCrudPolicy", "AlertsTable"),
         ("DynamoDBCrudPolicy", "StateTable"),
+        ("LambdaInvokePolicy", "TrainFunction"),
     ],
     "DetectFunction": [
         ("DynamoDBCrudPolicy", "StateTable"),
         ("DynamoDBCrudPolicy", "AlertsTable"),
         ("SQSSendMessagePolicy", "StreamDeadLetterQueue"),
+        ("S3ReadPolicy", "ModelBucket"),
+    ],
+    "TrainFunction": [
+        ("DynamoDBReadPolicy", "TransactionsTable"),
+        ("DynamoDBCrudPolicy", "StateTable"),
+        ("S3WritePolicy", "ModelBucket"),
     ],
     "AggregateFunction": [
         ("DynamoDBCrudPolicy", "StateTable"),
@@ -248,7 +256,7 @@ def test_each_function_gets_scoped_policy_templates_only(function, expected):
         ((template_name, argument),) = policy.items()
         (target,) = re.findall(
             r"(TransactionsTable|AlertsTable|StateTable|AlertsTopic|DigestTopic|StreamDeadLetterQueue|OpenAIKeyParameter|"
-            r"OpenAIKeySecretArn)",
+            r"OpenAIKeySecretArn|ModelBucket|TrainFunction)",
             json.dumps(argument),
         )
         granted.append((prefix + template_name, target))
@@ -343,3 +351,43 @@ def test_every_alarm_notifies_the_operations_topic():
     for name, alarm in _alarms().items():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "OpsTopic"}], name
     assert RESOURCES["OpsEmailSubscription"]["Condition"] == "HasOpsEmail"
+
+
+def test_the_model_bucket_is_versioned_encrypted_private_tls_only_and_expires_old_versions():
+    properties = RESOURCES["ModelBucket"]["Properties"]
+    assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+    (encryption,) = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert set(properties["PublicAccessBlockConfiguration"].values()) == {True}
+    assert len(properties["PublicAccessBlockConfiguration"]) == 4
+    assert properties["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    rules = {r["Id"]: r for r in properties["LifecycleConfiguration"]["Rules"]}
+    assert rules["ExpireOldVersions"]["NoncurrentVersionExpiration"] == {
+        "NoncurrentDays": {"Ref": "ModelNoncurrentDays"}
+    }
+    assert "DaysAfterInitiation" in rules["AbortIncompleteUploads"]["AbortIncompleteMultipartUpload"]
+    (statement,) = RESOURCES["ModelBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_training_runs_one_at_a_time_weekly_within_lambdas_limits_with_its_options_as_parameters():
+    properties = FUNCTIONS["TrainFunction"]["Properties"]
+    assert properties["Timeout"] == 900 and properties["MemorySize"] == 3008
+    assert properties["ReservedConcurrentExecutions"] == 1
+    assert {"Ref": "ModelLayer"} in properties["Layers"]
+    (event,) = properties["Events"].values()
+    assert event["Properties"]["Schedule"] == "rate(7 days)"
+    variables = properties["Environment"]["Variables"]
+    defaults = {
+        "TRAIN_MAX_TRANSACTIONS": 300000,
+        "TRAIN_PERIOD_DAYS": 90,
+        "TRAIN_MIN_FRAUD": 20,
+        "TRAIN_MIN_LEGIT": 200,
+    }
+    for name, default in defaults.items():
+        parameter = variables[name]["Ref"]
+        assert TEMPLATE["Parameters"][parameter]["Default"] == default, name
+    assert variables["MODEL_BUCKET"] == {"Ref": "ModelBucket"}
+    assert FUNCTIONS["ApiFunction"]["Properties"]["Environment"]["Variables"]["TRAIN_FUNCTION"] == {
+        "Ref": "TrainFunction"
+    }

@@ -125,6 +125,7 @@ class DetectionSettings:
     )
     alert_group_window_seconds: int = 3600
     model_artifact: str = "default"  # the model layer's shipped model, a directory, or "off"
+    model_refresh_seconds: int = 60  # how often DetectFunction re-reads the registry's champion and challenger
 
     @classmethod
     def from_env(cls) -> DetectionSettings:
@@ -177,6 +178,7 @@ class DetectionSettings:
             risk_thresholds=_severity_thresholds(_env("RISK_SEVERITY_THRESHOLDS", "")) or d.risk_thresholds,
             alert_group_window_seconds=int(_env("ALERT_GROUP_WINDOW_SECONDS", str(d.alert_group_window_seconds))),
             model_artifact=_env("MODEL_ARTIFACT", d.model_artifact),
+            model_refresh_seconds=int(_env("MODEL_REFRESH_SECONDS", str(d.model_refresh_seconds))),
         )
 
 

@@ -7,6 +7,7 @@ metadata is readable in a review (feature names, scaler, thresholds, training ro
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,3 +82,22 @@ class ModelArtifact:
             feature_bounds=tuple((float(low), float(high)) for low, high in metadata.get("feature_bounds", ())),
             info=metadata["info"],
         )
+
+    def to_files(self) -> dict[str, bytes]:
+        """The artifact as its files' bytes (`metadata.json`, `arrays.npz`), for a store that holds objects, not
+        directories (the ModelBucket): written by `save`, so both stay one format."""
+        with tempfile.TemporaryDirectory() as scratch:
+            directory = Path(scratch)
+            self.save(directory)
+            return {path.name: path.read_bytes() for path in sorted(directory.iterdir())}
+
+    @classmethod
+    def from_files(cls, files: dict[str, bytes]) -> ModelArtifact:
+        """The artifact `to_files` gave, read by `load` with all its checks (a missing file fails there)."""
+        with tempfile.TemporaryDirectory() as scratch:
+            directory = Path(scratch)
+            for name, data in files.items():
+                if Path(name).name != name:
+                    raise ValueError(f"artifact file name {name!r} is not a plain file name")
+                (directory / name).write_bytes(data)
+            return cls.load(directory)

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from aws_lambda_powertools import Logger
+
 from shopwatch.config import DetectionSettings
 from shopwatch.detectors import model as model_detector
 from shopwatch.detectors.entities import (
@@ -61,7 +63,7 @@ from shopwatch.detectors.history import (
     customer_delta,
     sku_deltas,
 )
-from shopwatch.detectors.model import ModelVerdict, TransactionModel
+from shopwatch.detectors.model import NO_MODELS, ModelScore, ModelVerdict, ServingModels, TransactionModel
 from shopwatch.detectors.registry import run_detectors
 from shopwatch.detectors.scoring import Assessment, assess
 from shopwatch.detectors.signals import risk_signals
@@ -71,6 +73,8 @@ from shopwatch.domain.transaction import Transaction
 from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.state import NO_TOKENS, AppliedTokens, Marker, StateRepository, write_outside
 from shopwatch.storage.unit_of_work import TransactionRefused, UnitOfWork
+
+logger = Logger(child=True)
 
 FIRST_PART_SKUS = 80  # marker + profile + recent + 5 entities + at most 10 alerts + 80 SKUs stay under 100 actions
 LATER_PART_SKUS = 99  # marker + 99 SKUs
@@ -134,7 +138,9 @@ class BatchState:
     entities: dict[EntityKey, EntityHistory] = field(default_factory=dict)
     tokens: dict[EntityKey, AppliedTokens] = field(default_factory=dict)  # applied tokens of entity items
     alerts: dict[str, Alert | None] = field(default_factory=dict)
+    serving: ServingModels = NO_MODELS  # the champion and challenger this batch is scored with (one source read)
     model_plan: dict[str, tuple[tuple[float, ...], ModelVerdict]] = field(default_factory=dict)
+    shadow_plan: dict[str, tuple[tuple[float, ...], ModelVerdict]] = field(default_factory=dict)
     derived: Derived = field(default_factory=dict, repr=False, compare=False)  # see `derive`
 
     @classmethod
@@ -194,6 +200,16 @@ class BatchState:
         )
 
 
+Plan = dict[str, tuple[tuple[float, ...], ModelVerdict]]  # transaction id -> (features, verdict)
+
+
+def _scored(model: TransactionModel, rows: dict[str, tuple[str, tuple[float, ...]]]) -> Plan:
+    """The rows in `model`'s currencies, scored in one call."""
+    mine = [(tid, features) for tid, (currency, features) in rows.items() if currency in model.currencies]
+    verdicts = model.verdicts([features for _, features in mine]) if mine else []
+    return {tid: (features, v) for (tid, features), v in zip(mine, verdicts, strict=True)}
+
+
 class DetectionService:
     def __init__(
         self,
@@ -202,12 +218,18 @@ class DetectionService:
         settings: DetectionSettings,
         clock: Callable[[], datetime] = utcnow,
         model: TransactionModel | None = None,
+        models: Callable[[], ServingModels] | None = None,
     ) -> None:
+        """`models`: asked once per batch for the champion and challenger (DetectFunction: a ModelSource);
+        `model`, for tests and offline tools: one fixed champion and no challenger."""
+        if model is not None and models is not None:
+            raise ValueError("give the models' source or one model, not both")
         self.state = state
         self.alerts = alerts
         self.settings = settings
         self.clock = clock
-        self.model = model
+        fixed = ServingModels(model, None)
+        self.models = models or (lambda: fixed)
 
     def load(self, transactions: list[Transaction]) -> BatchState:
         derived: Derived = {}
@@ -243,33 +265,40 @@ class DetectionService:
             tokens=tokens,
             derived=derived,
         )
-        batch.model_plan = self.plan_model(batch, transactions)
+        batch.serving = self.models()
+        batch.model_plan, batch.shadow_plan = self.plan_model(batch, transactions)
         return batch
 
-    def plan_model(
-        self, batch: BatchState, transactions: list[Transaction]
-    ) -> dict[str, tuple[tuple[float, ...], ModelVerdict]]:
-        """Every new transaction's features as `process` will see them, all scored in one call."""
-        if self.model is None:
-            return {}
+    def plan_model(self, batch: BatchState, transactions: list[Transaction]) -> tuple[Plan, Plan]:
+        """Every new transaction's features as `process` will see them, all scored in one call per model: the
+        champion's plan and the challenger's (in shadow)."""
+        champion, challenger = batch.serving.champion, batch.serving.challenger
+        if champion is None and challenger is None:
+            return {}, {}
+        currencies = (champion.currencies if champion else frozenset()) | (
+            challenger.currencies if challenger else frozenset()
+        )
         trial = batch.history_copy()
         seen: set[str] = set()
-        ids: list[str] = []
-        rows: list[tuple[float, ...]] = []
+        rows: dict[str, tuple[str, tuple[float, ...]]] = {}  # id -> (currency, features)
         for tx in transactions:
             if (tx.transaction_id, 0) in batch.markers or tx.transaction_id in seen:
                 continue  # applied before: process() learns nothing from it
             seen.add(tx.transaction_id)
-            if tx.currency in self.model.currencies:
-                ids.append(tx.transaction_id)
-                rows.append(transaction_features(trial.input_for(tx)))
+            if tx.currency in currencies:
+                rows[tx.transaction_id] = (tx.currency, transaction_features(trial.input_for(tx)))
             # the features read the profile and the SKUs, no entity: planning entity updates here would cost
             # as much as the scoring saves (a feature that came to read one would only miss the plan, not err)
             delta, deltas = batch.deltas_of(tx, self.settings.failed_statuses)
             trial.learn_customer(tx, delta)
             trial.learn_skus(deltas)
-        verdicts = self.model.verdicts(rows) if rows else []
-        return dict(zip(ids, zip(rows, verdicts, strict=True), strict=True))
+        shadow: Plan = {}
+        if challenger is not None:
+            try:
+                shadow = _scored(challenger, rows)
+            except Exception:
+                logger.exception("challenger could not score the batch", extra={"version": challenger.version})
+        return (_scored(champion, rows) if champion is not None else {}), shadow
 
     def process(self, batch: BatchState, tx: Transaction) -> Outcome:
         delta, deltas = batch.deltas_of(tx, self.settings.failed_statuses)
@@ -283,6 +312,10 @@ class DetectionService:
         data = batch.input_for(tx)
         findings = run_detectors(data, self.settings)
         verdict = self._model_verdict(batch, data)
+        scores = [ModelScore.of("champion", verdict[1])] if verdict else []
+        shadow = self._shadow_verdict(batch, data, verdict[0] if verdict else None)
+        if shadow is not None:
+            scores.append(ModelScore.of("challenger", shadow))
         model_finding = model_detector.detect(tx, verdict[0], verdict[1]) if verdict else None
         alerting = alerting_findings(findings, model_finding)
         if model_finding is not None:
@@ -296,7 +329,12 @@ class DetectionService:
         outside = [u for u, out in zip(others, plain, strict=True) if out]
         inside = [u for u, out in zip(others, plain, strict=True) if not out]
         marker = Marker(
-            tx.transaction_id, 0, tuple(findings), assessment.risk_score, tuple(u.key.kind for u in outside)
+            tx.transaction_id,
+            0,
+            tuple(findings),
+            assessment.risk_score,
+            tuple(u.key.kind for u in outside),
+            tuple(scores),
         )
         for _ in range(MAX_WRITE_ATTEMPTS):
             now = self.clock()
@@ -378,12 +416,29 @@ class DetectionService:
     def _model_verdict(self, batch: BatchState, data: DetectionInput) -> tuple[tuple[float, ...], ModelVerdict] | None:
         """The model's features and verdict: the planned verdict when the features match the plan, else scored
         alone; None when no model judges this currency."""
-        if self.model is None or data.tx.currency not in self.model.currencies:
+        model = batch.serving.champion
+        if model is None or data.tx.currency not in model.currencies:
             return None
         features = transaction_features(data)
         planned = batch.model_plan.get(data.tx.transaction_id)
-        verdict = planned[1] if planned is not None and planned[0] == features else self.model.verdicts([features])[0]
+        verdict = planned[1] if planned is not None and planned[0] == features else model.verdicts([features])[0]
         return features, verdict
+
+    def _shadow_verdict(
+        self, batch: BatchState, data: DetectionInput, features: tuple[float, ...] | None
+    ) -> ModelVerdict | None:
+        """The challenger's verdict on the same features (planned, else scored alone); None when there is no
+        challenger, it does not judge this currency, or it failed (logged: a challenger never fails a record)."""
+        model = batch.serving.challenger
+        if model is None or data.tx.currency not in model.currencies:
+            return None
+        try:
+            features = features if features is not None else transaction_features(data)
+            planned = batch.shadow_plan.get(data.tx.transaction_id)
+            return planned[1] if planned is not None and planned[0] == features else model.verdicts([features])[0]
+        except Exception:
+            logger.exception("challenger could not score a transaction", extra={"version": model.version})
+            return None
 
     def _lookback_seconds(self) -> int:
         s = self.settings

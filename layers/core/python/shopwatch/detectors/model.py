@@ -74,6 +74,29 @@ class ModelVerdict:
         return self.reconstruction_error is not None and above is not None and self.reconstruction_error > above
 
 
+@dataclass(frozen=True)
+class ModelScore:
+    """One model's judgement of a transaction as its marker keeps it: the champion's, which decided, and the
+    challenger's, scored in shadow on the same features (never alerting, never in the risk score). What
+    GET /transactions/{id} shows and GET /analytics/models compares on labelled transactions."""
+
+    role: str  # "champion" or "challenger"
+    version: str
+    score: float  # the forest's score_samples: lower is more isolated
+    outlier: bool  # below the forest's threshold
+
+    @classmethod
+    def of(cls, role: str, verdict: ModelVerdict) -> ModelScore:
+        return cls(role, verdict.version, round(verdict.score, 6), verdict.outlier)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"role": self.role, "version": self.version, "score": self.score, "outlier": self.outlier}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelScore:
+        return cls(str(data["role"]), str(data["version"]), float(data["score"]), bool(data["outlier"]))
+
+
 class TransactionModel(Protocol):
     """A trained model DetectFunction scores feature rows with (implemented over the model layer).
 
@@ -85,6 +108,17 @@ class TransactionModel(Protocol):
     currencies: frozenset[str]
 
     def verdicts(self, rows: Sequence[Sequence[float]]) -> list[ModelVerdict]: ...
+
+
+@dataclass(frozen=True)
+class ServingModels:
+    """The models one batch is scored with: the champion decides, the challenger is only recorded beside it."""
+
+    champion: TransactionModel | None = None
+    challenger: TransactionModel | None = None
+
+
+NO_MODELS = ServingModels()
 
 
 def format_feature(name: str, value: float) -> str:

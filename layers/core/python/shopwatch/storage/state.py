@@ -64,6 +64,7 @@ from shopwatch.detectors.history import (
     SkuDelta,
     SkuHistory,
 )
+from shopwatch.detectors.model import ModelScore
 from shopwatch.domain.clock import epoch_seconds, parse_iso, to_iso
 from shopwatch.domain.transaction import Transaction
 from shopwatch.storage.aws import client, with_retries
@@ -144,6 +145,7 @@ class Marker:
     findings: tuple[Finding, ...] = ()
     risk_score: Decimal = Decimal(0)
     outside: tuple[str, ...] = ()  # entity kinds written after the transaction, each guarded by its token
+    models: tuple[ModelScore, ...] = ()  # the champion's score and the challenger's (shadow), when they judged it
 
 
 @dataclass(frozen=True)
@@ -282,6 +284,8 @@ class StateRepository:
         }
         if marker.outside:
             item["entities_outside"] = "".join(KIND_CODES[k] for k in marker.outside)
+        if marker.models:
+            item["models"] = json.dumps([m.to_dict() for m in marker.models])
         return {
             "Put": {
                 "TableName": self.table_name,
@@ -436,13 +440,7 @@ class StateRepository:
             ExpressionAttributeValues={":pk": {"S": f"TXN#{transaction_id}"}, ":detect": {"S": "DETECT#"}},
             ConsistentRead=True,
         )
-        markers = []
-        for item in map(from_attributes, response.get("Items", [])):
-            findings = tuple(Finding.from_dict(f) for f in json.loads(item.get("findings", "[]")))
-            markers.append(
-                Marker(transaction_id, int(item["sk"].removeprefix("DETECT#")), findings, Decimal(item["risk_score"]))
-            )
-        return markers
+        return [_marker_from_item(item) for item in map(from_attributes, response.get("Items", []))]
 
     # --- catalog -----------------------------------------------------------------------------------------------
     def put_catalog_entry(self, entry: CatalogEntry) -> None:
@@ -499,6 +497,7 @@ def _marker_from_item(item: dict[str, Any]) -> Marker:
         tuple(Finding.from_dict(f) for f in json.loads(item.get("findings", "[]"))),
         Decimal(item.get("risk_score", 0)),
         tuple(codes[c] for c in item.get("entities_outside", "")),
+        tuple(ModelScore.from_dict(m) for m in json.loads(item.get("models", "[]"))),
     )
 
 
