@@ -25,6 +25,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shopwatch.analytics.models import ModelAnalytics
 from shopwatch.analytics.service import AnalyticsService, Window
 from shopwatch.api_docs import finish_document
 from shopwatch.api_models import AlertPatch, FeedbackIn, LabelIn, LoginIn, NoteIn, ProductIn, ProductsIn
@@ -55,11 +56,15 @@ from shopwatch.api_responses import (
     HealthOut,
     LabelResult,
     MinutesOut,
+    ModelAnalyticsOut,
+    ModelPointersOut,
+    ModelsOut,
     ProductOut,
     ProductsStored,
     ReportOut,
     SessionOut,
     SeverityDistribution,
+    TrainingStarted,
     TransactionDetail,
 )
 from shopwatch.auth.callers import Action, authorize
@@ -86,14 +91,18 @@ from shopwatch.http import (
 )
 from shopwatch.ingest.body import loads_strict
 from shopwatch.ingest.openapi import add_post_transactions
+from shopwatch.models_view import pointers_json, registry_json
 from shopwatch.reports.service import ReportService, report_text
 from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.buckets import BucketRepository
 from shopwatch.storage.catalog import CatalogRepository
 from shopwatch.storage.customers import CustomerRepository
 from shopwatch.storage.labels import LabelRepository
+from shopwatch.storage.model_stats import ModelStatsRepository
+from shopwatch.storage.models import VERSION_PATTERN, ModelRegistry
 from shopwatch.storage.sign_in_attempts import SignInAttempts
 from shopwatch.storage.state import StateRepository
+from shopwatch.storage.training_runs import TrainingRuns
 from shopwatch.storage.transactions import TransactionRepository
 from shopwatch.storage.user_pool import UserPoolSignIn
 from shopwatch.triage.service import AlertQuery, TriageService
@@ -134,6 +143,10 @@ reports = ReportService(_alerts)
 _sign_in_settings = SignInSettings.from_env()
 sign_in = SignIn(UserPoolSignIn(_sign_in_settings.client_id), SignInAttempts(_state_table), _sign_in_settings)
 page = DashboardPage.load(FilePath(__file__).parent / "dashboard")
+registry = ModelRegistry(_state_table)  # records and pointers only: artifacts are Train's and Detect's business
+training = TrainingRuns(required_env("TRAIN_FUNCTION"))
+model_analytics = ModelAnalytics(registry, _labels, _state, ModelStatsRepository(_state_table))
+ModelVersion = Annotated[str, Path(min_length=1, max_length=64, pattern=VERSION_PATTERN)]
 
 
 @app.exception_handler(RequestValidationError)
@@ -376,6 +389,59 @@ def detector_analytics(days: Days = 30) -> DetectorAnalytics:
 def confusion_matrix(days: Days = 30) -> ConfusionMatrix:
     """Confirmed alerts (TP), dismissed (FP), labelled fraud without an alert (FN) and their ratios."""
     return analytics.confusion_matrix(Window.days(days, utcnow()))
+
+
+@app.get("/analytics/models")
+def models_compared(days: Days = 30) -> ModelAnalyticsOut:
+    """Champion against challenger on labelled transactions: ROC AUC of each one's score, precision at the
+    paging budget (its most anomalous 1% of scored transactions) and alerts per day."""
+    return model_analytics.compare(days, utcnow())
+
+
+# --- the model registry ----------------------------------------------------------------------------------
+_MODEL_CONFLICT = {
+    "description": "the models changed meanwhile, or the change makes no sense now",
+    "content": _ERROR_CONTENT,
+}
+
+
+@app.get("/models")
+def list_models() -> ModelsOut:
+    """Every trained version with its status (champion, challenger, retired), training figures and history."""
+    return registry_json(registry)
+
+
+@app.post(
+    "/models/train",
+    responses={202: {"description": "started", "content": {"application/json": {"model": TrainingStarted}}}},
+)
+def train_model() -> Response[TrainingStarted]:
+    """Start a training run now (admins). It runs asynchronously; its model becomes the challenger."""
+    by = _acting(Action.MANAGE_MODELS, person=True)
+    training.start(by)
+    body = {"requested_by": by, "function": training.function_name}
+    return Response(202, content_types.APPLICATION_JSON, TrainingStarted.model_validate(body).model_dump(mode="json"))
+
+
+@app.post(
+    "/models/<version>/promote",
+    responses={
+        404: {"description": "no such version", "content": _ERROR_CONTENT},
+        409: _MODEL_CONFLICT,
+    },
+)
+def promote_model(version: ModelVersion) -> ModelPointersOut:
+    """Make `version` the champion (admins); the champion before is retired and kept for rollback. Recorded
+    with who and when; DetectFunction picks it up within MODEL_REFRESH_SECONDS."""
+    by = _acting(Action.MANAGE_MODELS, person=True)
+    return pointers_json(registry.promote(version, by, utcnow()))
+
+
+@app.post("/models/rollback", responses={409: _MODEL_CONFLICT})
+def rollback_model() -> ModelPointersOut:
+    """The champion before the current one becomes champion again (admins); recorded with who and when."""
+    by = _acting(Action.MANAGE_MODELS, person=True)
+    return pointers_json(registry.rollback(by, utcnow()))
 
 
 # --- reports (seed 000's plain-language endpoints) --------------------------------------------------------

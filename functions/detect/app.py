@@ -8,6 +8,7 @@ already applied are recognised by their markers and change nothing when they com
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
@@ -19,10 +20,12 @@ from shopwatch.config import DetectionSettings, required_env
 from shopwatch.detection.model_scoring import OFF, load_model
 from shopwatch.detection.model_source import ModelSource, StaticModels
 from shopwatch.detection.service import BatchState, DetectionService, alerting_detectors
+from shopwatch.detectors.model import ModelScore
 from shopwatch.domain.clock import utcnow
 from shopwatch.domain.text import log_json
 from shopwatch.domain.transaction import Transaction
 from shopwatch.storage.alerts import AlertRepository
+from shopwatch.storage.model_stats import ModelStatsRepository
 from shopwatch.storage.models import ModelRegistry
 from shopwatch.storage.state import StateRepository
 from shopwatch.streams import is_insert, new_image, require_sequence_numbers
@@ -51,6 +54,7 @@ models = (
     )
 )
 models()  # at cold start (the init phase), not in the first batch
+model_stats = ModelStatsRepository(required_env("STATE_TABLE"))
 service = DetectionService(
     StateRepository(required_env("STATE_TABLE")),
     AlertRepository(required_env("ALERTS_TABLE")),
@@ -86,6 +90,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     # each add_metric formats the metric's whole value list (a debug line), so per record they cost ~1% of
     # Detect's CPU. ScoringLatency stays one value per record: its percentiles are the point.
     counts: Counter[str] = Counter()
+    scored: list[tuple[date, ModelScore]] = []  # each applied record's model scores, for GET /analytics/models
 
     def record_handler(record: DynamoDBRecord) -> None:
         if not is_insert(record):
@@ -98,6 +103,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
             counts["TransactionsReplayed"] += 1
             return
         counts["TransactionsScored"] += 1
+        scored.extend((tx.timestamp.date(), score) for score in outcome.models)
         # ingest to verdict, what an analyst waits: the stream's delay, batching and the scoring itself
         latency_ms = (utcnow() - tx.received_at).total_seconds() * 1000
         metrics.add_metric(name="ScoringLatency", unit=MetricUnit.Milliseconds, value=round(latency_ms, 1))
@@ -120,5 +126,19 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     try:
         return process_partial_response(event=event, record_handler=handler, processor=processor, context=context)
     finally:  # whatever became of the batch, what its records did is counted
+        _count_model_scores(scored)
         for name, value in counts.items():
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def _count_model_scores(scored: list[tuple[date, ModelScore]]) -> None:
+    """The applied records' scores per model version and day. Their records are written already: a failure
+    here must not fail them (they would come again as replays, which are not counted), so it is logged and
+    counted, and those counts are lost."""
+    if not scored:
+        return
+    try:
+        model_stats.add(scored, utcnow())
+    except Exception:
+        logger.exception("model score counts lost", extra={"scores": len(scored)})
+        metrics.add_metric(name="ModelStatsLost", unit=MetricUnit.Count, value=len(scored))

@@ -8,7 +8,7 @@ decimal string, never a float.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
@@ -114,9 +114,19 @@ class ScoreOut(_Out):
     reasons: list[ReasonOut]
 
 
+class ModelScoreOut(_Out):
+    role: Literal["champion", "challenger"] = Field(
+        description="champion: the model that judged it; challenger: scored in shadow, never alerting"
+    )
+    version: str
+    score: float = Field(description="Isolation Forest score, -1..0: lower is more isolated")
+    outlier: bool = Field(description="below the forest's threshold")
+
+
 class DetectionOut(_Out):
     processed: bool = Field(description="false until DetectFunction has judged it (or after the 7 days markers live)")
     risk_score: float
+    models: list[ModelScoreOut] = Field(description="the champion's score and, in shadow, the challenger's")
     scores: list[ScoreOut]
     alert_ids: list[str]
 
@@ -130,6 +140,9 @@ class LabelOut(_Out):
     customer_id: str
     transaction_time: Timestamp
     alert_ids: list[str] = Field(description="the alerts that covered the transaction when it was labelled")
+    models: list[ModelScoreOut] = Field(
+        default_factory=list, description="the models' scores when it was labelled (GET /analytics/models)"
+    )
 
 
 class LabelResult(LabelOut):
@@ -323,3 +336,62 @@ class SessionOut(_Out):
 
 class HealthOut(_Out):
     status: str
+
+
+# --- the model registry ------------------------------------------------------------------------------------
+class ModelOut(_Out):
+    version: str
+    status: Literal["champion", "challenger", "retired"]
+    created_at: Timestamp
+    trained_by: str = Field(description='the admin who asked, or "schedule" for the weekly run')
+    rows: int | None = Field(description="transactions trained on")
+    label_counts: dict[str, int] = Field(description="labelled transactions it learned from, by label")
+    holdout_metrics: dict[str, Any] = Field(description="its metrics on the time-ordered holdout")
+    metadata: dict[str, Any] = Field(description="everything the training run recorded (data period, features...)")
+
+
+class ModelHistoryOut(_Out):
+    action: Literal["challenger", "promote", "rollback"]
+    version: str
+    previous_champion: str | None
+    by: str
+    at: Timestamp
+
+
+class ModelsOut(_Out):
+    champion: str | None = Field(description="null: detection uses the model layer's default")
+    challenger: str | None
+    models: list[ModelOut] = Field(description="every version, newest first")
+    history: list[ModelHistoryOut] = Field(description="every change, newest first")
+
+
+class ModelPointersOut(_Out):
+    champion: str | None
+    challenger: str | None
+    previous: list[str] = Field(description="the champions before, newest last: what rollback returns to")
+
+
+class TrainingStarted(_Out):
+    requested_by: str
+    function: str = Field(description="the TrainFunction invoked (asynchronously); GET /models shows its result")
+
+
+class ModelOutcomeOut(_Out):
+    role: Literal["champion", "challenger"]
+    version: str
+    labelled_fraud: int
+    labelled_legitimate: int
+    roc_auc: float | None = Field(description="of its score on the labelled transactions it scored")
+    threshold_score: float | None = Field(description="the score of its most anomalous 1% of scored transactions")
+    precision_at_budget: float | None = Field(description="fraud share of labelled transactions past the threshold")
+    paged_labelled: int
+    scored: int
+    alerts_per_day: float | None = Field(description="outliers per day it scored (the challenger's: would-be alerts)")
+    days: int
+
+
+class ModelAnalyticsOut(_Out):
+    days: int
+    paging_budget: float
+    labelled: int
+    models: list[ModelOutcomeOut]

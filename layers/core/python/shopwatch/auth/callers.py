@@ -28,6 +28,7 @@ class Action(StrEnum):
     TRIAGE = "triage"  # status, assignee, notes, feedback
     LABEL = "label"  # fraud reported later on a transaction (a chargeback)
     WRITE_CATALOG = "write catalog"
+    MANAGE_MODELS = "manage models"  # train, promote, roll back
 
 
 PEOPLE_ALLOWED: dict[Action, frozenset[Group]] = {
@@ -35,6 +36,7 @@ PEOPLE_ALLOWED: dict[Action, frozenset[Group]] = {
     Action.TRIAGE: frozenset({Group.ANALYSTS, Group.ADMINS}),
     Action.LABEL: frozenset({Group.ANALYSTS, Group.ADMINS}),
     Action.WRITE_CATALOG: frozenset({Group.ADMINS}),
+    Action.MANAGE_MODELS: frozenset({Group.ADMINS}),
 }
 SHOP_ALLOWED = frozenset({Action.LABEL, Action.WRITE_CATALOG})
 

@@ -124,6 +124,7 @@ class Outcome:
     risk_score: Decimal
     alert_ids: tuple[str, ...]
     replayed: bool = False
+    models: tuple[ModelScore, ...] = ()  # the champion's and challenger's scores (on the marker too)
 
 
 @dataclass
@@ -389,7 +390,13 @@ class DetectionService:
         batch.learn_skus(parts[0])
         self._write_outside(batch, tx, outside)
         self._finish_parts(batch, tx, parts)
-        return Outcome(tx.transaction_id, tuple(findings), assessment.risk_score, tuple(a.alert_id for a in alerts))
+        return Outcome(
+            tx.transaction_id,
+            tuple(findings),
+            assessment.risk_score,
+            tuple(a.alert_id for a in alerts),
+            models=marker.models,
+        )
 
     def _write_outside(self, batch: BatchState, tx: Transaction, updates: list[EntityUpdate]) -> None:
         """The entity updates planned outside the transaction, each applied once (by its token), and learned:

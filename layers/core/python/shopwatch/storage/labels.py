@@ -4,6 +4,7 @@ whole; relabelling a transaction overwrites its label (the latest word wins, a r
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from shopwatch.storage.aws import client
@@ -18,6 +19,8 @@ class LabelRepository:
 
     def put(self, transaction_id: str, label: dict[str, Any]) -> None:
         item = {"pk": PARTITION, "sk": transaction_id} | label
+        if "models" in item:  # scores are floats, which DynamoDB's serializer refuses: kept as JSON
+            item["models"] = json.dumps(item["models"])
         client("dynamodb").put_item(TableName=self.table_name, Item=to_attributes(item))
 
     def get(self, transaction_id: str) -> dict[str, Any] | None:
@@ -42,4 +45,6 @@ class LabelRepository:
 
 
 def _label(item: dict[str, Any]) -> dict[str, Any]:
-    return {"transaction_id": item["sk"]} | {k: v for k, v in item.items() if k not in ("pk", "sk")}
+    label = {"transaction_id": item["sk"]} | {k: v for k, v in item.items() if k not in ("pk", "sk")}
+    label["models"] = json.loads(label.get("models", "[]"))
+    return label

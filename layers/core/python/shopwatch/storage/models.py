@@ -188,6 +188,8 @@ class ModelRegistry:
         text = json.dumps(metadata, sort_keys=True, allow_nan=False)
         if len(text.encode()) > MAX_METADATA_BYTES:
             raise ValueError(f"training metadata of {version} is {len(text.encode())} bytes, over {MAX_METADATA_BYTES}")
+        if self.get(version) is not None:  # before the upload: a version's files are never overwritten
+            raise Conflict(f"model version {version} exists already", {"version": version})
         self.put_files(version, files)
         current = self.pointers()
         record = ModelRecord(version, ModelStatus.CHALLENGER, to_iso(now), by, json.loads(text))

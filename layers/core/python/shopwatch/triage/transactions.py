@@ -59,6 +59,7 @@ class TransactionLookup:
         detection = {
             "processed": bool(markers),
             "risk_score": float(max((m.risk_score for m in markers), default=0)),
+            "models": [s.to_dict() for m in markers for s in m.models],
             "scores": [
                 {
                     "detector": f.detector,
@@ -75,7 +76,8 @@ class TransactionLookup:
 
     def label(self, transaction_id: str, label: FeedbackLabel, source: str, by: str, now: datetime) -> dict[str, Any]:
         tx = self._transaction(transaction_id)
-        findings = [f for m in self.state.get_detection(transaction_id) for f in m.findings]
+        markers = self.state.get_detection(transaction_id)
+        findings = [f for m in markers for f in m.findings]
         alert_ids = self._alert_ids(tx, {f.detector for f in findings})
         record = {
             "label": label.value,
@@ -85,6 +87,8 @@ class TransactionLookup:
             "customer_id": tx.customer_id,
             "transaction_time": to_iso(tx.timestamp),
             "alert_ids": alert_ids,
+            # the models' scores outlive the marker (7 days) on the label: what GET /analytics/models compares
+            "models": [s.to_dict() for m in markers for s in m.models],
         }
         self.labels.put(transaction_id, record)
         actor = f"{by} ({source})"

@@ -1,0 +1,155 @@
+"""Champion against challenger on what actually happened: labelled transactions (analysts' verdicts and
+chargebacks) and every transaction each one scored.
+
+For each of the two versions:
+- ROC AUC of its forest score on the labelled transactions it scored (fraud as the positive class, a lower
+  score is more anomalous; ties count half): how well it ranks fraud above legitimate, threshold-free;
+- precision at the paging budget: the shop pages on at most ~1% of its traffic (DESIGN §5), so the threshold
+  is the score of its most anomalous 1% of *all* transactions it scored in the window (from the per-day score
+  histograms, model_stats), and precision is the share of fraud among the labelled transactions at or past it;
+- alerts per day: the transactions it called outliers, per day it scored any (the challenger's are what it
+  would have raised).
+A version's scores come from the labels (copied from the marker when the label was given) or, while it lives
+(7 days), from the marker itself. Labelled transactions a version never scored do not count for it, so the
+two may be judged on different sets: each says how many it had.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from shopwatch.detectors.model import ModelScore
+from shopwatch.storage.labels import LabelRepository
+from shopwatch.storage.model_stats import BINS, DayStats, ModelStatsRepository
+from shopwatch.storage.models import ModelRegistry
+from shopwatch.storage.state import StateRepository
+
+PAGING_BUDGET = 0.01  # DESIGN §5: at most ~1% of normal traffic pages at medium or above
+FRAUD = "fraud"
+
+
+def roc_auc(fraud_scores: Sequence[float], legit_scores: Sequence[float]) -> float | None:
+    """P(a fraud scores as more anomalous than a legitimate one), ties half: the Mann-Whitney statistic over
+    forest scores (lower = more anomalous). None without both classes."""
+    if not fraud_scores or not legit_scores:
+        return None
+    ordered = sorted([(s, 1) for s in fraud_scores] + [(s, 0) for s in legit_scores], reverse=True)
+    # ranks by "less anomalous first" (highest score first), ties given their mean rank
+    rank_sum, i = 0.0, 0
+    while i < len(ordered):
+        j = i
+        while j < len(ordered) and ordered[j][0] == ordered[i][0]:
+            j += 1
+        mean_rank = (i + 1 + j) / 2
+        rank_sum += mean_rank * sum(1 for k in range(i, j) if ordered[k][1] == 1)
+        i = j
+    n_fraud, n_legit = len(fraud_scores), len(legit_scores)
+    return (rank_sum - n_fraud * (n_fraud + 1) / 2) / (n_fraud * n_legit)
+
+
+def budget_threshold(bins: Counter[int], budget: float = PAGING_BUDGET) -> float | None:
+    """The score at or below which the most anomalous `budget` share of the counted scores lie (the lower edge
+    of the histogram bin where that share is reached); None when nothing was scored."""
+    total = sum(bins.values())
+    if total == 0:
+        return None
+    wanted, seen = budget * total, 0
+    for k in range(BINS, -1, -1):  # most anomalous bin first
+        seen += bins.get(k, 0)
+        if seen >= wanted:
+            return -k / BINS
+    return 0.0
+
+
+@dataclass(frozen=True)
+class VersionOutcome:
+    role: str
+    version: str
+    labelled_fraud: int
+    labelled_legitimate: int
+    roc_auc: float | None
+    threshold_score: float | None
+    precision_at_budget: float | None
+    paged_labelled: int  # labelled transactions at or past the threshold
+    scored: int
+    alerts_per_day: float | None
+    days: int  # days in the window it scored anything
+
+
+def compare_version(
+    role: str, version: str, labelled: Iterable[tuple[bool, float]], days: dict[Any, DayStats]
+) -> VersionOutcome:
+    pairs = list(labelled)
+    fraud = [s for is_fraud, s in pairs if is_fraud]
+    legit = [s for is_fraud, s in pairs if not is_fraud]
+    bins: Counter[int] = Counter()
+    for stats in days.values():
+        bins.update(stats.bins)
+    threshold = budget_threshold(bins)
+    paged = [is_fraud for is_fraud, s in pairs if threshold is not None and s <= threshold]
+    active = [d for d in days.values() if d.scored]
+    return VersionOutcome(
+        role=role,
+        version=version,
+        labelled_fraud=len(fraud),
+        labelled_legitimate=len(legit),
+        roc_auc=None if (auc := roc_auc(fraud, legit)) is None else round(auc, 4),
+        threshold_score=threshold,
+        precision_at_budget=round(sum(paged) / len(paged), 4) if paged else None,
+        paged_labelled=len(paged),
+        scored=sum(d.scored for d in days.values()),
+        alerts_per_day=round(sum(d.outliers for d in active) / len(active), 2) if active else None,
+        days=len(active),
+    )
+
+
+class ModelAnalytics:
+    def __init__(
+        self, registry: ModelRegistry, labels: LabelRepository, state: StateRepository, stats: ModelStatsRepository
+    ) -> None:
+        self.registry = registry
+        self.labels = labels
+        self.state = state
+        self.stats = stats
+
+    def compare(self, days: int, now: datetime) -> dict[str, Any]:
+        pointers = self.registry.pointers()
+        labels = self.labels.all()
+        scores = self._scores(labels)
+        since, until = (now - timedelta(days=days - 1)).date(), now.date()
+        compared = []
+        for role, version in (("champion", pointers.champion), ("challenger", pointers.challenger)):
+            if version is None:
+                continue
+            labelled = [
+                (label["label"] == FRAUD, score.score)
+                for label in labels
+                for score in scores.get(label["transaction_id"], ())
+                if score.version == version
+            ]
+            compared.append(compare_version(role, version, labelled, self.stats.days(version, since, until)).__dict__)
+        return {
+            "days": days,
+            "paging_budget": PAGING_BUDGET,
+            "labelled": len(labels),
+            "models": compared,
+        }
+
+    def _scores(self, labels: list[dict[str, Any]]) -> dict[str, tuple[ModelScore, ...]]:
+        """Each labelled transaction's model scores: kept on its label, else read from its marker."""
+        found = {
+            label["transaction_id"]: tuple(ModelScore.from_dict(m) for m in label["models"])
+            for label in labels
+            if label.get("models")
+        }
+        missing = [label["transaction_id"] for label in labels if label["transaction_id"] not in found]
+        if missing:
+            markers = self.state.get_markers(missing, {})
+            for (transaction_id, part), marker in markers.items():
+                if part == 0 and marker.models:
+                    found[transaction_id] = marker.models
+        return found
