@@ -5,8 +5,9 @@ For each of the two versions:
 - ROC AUC of its forest score on the labelled transactions it scored (fraud as the positive class, a lower
   score is more anomalous; ties count half): how well it ranks fraud above legitimate, threshold-free;
 - precision at the paging budget: the shop pages on at most ~1% of its traffic (DESIGN §5), so the threshold
-  is the score of its most anomalous 1% of *all* transactions it scored in the window (from the per-day score
-  histograms, model_stats), and precision is the share of fraud among the labelled transactions at or past it;
+  is the score that keeps at most 1% of *all* the transactions it scored in the window past it (from the
+  per-day score histograms, model_stats, to 0.01), and precision is the share of fraud among the labelled
+  transactions at or past it;
 - alerts per day: the transactions it called outliers, per day it scored any (the challenger's are what it
   would have raised).
 A version's scores come from the labels (copied from the marker when the label was given) or, while it lives
@@ -52,17 +53,19 @@ def roc_auc(fraud_scores: Sequence[float], legit_scores: Sequence[float]) -> flo
 
 
 def budget_threshold(bins: Counter[int], budget: float = PAGING_BUDGET) -> float | None:
-    """The score at or below which the most anomalous `budget` share of the counted scores lie (the lower edge
-    of the histogram bin where that share is reached); None when nothing was scored."""
+    """The score at or below which the most anomalous scores lie, at most `budget` of those counted (the upper
+    edge of the last histogram bin that keeps within it; the most anomalous bin alone when it holds more).
+    None when nothing was scored."""
     total = sum(bins.values())
     if total == 0:
         return None
-    wanted, seen = budget * total, 0
-    for k in range(BINS, -1, -1):  # most anomalous bin first
-        seen += bins.get(k, 0)
-        if seen >= wanted:
-            return -k / BINS
-    return 0.0
+    allowed, seen, threshold = budget * total, 0, None
+    for k in sorted(bins, reverse=True):  # most anomalous bin first
+        seen += bins[k]
+        if seen > allowed and threshold is not None:
+            break
+        threshold = -k / BINS
+    return threshold
 
 
 @dataclass(frozen=True)

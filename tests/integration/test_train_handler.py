@@ -1,0 +1,53 @@
+"""TrainFunction: a scheduled or requested run trains (here: a stand-in for the pipeline) and publishes the
+result as the challenger, recording who asked."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from shopwatch.storage.models import ModelRegistry, ModelStatus
+from tests.conftest import Stack, load_event
+from tests.training_fakes import METADATA, FakeTraining
+
+
+@pytest.fixture
+def train(stack: Stack, monkeypatch):
+    handler = stack.handler("TrainFunction")
+    fake = FakeTraining(["20250921T030000Z-aaaa", "20250921T040000Z-bbbb"])
+    monkeypatch.setattr(sys.modules["shopwatch_fn_train_app"], "train_from_tables", fake)
+    handler.fake = fake
+    return handler
+
+
+@pytest.fixture
+def registry(stack: Stack) -> ModelRegistry:
+    return ModelRegistry(stack.table("StateTable"), stack.resources.buckets["ModelBucket"])
+
+
+def test_the_weekly_run_trains_on_the_shops_tables_and_publishes_a_challenger_by_the_schedule(train, registry, stack):
+    answer = train(load_event("train_scheduled.json"))
+    assert answer == {"version": "20250921T030000Z-aaaa", "status": "challenger", "trained_by": "schedule"}
+    (call,) = train.fake.calls
+    assert call["transactions_table"] == stack.table("TransactionsTable")
+    assert call["state_table"] == stack.table("StateTable")
+    record = registry.get("20250921T030000Z-aaaa")
+    assert record.status is ModelStatus.CHALLENGER and record.metadata == METADATA
+    assert registry.get_files(record.version)  # the artifact is in the bucket
+
+
+def test_a_requested_run_is_recorded_under_the_admin_who_asked(train, registry):
+    train({"requested_by": "root"})
+    train({"requested_by": "ana"})
+    records = {r.version: r for r in registry.versions()}
+    assert records["20250921T030000Z-aaaa"].status is ModelStatus.RETIRED
+    assert records["20250921T040000Z-bbbb"].trained_by == "ana"
+    assert [e.by for e in registry.history()] == ["ana", "root"]
+
+
+@pytest.mark.parametrize("event", [{}, {"requested_by": ""}, {"requested_by": "x\n"}, {"requested_by": 7}])
+def test_a_run_nobody_can_be_named_for_is_refused_before_training(train, event):
+    with pytest.raises(ValueError, match="requested_by"):
+        train(event)
+    assert train.fake.calls == []
