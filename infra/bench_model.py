@@ -48,10 +48,12 @@ def _fresh_python(code: str, cwd: Path) -> float:
 DETECT_HANDLER_IMPORT = """
 import os, sys
 os.environ.update(STATE_TABLE='state', ALERTS_TABLE='alerts', AWS_DEFAULT_REGION='us-east-1',
-                  POWERTOOLS_SERVICE_NAME='shopwatch', MODEL_ARTIFACT='default')
+                  POWERTOOLS_SERVICE_NAME='shopwatch', MODEL_ARTIFACT='default', MODEL_BUCKET='models')
 sys.path[:0] = ['layers/core/python', 'layers/model/python', 'functions/detect']
+from shopwatch.storage import models as registry
+registry.ModelRegistry.pointers = lambda self: registry.NO_POINTERS  # a registry with no champion: the fallback
 import app
-assert (app.service.model is None) == (os.environ['MODEL_ARTIFACT'] == 'off')
+assert (app.service.models().champion is None) == (os.environ['MODEL_ARTIFACT'] == 'off')
 """
 
 

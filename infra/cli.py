@@ -1,5 +1,5 @@
 """The `shopwatch` command line: up, simulate, replay, evaluate, alerts, demo, train, nab, benchmark, dlq, catalog,
-users."""
+users, model."""
 
 from __future__ import annotations
 
@@ -132,6 +132,12 @@ def _users(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _model(args: argparse.Namespace) -> int:
+    from infra.model_commands import run
+
+    return run(args, lambda: _local_state(args))
 
 
 def _state_or_args(args: argparse.Namespace) -> tuple[str, str, dict | None]:
@@ -601,6 +607,11 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("name")
     reset.add_argument("--password", help="default: generated")
     users.set_defaults(run=_users)
+
+    from infra.model_commands import add_parser as add_model_parser
+
+    add_model_parser(commands, local)
+    commands.choices["model"].set_defaults(run=_model)
     return parser
 
 
