@@ -133,3 +133,14 @@ def test_a_challenger_never_alerts_never_moves_the_risk_and_never_fails_a_record
     assert "model" not in [f.detector for f in outcome.findings]
     expected = {"loud": ("challenger", "loud", -1.0, True)}.get(challenger.version)
     assert [(s.role, s.version, s.score, s.outlier) for s in outcome.models] == ([expected] if expected else [])
+
+
+def test_model_artifact_off_turns_every_model_off_whatever_the_registry_says(stack, registry, monkeypatch):
+    publish(registry, "v1")
+    registry.promote("v1", "root", utcnow())
+    publish(registry, "v2")
+    monkeypatch.setattr(ModelRegistry, "pointers", lambda self: pytest.fail("the registry was read"))
+    pipeline = stack.pipeline(MODEL_ARTIFACT="off")
+    pipeline.post(purchase("t1"))
+    pipeline.drain()
+    assert scores_of(stack, "t1") == {}
