@@ -403,6 +403,10 @@ _MODEL_CONFLICT = {
     "description": "the models changed meanwhile, or the change makes no sense now",
     "content": _ERROR_CONTENT,
 }
+_MODEL_POINTERS = {
+    "description": "the pointers after the change",
+    "content": {"application/json": {"model": ModelPointersOut}},
+}
 
 
 @app.get("/models")
@@ -426,6 +430,7 @@ def train_model() -> Response[TrainingStarted]:
 @app.post(
     "/models/<version>/promote",
     responses={
+        200: _MODEL_POINTERS,
         404: {"description": "no such version", "content": _ERROR_CONTENT},
         409: _MODEL_CONFLICT,
     },
@@ -437,7 +442,7 @@ def promote_model(version: ModelVersion) -> ModelPointersOut:
     return pointers_json(registry.promote(version, by, utcnow()))
 
 
-@app.post("/models/rollback", responses={409: _MODEL_CONFLICT})
+@app.post("/models/rollback", responses={200: _MODEL_POINTERS, 409: _MODEL_CONFLICT})
 def rollback_model() -> ModelPointersOut:
     """The champion before the current one becomes champion again (admins); recorded with who and when."""
     by = _acting(Action.MANAGE_MODELS, person=True)
