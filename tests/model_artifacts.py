@@ -27,6 +27,9 @@ def broken_files(version: str, how: str) -> dict[str, bytes]:
         return good | {"arrays.npz": b"PK\x03\x04 not a zip"}
     if how == "features":
         return replace(artifact(version), feature_names=("amount", "items")).to_files()
+    if how == "scoring":  # loads, but its trees split on features that do not exist
+        model = artifact(version)
+        return replace(model, forest=replace(model.forest, feature=model.forest.feature + 100)).to_files()
     if how == "format":
         metadata = json.loads(good["metadata.json"]) | {"format_version": 99}
         return good | {"metadata.json": json.dumps(metadata).encode()}

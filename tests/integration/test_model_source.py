@@ -120,7 +120,7 @@ def test_a_rollback_to_a_model_still_loaded_needs_no_download(source, registry, 
     assert reads.downloads == 1  # v1 was let go when no pointer named it; v2 never left
 
 
-@pytest.mark.parametrize("how", ["json", "npz", "features", "format"])
+@pytest.mark.parametrize("how", ["json", "npz", "features", "format", "scoring"])
 def test_a_broken_champion_is_counted_and_skipped_while_the_model_in_use_keeps_scoring(
     source, registry, clock, counted, how, monkeypatch
 ):

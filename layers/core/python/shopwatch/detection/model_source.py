@@ -9,7 +9,8 @@ A champion change therefore reaches detection within `refresh_seconds` plus one 
 Failures never take detection down, and never pass silently:
 - the registry or the bucket cannot be read: the models in use stay (the fallback at a cold start), logged
   and counted (`ModelRegistryUnreadable`), and the next refresh tries again;
-- an artifact that cannot be used (bad JSON or npz, other features, another format, no currencies) is logged
+- an artifact that cannot be used (bad JSON or npz, other features, another format, no currencies, or one that
+  loads but fails to score a row) is logged
   and counted (`ModelArtifactBroken`) and skipped: the model in use keeps scoring. A version's files never
   change, so a broken version is not downloaded again;
 - no champion yet: the fallback (the layer's default, or the directory MODEL_ARTIFACT names).
@@ -26,6 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from shopwatch_model import ModelArtifact
 
 from shopwatch.detection.model_scoring import ArtifactModel
+from shopwatch.detectors.features import FEATURE_NAMES
 from shopwatch.detectors.model import ServingModels, TransactionModel
 from shopwatch.domain.clock import utcnow
 from shopwatch.storage.models import NO_POINTERS, ModelRegistry, Pointers
@@ -100,6 +102,7 @@ class ModelSource:
             model = self.build(files)
             if model.version != version:
                 raise ValueError(f"its files say version {model.version}")
+            model.verdicts([(0.0,) * len(FEATURE_NAMES)])  # it loads, but does it score? (else every record fails)
         except Exception as exc:  # noqa: BLE001 - any fault of the artifact: logged, counted, skipped
             self.broken.add(version)
             self.count(BROKEN)
