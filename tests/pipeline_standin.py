@@ -24,7 +24,9 @@ class TrainingOptions:
         return cls()
 
 
-def train_from_tables(*, transactions_table: str, state_table: str, options: Any, now: datetime) -> Any:
+def train_from_tables(
+    *, transactions_table: str, state_table: str, alerts_table: str, options: Any, now: datetime
+) -> Any:
     raise NotImplementedError("shopwatch.training.pipeline is not on this branch: tests patch train_from_tables")
 
 

@@ -12,12 +12,12 @@ from shopwatch_model import ModelArtifact
 
 from tests.model_artifacts import artifact
 
-METADATA = {
-    "data_period": {"since": "2025-06-18T00:00:00Z", "until": "2025-09-16T00:00:00Z"},
+METADATA = {  # the keys shopwatch.training.pipeline records
+    "period": {"from": "2025-06-18T00:00:00.000000Z", "to": "2025-09-16T00:00:00.000000Z", "days": 90},
     "rows": 1500,
-    "label_counts": {"fraud": 25, "legitimate": 310},
+    "labels": {"fraud": 25, "legitimate": 310, "unlabelled_too_recent": 12},
     "features": ["amount", "items"],
-    "holdout_metrics": {"roc_auc": 0.84},
+    "learning": {"adopted": True, "holdout": {"rows": 67, "fraud": 6, "learned_roc_auc": 0.84}},
 }
 
 
@@ -32,6 +32,10 @@ class FakeTraining:
     versions: list[str]
     calls: list[dict[str, Any]] = field(default_factory=list)
 
-    def __call__(self, *, transactions_table: str, state_table: str, options: Any, now: datetime) -> FakeResult:
-        self.calls.append({"transactions_table": transactions_table, "state_table": state_table, "now": now})
+    def __call__(
+        self, *, transactions_table: str, state_table: str, alerts_table: str, options: Any, now: datetime
+    ) -> FakeResult:
+        self.calls.append(
+            {"transactions_table": transactions_table, "state_table": state_table, "alerts_table": alerts_table}
+        )
         return FakeResult(artifact(self.versions[len(self.calls) - 1]), METADATA)

@@ -47,6 +47,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     result = train_from_tables(
         transactions_table=required_env("TRANSACTIONS_TABLE"),
         state_table=required_env("STATE_TABLE"),
+        alerts_table=required_env("ALERTS_TABLE"),  # analysts' feedback on alerts is labels too
         options=TrainingOptions.from_env(),
         now=utcnow(),
     )

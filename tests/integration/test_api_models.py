@@ -57,8 +57,8 @@ def test_analysts_see_every_version_with_status_figures_and_history(apis, regist
     assert (body["champion"], body["challenger"]) == ("v1", "v2")
     v2, v1 = body["models"]
     assert (v2["version"], v2["status"], v1["status"]) == ("v2", "challenger", "champion")
-    assert v2["rows"] == 1500 and v2["label_counts"] == {"fraud": 25, "legitimate": 310}
-    assert v2["holdout_metrics"] == {"roc_auc": 0.84} and v2["metadata"]["data_period"]["since"]
+    assert v2["rows"] == 1500 and v2["label_counts"] == {"fraud": 25, "legitimate": 310, "unlabelled_too_recent": 12}
+    assert v2["holdout_metrics"] == {"rows": 67, "fraud": 6, "learned_roc_auc": 0.84} and v2["metadata"]["period"]
     assert [(h["action"], h["version"], h["by"]) for h in body["history"]][:2] == [
         ("challenger", "v2", "schedule"),
         ("promote", "v1", "root"),

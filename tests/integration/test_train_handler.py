@@ -31,7 +31,7 @@ def test_the_weekly_run_trains_on_the_shops_tables_and_publishes_a_challenger_by
     assert answer == {"version": "20250921T030000Z-aaaa", "status": "challenger", "trained_by": "schedule"}
     (call,) = train.fake.calls
     assert call["transactions_table"] == stack.table("TransactionsTable")
-    assert call["state_table"] == stack.table("StateTable")
+    assert call["state_table"] == stack.table("StateTable") and call["alerts_table"] == stack.table("AlertsTable")
     record = registry.get("20250921T030000Z-aaaa")
     assert record.status is ModelStatus.CHALLENGER and record.metadata == METADATA
     assert registry.get_files(record.version)  # the artifact is in the bucket

@@ -214,6 +214,7 @@ EXPECTED_POLICIES = {
     ],
     "TrainFunction": [
         ("DynamoDBReadPolicy", "TransactionsTable"),
+        ("DynamoDBReadPolicy", "AlertsTable"),
         ("DynamoDBCrudPolicy", "StateTable"),
         ("S3WritePolicy", "ModelBucket"),
     ],

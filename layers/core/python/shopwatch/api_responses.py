@@ -346,7 +346,9 @@ class ModelOut(_Out):
     trained_by: str = Field(description='the admin who asked, or "schedule" for the weekly run')
     rows: int | None = Field(description="transactions trained on")
     label_counts: dict[str, int] = Field(description="labelled transactions it learned from, by label")
-    holdout_metrics: dict[str, Any] = Field(description="its metrics on the time-ordered holdout")
+    holdout_metrics: dict[str, Any] = Field(
+        description="the learned risk score against the hand-set one on the time-ordered holdout (empty: not judged)"
+    )
     metadata: dict[str, Any] = Field(description="everything the training run recorded (data period, features...)")
 
 

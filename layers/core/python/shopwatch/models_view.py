@@ -1,6 +1,7 @@
 """The model registry as GET /models shows it: every version with the figures an analyst compares them by,
 the pointers, and the history of changes. The training run's own metadata is shown whole; `rows`,
-`label_counts` and `holdout_metrics` are its keys of those names (the training pipeline writes them)."""
+`label_counts` and `holdout_metrics` are read from it as shopwatch.training.pipeline records them (`rows`,
+`labels`, `learning.holdout`)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ def model_json(record: ModelRecord) -> dict[str, Any]:
         "created_at": record.created_at,
         "trained_by": record.trained_by,
         "rows": int(rows) if isinstance(rows, int | float) else None,
-        "label_counts": {str(k): int(v) for k, v in (metadata.get("label_counts") or {}).items()},
-        "holdout_metrics": dict(metadata.get("holdout_metrics") or {}),
+        "label_counts": {str(k): int(v) for k, v in (metadata.get("labels") or {}).items()},
+        "holdout_metrics": dict((metadata.get("learning") or {}).get("holdout") or {}),
         "metadata": metadata,
     }
 
