@@ -63,6 +63,7 @@ from shopwatch.detectors.history import (
 )
 from shopwatch.detectors.model import ModelVerdict, TransactionModel
 from shopwatch.detectors.registry import run_detectors
+from shopwatch.detectors.risk_inputs import context_inputs
 from shopwatch.detectors.scoring import Assessment, assess
 from shopwatch.detectors.signals import risk_signals
 from shopwatch.domain.alert import Alert, add_occurrence, alert_id_for, open_alert
@@ -256,6 +257,7 @@ class DetectionService:
         seen: set[str] = set()
         ids: list[str] = []
         rows: list[tuple[float, ...]] = []
+        currencies: list[str] = []
         for tx in transactions:
             if (tx.transaction_id, 0) in batch.markers or tx.transaction_id in seen:
                 continue  # applied before: process() learns nothing from it
@@ -263,12 +265,13 @@ class DetectionService:
             if tx.currency in self.model.currencies:
                 ids.append(tx.transaction_id)
                 rows.append(transaction_features(trial.input_for(tx)))
+                currencies.append(tx.currency)
             # the features read the profile and the SKUs, no entity: planning entity updates here would cost
             # as much as the scoring saves (a feature that came to read one would only miss the plan, not err)
             delta, deltas = batch.deltas_of(tx, self.settings.failed_statuses)
             trial.learn_customer(tx, delta)
             trial.learn_skus(deltas)
-        verdicts = self.model.verdicts(rows) if rows else []
+        verdicts = self.model.verdicts(rows, currencies) if rows else []
         return dict(zip(ids, zip(rows, verdicts, strict=True), strict=True))
 
     def process(self, batch: BatchState, tx: Transaction) -> Outcome:
@@ -282,13 +285,19 @@ class DetectionService:
 
         data = batch.input_for(tx)
         findings = run_detectors(data, self.settings)
+        rule_findings = tuple(findings)
         verdict = self._model_verdict(batch, data)
         model_finding = model_detector.detect(tx, verdict[0], verdict[1]) if verdict else None
         alerting = alerting_findings(findings, model_finding)
         if model_finding is not None:
             findings.append(model_finding)
         signals = risk_signals(data, self.settings, verdict[1] if verdict else None)
-        assessment = assess(findings, self.settings, alerting={f.detector for f in alerting}, signals=signals)
+        learned = None
+        if verdict is not None and self.model is not None:  # the shop's learned combination, when it has one
+            learned = self.model.learned_risk(verdict[0], tx.currency, context_inputs(data, rule_findings), verdict[1])
+        assessment = assess(
+            findings, self.settings, alerting={f.detector for f in alerting}, signals=signals, learned=learned
+        )
         entity_updates = plan_updates(tx, batch.entities, self.settings.failed_statuses)
         account = next(u for u in entity_updates if u.key.kind == "customer")
         others = [u for u in entity_updates if u.key.kind != "customer"]
@@ -382,7 +391,10 @@ class DetectionService:
             return None
         features = transaction_features(data)
         planned = batch.model_plan.get(data.tx.transaction_id)
-        verdict = planned[1] if planned is not None and planned[0] == features else self.model.verdicts([features])[0]
+        if planned is not None and planned[0] == features:
+            verdict = planned[1]
+        else:
+            verdict = self.model.verdicts([features], [data.tx.currency])[0]
         return features, verdict
 
     def _lookback_seconds(self) -> int:
