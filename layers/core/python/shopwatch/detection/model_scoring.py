@@ -99,11 +99,16 @@ class ArtifactModel:
     def _in_money(self, scale: float) -> tuple[tuple[float, ...], tuple[tuple[float, float], ...]]:
         """The training medians and bounds with amounts in the currency whose usual amount is `scale`."""
         medians, bounds = list(self.artifact.feature_medians), [list(b) for b in self.artifact.feature_bounds]
+
+        def log_amount(value: float) -> float:  # log1p of a relative amount -> log1p of the amount in money
+            return math.log1p(max(math.expm1(min(value, 700.0)) * scale, 0.0))
+
         if scale != 1.0:
-            for values in [medians, *bounds]:
-                if len(values) > max(AMOUNT, LOG_AMOUNT):
-                    values[AMOUNT] = values[AMOUNT] * scale
-                    values[LOG_AMOUNT] = math.log1p(max(math.expm1(values[LOG_AMOUNT]) * scale, 0.0))
+            if len(medians) > max(AMOUNT, LOG_AMOUNT):
+                medians[AMOUNT], medians[LOG_AMOUNT] = medians[AMOUNT] * scale, log_amount(medians[LOG_AMOUNT])
+            if len(bounds) > max(AMOUNT, LOG_AMOUNT):
+                bounds[AMOUNT] = [value * scale for value in bounds[AMOUNT]]
+                bounds[LOG_AMOUNT] = [log_amount(value) for value in bounds[LOG_AMOUNT]]
         return tuple(medians), tuple((b[0], b[1]) for b in bounds)
 
     def learned_risk(
