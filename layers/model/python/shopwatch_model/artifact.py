@@ -15,6 +15,7 @@ import numpy as np
 
 from shopwatch_model.autoencoder import AutoencoderScorer
 from shopwatch_model.combiner import LogisticCombiner
+from shopwatch_model.drift import FeatureReference
 from shopwatch_model.isolation_forest import IsolationForestScorer
 
 FORMAT_VERSION = 1
@@ -37,6 +38,7 @@ class ModelArtifact:
     # artifacts): amounts are raw, in the currencies `info["currencies"]` lists.
     amount_scales: dict[str, float] = field(default_factory=dict)
     combiner: LogisticCombiner | None = None  # the shop's learned risk score, when its labels taught one
+    drift_reference: tuple[FeatureReference, ...] = ()  # training deciles per feature, for the drift check
 
     def __post_init__(self) -> None:
         bad = {currency: scale for currency, scale in self.amount_scales.items() if not scale > 0}
@@ -64,6 +66,7 @@ class ModelArtifact:
             "info": self.info,
             "amount_scales": self.amount_scales,
             "combiner": None if self.combiner is None else self.combiner.meta(),
+            "drift_reference": [reference.meta() for reference in self.drift_reference],
         }
         (directory / "metadata.json").write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
 
@@ -95,4 +98,5 @@ class ModelArtifact:
             info=metadata["info"],
             amount_scales={str(k): float(v) for k, v in (metadata.get("amount_scales") or {}).items()},
             combiner=None if not metadata.get("combiner") else LogisticCombiner.from_meta(metadata["combiner"]),
+            drift_reference=tuple(FeatureReference.from_meta(m) for m in metadata.get("drift_reference") or ()),
         )

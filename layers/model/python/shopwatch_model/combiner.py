@@ -40,7 +40,7 @@ class LogisticCombiner:
 
     def probabilities(self, X: np.ndarray) -> np.ndarray:
         z = (np.asarray(X, dtype=np.float64) - np.asarray(self.mean)) / np.asarray(self.scale) @ np.asarray(self.coef)
-        return 1.0 / (1.0 + np.exp(-(z + self.intercept)))
+        return _sigmoid(z + self.intercept)
 
     def weights(self) -> list[tuple[str, float]]:
         """Inputs by the size of their standardized coefficient: what the shop's model leans on."""
@@ -67,6 +67,10 @@ class LogisticCombiner:
         return cls(inputs, parts[0], parts[1], parts[2], float(meta["intercept"]))
 
 
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # 1 / (1 + e^-z) without overflow for large |z|
+
+
 def fit_logistic(X: np.ndarray, y: np.ndarray, inputs: Sequence[str], l2: float = 1.0) -> LogisticCombiner:
     """Minimise the mean log loss + l2 / (2 n) x |coef|^2 over standardized X (sklearn's C = 1 / l2)."""
     X = np.asarray(X, dtype=np.float64)
@@ -85,13 +89,28 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, inputs: Sequence[str], l2: float 
     rate = y.mean()
     w = np.zeros(k + 1)
     w[0] = math.log(rate / (1 - rate))
+
+    def objective(weights: np.ndarray) -> float:  # the penalised log loss, computed without overflow
+        z = Z @ weights
+        return float(np.sum(np.logaddexp(0.0, z) - y * z) + 0.5 * np.sum(penalty * weights * weights))
+
+    current = objective(w)
     for _ in range(MAX_ITERATIONS):
-        p = 1.0 / (1.0 + np.exp(-(Z @ w)))
+        p = _sigmoid(Z @ w)
         gradient = Z.T @ (p - y) + penalty * w
-        hessian = (Z * (p * (1 - p))[:, None]).T @ Z + np.diag(penalty)
+        # a tiny ridge keeps the intercept's curvature positive when separable data saturates every p
+        hessian = (Z * (p * (1 - p))[:, None]).T @ Z + np.diag(penalty + 1e-9)
         step = np.linalg.solve(hessian, gradient)
-        w -= step
-        if float(np.abs(step).max()) < TOLERANCE:
+        for _ in range(40):  # backtracking: a full Newton step can overshoot far from the optimum
+            trial = w - step
+            value = objective(trial)
+            if value <= current:
+                break
+            step = step / 2
+        else:
+            break
+        w, improvement, current = trial, current - value, value
+        if float(np.abs(step).max()) < TOLERANCE or improvement < TOLERANCE * max(1.0, abs(current)) * 1e-3:
             break
     return LogisticCombiner(
         inputs=tuple(inputs),

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from shopwatch_model import ModelArtifact
 from shopwatch_model.combiner import LogisticCombiner, fit_logistic
+from shopwatch_model.drift import reference_of
 from shopwatch_model.forest_fit import fit_isolation_forest
 
 from shopwatch.analytics.ranking import auc_standard_error, average_precision, roc_auc
@@ -153,9 +154,18 @@ def _learn_risk(
     cut = int(len(index) * (1 - options.holdout_fraction))
     fit_part, holdout = index[:cut], index[cut:]
     held_fraud = int(labels[holdout].sum())
-    if held_fraud < options.min_holdout_fraud or held_fraud == len(holdout) or labels[fit_part].sum() == 0:
+    held_legitimate = len(holdout) - held_fraud
+    if (
+        held_fraud < options.min_holdout_fraud
+        or held_legitimate < options.min_holdout_fraud
+        or not labels[fit_part].any()
+    ):
         report["adopted"] = False
-        report["reason"] = f"the time-ordered holdout has {held_fraud} frauds: too few to judge a learned score"
+        report["reason"] = (
+            f"the time-ordered holdout (the latest {len(holdout):,} labelled rows) has {held_fraud} fraud and "
+            f"{held_legitimate} legitimate: at least {options.min_holdout_fraud} of each are needed to judge a "
+            "learned score, and frauds before it to learn from"
+        )
         return None, report
     trial = fit_logistic(rows[fit_part], labels[fit_part], COMBINER_INPUTS, l2=options.l2)
     y_held = labels[holdout].astype(int).tolist()
@@ -224,14 +234,12 @@ def train_shop(
         ),
         info={"version": version},
         amount_scales=scales,
+        drift_reference=reference_of(X, FEATURE_NAMES),
     )
     verdicts = score_in_chunks(ArtifactModel(draft), history.features, currencies)
-    rows = np.array(
-        [
-            combiner_row(history.features[i], scales[currencies[i]], history.context[i], verdicts[i])
-            for i in range(len(ordered))
-        ]
-    )
+    rows = np.empty((len(ordered), len(COMBINER_INPUTS)))
+    for i, verdict in enumerate(verdicts):
+        rows[i] = combiner_row(history.features[i], scales[currencies[i]], history.context[i], verdict)
     newest = ordered[-1].timestamp
     mature_before = newest - timedelta(days=options.label_maturity_days)
     y = np.array([labels.get(tx.transaction_id) == FRAUD for tx in ordered], dtype=np.float64)
