@@ -28,9 +28,9 @@ def _standardized(rng: np.random.Generator, rows: int, features: int = 6) -> np.
     return (X - X.mean(axis=0)) / X.std(axis=0)
 
 
-def _sklearn_steps(X: np.ndarray, start: _Network, epochs: int) -> MLPRegressor:
-    """scikit-learn's MLPRegressor from `start`'s weights, one full-batch Adam step per partial_fit."""
-    net = MLPRegressor(hidden_layer_sizes=HIDDEN, activation="tanh", batch_size=len(X), shuffle=False, max_iter=1)
+def _sklearn_steps(X: np.ndarray, start: _Network, epochs: int, batch_size: int) -> MLPRegressor:
+    """scikit-learn's MLPRegressor from `start`'s weights, rows in order, one epoch per partial_fit."""
+    net = MLPRegressor(hidden_layer_sizes=HIDDEN, activation="tanh", batch_size=batch_size, shuffle=False, max_iter=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         net.fit(X, X)  # allocates everything; its weights are replaced below
@@ -42,12 +42,13 @@ def _sklearn_steps(X: np.ndarray, start: _Network, epochs: int) -> MLPRegressor:
     return net
 
 
-@pytest.mark.parametrize("epochs", [1, 4])
-def test_full_batch_steps_equal_scikit_learns_from_the_same_weights(epochs):
+@pytest.mark.parametrize(("epochs", "batch_size"), [(1, 64), (4, 64), (3, 20)])
+def test_steps_equal_scikit_learns_from_the_same_weights(epochs, batch_size):
+    """Full batches, and batches of 20 over 64 rows (the last one short), in order (shuffle off)."""
     X = _standardized(np.random.default_rng(0), 64)
-    settings = AutoencoderSettings(hidden=HIDDEN, batch_size=len(X), max_iter=epochs)
+    settings = AutoencoderSettings(hidden=HIDDEN, batch_size=batch_size, shuffle=False, max_iter=epochs)
     run = fit_autoencoder_run(X, settings=settings, seed=5)
-    reference = _sklearn_steps(X, _Network([6, *HIDDEN, 6], np.random.default_rng(5)), epochs)
+    reference = _sklearn_steps(X, _Network([6, *HIDDEN, 6], np.random.default_rng(5)), epochs, batch_size)
     for ours, theirs in zip(
         run.scorer.coefs + run.scorer.intercepts, reference.coefs_ + reference.intercepts_, strict=True
     ):

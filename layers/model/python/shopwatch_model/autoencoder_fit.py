@@ -34,6 +34,7 @@ class AutoencoderSettings:
     alpha: float = 1e-4
     learning_rate: float = 1e-3
     batch_size: int = 200
+    shuffle: bool = True  # rows in a new random order every epoch
     max_iter: int = 300  # epochs, as infra/training/train.py's TrainingOptions.max_iter
     tol: float = 1e-4
     n_iter_no_change: int = 10
@@ -116,7 +117,8 @@ def fit_autoencoder_run(
     t, best, stale, curve, converged = 0, math.inf, 0, [], False
     order = np.arange(n)
     for _ in range(s.max_iter):
-        rng.shuffle(order)
+        if s.shuffle:
+            rng.shuffle(order)
         shuffled = X[order]
         accumulated = 0.0
         for start in range(0, n, batch):
