@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
-from shopwatch_model import AutoencoderScorer
+from shopwatch_model import AutoencoderScorer, ModelArtifact, fit_isolation_forest
 from shopwatch_model.autoencoder_fit import (
     AutoencoderSettings,
     _Network,
@@ -129,3 +129,19 @@ def test_missing_values_and_tiny_inputs_are_refused():
         fit_autoencoder(X)
     with pytest.raises(ValueError, match="2 rows"):
         fit_autoencoder(np.ones((1, 3)))
+
+
+def test_a_fitted_network_round_trips_through_an_artifact(tmp_path):
+    X = _standardized(np.random.default_rng(6), 200, features=4)
+    network = fit_autoencoder(X, settings=AutoencoderSettings(max_iter=5), seed=1)
+    artifact = ModelArtifact(
+        feature_names=("a", "b", "c", "d"),
+        scaler_mean=np.zeros(4),
+        scaler_scale=np.ones(4),
+        forest=fit_isolation_forest(X, trees=3),
+        autoencoder=network,
+    )
+    artifact.save(tmp_path / "model")
+    loaded = ModelArtifact.load(tmp_path / "model").autoencoder
+    assert loaded is not None and (loaded.activation, loaded.output_activation) == ("tanh", "identity")
+    np.testing.assert_array_equal(loaded.reconstruction_error(X), network.reconstruction_error(X))

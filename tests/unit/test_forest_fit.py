@@ -8,7 +8,13 @@ import math
 
 import numpy as np
 import pytest
-from shopwatch_model import IsolationForestScorer, average_path_length, fit_isolation_forest, forest_fit
+from shopwatch_model import (
+    IsolationForestScorer,
+    ModelArtifact,
+    average_path_length,
+    fit_isolation_forest,
+    forest_fit,
+)
 from sklearn.ensemble import IsolationForest
 
 from infra.benchmarks.fraud_data import roc_auc
@@ -215,3 +221,21 @@ def test_more_samples_than_rows_warns_and_uses_every_row():
     with pytest.warns(UserWarning, match="greater than the rows"):
         forest = fit_isolation_forest(_mixed(np.random.default_rng(0), 50), trees=3, max_samples=100)
     assert forest.max_samples == 50 and forest.samples[:, 0].tolist() == [50.0] * 3
+
+
+def test_a_fitted_forest_has_scikit_learns_array_layout_and_round_trips_through_an_artifact(tmp_path):
+    X = _mixed(np.random.default_rng(4), 400)
+    forest = fit_isolation_forest(X, trees=12, seed=9)
+    exported = IsolationForestScorer.from_sklearn(IsolationForest(n_estimators=12, random_state=9).fit(X))
+    for name, array in forest.arrays().items():
+        assert (array.dtype, array.shape[0]) == (exported.arrays()[name].dtype, 12), name
+    artifact = ModelArtifact(
+        feature_names=tuple(f"f{i}" for i in range(X.shape[1])),
+        scaler_mean=X.mean(axis=0),
+        scaler_scale=X.std(axis=0),
+        forest=forest,
+    )
+    artifact.save(tmp_path / "model")
+    loaded = ModelArtifact.load(tmp_path / "model").forest
+    assert loaded.offset == forest.offset and loaded.max_samples == 256
+    np.testing.assert_array_equal(loaded.score_samples(X), forest.score_samples(X))
