@@ -96,7 +96,9 @@ class ShopMemory:
         self.largest_amount = Decimal(0)  # of an approved invoice
         self.most_units = 0
 
-    def learn(self, tx: dict[str, Any]) -> None:
+    def learn(self, tx: dict[str, Any], injected: bool = False) -> None:
+        """`injected`: one of ours; the largest invoice and basket stay the shop's own (else each outlier,
+        twice the largest, would double the next)."""
         if tx.get("status", "approved") != "approved":
             return
         lines = [i for i in tx.get("items", ()) if i["quantity"] > 0 and Decimal(i["unit_price"]) > 0]
@@ -106,9 +108,10 @@ class ShopMemory:
             item.quantities.append(line["quantity"])
         if tx.get("country"):
             self.countries.add(tx["country"])
-        self.largest_amount = max(self.largest_amount, sum((Decimal(i["unit_price"]) * i["quantity"] for i in lines),
-                                                           Decimal(0)))  # fmt: skip
-        self.most_units = max(self.most_units, sum(line["quantity"] for line in lines))
+        if not injected:
+            amount = sum((Decimal(i["unit_price"]) * i["quantity"] for i in lines), Decimal(0))
+            self.largest_amount = max(self.largest_amount, amount)
+            self.most_units = max(self.most_units, sum(line["quantity"] for line in lines))
         if tx["customer_id"].startswith("guest-"):
             return  # a guest id is one invoice, never a returning customer
         customer = self.customers.setdefault(tx["customer_id"], _Customer())
@@ -175,7 +178,9 @@ class Injector:
                     self.truth.append(injected.truth())
                     for anomaly in injected.transactions:
                         yield anomaly
-                        self.memory.learn(anomaly)  # the shop learns from it too: a new country is no longer new
+                        self.memory.learn(
+                            anomaly, injected=True
+                        )  # the shop learns from it too: a new country is no longer new
 
     # ---------------------------------------------------------------------------------------------------------
     def _anomaly(self, trigger: dict[str, Any]) -> Injected | None:

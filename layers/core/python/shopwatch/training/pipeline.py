@@ -5,8 +5,8 @@
    (`replay.py`): every row is point in time.
 2. Amounts are made relative to the shop's usual amount in each currency (the median), so every currency the
    shop uses is scored by one model.
-3. An Isolation Forest (numpy, `shopwatch_model.forest_fit`) and, when available, the autoencoder are fitted
-   on those rows; the training ranges and medians are kept for the model detector's reasons.
+3. An Isolation Forest and the autoencoder (numpy, `shopwatch_model.forest_fit` / `autoencoder_fit`, checked
+   against scikit-learn by `make bench-parity`) are fitted on those rows; the training ranges and medians are kept for the model detector's reasons.
 4. With enough labels (at least `min_fraud` frauds and `min_legitimate` legitimate ones; unlabelled
    transactions count as legitimate once older than `label_maturity_days` before the newest, when a
    chargeback would have come), a logistic regression learns the risk score from the signals
@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 from shopwatch_model import ModelArtifact
+from shopwatch_model.autoencoder_fit import AutoencoderSettings, fit_autoencoder
 from shopwatch_model.combiner import LogisticCombiner, fit_logistic
 from shopwatch_model.drift import reference_of
 from shopwatch_model.forest_fit import fit_isolation_forest
@@ -68,6 +69,8 @@ class TrainingOptions:
     trees: int = 200
     contamination: float = 0.01
     extreme_quantile: float = 0.0001
+    autoencoder_percentile: float = 98.0  # seed 001: a reconstruction error above the training's 98th percentile
+    autoencoder_epochs: int = 300  # MLPRegressor's max_iter, as offline training (it stops earlier once it converges)
     l2: float = 1.0
     seed: int = 42
 
@@ -219,14 +222,28 @@ def train_shop(
     scales = amount_scales(ordered)
     X = relative_amounts(history.features, np.array([scales[c] for c in currencies]))
     forest = fit_isolation_forest(X, trees=options.trees, contamination=options.contamination, seed=options.seed)
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    standardized = (X - mean) / scale
+    autoencoder = fit_autoencoder(
+        standardized, settings=AutoencoderSettings(max_iter=options.autoencoder_epochs), seed=options.seed
+    )
+    errors = autoencoder.reconstruction_error(standardized)
+    del standardized
     version = f"{now:%Y%m%dT%H%M%SZ}-{data_hash(ordered, labels)[:8]}"
     q = options.extreme_quantile
     draft = ModelArtifact(
         feature_names=FEATURE_NAMES,
-        scaler_mean=X.mean(axis=0),
-        scaler_scale=np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0),
+        scaler_mean=mean,
+        scaler_scale=scale,
         forest=forest,
-        thresholds={"forest_contamination": options.contamination, "extreme_quantile": q},
+        autoencoder=autoencoder,
+        thresholds={
+            "autoencoder_error": float(np.percentile(errors, options.autoencoder_percentile)),
+            "autoencoder_percentile": options.autoencoder_percentile,
+            "forest_contamination": options.contamination,
+            "extreme_quantile": q,
+        },
         feature_medians=tuple(float(v) for v in np.median(X, axis=0)),
         feature_bounds=tuple(
             (float(low), float(high))
@@ -272,6 +289,10 @@ def train_shop(
         "risk_score": "learned" if combiner is not None else "hand-set",
         "learning": learning,
         "forest": {"trees": options.trees, "contamination": options.contamination, "offset": forest.offset},
+        "autoencoder": {
+            "hidden": [8, 3, 8],
+            "error_threshold": float(np.percentile(errors, options.autoencoder_percentile)),
+        },
         "options": {k: v for k, v in options.__dict__.items()},
     }
     metadata["training_seconds"] = round(time.monotonic() - started, 1)
