@@ -318,6 +318,24 @@ def _benchmark_fraud_data(args: argparse.Namespace) -> int:
     return 1 if args.check and not result.targets_met() else 0
 
 
+def _benchmark_model_parity(args: argparse.Namespace) -> int:
+    from infra.benchmarks import model_parity
+    from infra.report import console
+
+    report = model_parity.run(fraud_file=Path(args.fraud_file), retail_file=Path(args.retail_file), seeds=args.seeds,
+                              months=args.months, scale_rows=args.scale_rows, autoencoder=not args.forest_only)  # fmt: skip
+    for line in report.skipped:
+        console.print(line)
+    if report.forest:
+        console.print(model_parity.parity_table(report.forest))
+    if report.autoencoder:
+        console.print(model_parity.autoencoder_table(report.autoencoder))
+    lines = model_parity.verdict_lines(report.forest) + model_parity.autoencoder_lines(report.autoencoder)
+    for line in lines + [model_parity.scale_line(s) for s in report.at_scale]:
+        console.print(line)
+    return 1 if args.check and not report.passed() else 0
+
+
 def _dlq_replay(args: argparse.Namespace) -> int:
     """Replay the dead-letter queue of the local stack, or with --stack-name of a deployed stack."""
     import boto3
@@ -571,6 +589,21 @@ def build_parser() -> argparse.ArgumentParser:
     fraud.add_argument("--state-dir", default=str(ROOT / ".shopwatch" / "benchmark"), help="the local stack's")
     fraud.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     fraud.set_defaults(run=_benchmark_fraud_data)
+    parity = benchmarks.add_parser(
+        "model-parity", help="the numpy Isolation Forest fit vs scikit-learn's: ROC AUC over seeds, fit time, memory"
+    )
+    parity.add_argument(
+        "--fraud-file", default=str(ROOT.parent / "shared" / "data" / "fraud_ecommerce" / "fraud_data_dev.csv")
+    )
+    parity.add_argument(
+        "--retail-file", default=str(ROOT.parent / "shared" / "data" / "online_retail" / "online_retail.csv.gz")
+    )
+    parity.add_argument("--seeds", type=int, default=5, help="seeds per implementation")
+    parity.add_argument("--months", type=int, default=6, help="months of Online Retail invoices")
+    parity.add_argument("--scale-rows", type=int, default=300_000, help="rows of the numpy fit at scale (0: skip)")
+    parity.add_argument("--forest-only", action="store_true", help="leave the autoencoder out")
+    parity.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parity.set_defaults(run=_benchmark_model_parity)
 
     dlq = commands.add_parser("dlq", help="the stream consumers' dead-letter queue")
     dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)

@@ -40,9 +40,6 @@ from infra.local.stream_events import lambda_event, lambda_record, parse_filters
 from infra.local.stream_reader import StreamCursor
 from infra.template import ROOT, load_template
 from shopwatch.storage.aws import reset_clients
-from tests import pipeline_standin
-
-pipeline_standin.install()  # until shopwatch.training.pipeline is merged (see the module)
 
 EVENTS = ROOT / "events"
 TEMPLATE = load_template()

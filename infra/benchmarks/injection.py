@@ -14,6 +14,7 @@ the anomaly's kind, its transaction ids and the detectors expected to page on it
 
 from __future__ import annotations
 
+import math
 import random
 import statistics
 from collections.abc import Iterable, Iterator
@@ -35,6 +36,19 @@ KIND_DETECTORS: dict[str, tuple[str, ...]] = {
     "shared_device_ring": (),
 }
 KINDS = tuple(KIND_DETECTORS)
+# What only a model trained on the shop can call odd, injected by the model benchmark (`retrain_retail.py`),
+# not by the default run: beyond anything the shop has sold, where no price, quantity or velocity rule looks.
+MODEL_KIND_DETECTORS: dict[str, tuple[str, ...]] = {
+    # a regular customer buys three of the dearest well-known items at their usual prices, in quantities that
+    # make twice the largest invoice the shop has seen
+    "amount_outlier": ("model",),
+    # three of the cheapest well-known items at their usual prices, twice as many units as the shop's largest
+    # invoice held (distinct lines cannot be the outlier: the contract caps them at 500, and wholesalers send that)
+    "basket_outlier": ("model",),
+}
+MODEL_KINDS = tuple(MODEL_KIND_DETECTORS)
+ALL_KIND_DETECTORS = KIND_DETECTORS | MODEL_KIND_DETECTORS
+OUTLIER_FACTOR = 2  # "twice the largest seen": past the model's novelty margin (1.5x its training bound)
 WELL_KNOWN_LINES = 30  # an item sold on this many earlier lines has a price everybody knows
 REGULAR_INVOICES = 5  # a customer with this many approved purchases has habits
 DISCOUNT = Decimal("0.10")  # deep discount: 90% off the usual price
@@ -79,8 +93,12 @@ class ShopMemory:
         self.items: dict[str, _Item] = {}
         self.customers: dict[str, _Customer] = {}
         self.countries: set[str] = set()
+        self.largest_amount = Decimal(0)  # of an approved invoice
+        self.most_units = 0
 
-    def learn(self, tx: dict[str, Any]) -> None:
+    def learn(self, tx: dict[str, Any], injected: bool = False) -> None:
+        """`injected`: one of ours; the largest invoice and basket stay the shop's own (else each outlier,
+        twice the largest, would double the next)."""
         if tx.get("status", "approved") != "approved":
             return
         lines = [i for i in tx.get("items", ()) if i["quantity"] > 0 and Decimal(i["unit_price"]) > 0]
@@ -90,6 +108,10 @@ class ShopMemory:
             item.quantities.append(line["quantity"])
         if tx.get("country"):
             self.countries.add(tx["country"])
+        if not injected:
+            amount = sum((Decimal(i["unit_price"]) * i["quantity"] for i in lines), Decimal(0))
+            self.largest_amount = max(self.largest_amount, amount)
+            self.most_units = max(self.most_units, sum(line["quantity"] for line in lines))
         if tx["customer_id"].startswith("guest-"):
             return  # a guest id is one invoice, never a returning customer
         customer = self.customers.setdefault(tx["customer_id"], _Customer())
@@ -116,7 +138,7 @@ class Injected:
             "anomaly_id": self.anomaly_id,
             "kind": self.kind,
             "transaction_ids": [t["transaction_id"] for t in self.transactions],
-            "expected_detectors": list(KIND_DETECTORS[self.kind]),
+            "expected_detectors": list(ALL_KIND_DETECTORS[self.kind]),
         }
 
 
@@ -137,7 +159,7 @@ class Injector:
         kinds: tuple[str, ...] = KINDS,
         entity_fields: bool = False,
     ) -> None:
-        unknown = set(kinds) - set(KIND_DETECTORS)
+        unknown = set(kinds) - set(ALL_KIND_DETECTORS)
         if unknown:
             raise ValueError(f"unknown anomaly kinds: {', '.join(sorted(unknown))}")
         self.every, self.warmup, self.kinds, self.entity_fields = every, warmup, kinds, entity_fields
@@ -156,7 +178,9 @@ class Injector:
                     self.truth.append(injected.truth())
                     for anomaly in injected.transactions:
                         yield anomaly
-                        self.memory.learn(anomaly)  # the shop learns from it too: a new country is no longer new
+                        self.memory.learn(
+                            anomaly, injected=True
+                        )  # the shop learns from it too: a new country is no longer new
 
     # ---------------------------------------------------------------------------------------------------------
     def _anomaly(self, trigger: dict[str, Any]) -> Injected | None:
@@ -226,6 +250,29 @@ class Injector:
         habit = max(1, round(statistics.median(self.memory.customers[customer].quantities or [1])))
         quantity = QUANTITY_FACTOR * max(habit, self.memory.items[sku].usual_quantity)
         return [self._base(trigger, tid, customer, self._start(trigger), [self._line(sku, quantity)])]
+
+    def _outlier(self, trigger: dict[str, Any], tid: str, dearest: bool) -> list[dict[str, Any]] | None:
+        """Three well-known items (the dearest or the cheapest) at their usual prices, their quantities scaled
+        to twice the shop's largest invoice amount (dearest) or units (cheapest)."""
+        known, customer = self.memory.well_known(), self._pick(self.memory.regulars())
+        if len(known) < 3 or customer is None or not (self.memory.largest_amount > 0 and self.memory.most_units):
+            return None
+        by_price = sorted(known, key=lambda sku: (self.memory.items[sku].usual_price, sku), reverse=dearest)
+        skus = self.rng.sample(by_price[:10], 3)
+        items = [self.memory.items[sku] for sku in skus]
+        if dearest:
+            usual = sum((i.usual_price * i.usual_quantity for i in items), Decimal(0))
+            factor = math.ceil(OUTLIER_FACTOR * self.memory.largest_amount / usual)
+        else:
+            factor = math.ceil(OUTLIER_FACTOR * self.memory.most_units / sum(i.usual_quantity for i in items))
+        lines = [self._line(sku, item.usual_quantity * max(1, factor)) for sku, item in zip(skus, items, strict=True)]
+        return [self._base(trigger, tid, customer, self._start(trigger), lines)]
+
+    def _amount_outlier(self, trigger: dict[str, Any], tid: str) -> list[dict[str, Any]] | None:
+        return self._outlier(trigger, tid, dearest=True)
+
+    def _basket_outlier(self, trigger: dict[str, Any], tid: str) -> list[dict[str, Any]] | None:
+        return self._outlier(trigger, tid, dearest=False)
 
     def _bot_burst(self, trigger: dict[str, Any], tid: str) -> list[dict[str, Any]] | None:
         customer = self._pick(self.memory.regulars())

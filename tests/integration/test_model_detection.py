@@ -28,9 +28,12 @@ class CountingModel:
     def __init__(self, inner: ArtifactModel) -> None:
         self.inner, self.version, self.currencies, self.calls = inner, inner.version, inner.currencies, []
 
-    def verdicts(self, rows):
+    def verdicts(self, rows, currencies=None):
         self.calls.append(len(rows))
-        return self.inner.verdicts(rows)
+        return self.inner.verdicts(rows, currencies)
+
+    def learned_risk(self, features, currency, context, verdict):
+        return self.inner.learned_risk(features, currency, context, verdict)
 
 
 @pytest.fixture(scope="module")

@@ -103,14 +103,14 @@ class Screaming:
     version = "loud"
     currencies = frozenset({"USD"})
 
-    def verdicts(self, rows: Sequence[Sequence[float]]) -> list[ModelVerdict]:
+    def verdicts(self, rows: Sequence[Sequence[float]], currencies: Sequence[str] | None = None) -> list[ModelVerdict]:
         return [ModelVerdict("loud", -1.0, -0.5, 1e9, 1.0, (), (), ((0.0, 0.0),) * len(row)) for row in rows]
 
 
 class Failing(Screaming):
     version = "failing"
 
-    def verdicts(self, rows):
+    def verdicts(self, rows, currencies=None):
         raise RuntimeError("a challenger bug")
 
 

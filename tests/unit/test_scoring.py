@@ -73,3 +73,21 @@ def test_the_model_weight_comes_from_the_template_parameter_through_the_environm
     monkeypatch.setenv("DETECTOR_WEIGHTS", "model=0.2")
     assert assess(model_only, DetectionSettings.from_env()).risk_score == Decimal("15.0")
     assert DetectionSettings.from_env().detector_weights["price"] == Decimal("1.0")  # the others keep theirs
+
+
+def test_a_learned_probability_is_the_risk_and_its_band_escalates_the_primary_finding_only():
+    findings = [finding("geo", Severity.LOW, "0.3"), finding("price", Severity.LOW, "0.2")]
+    result = assess(findings, SETTINGS, learned=0.731)
+    assert result.risk_score == Decimal("73.1")  # not the hand-set noisy-OR of the findings
+    assert result.primary == "geo"  # the weights still choose which finding speaks
+    assert result.severities == {"geo": Severity.HIGH, "price": Severity.LOW}
+    quiet = assess(findings, SETTINGS, signals={"account_age": Decimal("0.1")}, learned=0.004)
+    assert quiet.risk_score == Decimal("0.4")  # a confident "legitimate" lowers the risk below the rules' own
+    assert quiet.severities == {"geo": Severity.LOW, "price": Severity.LOW}
+
+
+def test_a_learned_risk_outside_zero_to_one_is_an_error():
+    import pytest
+
+    with pytest.raises(ValueError, match="probability"):
+        assess([], SETTINGS, learned=1.2)

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 
 from shopwatch_model.autoencoder import AutoencoderScorer
+from shopwatch_model.combiner import LogisticCombiner
+from shopwatch_model.drift import FeatureReference
 from shopwatch_model.isolation_forest import IsolationForestScorer
 
 FORMAT_VERSION = 1
@@ -32,6 +34,17 @@ class ModelArtifact:
     feature_medians: tuple[float, ...] = ()  # training medians, what reasons compare a row's values with
     feature_bounds: tuple[tuple[float, float], ...] = ()  # (low, high) training quantiles: what was seen
     info: dict[str, Any] = field(default_factory=dict)  # training rows, data hash, library versions, created_at
+    # The shop's usual amount per currency (the median): the model's amount features are amount / scale, so a
+    # shop's currencies share one scale and a model scores every currency it was trained with. Empty (older
+    # artifacts): amounts are raw, in the currencies `info["currencies"]` lists.
+    amount_scales: dict[str, float] = field(default_factory=dict)
+    combiner: LogisticCombiner | None = None  # the shop's learned risk score, when its labels taught one
+    drift_reference: tuple[FeatureReference, ...] = ()  # training deciles per feature, for the drift check
+
+    def __post_init__(self) -> None:
+        bad = {currency: scale for currency, scale in self.amount_scales.items() if not scale > 0}
+        if bad:
+            raise ValueError(f"amount scales must be positive: {bad}")
 
     def standardize(self, X: np.ndarray) -> np.ndarray:
         return (np.asarray(X, dtype=np.float64) - self.scaler_mean) / self.scaler_scale
@@ -52,6 +65,9 @@ class ModelArtifact:
             "feature_medians": list(self.feature_medians),
             "feature_bounds": [list(b) for b in self.feature_bounds],
             "info": self.info,
+            "amount_scales": self.amount_scales,
+            "combiner": None if self.combiner is None else self.combiner.meta(),
+            "drift_reference": [reference.meta() for reference in self.drift_reference],
         }
         (directory / "metadata.json").write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
 
@@ -81,6 +97,9 @@ class ModelArtifact:
             feature_medians=tuple(float(v) for v in metadata.get("feature_medians", ())),
             feature_bounds=tuple((float(low), float(high)) for low, high in metadata.get("feature_bounds", ())),
             info=metadata["info"],
+            amount_scales={str(k): float(v) for k, v in (metadata.get("amount_scales") or {}).items()},
+            combiner=None if not metadata.get("combiner") else LogisticCombiner.from_meta(metadata["combiner"]),
+            drift_reference=tuple(FeatureReference.from_meta(m) for m in metadata.get("drift_reference") or ()),
         )
 
     def to_files(self) -> dict[str, bytes]:

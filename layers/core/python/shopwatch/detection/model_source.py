@@ -102,7 +102,8 @@ class ModelSource:
             model = self.build(files)
             if model.version != version:
                 raise ValueError(f"its files say version {model.version}")
-            model.verdicts([(0.0,) * len(FEATURE_NAMES)])  # it loads, but does it score? (else every record fails)
+            # it loads, but does it score? (else every record it judges would fail)
+            model.verdicts([(0.0,) * len(FEATURE_NAMES)], [min(model.currencies)])
         except Exception as exc:  # noqa: BLE001 - any fault of the artifact: logged, counted, skipped
             self.broken.add(version)
             self.count(BROKEN)

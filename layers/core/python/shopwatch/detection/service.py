@@ -65,6 +65,7 @@ from shopwatch.detectors.history import (
 )
 from shopwatch.detectors.model import NO_MODELS, ModelScore, ModelVerdict, ServingModels, TransactionModel
 from shopwatch.detectors.registry import run_detectors
+from shopwatch.detectors.risk_inputs import context_inputs
 from shopwatch.detectors.scoring import Assessment, assess
 from shopwatch.detectors.signals import risk_signals
 from shopwatch.domain.alert import Alert, add_occurrence, alert_id_for, open_alert
@@ -206,9 +207,9 @@ Plan = dict[str, tuple[tuple[float, ...], ModelVerdict]]  # transaction id -> (f
 
 def _scored(model: TransactionModel, rows: dict[str, tuple[str, tuple[float, ...]]]) -> Plan:
     """The rows in `model`'s currencies, scored in one call."""
-    mine = [(tid, features) for tid, (currency, features) in rows.items() if currency in model.currencies]
-    verdicts = model.verdicts([features for _, features in mine]) if mine else []
-    return {tid: (features, v) for (tid, features), v in zip(mine, verdicts, strict=True)}
+    mine = [(tid, currency, features) for tid, (currency, features) in rows.items() if currency in model.currencies]
+    verdicts = model.verdicts([f for _, _, f in mine], [c for _, c, _ in mine]) if mine else []
+    return {tid: (features, v) for (tid, _, features), v in zip(mine, verdicts, strict=True)}
 
 
 class DetectionService:
@@ -312,6 +313,7 @@ class DetectionService:
 
         data = batch.input_for(tx)
         findings = run_detectors(data, self.settings)
+        rule_findings = tuple(findings)
         verdict = self._model_verdict(batch, data)
         scores = [ModelScore.of("champion", verdict[1])] if verdict else []
         shadow = self._shadow_verdict(batch, data, verdict[0] if verdict else None)
@@ -322,7 +324,13 @@ class DetectionService:
         if model_finding is not None:
             findings.append(model_finding)
         signals = risk_signals(data, self.settings, verdict[1] if verdict else None)
-        assessment = assess(findings, self.settings, alerting={f.detector for f in alerting}, signals=signals)
+        learned = None
+        champion = batch.serving.champion
+        if verdict is not None and champion is not None:  # the shop's learned combination, when it has one
+            learned = champion.learned_risk(verdict[0], tx.currency, context_inputs(data, rule_findings), verdict[1])
+        assessment = assess(
+            findings, self.settings, alerting={f.detector for f in alerting}, signals=signals, learned=learned
+        )
         entity_updates = plan_updates(tx, batch.entities, self.settings.failed_statuses)
         account = next(u for u in entity_updates if u.key.kind == "customer")
         others = [u for u in entity_updates if u.key.kind != "customer"]
@@ -428,7 +436,10 @@ class DetectionService:
             return None
         features = transaction_features(data)
         planned = batch.model_plan.get(data.tx.transaction_id)
-        verdict = planned[1] if planned is not None and planned[0] == features else model.verdicts([features])[0]
+        if planned is not None and planned[0] == features:
+            verdict = planned[1]
+        else:
+            verdict = model.verdicts([features], [data.tx.currency])[0]
         return features, verdict
 
     def _shadow_verdict(
@@ -442,7 +453,9 @@ class DetectionService:
         try:
             features = features if features is not None else transaction_features(data)
             planned = batch.shadow_plan.get(data.tx.transaction_id)
-            return planned[1] if planned is not None and planned[0] == features else model.verdicts([features])[0]
+            if planned is not None and planned[0] == features:
+                return planned[1]
+            return model.verdicts([features], [data.tx.currency])[0]
         except Exception:
             logger.exception("challenger could not score a transaction", extra={"version": model.version})
             return None

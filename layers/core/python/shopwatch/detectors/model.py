@@ -102,12 +102,21 @@ class TransactionModel(Protocol):
 
     `currencies`: the currencies its training amounts were in. Amounts are features, so a model judges only
     transactions in those currencies (an INR shop's ordinary 50,000 is no outlier for a model that learned
-    USD); retrain on the shop's own data (`shopwatch train`) to cover others."""
+    USD). A model trained with the shop's amount scales (TrainFunction, `shopwatch train`) covers every currency
+    the shop used: its amounts are relative to the shop's usual amount in each."""
 
     version: str
     currencies: frozenset[str]
 
-    def verdicts(self, rows: Sequence[Sequence[float]]) -> list[ModelVerdict]: ...
+    def verdicts(
+        self, rows: Sequence[Sequence[float]], currencies: Sequence[str] | None = None
+    ) -> list[ModelVerdict]: ...
+
+    def learned_risk(
+        self, features: Sequence[float], currency: str, context: Sequence[float], verdict: ModelVerdict
+    ) -> float | None:
+        """P(fraud) from the shop's learned combination of signals, None when the model has none."""
+        ...
 
 
 @dataclass(frozen=True)

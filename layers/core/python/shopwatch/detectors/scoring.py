@@ -40,22 +40,42 @@ def assess(
     settings: DetectionSettings,
     alerting: set[str] | None = None,
     signals: Mapping[str, Decimal] | None = None,
+    learned: float | None = None,
 ) -> Assessment:
-    """`alerting`: the detectors whose findings open alerts (default all); only one of them can be primary."""
-    remaining = Decimal(1)
-    for strength in (signals or {}).values():
-        remaining *= Decimal(1) - min(Decimal(1), max(Decimal(0), strength))
-    if not findings:
-        risk = ((Decimal(1) - remaining) * 100).quantize(Decimal("0.1"))
-        return Assessment(risk, risk_severity(risk, settings.risk_thresholds), {}, None)
+    """`alerting`: the detectors whose findings open alerts (default all); only one of them can be primary.
+    `learned`: the shop's learned P(fraud) (its model's combination of these same signals): when given, it is
+    the risk (x 100) in place of the hand-set noisy-OR; the weights still pick the primary finding."""
     weighted: dict[str, Decimal] = {}
+    contributions = []
     for finding in findings:
         weight = settings.detector_weights.get(finding.detector, Decimal(1))
         contribution = min(Decimal(1), max(Decimal(0), weight * finding.strength))
         weighted[finding.detector] = contribution
-        remaining *= Decimal(1) - contribution
-    risk = ((Decimal(1) - remaining) * 100).quantize(Decimal("0.1"))
+        contributions.append(contribution)
+    if learned is not None:
+        if not 0.0 <= learned <= 1.0:
+            raise ValueError(f"a learned risk is a probability, got {learned}")
+        risk = (Decimal(repr(learned)) * 100).quantize(Decimal("0.1"))
+    else:
+        remaining = Decimal(1)
+        for strength in (signals or {}).values():
+            remaining *= Decimal(1) - min(Decimal(1), max(Decimal(0), strength))
+        for contribution in contributions:
+            remaining *= Decimal(1) - contribution
+        risk = ((Decimal(1) - remaining) * 100).quantize(Decimal("0.1"))
+    return _assessment(risk, findings, weighted, settings, alerting)
+
+
+def _assessment(
+    risk: Decimal,
+    findings: list[Finding],
+    weighted: dict[str, Decimal],
+    settings: DetectionSettings,
+    alerting: set[str] | None,
+) -> Assessment:
     band = risk_severity(risk, settings.risk_thresholds)
+    if not findings:
+        return Assessment(risk, band, {}, None)
     candidates = [f for f in findings if alerting is None or f.detector in alerting] or findings
     primary = max(candidates, key=lambda f: (weighted[f.detector], f.severity.rank)).detector
     severities = {f.detector: f.severity for f in findings}

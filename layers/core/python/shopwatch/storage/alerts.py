@@ -16,7 +16,7 @@ from shopwatch.domain.alert import Alert, AlertStatus
 from shopwatch.domain.clock import to_iso
 from shopwatch.domain.severity import Severity
 from shopwatch.pagination import Cursor
-from shopwatch.storage.aws import client
+from shopwatch.storage.aws import client, with_retries
 from shopwatch.storage.batch_reads import get_many
 from shopwatch.storage.items import from_attributes, to_attributes
 from shopwatch.storage.newest_first import IndexQuery
@@ -152,6 +152,17 @@ class AlertRepository:
         kwargs: dict[str, Any] = {"TableName": self.table_name, "ConsistentRead": True}
         while True:
             response = client("dynamodb").scan(**kwargs)
+            alerts.extend(Alert.from_item(from_attributes(i)) for i in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return alerts
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def with_feedback(self) -> list[Alert]:
+        """Every alert an analyst gave feedback on (what training learns from): a filtered Scan, once a week."""
+        alerts: list[Alert] = []
+        kwargs: dict[str, Any] = {"TableName": self.table_name, "FilterExpression": "attribute_exists(feedback)"}
+        while True:
+            response = with_retries(lambda: client("dynamodb").scan(**kwargs))
             alerts.extend(Alert.from_item(from_attributes(i)) for i in response.get("Items", []))
             if "LastEvaluatedKey" not in response:
                 return alerts
