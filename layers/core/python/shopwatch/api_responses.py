@@ -121,6 +121,11 @@ class ModelScoreOut(_Out):
     version: str
     score: float = Field(description="Isolation Forest score, -1..0: lower is more isolated")
     outlier: bool = Field(description="below the forest's threshold")
+    risk_score: float | None = Field(
+        default=None,
+        description="the risk score 0-100 this version gave: the champion's is the transaction's own, the "
+        "challenger's what its learned (or hand-set) combination would have said",
+    )
 
 
 class DetectionOut(_Out):
@@ -390,6 +395,10 @@ class ModelOutcomeOut(_Out):
     scored: int
     alerts_per_day: float | None = Field(description="outliers per day it scored (the challenger's: would-be alerts)")
     days: int
+    risk_roc_auc: float | None = Field(
+        default=None, description="ROC AUC of the risk score it gave the labelled transactions (higher = riskier)"
+    )
+    risk_scored: int = Field(default=0, description="labelled transactions it gave a risk score")
 
 
 class ModelAnalyticsOut(_Out):

@@ -3,7 +3,9 @@ chargebacks) and every transaction each one scored.
 
 For each of the two versions:
 - ROC AUC of its forest score on the labelled transactions it scored (fraud as the positive class, a lower
-  score is more anomalous; ties count half): how well it ranks fraud above legitimate, threshold-free;
+  score is more anomalous; ties count half): how well it ranks fraud above legitimate, threshold-free; and
+  the ROC AUC of the risk score it gave (`risk_roc_auc`: the champion's is the transaction's own, the
+  challenger's is what its learned or hand-set combination would have said), which is what analysts sort by;
 - precision at the paging budget: the shop pages on at most ~1% of its traffic (DESIGN §5), so the threshold
   is the score that keeps at most 1% of *all* the transactions it scored in the window past it (from the
   per-day score histograms, model_stats, to 0.01), and precision is the share of fraud among the labelled
@@ -81,12 +83,22 @@ class VersionOutcome:
     scored: int
     alerts_per_day: float | None
     days: int  # days in the window it scored anything
+    risk_roc_auc: float | None = None  # the same, ranking by the risk score it gave (what analysts sort by)
+    risk_scored: int = 0  # labelled transactions it gave a risk score
 
 
 def compare_version(
-    role: str, version: str, labelled: Iterable[tuple[bool, float]], days: dict[Any, DayStats]
+    role: str,
+    version: str,
+    labelled: Iterable[tuple[bool, float]],
+    days: dict[Any, DayStats],
+    risks: Iterable[tuple[bool, float]] = (),
 ) -> VersionOutcome:
+    """`labelled`: (fraud?, forest score) per labelled transaction it scored; `risks`: (fraud?, risk score)."""
     pairs = list(labelled)
+    risk_pairs = list(risks)
+    # the risk ranks the other way (higher = riskier): negated, the forest's Mann-Whitney statistic applies
+    risk_auc = roc_auc([-r for f, r in risk_pairs if f], [-r for f, r in risk_pairs if not f])
     fraud = [s for is_fraud, s in pairs if is_fraud]
     legit = [s for is_fraud, s in pairs if not is_fraud]
     bins: Counter[int] = Counter()
@@ -107,6 +119,8 @@ def compare_version(
         scored=sum(d.scored for d in days.values()),
         alerts_per_day=round(sum(d.outliers for d in active) / len(active), 2) if active else None,
         days=len(active),
+        risk_roc_auc=None if risk_auc is None else round(risk_auc, 4),
+        risk_scored=len(risk_pairs),
     )
 
 
@@ -128,13 +142,16 @@ class ModelAnalytics:
         for role, version in (("champion", pointers.champion), ("challenger", pointers.challenger)):
             if version is None:
                 continue
-            labelled = [
-                (label["label"] == FRAUD, score.score)
+            mine = [
+                (label["label"] == FRAUD, score)
                 for label in labels
                 for score in scores.get(label["transaction_id"], ())
                 if score.version == version
             ]
-            compared.append(compare_version(role, version, labelled, self.stats.days(version, since, until)).__dict__)
+            labelled = [(is_fraud, score.score) for is_fraud, score in mine]
+            risks = [(is_fraud, score.risk_score) for is_fraud, score in mine if score.risk_score is not None]
+            days_stats = self.stats.days(version, since, until)
+            compared.append(compare_version(role, version, labelled, days_stats, risks).__dict__)
         return {
             "days": days,
             "paging_budget": PAGING_BUDGET,

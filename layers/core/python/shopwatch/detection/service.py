@@ -315,22 +315,18 @@ class DetectionService:
         findings = run_detectors(data, self.settings)
         rule_findings = tuple(findings)
         verdict = self._model_verdict(batch, data)
-        scores = [ModelScore.of("champion", verdict[1])] if verdict else []
         shadow = self._shadow_verdict(batch, data, verdict[0] if verdict else None)
-        if shadow is not None:
-            scores.append(ModelScore.of("challenger", shadow))
         model_finding = model_detector.detect(tx, verdict[0], verdict[1]) if verdict else None
         alerting = alerting_findings(findings, model_finding)
         if model_finding is not None:
             findings.append(model_finding)
-        signals = risk_signals(data, self.settings, verdict[1] if verdict else None)
-        learned = None
-        champion = batch.serving.champion
-        if verdict is not None and champion is not None:  # the shop's learned combination, when it has one
-            learned = champion.learned_risk(verdict[0], tx.currency, context_inputs(data, rule_findings), verdict[1])
-        assessment = assess(
-            findings, self.settings, alerting={f.detector for f in alerting}, signals=signals, learned=learned
-        )
+        context = context_inputs(data, rule_findings) if batch.serving.learns_risk else ()
+        assessment = self._assess(batch.serving.champion, data, findings, alerting, verdict, context)
+        scores = [ModelScore.of("champion", verdict[1], float(assessment.risk_score))] if verdict else []
+        if shadow is not None:
+            scores.append(
+                ModelScore.of("challenger", shadow, self._shadow_risk(batch, data, rule_findings, shadow, context))
+            )
         entity_updates = plan_updates(tx, batch.entities, self.settings.failed_statuses)
         account = next(u for u in entity_updates if u.key.kind == "customer")
         others = [u for u in entity_updates if u.key.kind != "customer"]
@@ -441,6 +437,48 @@ class DetectionService:
         else:
             verdict = model.verdicts([features], [data.tx.currency])[0]
         return features, verdict
+
+    def _assess(
+        self,
+        model: TransactionModel | None,
+        data: DetectionInput,
+        findings: list[Finding],
+        alerting: list[Finding],
+        verdict: tuple[tuple[float, ...], ModelVerdict] | None,
+        context: tuple[float, ...],
+    ) -> Assessment:
+        """The risk of `data` as `model` scores it: its learned combination when it has one, else the hand-set
+        weights with its verdict's isolation among the signals."""
+        signals = risk_signals(data, self.settings, verdict[1] if verdict else None)
+        learned = None
+        if verdict is not None and model is not None and context:
+            learned = model.learned_risk(verdict[0], data.tx.currency, context, verdict[1])
+        return assess(
+            findings, self.settings, alerting={f.detector for f in alerting}, signals=signals, learned=learned
+        )
+
+    def _shadow_risk(
+        self,
+        batch: BatchState,
+        data: DetectionInput,
+        rule_findings: tuple[Finding, ...],
+        shadow: ModelVerdict,
+        context: tuple[float, ...],
+    ) -> float | None:
+        """The risk the challenger would have given (its own model finding, signals and combination); None if
+        it fails: a challenger never fails a record."""
+        challenger = batch.serving.challenger
+        try:
+            features = transaction_features(data)
+            findings = list(rule_findings)
+            model_finding = model_detector.detect(data.tx, features, shadow)
+            alerting = alerting_findings(findings, model_finding)
+            if model_finding is not None:
+                findings.append(model_finding)
+            return float(self._assess(challenger, data, findings, alerting, (features, shadow), context).risk_score)
+        except Exception:
+            logger.exception("challenger could not assess a transaction", extra={"version": shadow.version})
+            return None
 
     def _shadow_verdict(
         self, batch: BatchState, data: DetectionInput, features: tuple[float, ...] | None

@@ -84,17 +84,32 @@ class ModelScore:
     version: str
     score: float  # the forest's score_samples: lower is more isolated
     outlier: bool  # below the forest's threshold
+    # the risk score 0-100 this version gives the transaction: the champion's is the transaction's own; the
+    # challenger's is what it would have said (its learned combination, or the hand-set one with its verdict)
+    risk_score: float | None = None
 
     @classmethod
-    def of(cls, role: str, verdict: ModelVerdict) -> ModelScore:
-        return cls(role, verdict.version, round(verdict.score, 6), verdict.outlier)
+    def of(cls, role: str, verdict: ModelVerdict, risk_score: float | None = None) -> ModelScore:
+        return cls(role, verdict.version, round(verdict.score, 6), verdict.outlier, risk_score)
 
     def to_dict(self) -> dict[str, object]:
-        return {"role": self.role, "version": self.version, "score": self.score, "outlier": self.outlier}
+        out: dict[str, object] = {
+            "role": self.role, "version": self.version, "score": self.score, "outlier": self.outlier
+        }  # fmt: skip
+        if self.risk_score is not None:
+            out["risk_score"] = self.risk_score
+        return out
 
     @classmethod
     def from_dict(cls, data: dict) -> ModelScore:
-        return cls(str(data["role"]), str(data["version"]), float(data["score"]), bool(data["outlier"]))
+        risk = data.get("risk_score")
+        return cls(
+            str(data["role"]),
+            str(data["version"]),
+            float(data["score"]),
+            bool(data["outlier"]),
+            None if risk is None else float(risk),
+        )
 
 
 class TransactionModel(Protocol):
@@ -125,6 +140,11 @@ class ServingModels:
 
     champion: TransactionModel | None = None
     challenger: TransactionModel | None = None
+
+    @property
+    def learns_risk(self) -> bool:
+        """Whether either model carries a learned risk combination (its inputs are then computed)."""
+        return any(getattr(m, "combiner", None) is not None for m in (self.champion, self.challenger))
 
 
 NO_MODELS = ServingModels()
