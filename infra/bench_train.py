@@ -72,7 +72,7 @@ def run(target: int) -> dict:
         data, label_file = Path(tmp) / "tx.jsonl", Path(tmp) / "labels.json"
         data.write_text("".join(json.dumps(r) + "\n" for r in records))
         label_file.write_text(json.dumps(labels))
-        env = os.environ | {"PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers/core/python"),
+        env = os.environ | {"OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers/core/python"),
                                                           str(ROOT / "layers/model/python")])}  # fmt: skip
         started = time.monotonic()
         out = subprocess.run(

@@ -336,6 +336,21 @@ def _benchmark_model_parity(args: argparse.Namespace) -> int:
     return 1 if args.check and not report.passed() else 0
 
 
+def _benchmark_retrain(args: argparse.Namespace) -> int:
+    from infra.benchmarks import retrain
+    from infra.report import console
+
+    if args.which == "fraud":
+        fraud = retrain.run_fraud(Path(args.file), state_dir=Path(args.state_dir), limit=args.limit)
+        console.print(retrain.fraud_table(fraud))
+        met = fraud.targets_met()
+    else:
+        retail = retrain.run_retail(Path(args.file), state_dir=Path(args.state_dir))
+        console.print(retrain.retail_table(retail))
+        met = retail.targets_met()
+    return 1 if args.check and not met else 0
+
+
 def _dlq_replay(args: argparse.Namespace) -> int:
     """Replay the dead-letter queue of the local stack, or with --stack-name of a deployed stack."""
     import boto3
@@ -589,6 +604,15 @@ def build_parser() -> argparse.ArgumentParser:
     fraud.add_argument("--state-dir", default=str(ROOT / ".shopwatch" / "benchmark"), help="the local stack's")
     fraud.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     fraud.set_defaults(run=_benchmark_fraud_data)
+    for which, data in (("fraud", "a Fraud_Data CSV"), ("retail", "the Online Retail CSV(.gz)")):
+        retrained = benchmarks.add_parser(
+            f"retrain-{which}", help=f"the shop's model retrained by TrainFunction in the local stack, on {data}"
+        )
+        retrained.add_argument("file", help=data)
+        retrained.add_argument("--limit", type=int, help="purchases to send (fraud only; default: all)")
+        retrained.add_argument("--state-dir", default=str(ROOT / ".shopwatch" / "benchmark"), help="the local stack's")
+        retrained.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+        retrained.set_defaults(run=_benchmark_retrain, which=which)
     parity = benchmarks.add_parser(
         "model-parity", help="the numpy Isolation Forest fit vs scikit-learn's: ROC AUC over seeds, fit time, memory"
     )

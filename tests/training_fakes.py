@@ -25,6 +25,7 @@ METADATA = {  # the keys shopwatch.training.pipeline records
 class FakeResult:
     artifact: ModelArtifact
     metadata: dict[str, Any]
+    history: Any = None  # no replay: the drift check has nothing to judge
 
 
 @dataclass

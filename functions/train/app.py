@@ -1,5 +1,6 @@
 """TrainFunction: weekly (EventBridge rate(7 days)) and on demand (POST /models/train invokes it asynchronously),
-train the shop's model on its stored transactions and labels, and publish it as the challenger.
+train the shop's model on its stored transactions and labels, publish it as the challenger, and check whether
+the recent traffic drifted from what the serving champion learned (a low operations alert if it has).
 
 Thin on purpose: the training itself is `shopwatch.training.pipeline` (bounded reads, point-in-time features,
 the numpy forest, the learned risk combination); the registry stores the artifact and records who asked. A
@@ -13,17 +14,22 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from shopwatch_model import ModelArtifact
 
 from shopwatch.config import required_env
+from shopwatch.detection.model_scoring import ArtifactModel, load_model
 from shopwatch.domain.clock import utcnow
 from shopwatch.domain.text import log_json
+from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.models import ModelRegistry
-from shopwatch.training.pipeline import TrainingOptions, train_from_tables
+from shopwatch.training.drift_check import drift_alert, drift_finding
+from shopwatch.training.pipeline import TrainingOptions, TrainingResult, train_from_tables
 
 logger = Logger(json_serializer=log_json)
 tracer = Tracer()
 metrics = Metrics()
 registry = ModelRegistry(required_env("STATE_TABLE"), required_env("MODEL_BUCKET"))
+alerts = AlertRepository(required_env("ALERTS_TABLE"))
 SCHEDULE = "schedule"  # trained_by of a run the weekly rule started
 MAX_REQUESTER = 128  # a Cognito user name is at most 128 characters
 
@@ -57,4 +63,32 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     record = registry.publish_challenger(version, result.artifact.to_files(), result.metadata, by, utcnow())
     metrics.add_metric(name="ModelsTrained", unit=MetricUnit.Count, value=1)
     logger.info("new challenger", extra={"version": version, "trained_by": by})
-    return {"version": record.version, "status": record.status.value, "trained_by": record.trained_by}
+    drifted = check_drift(result)
+    return {
+        "version": record.version,
+        "status": record.status.value,
+        "trained_by": record.trained_by,
+        "drift_alert": drifted,
+    }
+
+
+def serving_champion() -> ArtifactModel | None:
+    """The champion DetectFunction serves: the registry's, else the layer's default (as ModelSource falls back)."""
+    champion = registry.pointers().champion
+    if champion is None:
+        return load_model("default")
+    return ArtifactModel(ModelArtifact.from_files(registry.get_files(champion)))
+
+
+def check_drift(result: TrainingResult) -> str | None:
+    """The drift check against the serving champion (`training.drift_check`); the alert's id, or None."""
+    champion = serving_champion()
+    finding = None if champion is None or result.history is None else drift_finding(champion, result.history)
+    if finding is None:
+        return None
+    alert = drift_alert(finding, result.history.transactions[-1].timestamp, utcnow())  # type: ignore[union-attr]
+    created = alerts.save(alert)  # False: this week's alert for this champion exists (a retried run)
+    if created:
+        metrics.add_metric(name="ModelDriftAlerts", unit=MetricUnit.Count, value=1)
+        logger.warning("model drift", extra={"alert_id": alert.alert_id, "reasons": [r.code for r in finding.reasons]})
+    return alert.alert_id

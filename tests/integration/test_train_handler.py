@@ -28,7 +28,9 @@ def registry(stack: Stack) -> ModelRegistry:
 
 def test_the_weekly_run_trains_on_the_shops_tables_and_publishes_a_challenger_by_the_schedule(train, registry, stack):
     answer = train(load_event("train_scheduled.json"))
-    assert answer == {"version": "20250921T030000Z-aaaa", "status": "challenger", "trained_by": "schedule"}
+    assert answer == {
+        "version": "20250921T030000Z-aaaa", "status": "challenger", "trained_by": "schedule", "drift_alert": None
+    }
     (call,) = train.fake.calls
     assert call["transactions_table"] == stack.table("TransactionsTable")
     assert call["state_table"] == stack.table("StateTable") and call["alerts_table"] == stack.table("AlertsTable")

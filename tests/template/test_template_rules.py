@@ -215,7 +215,9 @@ EXPECTED_POLICIES = {
     "TrainFunction": [
         ("DynamoDBReadPolicy", "TransactionsTable"),
         ("DynamoDBReadPolicy", "AlertsTable"),
+        ("DynamoDBWritePolicy", "AlertsTable"),  # the model-drift operations alert
         ("DynamoDBCrudPolicy", "StateTable"),
+        ("S3ReadPolicy", "ModelBucket"),  # the serving champion, for the drift check
         ("S3WritePolicy", "ModelBucket"),
     ],
     "AggregateFunction": [

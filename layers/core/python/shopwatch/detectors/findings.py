@@ -108,6 +108,7 @@ DETECTOR_LABELS = {
     "country_mismatch": "country mismatch",
     "status_mix": "payment status mix anomaly",
     "volume": "sales volume anomaly",
+    "model_drift": "model drift (operations)",
 }
 
 

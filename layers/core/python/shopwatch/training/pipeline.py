@@ -26,7 +26,7 @@ import os
 import resource
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,7 +51,7 @@ from shopwatch.storage.labels import LabelRepository
 from shopwatch.storage.state import StateRepository
 from shopwatch.storage.transactions import TransactionRepository
 from shopwatch.training.labels import FRAUD, LEGITIMATE, merged_labels
-from shopwatch.training.replay import replay_history
+from shopwatch.training.replay import ReplayedHistory, replay_history
 
 MIN_TRANSACTIONS = 50
 SCORE_CHUNK = 5_000  # rows scored per call: the scorer walks trees x rows at once (200 x 5,000 elements)
@@ -104,6 +104,7 @@ class TrainingOptions:
 class TrainingResult:
     artifact: ModelArtifact
     metadata: dict[str, Any]  # JSON-able: what the registry lists and GET /models shows
+    history: ReplayedHistory | None = field(default=None, repr=False, compare=False)  # the drift check reads it
 
 
 def newest_within(transactions: Iterable[Transaction], options: TrainingOptions) -> list[Transaction]:
@@ -298,7 +299,7 @@ def train_shop(
     metadata["training_seconds"] = round(time.monotonic() - started, 1)
     metadata["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     artifact = replace(draft, combiner=combiner, info=metadata)
-    return TrainingResult(artifact, metadata)
+    return TrainingResult(artifact, metadata, history)
 
 
 def train_from_tables(
