@@ -29,7 +29,10 @@ def registry(stack: Stack) -> ModelRegistry:
 def test_the_weekly_run_trains_on_the_shops_tables_and_publishes_a_challenger_by_the_schedule(train, registry, stack):
     answer = train(load_event("train_scheduled.json"))
     assert answer == {
-        "version": "20250921T030000Z-aaaa", "status": "challenger", "trained_by": "schedule", "drift_alert": None
+        "version": "20250921T030000Z-aaaa",
+        "status": "challenger",
+        "trained_by": "schedule",
+        "drift_alert": None,
     }
     (call,) = train.fake.calls
     assert call["transactions_table"] == stack.table("TransactionsTable")
