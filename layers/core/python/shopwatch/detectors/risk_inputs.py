@@ -128,10 +128,19 @@ def model_inputs(verdict: ModelVerdict | None) -> tuple[float, float]:
     autoencoder's error against its threshold on a log scale (0 without an autoencoder)."""
     if verdict is None:
         return (0.0, 0.0)
+    return model_inputs_of(
+        verdict.score, verdict.outlier_below, verdict.reconstruction_error, verdict.reconstruction_above
+    )
+
+
+def model_inputs_of(
+    score: float, outlier_below: float, error: float | None, error_above: float | None
+) -> tuple[float, float]:
+    """`model_inputs` from the numbers themselves (training computes them for all rows at once)."""
     ratio = 0.0
-    if verdict.reconstruction_error is not None and verdict.reconstruction_above:
-        ratio = math.log((verdict.reconstruction_error + 1e-9) / (verdict.reconstruction_above + 1e-9))
-    return (verdict.outlier_below - verdict.score, ratio)
+    if error is not None and error_above:
+        ratio = math.log((error + 1e-9) / (error_above + 1e-9))
+    return (outlier_below - score, ratio)
 
 
 def combiner_row(

@@ -21,7 +21,6 @@ replay, a migration) trains on it the same way as one that has run for months.
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import resource
 import time
@@ -42,8 +41,7 @@ from shopwatch.config import DetectionSettings
 from shopwatch.detection.model_scoring import ArtifactModel, amount_scales, relative_amounts
 from shopwatch.detectors.features import FEATURE_NAMES
 from shopwatch.detectors.history import CatalogEntry
-from shopwatch.detectors.model import ModelVerdict
-from shopwatch.detectors.risk_inputs import COMBINER_INPUTS, combiner_row
+from shopwatch.detectors.risk_inputs import COMBINER_INPUTS, feature_inputs, model_inputs_of
 from shopwatch.domain.clock import to_iso
 from shopwatch.domain.transaction import Transaction
 from shopwatch.storage.alerts import AlertRepository
@@ -126,18 +124,12 @@ def data_hash(transactions: list[Transaction], labels: Mapping[str, str]) -> str
     return digest.hexdigest()
 
 
-def score_in_chunks(model: ArtifactModel, X: np.ndarray, currencies: list[str]) -> list[ModelVerdict]:
-    out: list[ModelVerdict] = []
-    for start in range(0, len(X), SCORE_CHUNK):
-        out += model.verdicts(X[start : start + SCORE_CHUNK].tolist(), currencies[start : start + SCORE_CHUNK])
-    return out
-
-
-def _handset_with_model(base: np.ndarray, verdicts: list[ModelVerdict], settings: DetectionSettings) -> np.ndarray:
+def _handset_with_model(
+    base: np.ndarray, scores: np.ndarray, outlier_below: float, settings: DetectionSettings
+) -> np.ndarray:
     """The hand-set risk (0..1) with the model's isolation signal as `signals.risk_signals` adds it."""
-    weight = float(settings.model_signal_weight)
-    isolation = np.array([1 / (1 + math.exp(-(v.outlier_below - v.score) * 20)) for v in verdicts])
-    return 1 - (1 - base) * (1 - weight * isolation)
+    isolation = 1 / (1 + np.exp(-(outlier_below - scores) * 20))
+    return 1 - (1 - base) * (1 - float(settings.model_signal_weight) * isolation)
 
 
 def _learn_risk(
@@ -254,10 +246,17 @@ def train_shop(
         amount_scales=scales,
         drift_reference=reference_of(X, FEATURE_NAMES),
     )
-    verdicts = score_in_chunks(ArtifactModel(draft), history.features, currencies)
+    # every row's model inputs from the scores themselves: no verdict objects (300,000 of them, and the second
+    # walk that names an outlier's features, are what DetectFunction needs, not training)
+    scores = np.concatenate([forest.score_samples(X[i : i + SCORE_CHUNK]) for i in range(0, len(X), SCORE_CHUNK)])
+    error_above = draft.thresholds["autoencoder_error"]
     rows = np.empty((len(ordered), len(COMBINER_INPUTS)))
-    for i, verdict in enumerate(verdicts):
-        rows[i] = combiner_row(history.features[i], scales[currencies[i]], history.context[i], verdict)
+    for i in range(len(ordered)):
+        rows[i] = (
+            *feature_inputs(history.features[i], scales[currencies[i]]),
+            *history.context[i],
+            *model_inputs_of(float(scores[i]), forest.offset, float(errors[i]), error_above),
+        )
     newest = ordered[-1].timestamp
     mature_before = newest - timedelta(days=options.label_maturity_days)
     y = np.array([labels.get(tx.transaction_id) == FRAUD for tx in ordered], dtype=np.float64)
@@ -268,7 +267,7 @@ def train_shop(
             for tx in ordered
         ]
     )
-    handset = _handset_with_model(history.handset, verdicts, settings)
+    handset = _handset_with_model(history.handset, scores, forest.offset, settings)
     combiner, learning = _learn_risk(rows, y, handset, eligible, options)
     fraud_ids = {tid for tid, label in labels.items() if label == FRAUD}
     metadata: dict[str, Any] = {
@@ -299,6 +298,7 @@ def train_shop(
     metadata["training_seconds"] = round(time.monotonic() - started, 1)
     metadata["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     artifact = replace(draft, combiner=combiner, info=metadata)
+    ArtifactModel(artifact)  # what DetectFunction will load: refused here, not after it is published
     return TrainingResult(artifact, metadata, history)
 
 
