@@ -56,3 +56,42 @@ def test_a_run_nobody_can_be_named_for_is_refused_before_training(train, event):
     with pytest.raises(ValueError, match="requested_by"):
         train(event)
     assert train.fake.calls == []
+
+
+def test_a_run_whose_recent_traffic_drifted_from_the_champion_opens_one_low_operations_alert(stack, monkeypatch):
+    """The real pipeline trains the champion; a week later the shop's amounts are five times larger: the next
+    run (here its result is the replayed history of that week) opens a model_drift alert, a retried run none."""
+    from datetime import UTC, datetime
+
+    from shopwatch.storage.alerts import AlertRepository
+    from shopwatch.training.pipeline import TrainingResult, train_shop
+    from tests.training.test_drift_check import later_week
+    from tests.training.test_pipeline import FAST, shop_history
+
+    handler = stack.handler("TrainFunction")
+    module = sys.modules["shopwatch_fn_train_app"]
+    registry = ModelRegistry(stack.table("StateTable"), stack.resources.buckets["ModelBucket"])
+    transactions, _ = shop_history(seed=9, rate=1.0, hours=0.5, customers=200)
+    champion = train_shop(transactions, {}, FAST, datetime(2026, 11, 1, tzinfo=UTC))
+    registry.publish_challenger(champion.metadata["version"], champion.artifact.to_files(), champion.metadata, "t",
+                                datetime(2026, 11, 1, tzinfo=UTC))  # fmt: skip
+    registry.promote(champion.metadata["version"], "root", datetime(2026, 11, 1, tzinfo=UTC))
+    drifted = later_week(transactions, "5")
+    runs = iter(["20261108T000000Z-drift1", "20261108T010000Z-drift2"])
+
+    def retrained(**_: object) -> TrainingResult:
+        fresh = champion.artifact.__class__.from_files(champion.artifact.to_files())
+        version = next(runs)
+        from dataclasses import replace
+
+        return TrainingResult(replace(fresh, info=fresh.info | {"version": version}), {"version": version}, drifted)
+
+    monkeypatch.setattr(module, "train_from_tables", retrained)
+    first = handler({"requested_by": "root"})
+    assert first["drift_alert"] is not None
+    alert = AlertRepository(stack.table("AlertsTable")).get(first["drift_alert"])
+    assert alert is not None and alert.detector == "model_drift" and alert.severity.value == "low"
+    assert champion.metadata["version"] in alert.summary
+    again = handler({"requested_by": "root"})  # the same week, the same champion: the same alert, not a second
+    assert again["drift_alert"] == first["drift_alert"]
+    assert [a.detector for a in AlertRepository(stack.table("AlertsTable")).scan_all()] == ["model_drift"]

@@ -170,3 +170,26 @@ def test_a_ring_is_caught_by_any_detector_paging_one_of_its_transactions() -> No
 def test_nothing_sent_and_no_real_invoices_score_zero() -> None:
     assert messages_sent([]) == Counter()
     assert quiet_score([], []).paged_share == 0.0
+
+
+def test_model_outliers_are_twice_the_shops_largest_invoice_and_basket_and_do_not_raise_the_bar(tmp_path):
+    from infra.benchmarks.injection import MODEL_KINDS
+
+    real = list(online_retail_transactions(synthetic_retail(tmp_path / "r.csv.gz")))
+    injector = Injector(every=20, warmup=300, seed=3, kinds=MODEL_KINDS)
+    sent = list(injector.inject(real))
+    largest = max(sum(Decimal(i["unit_price"]) * i["quantity"] for i in t["items"]) for t in real)
+    most_units = max(sum(i["quantity"] for i in t["items"]) for t in real)
+    injected = {t for a in injector.truth for t in a["transaction_ids"]}
+    kinds = Counter(a["kind"] for a in injector.truth)
+    assert kinds == {"amount_outlier": 3, "basket_outlier": 3}  # taking turns
+    for tx in (t for t in sent if t["transaction_id"] in injected):
+        amount = sum(Decimal(i["unit_price"]) * i["quantity"] for i in tx["items"])
+        units = sum(i["quantity"] for i in tx["items"])
+        if "amount_outlier" in tx["transaction_id"]:
+            assert amount >= 2 * largest
+        else:
+            assert units >= 2 * most_units
+        assert {a["expected_detectors"][0] for a in injector.truth} == {"model"}
+    assert injector.memory.largest_amount == largest  # the injected ones never raised the bar they double
+    assert injector.memory.most_units == most_units
