@@ -4,7 +4,8 @@ What is kept (in the stack's state directory, `<state_dir>/data/`): every item o
 stream records with their original sequence numbers, times and images, and the stream's trim point; the
 stream pollers' checkpoints (per mapping and shard, the last sequence number fully handled); every SNS
 publish (`sent_notifications`, which the outbox turns into deliveries); the SQS queues' messages; the Cognito
-user pool (its id, app clients, users, passwords, groups) so that tokens already issued stay valid. The API key
+user pool (its id, app clients, users, passwords, groups) so that tokens already issued stay valid; the S3
+buckets' objects (the ModelBucket's artifacts, which the registry in StateTable names). The API key
 and admin password live beside it in `identity.json` (stack_identity).
 
 Design, and why:
@@ -124,11 +125,13 @@ class Backends:
     sns: Any
     sqs: Any
     cognito: Any
+    s3: Any = None  # the ModelBucket's artifacts (the registry in StateTable names them)
 
     @classmethod
     def of(cls, account_id: str, region: str) -> Backends:
         from moto.cognitoidp.models import cognitoidp_backends
         from moto.dynamodb.models import dynamodb_backends
+        from moto.s3.models import s3_backends
         from moto.sns.models import sns_backends
         from moto.sqs.models import sqs_backends
 
@@ -137,6 +140,7 @@ class Backends:
             sns_backends[account_id][region],
             sqs_backends[account_id][region],
             cognitoidp_backends[account_id][region],
+            s3_backends[account_id]["global"],
         )
 
 
@@ -220,6 +224,11 @@ def _queue_messages(queue: Any) -> list[Any]:
     return list(queue._messages)
 
 
+def _bucket_objects(bucket: Any) -> dict[str, tuple[str, bytes]]:
+    """A bucket's current objects: key -> (etag, bytes). Model artifacts: a few hundred KB each, written weekly."""
+    return {name: (key.etag, key.value) for name, key in bucket.keys.items()}
+
+
 def _queue_fingerprint(queue: Any) -> tuple[Any, ...]:
     return tuple((m.id, m.approximate_receive_count, m.visible_at) for m in queue._messages)
 
@@ -252,6 +261,7 @@ class DurableState:
         self._sns_count: dict[str, int] = {}
         self._sqs_seen: dict[str, tuple[Any, ...]] = {}
         self._pool_seen: dict[str, bytes] = {}
+        self._buckets_seen: dict[str, tuple[tuple[str, str], ...]] = {}
         self._checkpoints_seen: dict[str, dict[str, str]] = {}
         self.durable_notifications: dict[str, int] = {}  # per topic: publishes on disk (the outbox reads these)
         self.commits = 0
@@ -412,6 +422,10 @@ class DurableState:
                 queue._messages[:] = messages
         for kept_id, blob in (record.get("pools") or {}).items():
             self._restore_pool(kept_id, blob, result)
+        for name, objects in (record.get("buckets") or {}).items():
+            if self.backends.s3 is not None and name in self.backends.s3.buckets:
+                for key, value in objects.items():  # a bucket's whole content each time it changed: latest wins
+                    self.backends.s3.put_object(name, key, value)
 
     def _restore_pool(self, kept_id: str, blob: bytes, result: Restored) -> None:
         """Put the kept user pool (its id, clients, users) in place of the one just created from the template."""
@@ -548,6 +562,15 @@ class DurableState:
                 pools[pool_id] = self._pool_seen[pool_id] = blob
         if pools:
             record["pools"] = pools
+        buckets = {}
+        for name, bucket in (self.backends.s3.buckets.items() if self.backends.s3 is not None else ()):
+            objects = _bucket_objects(bucket)
+            fingerprint = tuple(sorted((key, etag) for key, (etag, _) in objects.items()))
+            if everything or fingerprint != self._buckets_seen.get(name):
+                buckets[name] = {key: value for key, (_, value) in objects.items()}
+                self._buckets_seen[name] = fingerprint
+        if buckets:
+            record["buckets"] = buckets
         if everything:
             record["stream_labels"] = {n: t.latest_stream_label for n, t in tables.items() if t.latest_stream_label}
         if not (everything or items or streams or len(record) > 4):
@@ -611,6 +634,10 @@ class DurableState:
                 "sns": {arn: (0, list(t.sent_notifications)) for arn, t in self.backends.sns.topics.items()},
                 "sqs": {name: _queue_messages(q) for name, q in self.backends.sqs.queues.items()},
                 "pools": {pid: _pool_state(p) for pid, p in self.backends.cognito.user_pools.items()},
+                "buckets": {
+                    name: {key: value for key, (_, value) in _bucket_objects(bucket).items()}
+                    for name, bucket in (self.backends.s3.buckets.items() if self.backends.s3 is not None else ())
+                },
             }
             payload = pickle.dumps(others, _PICKLE)
         yield zlib.compress(payload, 1)

@@ -74,6 +74,11 @@ def write_some(moto: Moto, run: str) -> None:
     cognito = moto.session.client("cognito-idp")
     cognito.admin_create_user(UserPoolId=moto.resources.user_pools["UserPool"], Username=f"user-{run}",
                               MessageAction="SUPPRESS")  # fmt: skip
+    s3 = moto.session.client("s3")  # a model artifact: the registry in StateTable names it, it must come back too
+    s3.put_object(
+        Bucket=moto.resources.buckets["ModelBucket"], Key=f"models/{run}/arrays.npz", Body=b"\x93NUMPY" + run.encode()
+    )
+    s3.put_object(Bucket=moto.resources.buckets["ModelBucket"], Key="models/latest.json", Body=run.encode())
 
 
 def everything(moto: Moto, pool_id: str) -> dict[str, Any]:
@@ -97,6 +102,10 @@ def everything(moto: Moto, pool_id: str) -> dict[str, Any]:
         "sqs": {name: [(m.id, m.body) for m in q._messages] for name, q in moto.backends.sqs.queues.items()},
         "users": sorted((u.username, u.status, u.id) for u in pool.users.values()),
         "clients": sorted(pool.clients),
+        "buckets": {
+            name: {key: fake.value for key, fake in bucket.keys.items()}
+            for name, bucket in moto.backends.s3.buckets.items()
+        },
     }
 
 
