@@ -563,7 +563,7 @@ class DurableState:
         if pools:
             record["pools"] = pools
         buckets = {}
-        for name, bucket in (self.backends.s3.buckets.items() if self.backends.s3 is not None else ()):
+        for name, bucket in self.backends.s3.buckets.items() if self.backends.s3 is not None else ():
             objects = _bucket_objects(bucket)
             fingerprint = tuple(sorted((key, etag) for key, (etag, _) in objects.items()))
             if everything or fingerprint != self._buckets_seen.get(name):
