@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from shopwatch.analytics import ranking
 from shopwatch.detectors.model import ModelScore
 from shopwatch.storage.labels import LabelRepository
 from shopwatch.storage.model_stats import BINS, DayStats, ModelStatsRepository
@@ -36,22 +37,12 @@ FRAUD = "fraud"
 
 
 def roc_auc(fraud_scores: Sequence[float], legit_scores: Sequence[float]) -> float | None:
-    """P(a fraud scores as more anomalous than a legitimate one), ties half: the Mann-Whitney statistic over
-    forest scores (lower = more anomalous). None without both classes."""
+    """P(a fraud scores as more anomalous than a legitimate one), ties half, over forest scores (lower = more
+    anomalous). None without both classes."""
     if not fraud_scores or not legit_scores:
         return None
-    ordered = sorted([(s, 1) for s in fraud_scores] + [(s, 0) for s in legit_scores], reverse=True)
-    # ranks by "less anomalous first" (highest score first), ties given their mean rank
-    rank_sum, i = 0.0, 0
-    while i < len(ordered):
-        j = i
-        while j < len(ordered) and ordered[j][0] == ordered[i][0]:
-            j += 1
-        mean_rank = (i + 1 + j) / 2
-        rank_sum += mean_rank * sum(1 for k in range(i, j) if ordered[k][1] == 1)
-        i = j
-    n_fraud, n_legit = len(fraud_scores), len(legit_scores)
-    return (rank_sum - n_fraud * (n_fraud + 1) / 2) / (n_fraud * n_legit)
+    labels = [1] * len(fraud_scores) + [0] * len(legit_scores)
+    return ranking.roc_auc(labels, [-s for s in (*fraud_scores, *legit_scores)])
 
 
 def budget_threshold(bins: Counter[int], budget: float = PAGING_BUDGET) -> float | None:
