@@ -222,6 +222,7 @@ def test_the_local_stack_has_exactly_the_templates_resources(local_stack):
     assert set(local_stack.resources.tables) == set(resources_of_type(template, "AWS::DynamoDB::Table"))
     assert set(local_stack.resources.topics) == set(resources_of_type(template, "AWS::SNS::Topic"))
     assert set(local_stack.resources.queues) == set(resources_of_type(template, "AWS::SQS::Queue"))
+    assert set(local_stack.resources.buckets) == set(resources_of_type(template, "AWS::S3::Bucket"))
     assert set(local_stack.functions) == set(resources_of_type(template, "AWS::Serverless::Function"))
     assert {s.logical_id for s in local_stack.outbox.subscriptions} == set(
         resources_of_type(template, "AWS::SNS::Subscription")
@@ -237,13 +238,17 @@ def test_the_local_stack_has_exactly_the_templates_resources(local_stack):
     assert served == {(r.method, r.path, r.function) for r in routes_from_template(template)}
     assert {f for m, p, f in served if (m, p) != ("POST", "/transactions")} == {"ApiFunction"}
     # the shop's POST /transactions and catalog writes, the people's routes, and the admins' two catalog writes
-    assert ("POST", "/transactions", "IngestFunction") in served and len(served) == 28
+    assert ("POST", "/transactions", "IngestFunction") in served and len(served) == 33  # 28 + the five model routes
     assert set(local_stack.resources.user_pools) == set(resources_of_type(template, "AWS::Cognito::UserPool"))
     assert set(local_stack.resources.user_pool_clients) == set(
         resources_of_type(template, "AWS::Cognito::UserPoolClient")
     )
     assert set(local_stack.api_server.gateway.authorizers) == {"ShopwatchUsers"}
-    assert {s.function for s in local_stack.scheduler.schedules} == {"WindowFunction", "DigestFunction"}
+    assert {s.function for s in local_stack.scheduler.schedules} == {
+        "WindowFunction",
+        "DigestFunction",
+        "TrainFunction",
+    }
     for table, arn in local_stack.resources.stream_arns.items():
         view = template["Resources"][table]["Properties"]["StreamSpecification"]["StreamViewType"]
         described = local_stack.client("dynamodb").describe_table(TableName=local_stack.table(table))["Table"]
