@@ -44,11 +44,15 @@ function signOut(message) {
   sessionStorage.removeItem("shopwatch.expires_at");
   sessionStorage.removeItem("shopwatch.user");
   $("who").textContent = "";
+  applyRole();
   askSignIn(message);
 }
 
 // --- the API ---------------------------------------------------------------------------------------------
-class ApiError extends Error {}
+// An API refusal: its message, HTTP status and the error object ({code, message, details}) when there is one.
+class ApiError extends Error {
+  constructor(message, status, error) { super(message); this.status = status; this.error = error || null; }
+}
 async function api(path, options = {}) {
   if (!signedIn()) { signOut("Your session ended; sign in again."); throw new ApiError("signed out"); }
   const response = await fetch(BASE + path, {
@@ -56,8 +60,10 @@ async function api(path, options = {}) {
     headers: { "authorization": "Bearer " + token(), "content-type": "application/json" },
   });
   const body = await response.json().catch(() => ({}));
-  if (response.status === 401) { signOut("Your session ended; sign in again."); throw new ApiError("signed out"); }
-  if (!response.ok) throw new ApiError((body.error && body.error.message) || body.message || response.statusText);
+  if (response.status === 401) { signOut("Your session ended; sign in again."); throw new ApiError("signed out", 401); }
+  if (!response.ok) {
+    throw new ApiError((body.error && body.error.message) || body.message || response.statusText, response.status, body.error);
+  }
   return body;
 }
 function showError(error) {
@@ -87,7 +93,6 @@ $("sign-in-form").addEventListener("submit", async (event) => {
   sessionStorage.setItem("shopwatch.token", body.token);
   sessionStorage.setItem("shopwatch.expires_at", body.expires_at);
   sessionStorage.setItem("shopwatch.user", username);
-  $("who").textContent = username;
   $("sign-in-dialog").close();
   refreshAll();
 });
@@ -303,26 +308,627 @@ async function loadCustomer(id) {
 }
 $("customer-form").addEventListener("submit", (e) => { e.preventDefault(); loadCustomer($("customer-input").value.trim()).catch(showError); });
 
+// --- who is signed in, and which page is shown ---------------------------------------------------------------
+// The groups come from the ID token's own `cognito:groups` claim (read, not verified: API Gateway verifies the
+// token on every call and the API refuses an analyst's write with 403 whatever the page shows). The page only
+// uses them to hide controls an analyst could not use.
+function claims() {
+  const t = token();
+  if (!t) return {};
+  try {
+    const part = t.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const bytes = Uint8Array.from(atob(part + "=".repeat((4 - part.length % 4) % 4)), (c) => c.charCodeAt(0));
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch { return {}; }
+}
+function groups() {
+  const claim = claims()["cognito:groups"];
+  return Array.isArray(claim) ? claim.map(String) : String(claim || "").split(",").map((g) => g.trim()).filter(Boolean);
+}
+function isAdmin() { return groups().includes("admins"); }
+function applyRole() {
+  const admin = signedIn() && isAdmin();
+  document.body.classList.toggle("admin", admin);
+  for (const node of document.querySelectorAll(".admin-only")) node.hidden = !admin;
+  for (const id of ["rule-name", "rule-description", "rule-mode", "rule-severity", "rule-decision", "rule-score"]) $(id).disabled = !admin;
+  $("editor-readonly").hidden = admin || !signedIn();
+  const user = sessionStorage.getItem("shopwatch.user") || "";
+  $("who").textContent = signedIn() ? user : "";
+  $("role").textContent = signedIn() ? groups().join(", ") || "no group" : "";
+}
+
+const VIEWS = ["overview", "rules", "lists"];
+function currentView() {
+  const match = /^#\/(rules|lists)$/.exec(location.hash);
+  return match ? match[1] : "overview";
+}
+function showView() {
+  const view = currentView();
+  for (const v of VIEWS) $("view-" + v).hidden = v !== view;
+  for (const link of document.querySelectorAll("#views a")) {
+    if (link.dataset.view === view) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
+  }
+  if (!signedIn()) return;
+  if (view === "rules") loadRules().catch(showError);
+  else if (view === "lists") loadLists().catch(showError);
+  else { refreshFeed(); refreshCharts(); }
+}
+
+// --- small helpers for the rules and lists pages ---------------------------------------------------------------
+const enc = encodeURIComponent;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const MODE_COLORS = { active: "#2d5bd3", shadow: "#9aa6bb" };
+function percent(x) { return x == null ? "—" : (x * 100).toFixed(0) + "%"; }
+function post(body) { return { method: "POST", body: JSON.stringify(body) }; }
+function isoDay(date) { return date.toISOString().slice(0, 10); }
+function addDays(day, n) { const d = new Date(day + "T00:00:00Z"); d.setUTCDate(d.getUTCDate() + n); return isoDay(d); }
+function say(id, text, isError) { $(id).textContent = text || ""; $(id).classList.toggle("error-text", !!isError); }
+function problemMessage(error) {
+  // an API refusal's own words, with the field-level details when it gave them
+  const details = error.error && error.error.details;
+  const fields = details && Array.isArray(details.errors) ? details.errors.map((d) => (d.loc || []).join(".") + ": " + d.msg) : [];
+  return [error.message, ...fields].join("; ");
+}
+
+// --- the rules page: the list ---------------------------------------------------------------------------------
+const rules = { list: [], stats: new Map(), current: null, validating: 0, timer: null, backtests: 0 };
+
+function outcome(rule) {
+  const parts = [];
+  if (rule.decision) parts.push(rule.decision);
+  if (rule.severity) parts.push(rule.severity + " alert");
+  if (rule.score != null) parts.push("+" + rule.score + " risk");
+  return parts.join(", ") || "—";
+}
+function modeBadge(mode) { return el("span", { class: "badge mode-" + mode }, mode); }
+async function loadRules() {
+  const days = $("rules-days").value;
+  const [listed, analytics] = await Promise.all([api("rules"), api("analytics/rules?days=" + enc(days))]);
+  rules.list = listed.rules;
+  rules.stats = new Map(analytics.rules.map((r) => [r.rule_id, r]));
+  $("rules-table").tBodies[0].replaceChildren(...rules.list.map((rule) => {
+    const stats = rules.stats.get(rule.rule_id) || {};
+    const row = el("tr", { "data-rule-id": rule.rule_id },
+      el("td", {}, el("strong", {}, rule.name), el("br"), el("span", { class: "muted" }, rule.rule_id)),
+      el("td", { class: "mode" }, modeBadge(rule.mode)),
+      el("td", {}, outcome(rule)),
+      el("td", { class: "matches" }, stats.matches ?? 0),
+      el("td", { class: "shadow-matches" }, stats.shadow_matches ?? 0),
+      el("td", {}, percent(stats.precision)),
+      el("td", {}, rule.version),
+      el("td", {}, when(rule.updated_at || rule.created_at)));
+    if (rules.current && rules.current.rule_id === rule.rule_id) row.classList.add("selected");
+    row.addEventListener("click", () => openRule(rule.rule_id).catch(showError));
+    return row;
+  }));
+  $("rules-empty").hidden = rules.list.length > 0;
+  if (rules.current) renderRuleStats(rules.current.rule_id);
+  if (!$("backtest-since").value) {
+    const today = isoDay(new Date());
+    $("backtest-since").value = addDays(today, -29);
+    $("backtest-until").value = today;
+  }
+}
+$("rules-days").addEventListener("change", () => loadRules().catch(showError));
+
+// --- the rules page: the editor ---------------------------------------------------------------------------------
+function fillEditor(rule) {
+  rules.current = rule;
+  $("editor-title").textContent = rule ? "Rule " + rule.name : "New rule";
+  const facts = $("rule-facts");
+  facts.replaceChildren();
+  facts.hidden = !rule;
+  if (rule) {
+    fact(facts, "Rule id", rule.rule_id);
+    fact(facts, "Mode", modeBadge(rule.mode));
+    fact(facts, "Version", rule.version + " by " + rule.author + ", " + when(rule.updated_at || rule.created_at));
+  }
+  $("rule-name").value = rule ? rule.name : "";
+  $("rule-description").value = rule ? rule.description || "" : "";
+  $("rule-expression").value = rule ? rule.expression : "";
+  $("rule-mode").value = rule ? rule.mode : "shadow";
+  $("rule-mode-label").hidden = !!rule;  // a saved rule changes mode through the buttons, as its own version
+  $("rule-severity").value = rule && rule.severity ? rule.severity : "";
+  $("rule-decision").value = rule && rule.decision ? rule.decision : "";
+  $("rule-score").value = rule && rule.score != null ? rule.score : "";
+  for (const button of document.querySelectorAll(".mode-button")) {
+    button.hidden = !rule;
+    button.disabled = !rule || rule.mode === button.dataset.mode;
+  }
+  say("rule-message", "");
+  for (const row of $("rules-table").tBodies[0].rows) row.classList.toggle("selected", !!rule && row.dataset.ruleId === rule.rule_id);
+  $("rule-more").hidden = !rule;
+  validateNow();
+}
+async function openRule(id) {
+  clearError();
+  const rule = await api("rules/" + enc(id));
+  fillEditor(rule);
+  renderVersions(rule);
+  renderRuleStats(rule.rule_id);
+}
+$("new-rule").addEventListener("click", () => { fillEditor(null); $("rule-name").focus(); });
+
+function editorBody() {
+  const body = {
+    name: $("rule-name").value.trim(),
+    description: $("rule-description").value.trim(),
+    expression: $("rule-expression").value,
+    mode: rules.current ? rules.current.mode : $("rule-mode").value,
+  };
+  if ($("rule-severity").value) body.severity = $("rule-severity").value;
+  if ($("rule-decision").value) body.decision = $("rule-decision").value;
+  if ($("rule-score").value !== "") body.score = Number($("rule-score").value);
+  return body;
+}
+$("rule-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const body = editorBody();
+  if (!body.severity && !body.decision && body.score == null) {
+    say("rule-message", "Choose an outcome: a severity, a decision or a score (or several).", true);
+    return;
+  }
+  const current = rules.current;
+  try {
+    say("rule-message", "Saving…");
+    const saved = current
+      ? await api("rules/" + enc(current.rule_id), { method: "PUT", body: JSON.stringify(body) })
+      : await api("rules", post(body));
+    await loadRules();
+    await openRule(saved.rule_id);
+    say("rule-message", "Saved version " + saved.version + " (" + saved.mode + ").");
+  } catch (error) {
+    const problems = error.error && error.error.details && error.error.details.problems;
+    if (problems) showProblems(body.expression, problems);
+    say("rule-message", "Not saved: " + problemMessage(error), true);
+  }
+});
+for (const button of document.querySelectorAll(".mode-button")) {
+  button.addEventListener("click", async () => {
+    const current = rules.current;
+    if (!current) return;
+    try {
+      const changed = await api("rules/" + enc(current.rule_id) + "/mode", post({ mode: button.dataset.mode }));
+      await loadRules();
+      await openRule(changed.rule_id || current.rule_id);
+      say("rule-message", "Now " + button.dataset.mode + " (version " + rules.current.version + ").");
+    } catch (error) { say("rule-message", "Mode not changed: " + problemMessage(error), true); }
+  });
+}
+
+// --- the rules page: validation as you type ---------------------------------------------------------------------
+// Each keystroke restarts a short timer; only the answer to the newest request is shown (an older one may
+// arrive later), and every problem is marked at its line and column (both counted from 1) under the editor.
+const VALIDATE_AFTER_MS = 350;
+function scheduleValidation() {
+  clearTimeout(rules.timer);
+  say("validation-status", "checking…");
+  rules.timer = setTimeout(validateNow, VALIDATE_AFTER_MS);
+}
+async function validateNow() {
+  clearTimeout(rules.timer);
+  const expression = $("rule-expression").value;
+  const asked = ++rules.validating;
+  if (!expression.trim() || !signedIn()) { showProblems(expression, []); say("validation-status", ""); return; }
+  try {
+    const answer = await api("rules/validate", post({ expression }));
+    if (asked !== rules.validating) return;
+    showProblems(expression, answer.problems);
+  } catch (error) {
+    if (asked !== rules.validating) return;
+    const problems = error.error && error.error.details && error.error.details.problems;
+    if (problems) showProblems(expression, problems);
+    else say("validation-status", "could not check the expression: " + problemMessage(error), true);
+  }
+}
+$("rule-expression").addEventListener("input", scheduleValidation);
+
+function offsetOf(text, line, column) {
+  // the textarea offset of (line, column), both from 1, clamped to the text
+  const lines = text.split("\n");
+  const l = Math.min(Math.max(1, line || 1), lines.length);
+  let offset = 0;
+  for (let i = 0; i < l - 1; i++) offset += lines[i].length + 1;
+  return offset + Math.min(Math.max(0, (column || 1) - 1), lines[l - 1].length);
+}
+function showProblems(expression, problems) {
+  const area = $("rule-expression");
+  area.classList.toggle("invalid", problems.length > 0);
+  area.setAttribute("aria-invalid", problems.length > 0 ? "true" : "false");
+  say("validation-status", problems.length === 0 ? (expression.trim() ? "✓ valid" : "")
+    : problems.length + (problems.length === 1 ? " problem" : " problems"), problems.length > 0);
+  $("validation-status").classList.toggle("ok-text", problems.length === 0 && !!expression.trim());
+  $("expression-problems").replaceChildren(...problems.map((p) => {
+    const where = p.line != null ? "line " + p.line + (p.column != null ? ", column " + p.column : "") + ": " : "";
+    const item = el("li", { "data-line": p.line ?? "", "data-column": p.column ?? "" }, el("span", { class: "where" }, where), p.message);
+    if (p.line != null) {
+      item.classList.add("located");
+      item.title = "show it in the expression";
+      item.addEventListener("click", () => {
+        const at = offsetOf(area.value, p.line, p.column);
+        area.focus();
+        area.setSelectionRange(at, Math.min(at + 1, area.value.length));
+      });
+    }
+    return item;
+  }));
+  // the expression as written, line by line, with the character at each problem marked and a caret under it
+  const located = problems.filter((p) => p.line != null);
+  const marked = $("expression-marked");
+  marked.hidden = located.length === 0;
+  if (located.length === 0) { marked.replaceChildren(); return; }
+  const lines = expression.split("\n");
+  const width = String(lines.length).length;
+  const nodes = [];
+  lines.forEach((text, i) => {
+    const here = located.filter((p) => p.line === i + 1);
+    const gutter = String(i + 1).padStart(width) + " │ ";
+    const columns = new Set(here.map((p) => Math.min(Math.max(1, p.column || 1), text.length + 1)));
+    nodes.push(el("span", { class: "gutter" }, gutter));
+    for (let c = 1; c <= text.length + (columns.has(text.length + 1) ? 1 : 0); c++) {
+      const ch = c <= text.length ? text[c - 1] : " ";
+      nodes.push(columns.has(c) ? el("mark", { "data-column": c }, ch) : document.createTextNode(ch));
+    }
+    nodes.push(document.createTextNode("\n"));
+    for (const p of here) {
+      const column = Math.min(Math.max(1, p.column || 1), text.length + 1);
+      nodes.push(el("span", { class: "caret" }, " ".repeat(width) + " │ " + " ".repeat(column - 1) + "^ " + p.message), document.createTextNode("\n"));
+    }
+  });
+  marked.replaceChildren(...nodes);
+}
+
+// --- the rules page: backtest -------------------------------------------------------------------------------------
+const POLL_EVERY_MS = 1000;
+function progressText(progress) {
+  if (progress == null) return "";
+  if (typeof progress === "number") return progress <= 1 ? Math.round(progress * 100) + "%" : String(progress);
+  if (typeof progress === "object") return Object.entries(progress).map(([k, v]) => k + " " + v).join(", ");
+  return String(progress);
+}
+$("backtest-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const expression = $("rule-expression").value;
+  const since = $("backtest-since").value, until = $("backtest-until").value;
+  if (!expression.trim()) { say("backtest-status", "Write an expression first.", true); return; }
+  if (until < since) { say("backtest-status", "The period ends before it starts.", true); return; }
+  const asked = ++rules.backtests;
+  $("backtest-run").disabled = true;
+  say("backtest-status", "Running…");
+  try {
+    let answer = await api("rules/backtest", post({ expression, since: since + "T00:00:00Z", until: addDays(until, 1) + "T00:00:00Z" }));
+    if (answer.job_id != null && answer.evaluated == null) {  // 202: a job, polled until it is done or failed
+      const jobId = answer.job_id;
+      let progress = null;
+      for (;;) {
+        if (asked !== rules.backtests) return;
+        say("backtest-status", "Running as job " + jobId + (progress != null ? ": " + progressText(progress) : "") + "…");
+        await sleep(POLL_EVERY_MS);
+        const job = await api("rules/backtest/" + enc(jobId));
+        if (job.status === "done") { answer = job.result; break; }
+        if (job.status === "failed") {
+          throw new Error("the job failed: " + ((job.error && (job.error.message || job.error)) || "no reason given"));
+        }
+        progress = job.progress;
+      }
+    }
+    if (asked !== rules.backtests) return;
+    renderBacktest(answer, since, until);
+    say("backtest-status", "Backtest of " + since + " to " + until + ".");
+  } catch (error) {
+    if (asked === rules.backtests) {
+      const problems = error.error && error.error.details && error.error.details.problems;
+      if (problems) showProblems(expression, problems);
+      say("backtest-status", "Backtest failed: " + problemMessage(error), true);
+    }
+  } finally {
+    if (asked === rules.backtests) $("backtest-run").disabled = false;
+  }
+});
+function everyDay(since, until) {
+  const days = [];
+  for (let d = since; d <= until && days.length < 400; d = addDays(d, 1)) days.push(d);
+  return days;
+}
+function renderBacktest(r, since, until) {
+  $("backtest-result").hidden = false;
+  const perDay = new Map(r.matches_per_day.map((d) => [d.day, d.matches]));
+  const days = everyDay(since, until);
+  for (const day of perDay.keys()) if (!days.includes(day)) days.push(day);
+  days.sort();
+  barChart($("backtest-chart"), days.map((day) => ({
+    label: day.slice(5),
+    parts: [{ value: perDay.get(day) || 0, color: "#2d5bd3", title: (perDay.get(day) || 0) + " matches" }],
+  })), { title: "backtest matches per day" });
+  $("backtest-table").tBodies[0].replaceChildren(el("tr", {},
+    el("td", {}, r.evaluated), el("td", {}, r.matches), el("td", {}, r.fraud), el("td", {}, r.legitimate),
+    el("td", {}, r.unlabelled), el("td", {}, percent(r.precision)), el("td", {}, percent(r.recall)),
+    el("td", {}, r.overlap_with_alerts)));
+  $("backtest-examples").tBodies[0].replaceChildren(...r.examples.map((x) => el("tr", {},
+    el("td", {}, when(x.timestamp)), el("td", {}, x.transaction_id), el("td", {}, x.customer_id),
+    el("td", {}, x.amount + " " + x.currency), el("td", {}, x.labelled || "—"), el("td", {}, x.alerted ? "yes" : "no"))));
+}
+
+// --- the rules page: matches per day, active and shadow ---------------------------------------------------------------
+function renderRuleStats(id) {
+  const stats = rules.stats.get(id);
+  const days = Number($("rules-days").value);
+  const today = isoDay(new Date());
+  const byDay = new Map();
+  for (const d of (stats && stats.matches_per_day) || []) {
+    const counts = byDay.get(d.day) || { active: 0, shadow: 0 };
+    counts[d.mode] = (counts[d.mode] || 0) + d.matches;
+    byDay.set(d.day, counts);
+  }
+  const modes = Object.keys(MODE_COLORS);
+  barChart($("rule-stats-chart"), everyDay(addDays(today, 1 - days), today).map((day) => {
+    const counts = byDay.get(day) || {};
+    return { label: day.slice(5), parts: modes.map((m) => ({ value: counts[m] || 0, color: MODE_COLORS[m], title: (counts[m] || 0) + " " + m })) };
+  }), { title: "rule matches per day, active and shadow" });
+  $("rule-stats-legend").replaceChildren(...modes.map((m) => {
+    const swatch = el("i");
+    swatch.style.background = MODE_COLORS[m];
+    return el("span", {}, swatch, m);
+  }));
+  $("rule-stats-note").textContent = stats
+    ? stats.matches + " active and " + stats.shadow_matches + " shadow matches in " + days + " days; labelled " +
+      stats.labelled_fraud + " fraud, " + stats.labelled_legitimate + " legitimate; precision " + percent(stats.precision) + "."
+    : "No matches in " + days + " days.";
+}
+
+// --- the rules page: versions, diffs and rollback ----------------------------------------------------------------------
+function lineDiff(before, after) {
+  // the lines of `before` and `after` as kept / removed / added, by their longest common subsequence
+  const a = before.split("\n"), b = after.split("\n");
+  const n = a.length, m = b.length;
+  const common = Array.from({ length: n + 1 }, () => new Array(m + 1).fill(0));
+  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) {
+    common[i][j] = a[i] === b[j] ? common[i + 1][j + 1] + 1 : Math.max(common[i + 1][j], common[i][j + 1]);
+  }
+  const out = [];
+  let i = 0, j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && a[i] === b[j]) { out.push(["same", a[i]]); i++; j++; }
+    else if (j < m && (i === n || common[i][j + 1] >= common[i + 1][j])) out.push(["added", b[j++]]);
+    else out.push(["removed", a[i++]]);
+  }
+  return out;
+}
+function shown(value) { return value == null || value === "" ? "(none)" : typeof value === "object" ? JSON.stringify(value) : String(value); }
+function diffView(diff) {
+  const table = el("table", { class: "diff" }, el("thead", {}, el("tr", {}, el("th", {}, "Field"), el("th", {}, "Change"))));
+  const body = el("tbody");
+  for (const change of diff) {
+    const before = shown(change.before), after = shown(change.after);
+    const pre = el("pre", { class: "diff-text" });
+    if (before.includes("\n") || after.includes("\n") || change.field === "expression") {
+      for (const [kind, text] of lineDiff(before, after)) {
+        pre.append(el("span", { class: kind }, (kind === "added" ? "+ " : kind === "removed" ? "- " : "  ") + text), "\n");
+      }
+    } else pre.append(el("span", { class: "removed" }, before), " → ", el("span", { class: "added" }, after));
+    body.append(el("tr", { "data-field": change.field }, el("td", {}, change.field), el("td", {}, pre)));
+  }
+  table.append(body);
+  return table;
+}
+function renderVersions(rule) {
+  const versions = (rule.versions || []).slice().sort((x, y) => y.version - x.version);
+  const rows = [];
+  for (const v of versions) {
+    const diff = v.diff || [];
+    const fields = diff.length ? diff.map((d) => d.field).join(", ") : v.version === 1 ? "created" : "no change";
+    const toggle = el("button", { type: "button", class: "diff-toggle" }, "Diff");
+    toggle.disabled = diff.length === 0;
+    const actions = el("td", { class: "actions" }, toggle);
+    if (v.version !== rule.version && isAdmin()) {
+      const back = el("button", { type: "button", class: "rollback admin-only" }, "Roll back to v" + v.version);
+      back.addEventListener("click", () => rollback(rule.rule_id, v.version));
+      actions.append(" ", back);
+    }
+    const row = el("tr", { "data-version": v.version },
+      el("td", {}, "v" + v.version + (v.version === rule.version ? " (current)" : "")),
+      el("td", {}, modeBadge(v.mode)), el("td", {}, v.author), el("td", {}, when(v.created_at)),
+      el("td", { class: "fields" }, fields), actions);
+    const detail = el("tr", { class: "diff-row", "data-version": v.version }, el("td", { colspan: 6 }, diffView(diff)));
+    detail.hidden = true;
+    toggle.addEventListener("click", () => { detail.hidden = !detail.hidden; toggle.textContent = detail.hidden ? "Diff" : "Hide"; });
+    rows.push(row, detail);
+  }
+  $("rule-versions").tBodies[0].replaceChildren(...rows);
+}
+async function rollback(id, version) {
+  try {
+    const restored = await api("rules/" + enc(id) + "/rollback", post({ version }));
+    await loadRules();
+    await openRule(restored.rule_id || id);
+    say("rule-message", "Rolled back: version " + rules.current.version + " copies version " + version + ".");
+  } catch (error) { say("rule-message", "Not rolled back: " + problemMessage(error), true); }
+}
+
+// --- the lists page ----------------------------------------------------------------------------------------------------
+const lists = { all: [], current: null };
+const IMPORT_BATCH = 100;  // items per POST /lists/{name}/items
+
+async function loadLists() {
+  const answer = await api("lists");
+  lists.all = answer.lists;
+  $("lists-table").tBodies[0].replaceChildren(...lists.all.map((l) => {
+    const row = el("tr", { "data-list": l.name },
+      el("td", {}, el("strong", {}, l.name)), el("td", {}, l.kind),
+      el("td", {}, el("span", { class: "badge list-" + l.mode }, l.mode)), el("td", { class: "count" }, l.items_count),
+      el("td", {}, l.description || ""), el("td", {}, when(l.updated_at) + (l.updated_by ? " · " + l.updated_by : "")));
+    if (lists.current && lists.current.name === l.name) row.classList.add("selected");
+    row.addEventListener("click", () => openList(l.name).catch(showError));
+    return row;
+  }));
+  $("lists-empty").hidden = lists.all.length > 0;
+}
+async function openList(name) {
+  clearError();
+  const list = await api("lists/" + enc(name));
+  lists.current = list;
+  for (const row of $("lists-table").tBodies[0].rows) row.classList.toggle("selected", row.dataset.list === name);
+  $("list-empty").hidden = true;
+  $("list-body").hidden = false;
+  $("list-body").dataset.list = list.name;
+  $("list-title").textContent = "List " + list.name;
+  const facts = $("list-facts");
+  facts.replaceChildren();
+  fact(facts, "Kind", list.kind);
+  fact(facts, "Mode", el("span", { class: "badge list-" + list.mode }, list.mode));
+  fact(facts, "Description", list.description);
+  fact(facts, "Items", list.items.length);
+  fact(facts, "Updated", when(list.updated_at) + (list.updated_by ? " by " + list.updated_by : ""));
+  const admin = isAdmin();
+  $("list-items").tBodies[0].replaceChildren(...list.items.map((item) => {
+    const cells = [el("td", { class: "value" }, item.value), el("td", {}, item.reason), el("td", {}, item.added_by),
+      el("td", {}, when(item.added_at)), el("td", {}, item.expires_at ? when(item.expires_at) : "never")];
+    const remove = el("td");
+    if (admin) {
+      const button = el("button", { type: "button", class: "remove" }, "Remove");
+      button.addEventListener("click", () => removeItem(list.name, item.value));
+      remove.append(button);
+    }
+    return el("tr", { "data-value": item.value }, ...cells, remove);
+  }));
+}
+async function afterListChange(name) { await Promise.all([loadLists(), openList(name)]); }
+async function removeItem(name, value) {
+  try { clearError(); await api("lists/" + enc(name) + "/items/" + enc(value), { method: "DELETE" }); await afterListChange(name); }
+  catch (error) { showError(error); }
+}
+function utcMoment(text) {
+  // an expiry as RFC 3339 UTC; a date alone or a time without a zone is read as UTC (never the browser's zone)
+  let t = text.trim();
+  if (/^\d{4}-\d{2}-\d{2}$/.test(t)) t += "T00:00:00Z";
+  else if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(t)) t = t.replace(" ", "T") + "Z";
+  const at = Date.parse(t);
+  return Number.isNaN(at) ? null : new Date(at).toISOString().replace(".000Z", "Z");
+}
+$("item-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const name = lists.current && lists.current.name;
+  if (!name) return;
+  const item = { value: $("item-value").value.trim(), reason: $("item-reason").value.trim() };
+  if ($("item-expires").value) item.expires_at = utcMoment($("item-expires").value);
+  try {
+    clearError();
+    await api("lists/" + enc(name) + "/items", post({ items: [item] }));
+    $("item-value").value = "";
+    $("item-reason").value = "";
+    $("item-expires").value = "";
+    await afterListChange(name);
+  } catch (error) { showError(new Error("Not added: " + problemMessage(error))); }
+});
+$("list-create-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const name = $("list-name").value.trim();
+  if (lists.all.some((l) => l.name === name)) { showError(new Error("A list named " + name + " exists already.")); return; }
+  const body = { kind: $("list-kind").value, mode: $("list-mode").value, description: $("list-description").value.trim() };
+  try {
+    clearError();
+    await api("lists/" + enc(name), { method: "PUT", body: JSON.stringify(body) });
+    $("list-name").value = "";
+    $("list-description").value = "";
+    await afterListChange(name);
+  } catch (error) { showError(new Error("Not created: " + problemMessage(error))); }
+});
+
+// CSV as RFC 4180 writes it: fields separated by commas, optionally in double quotes (a quote doubled inside).
+function csvRows(text) {
+  const rows = [];
+  let row = [], field = "", quoted = false, i = 0;
+  text = text.replace(/^\uFEFF/, "");
+  while (i < text.length) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') { field += '"'; i += 2; continue; }
+      if (ch === '"') { quoted = false; i++; continue; }
+      field += ch; i++; continue;
+    }
+    if (ch === '"' && field === "") { quoted = true; i++; continue; }
+    if (ch === ",") { row.push(field); field = ""; i++; continue; }
+    if (ch === "\r" || ch === "\n") {
+      row.push(field); rows.push(row); row = []; field = "";
+      i += ch === "\r" && text[i + 1] === "\n" ? 2 : 1;
+      continue;
+    }
+    field += ch; i++;
+  }
+  if (field !== "" || row.length) { row.push(field); rows.push(row); }
+  return { rows, unterminated: quoted };
+}
+function importItems(text) {
+  // the items of a CSV text, or the problems that stop the import (line numbers count from 1, as an editor does)
+  const { rows, unterminated } = csvRows(text);
+  const items = [], problems = [];
+  if (unterminated) problems.push("a quoted field is never closed");
+  rows.forEach((cells, index) => {
+    const line = index + 1;
+    if (cells.every((c) => c.trim() === "")) return;
+    if (index === 0 && cells[0].trim().toLowerCase() === "value") return;  // a header
+    if (cells.length > 3) { problems.push("line " + line + ": " + cells.length + " fields; expected value,reason[,expires_at]"); return; }
+    const [value, reason = "", expires = ""] = cells.map((c) => c.trim());
+    if (!value) { problems.push("line " + line + ": no value"); return; }
+    if (!reason) { problems.push("line " + line + ": no reason for " + value); return; }
+    const item = { value, reason };
+    if (expires) {
+      item.expires_at = utcMoment(expires);
+      if (!item.expires_at) { problems.push("line " + line + ": " + expires + " is not a date or time"); return; }
+    }
+    items.push(item);
+  });
+  return { items, problems };
+}
+$("import-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const name = lists.current && lists.current.name;
+  if (!name) return;
+  const file = $("import-file").files[0];
+  const text = file ? await file.text() : $("import-text").value;
+  const { items, problems } = importItems(text);
+  $("import-problems").replaceChildren(...problems.map((p) => el("li", {}, p)));
+  if (problems.length) { say("import-status", "Nothing imported: fix these lines first.", true); return; }
+  if (!items.length) { say("import-status", "No items to import.", true); return; }
+  let sent = 0;
+  try {
+    for (let start = 0; start < items.length; start += IMPORT_BATCH) {
+      const batch = items.slice(start, start + IMPORT_BATCH);
+      say("import-status", "Importing " + (start + 1) + "–" + (start + batch.length) + " of " + items.length + "…");
+      await api("lists/" + enc(name) + "/items", post({ items: batch }));
+      sent += batch.length;
+    }
+    say("import-status", "Imported " + sent + (sent === 1 ? " item." : " items."));
+    $("import-text").value = "";
+    $("import-file").value = "";
+  } catch (error) {
+    say("import-status", "Imported " + sent + " of " + items.length + " items, then the API refused the batch starting at item " +
+      (sent + 1) + ": " + problemMessage(error), true);
+  }
+  await afterListChange(name).catch(showError);
+});
+
 // --- refresh loop ----------------------------------------------------------------------------------------------
 async function refreshFeed() {
   if (!signedIn()) { if (sessionStorage.getItem("shopwatch.token")) signOut("Your session ended; sign in again."); return; }
+  if (currentView() !== "overview") return;
   try {
     await Promise.all([loadFeed(), loadKpis()]);
     $("refreshed").textContent = "updated " + new Date().toLocaleTimeString();
   } catch (e) { showError(e); }
 }
 async function refreshCharts() {
-  if (!signedIn()) return;
+  if (!signedIn() || currentView() !== "overview") return;
   try { await Promise.all([loadMinutes(), loadDaily(), loadSeverities(), loadDetectors()]); } catch (e) { showError(e); }
 }
-function refreshAll() { clearError(); refreshFeed(); refreshCharts(); openLinkedAlert(); }
+function refreshAll() { clearError(); applyRole(); showView(); openLinkedAlert(); }
 function openLinkedAlert() {
   // e-mails link to <dashboard>/#/alerts/<id>
   const linked = /^#\/alerts\/([A-Za-z0-9_]+)$/.exec(location.hash);
   if (linked && signedIn()) openAlert(linked[1]);
 }
-window.addEventListener("hashchange", openLinkedAlert);
+window.addEventListener("hashchange", () => { clearError(); showView(); openLinkedAlert(); });
 
-if (!signedIn()) askSignIn(); else { $("who").textContent = sessionStorage.getItem("shopwatch.user") || ""; refreshAll(); }
+if (!signedIn()) { showView(); askSignIn(); } else refreshAll();
 setInterval(refreshFeed, FEED_EVERY_MS);
 setInterval(refreshCharts, CHARTS_EVERY_MS);
