@@ -332,6 +332,7 @@ function applyRole() {
   for (const node of document.querySelectorAll(".admin-only")) node.hidden = !admin;
   for (const id of ["rule-name", "rule-description", "rule-mode", "rule-severity", "rule-decision", "rule-score"]) $(id).disabled = !admin;
   $("editor-readonly").hidden = admin || !signedIn();
+  if (!rules.current) $("editor-title").textContent = admin ? "New rule" : "Draft expression";
   const user = sessionStorage.getItem("shopwatch.user") || "";
   $("who").textContent = signedIn() ? user : "";
   $("role").textContent = signedIn() ? groups().join(", ") || "no group" : "";
@@ -345,6 +346,7 @@ function currentView() {
 function showView() {
   const view = currentView();
   for (const v of VIEWS) $("view-" + v).hidden = v !== view;
+  $("refreshed").hidden = view !== "overview";
   for (const link of document.querySelectorAll("#views a")) {
     if (link.dataset.view === view) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
   }
@@ -414,7 +416,7 @@ $("rules-days").addEventListener("change", () => loadRules().catch(showError));
 // --- the rules page: the editor ---------------------------------------------------------------------------------
 function fillEditor(rule) {
   rules.current = rule;
-  $("editor-title").textContent = rule ? "Rule " + rule.name : "New rule";
+  $("editor-title").textContent = rule ? "Rule " + rule.name : isAdmin() ? "New rule" : "Draft expression";
   const facts = $("rule-facts");
   facts.replaceChildren();
   facts.hidden = !rule;
@@ -640,10 +642,19 @@ function renderBacktest(r, since, until) {
     label: day.slice(5),
     parts: [{ value: perDay.get(day) || 0, color: "#2d5bd3", title: (perDay.get(day) || 0) + " matches" }],
   })), { title: "backtest matches per day" });
-  $("backtest-table").tBodies[0].replaceChildren(el("tr", {},
-    el("td", {}, r.evaluated), el("td", {}, r.matches), el("td", {}, r.fraud), el("td", {}, r.legitimate),
-    el("td", {}, r.unlabelled), el("td", {}, percent(r.precision)), el("td", {}, percent(r.recall)),
-    el("td", {}, r.overlap_with_alerts)));
+  const share = (n) => (r.matches ? " (" + percent(n / r.matches) + " of matches)" : "");
+  const measures = [
+    ["evaluated", "Transactions evaluated", r.evaluated],
+    ["matches", "Matches", r.matches + (r.evaluated ? " (" + (100 * r.matches / r.evaluated).toFixed(2) + "% of evaluated)" : "")],
+    ["fraud", "Matched, labelled fraud", r.fraud],
+    ["legitimate", "Matched, labelled legitimate", r.legitimate],
+    ["unlabelled", "Matched, unlabelled", r.unlabelled],
+    ["precision", "Precision (fraud / labelled matches)", percent(r.precision)],
+    ["recall", "Recall (of the period's fraud)", percent(r.recall)],
+    ["overlap", "Matches already alerted", r.overlap_with_alerts + share(r.overlap_with_alerts)],
+  ];
+  $("backtest-table").tBodies[0].replaceChildren(...measures.map(([key, label, value]) =>
+    el("tr", { "data-measure": key }, el("th", { scope: "row" }, label), el("td", {}, value))));
   $("backtest-examples").tBodies[0].replaceChildren(...r.examples.map((x) => el("tr", {},
     el("td", {}, when(x.timestamp)), el("td", {}, x.transaction_id), el("td", {}, x.customer_id),
     el("td", {}, x.amount + " " + x.currency), el("td", {}, x.labelled || "—"), el("td", {}, x.alerted ? "yes" : "no"))));
@@ -689,8 +700,8 @@ function lineDiff(before, after) {
   let i = 0, j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && a[i] === b[j]) { out.push(["same", a[i]]); i++; j++; }
-    else if (j < m && (i === n || common[i][j + 1] >= common[i + 1][j])) out.push(["added", b[j++]]);
-    else out.push(["removed", a[i++]]);
+    else if (i < n && (j === m || common[i + 1][j] >= common[i][j + 1])) out.push(["removed", a[i++]]);
+    else out.push(["added", b[j++]]);
   }
   return out;
 }
@@ -721,7 +732,7 @@ function renderVersions(rule) {
     toggle.disabled = diff.length === 0;
     const actions = el("td", { class: "actions" }, toggle);
     if (v.version !== rule.version && isAdmin()) {
-      const back = el("button", { type: "button", class: "rollback admin-only" }, "Roll back to v" + v.version);
+      const back = el("button", { type: "button", class: "rollback admin-only" }, "Roll back");
       back.addEventListener("click", () => rollback(rule.rule_id, v.version));
       actions.append(" ", back);
     }
@@ -781,8 +792,9 @@ async function openList(name) {
   fact(facts, "Updated", when(list.updated_at) + (list.updated_by ? " by " + list.updated_by : ""));
   const admin = isAdmin();
   $("list-items").tBodies[0].replaceChildren(...list.items.map((item) => {
-    const cells = [el("td", { class: "value" }, item.value), el("td", {}, item.reason), el("td", {}, item.added_by),
-      el("td", {}, when(item.added_at)), el("td", {}, item.expires_at ? when(item.expires_at) : "never")];
+    const cells = [el("td", { class: "value" }, item.value), el("td", {}, item.reason),
+      el("td", {}, item.added_by, el("br"), el("span", { class: "muted" }, when(item.added_at))),
+      el("td", {}, item.expires_at ? when(item.expires_at) : "never")];
     const remove = el("td");
     if (admin) {
       const button = el("button", { type: "button", class: "remove" }, "Remove");
