@@ -330,7 +330,7 @@ function applyRole() {
   const admin = signedIn() && isAdmin();
   document.body.classList.toggle("admin", admin);
   for (const node of document.querySelectorAll(".admin-only")) node.hidden = !admin;
-  for (const id of ["rule-name", "rule-description", "rule-mode", "rule-severity", "rule-decision", "rule-score"]) $(id).disabled = !admin;
+  for (const id of ["rule-id", "rule-name", "rule-description", "rule-mode", "rule-severity", "rule-decision", "rule-score"]) $(id).disabled = !admin;
   $("editor-readonly").hidden = admin || !signedIn();
   if (!rules.current) $("editor-title").textContent = admin ? "New rule" : "Draft expression";
   const user = sessionStorage.getItem("shopwatch.user") || "";
@@ -368,7 +368,7 @@ function say(id, text, isError) { $(id).textContent = text || ""; $(id).classLis
 function problemMessage(error) {
   // an API refusal's own words, with the field-level details when it gave them
   const details = error.error && error.error.details;
-  const fields = details && Array.isArray(details.errors) ? details.errors.map((d) => (d.loc || []).join(".") + ": " + d.msg) : [];
+  const fields = Array.isArray(details) ? details.map((d) => (d.field ? d.field + ": " : "") + (d.message || "")) : [];
   return [error.message, ...fields].join("; ");
 }
 
@@ -425,6 +425,8 @@ function fillEditor(rule) {
     fact(facts, "Mode", modeBadge(rule.mode));
     fact(facts, "Version", rule.version + " by " + rule.author + ", " + when(rule.updated_at || rule.created_at));
   }
+  $("rule-id").value = "";
+  $("rule-id-label").hidden = !!rule;  // a new rule's id: given, or made from the name by the API
   $("rule-name").value = rule ? rule.name : "";
   $("rule-description").value = rule ? rule.description || "" : "";
   $("rule-expression").value = rule ? rule.expression : "";
@@ -471,6 +473,8 @@ $("rule-form").addEventListener("submit", async (event) => {
     return;
   }
   const current = rules.current;
+  if (current) body.expected_version = current.version;  // someone else's change meanwhile is a 409, not lost
+  else if ($("rule-id").value.trim()) body.rule_id = $("rule-id").value.trim();
   try {
     say("rule-message", "Saving…");
     const saved = current
@@ -490,7 +494,8 @@ for (const button of document.querySelectorAll(".mode-button")) {
     const current = rules.current;
     if (!current) return;
     try {
-      const changed = await api("rules/" + enc(current.rule_id) + "/mode", post({ mode: button.dataset.mode }));
+      const changed = await api("rules/" + enc(current.rule_id) + "/mode",
+        post({ mode: button.dataset.mode, expected_version: current.version }));
       await loadRules();
       await openRule(changed.rule_id || current.rule_id);
       say("rule-message", "Now " + button.dataset.mode + " (version " + rules.current.version + ").");
@@ -749,7 +754,8 @@ function renderVersions(rule) {
 }
 async function rollback(id, version) {
   try {
-    const restored = await api("rules/" + enc(id) + "/rollback", post({ version }));
+    const expected = rules.current && rules.current.rule_id === id ? rules.current.version : undefined;
+    const restored = await api("rules/" + enc(id) + "/rollback", post({ version, expected_version: expected }));
     await loadRules();
     await openRule(restored.rule_id || id);
     say("rule-message", "Rolled back: version " + rules.current.version + " copies version " + version + ".");

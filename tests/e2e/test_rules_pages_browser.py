@@ -1,0 +1,190 @@
+"""The Rules and Lists pages in headless Chromium against the local stack (issue 18, item 5).
+
+An admin writes a rule in the page alone: the checker's problem is shown at its line and column while typing, the
+fixed rule is saved in shadow, changed, its versions and their diff are shown, it is published and rolled back.
+An analyst sees the same rules and can check an expression, but gets no control that writes. A list is created,
+an item added and removed, and a CSV file imported, each checked through the API afterwards. Customer-controlled
+text (a description, a reason) is shown as text. Screenshots go to $SHOPWATCH_ARTIFACTS (default test-artifacts/).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from infra.local.stack import ADMIN_USER
+from tests.e2e.test_dashboard_browser import (  # noqa: F401 - fixtures
+    ARTIFACTS,
+    HOSTILE,
+    analyst,
+    browser,
+    connect,
+    expect,
+    page,
+)
+
+INVALID = "tx.amount > 500.0 &&\n  tx.currency > 5"  # a string compared with an int: line 2
+VALID = 'tx.amount > 500.0 &&\n  tx.currency == "USD"'
+CHANGED = 'tx.amount > 800.0 &&\n  tx.currency == "USD"'
+
+
+def as_admin(page, local_stack) -> None:
+    connect(page, local_stack, ADMIN_USER, local_stack.admin_password)
+    expect(page.locator("#who")).to_have_text(ADMIN_USER)
+
+
+def open_view(page, view: str) -> None:
+    page.click(f"#views a[data-view={view}]")
+    expect(page.locator(f"#view-{view}")).to_be_visible()
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / name
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"screenshot: {shot}")
+    assert shot.stat().st_size > 10_000
+    return shot
+
+
+def test_an_admin_writes_a_rule_sees_its_problem_saves_it_in_shadow_and_publishes_it(page, local_stack, api):
+    as_admin(page, local_stack)
+    open_view(page, "rules")
+    page.click("#new-rule")
+    page.fill("#rule-name", "E2E large USD purchase")
+    page.fill("#rule-id", "e2e-large-usd")
+    page.fill("#rule-description", HOSTILE)
+    page.fill("#rule-expression", INVALID)
+
+    # the problem the API finds is shown, while typing, at its own line and column, and marked there
+    status, checked = api.request("POST", "/rules/validate", {"expression": INVALID})
+    assert status == 200 and checked["valid"] is False
+    [problem] = checked["problems"]
+    shown = page.locator("#expression-problems li").first
+    expect(shown).to_contain_text(problem["message"])
+    expect(shown).to_have_attribute("data-line", str(problem["line"]))
+    expect(shown).to_have_attribute("data-column", str(problem["column"]))
+    assert problem["line"] == 2
+    mark = page.locator("#expression-marked mark")
+    expect(mark).to_have_count(1)
+    assert mark.get_attribute("data-column") == str(problem["column"])
+    assert mark.inner_text() == INVALID.split("\n")[1][problem["column"] - 1]  # the character at that column
+    expect(page.locator("#rule-expression")).to_have_attribute("aria-invalid", "true")
+    screenshot(page, "rules-invalid-expression.png")
+
+    page.select_option("#rule-severity", "high")
+    page.click("#save-rule")  # the API refuses it too, and says why
+    expect(page.locator("#rule-message")).to_contain_text("Not saved")
+    assert api.request("GET", "/rules/e2e-large-usd")[0] == 404
+
+    page.fill("#rule-expression", VALID)
+    expect(page.locator("#validation-status")).to_have_text("✓ valid")
+    expect(page.locator("#expression-problems li")).to_have_count(0)
+    page.click("#save-rule")  # a new rule starts in shadow
+    expect(page.locator("#rule-message")).to_contain_text("Saved version 1 (shadow)")
+    row = page.locator("#rules-table tbody tr[data-rule-id=e2e-large-usd]")
+    expect(row.locator("td.mode")).to_have_text("shadow")
+
+    page.fill("#rule-expression", CHANGED)
+    page.fill("#rule-score", "30")
+    page.click("#save-rule")
+    expect(page.locator("#rule-message")).to_contain_text("Saved version 2")
+    page.click("#rule-versions tr[data-version='2'] .diff-toggle")
+    diff = page.locator("#rule-versions tr.diff-row[data-version='2']")
+    expect(diff.locator("tr[data-field=expression] .removed")).to_have_text("- tx.amount > 500.0 &&")
+    expect(diff.locator("tr[data-field=expression] .added")).to_have_text("+ tx.amount > 800.0 &&")
+    expect(diff.locator("tr[data-field=score]")).to_contain_text("(none) → 30")
+
+    page.click("#mode-active")
+    expect(row.locator("td.mode")).to_have_text("active")
+    expect(page.locator("#rule-versions tbody tr:not(.diff-row)")).to_have_count(3)
+    expect(page.locator("#mode-active")).to_be_disabled()
+    screenshot(page, "rules.png")
+
+    status, rule = api.request("GET", "/rules/e2e-large-usd")
+    assert status == 200 and (rule["mode"], rule["version"], rule["score"]) == ("active", 3, 30)
+    assert rule["expression"] == CHANGED and rule["description"] == HOSTILE
+    assert [(v["version"], v["author"]) for v in rule["versions"]] == [(3, ADMIN_USER), (2, ADMIN_USER), (1, ADMIN_USER)]
+
+    page.click("#rule-versions tr[data-version='1'] .rollback")  # version 1's content as version 4
+    expect(page.locator("#rule-message")).to_contain_text("version 4 copies version 1")
+    status, rule = api.request("GET", "/rules/e2e-large-usd")
+    assert (rule["version"], rule["expression"], rule["score"]) == (4, VALID, None)
+
+    assert page.locator("#view-rules img").count() == 0 and page.title() == "Shopwatch"  # the description is text
+    assert all(url.startswith(local_stack.url) for url in page.requests), page.requests
+    assert page.problems == []
+
+
+def test_an_analyst_sees_the_rules_but_no_control_that_writes(page, local_stack, api, analyst):
+    rule = {"name": "E2E analyst view", "rule_id": "e2e-analyst-view", "description": "", "expression": "tx.amount > 1.0",
+            "mode": "shadow", "decision": "review"}  # fmt: skip
+    status, _ = api.request("POST", "/rules", rule)
+    assert status == 201
+    status, _ = api.request("PUT", "/lists/e2e-analyst-list", {"kind": "email", "mode": "block",
+                            "items": [{"value": "fraud@example.com", "reason": "chargeback"}]})  # fmt: skip
+    assert status == 200
+
+    connect(page, local_stack, analyst)
+    expect(page.locator("#role")).to_have_text("analysts")
+    open_view(page, "rules")
+    page.click("#rules-table tbody tr[data-rule-id=e2e-analyst-view]")
+    expect(page.locator("#rule-expression")).to_have_value("tx.amount > 1.0")
+    for control in ["#new-rule", "#save-rule", "#mode-active", "#mode-shadow", "#mode-disabled"]:
+        expect(page.locator(control)).to_be_hidden()
+    expect(page.locator("#rule-versions .rollback")).to_have_count(0)
+    expect(page.locator("#rule-name")).to_be_disabled()
+    expect(page.locator("#editor-readonly")).to_be_visible()
+    page.fill("#rule-expression", "tx.amount > 'x'")  # an analyst may still check an expression
+    expect(page.locator("#expression-problems li")).to_have_count(1)
+    screenshot(page, "rules-analyst.png")
+
+    open_view(page, "lists")
+    page.click("#lists-table tbody tr[data-list=e2e-analyst-list]")
+    expect(page.locator("#list-items tbody tr[data-value='fraud@example.com']")).to_be_visible()
+    for control in ["#list-create-form", "#item-form", "#import-form"]:
+        expect(page.locator(control)).to_be_hidden()
+    expect(page.locator("#list-items button.remove")).to_have_count(0)
+    assert page.problems == []
+
+
+def test_a_list_is_created_an_item_added_and_removed_and_a_csv_imported(page, local_stack, api, tmp_path):
+    as_admin(page, local_stack)
+    open_view(page, "lists")
+    page.fill("#list-name", "e2e-devices")
+    page.select_option("#list-kind", "device")
+    page.select_option("#list-mode", "block")
+    page.fill("#list-description", "devices seen in chargebacks")
+    page.click("#list-create-form button[type=submit]")
+    expect(page.locator("#list-title")).to_have_text("List e2e-devices")
+
+    page.fill("#item-value", "dev-hostile")
+    page.fill("#item-reason", HOSTILE)
+    page.click("#item-form button[type=submit]")
+    added = page.locator("#list-items tbody tr[data-value=dev-hostile]")
+    expect(added).to_contain_text("onerror")  # a reason in HTML: shown as text
+    assert page.locator("#list-items img").count() == 0
+    expect(page.locator("#lists-table tbody tr[data-list=e2e-devices] td.count")).to_have_text("1")
+    added.locator("button.remove").click()
+    expect(page.locator("#list-items tbody tr")).to_have_count(0)
+    assert api.request("GET", "/lists/e2e-devices")[1]["items"] == []
+
+    csv = tmp_path / "devices.csv"
+    csv.write_text('value,reason,expires_at\n"dev,1",chargeback\r\ndev-2,"said ""hi""",2099-01-01\ndev-3,reseller\n')
+    page.set_input_files("#import-file", str(csv))
+    page.click("#import-form button[type=submit]")
+    expect(page.locator("#import-status")).to_have_text("Imported 3 items.")
+    expect(page.locator("#list-items tbody tr")).to_have_count(3)
+    screenshot(page, "lists.png")
+
+    status, stored = api.request("GET", "/lists/e2e-devices")
+    assert status == 200 and (stored["kind"], stored["mode"]) == ("device", "block")
+    items = {i["value"]: i for i in stored["items"]}
+    assert set(items) == {"dev,1", "dev-2", "dev-3"}
+    assert items["dev-2"]["reason"] == 'said "hi"' and items["dev-2"]["expires_at"].startswith("2099-01-01T00:00:00")
+    assert items["dev-3"]["expires_at"] is None and items["dev,1"]["added_by"] == ADMIN_USER
+
+    page.fill("#import-text", "dev-4,\n,no value\n")  # a bad line: nothing is sent
+    page.click("#import-form button[type=submit]")
+    expect(page.locator("#import-problems li")).to_have_count(2)
+    assert len(api.request("GET", "/lists/e2e-devices")[1]["items"]) == 3
+    assert page.problems == []
