@@ -732,7 +732,8 @@ function renderVersions(rule) {
   const rows = [];
   for (const v of versions) {
     const diff = v.diff || [];
-    const fields = diff.length ? diff.map((d) => d.field).join(", ") : v.version === 1 ? "created" : "no change";
+    const changed = diff.map((d) => d.field).join(", ");
+    const fields = v.version === 1 ? "created" + (changed ? ": " + changed : "") : changed || "no change";
     const toggle = el("button", { type: "button", class: "diff-toggle" }, "Diff");
     toggle.disabled = diff.length === 0;
     const actions = el("td", { class: "actions" }, toggle);
