@@ -603,7 +603,7 @@ $("backtest-form").addEventListener("submit", async (event) => {
   $("backtest-run").disabled = true;
   say("backtest-status", "Running…");
   try {
-    let answer = await api("rules/backtest", post({ expression, since: since + "T00:00:00Z", until: addDays(until, 1) + "T00:00:00Z" }));
+    let answer = await api("rules/backtest", post({ expression, since: since + "T00:00:00Z", until: until + "T23:59:59.999Z" }));
     if (answer.job_id != null && answer.evaluated == null) {  // 202: a job, polled until it is done or failed
       const jobId = answer.job_id;
       let progress = null;
@@ -661,7 +661,7 @@ function renderBacktest(r, since, until) {
   $("backtest-table").tBodies[0].replaceChildren(...measures.map(([key, label, value]) =>
     el("tr", { "data-measure": key }, el("th", { scope: "row" }, label), el("td", {}, value))));
   $("backtest-examples").tBodies[0].replaceChildren(...r.examples.map((x) => el("tr", {},
-    el("td", {}, when(x.timestamp)), el("td", {}, x.transaction_id), el("td", {}, x.customer_id),
+    el("td", {}, when(x.timestamp)), el("td", {}, x.transaction_id), el("td", { class: "customer" }, x.customer_id),
     el("td", {}, x.amount + " " + x.currency), el("td", {}, x.labelled || "—"), el("td", {}, x.alerted ? "yes" : "no"))));
 }
 
@@ -799,7 +799,7 @@ async function openList(name) {
   fact(facts, "Updated", when(list.updated_at) + (list.updated_by ? " by " + list.updated_by : ""));
   const admin = isAdmin();
   $("list-items").tBodies[0].replaceChildren(...list.items.map((item) => {
-    const cells = [el("td", { class: "value" }, item.value), el("td", {}, item.reason),
+    const cells = [el("td", { class: "value" }, item.value), el("td", { class: "reason" }, item.reason),
       el("td", {}, item.added_by, el("br"), el("span", { class: "muted" }, when(item.added_at))),
       el("td", {}, item.expires_at ? when(item.expires_at) : "never")];
     const remove = el("td");
