@@ -184,3 +184,20 @@ def test_a_list_is_created_an_item_added_and_removed_and_a_csv_imported(page, lo
     expect(page.locator("#import-problems li")).to_have_count(2)
     assert len(api.request("GET", "/lists/e2e-devices")[1]["items"]) == 3
     assert page.problems == []
+
+
+def test_the_rules_and_lists_pages_fit_a_phone(browser, local_stack, api, analyst):
+    rule = {"name": "E2E phone", "rule_id": "e2e-phone", "expression": "tx.amount > 1.0", "mode": "shadow", "score": 5}
+    assert api.request("POST", "/rules", rule)[0] == 201
+    assert api.request("PUT", "/lists/e2e-phone", {"kind": "country", "mode": "allow"})[0] == 200
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    phone = context.new_page()
+    connect(phone, local_stack, analyst)
+    overflow = {}
+    for view in ("rules", "lists"):
+        open_view(phone, view)
+        phone.locator(f"#{view}-table tbody tr").first.wait_for()
+        overflow[view] = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        screenshot(phone, f"{view}-phone.png")
+    context.close()
+    assert overflow == {"rules": 0, "lists": 0}, f"wider than a phone by {overflow} px"
