@@ -186,6 +186,19 @@ def test_a_list_is_created_an_item_added_and_removed_and_a_csv_imported(page, lo
     assert page.problems == []
 
 
+def test_an_item_is_removed_by_its_stored_value_even_a_network_with_a_slash(page, local_stack, api):
+    items = [{"value": "203.0.113.0/24", "reason": "proxy range"}, {"value": "2001:DB8::1", "reason": "seen in fraud"}]
+    assert api.request("PUT", "/lists/e2e-networks", {"kind": "ip", "mode": "block", "items": items})[0] == 200
+    as_admin(page, local_stack)
+    open_view(page, "lists")
+    page.click("#lists-table tbody tr[data-list=e2e-networks]")
+    expect(page.locator("#list-items tbody tr[data-value='2001:db8::1']")).to_be_visible()  # as the API stored it
+    page.click("#list-items tbody tr[data-value='203.0.113.0/24'] button.remove")
+    expect(page.locator("#list-items tbody tr")).to_have_count(1)
+    assert [i["value"] for i in api.request("GET", "/lists/e2e-networks")[1]["items"]] == ["2001:db8::1"]
+    assert page.problems == []
+
+
 def test_the_rules_and_lists_pages_fit_a_phone(browser, local_stack, api, analyst):
     rule = {"name": "E2E phone", "rule_id": "e2e-phone", "expression": "tx.amount > 1.0", "mode": "shadow", "score": 5}
     assert api.request("POST", "/rules", rule)[0] == 201
