@@ -48,6 +48,11 @@ def test_an_admin_writes_a_rule_sees_its_problem_saves_it_in_shadow_and_publishe
     page.fill("#rule-name", "E2E large USD purchase")
     page.fill("#rule-id", "e2e-large-usd")
     page.fill("#rule-description", HOSTILE)
+    page.click("#reference summary")  # the variables' reference: a name clicked is written into the expression
+    page.click("#reference-body button.ref-name:text-is('tx.amount')")
+    expect(page.locator("#rule-expression")).to_have_value("tx.amount")
+    expect(page.locator("#reference-body button.ref-name:text-is('listed(')")).to_be_visible()
+    page.click("#reference summary")
     page.fill("#rule-expression", INVALID)
 
     # the problem the API finds is shown, while typing, at its own line and column, and marked there

@@ -585,6 +585,38 @@ function showProblems(expression, problems) {
   marked.replaceChildren(...nodes);
 }
 
+// --- the rules page: the variables' reference (a JSON data block the server put in the page) ---------------------------
+function insertIntoExpression(text) {
+  const area = $("rule-expression");
+  const start = area.selectionStart ?? area.value.length, end = area.selectionEnd ?? start;
+  area.setRangeText(text, start, end, "end");
+  area.focus();
+  scheduleValidation();
+}
+function referenceName(text) {
+  const button = el("button", { type: "button", class: "ref-name" }, text);
+  button.addEventListener("click", () => insertIntoExpression(text));
+  return button;
+}
+function loadReference() {
+  if ($("reference").dataset.loaded) return;
+  try {
+    const entries = JSON.parse($("rules-reference").textContent);
+    $("reference-body").replaceChildren(...entries.map((v) => {
+      const block = el("div", { class: "ref-entry" },
+        el("p", {}, referenceName(v.signature ? v.name + "(" : v.name), " ", el("span", { class: "muted" }, v.signature || ""), " ", v.description));
+      if (v.fields && v.fields.length) {
+        block.append(el("ul", {}, ...v.fields.map((f) => el("li", {},
+          referenceName(v.name + "." + f.name), " ", el("span", { class: "muted" }, f.type + (f.optional ? ", optional" : "")), " ", f.description))));
+      }
+      return block;
+    }));
+    $("reference").dataset.loaded = "1";
+    say("reference-status", "");
+  } catch (error) { say("reference-status", "The reference could not be read: " + error.message, true); }
+}
+$("reference").addEventListener("toggle", () => { if ($("reference").open) loadReference(); });
+
 // --- the rules page: backtest -------------------------------------------------------------------------------------
 const POLL_EVERY_MS = 1000;
 function progressText(progress) {
