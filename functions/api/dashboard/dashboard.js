@@ -687,7 +687,7 @@ function renderBacktest(r, since, until) {
     ["legitimate", "Matched, labelled legitimate", r.legitimate],
     ["unlabelled", "Matched, unlabelled", r.unlabelled],
     ["precision", "Precision (fraud / labelled matches)", percent(r.precision)],
-    ["recall", "Recall (of the period's fraud)", percent(r.recall)],
+    ["recall", "Recall (of the period's fraud)", percent(r.recall) + (r.fraud_in_period != null ? " (" + r.fraud + " of " + r.fraud_in_period + ")" : "")],
     ["overlap", "Matches already alerted", r.overlap_with_alerts + share(r.overlap_with_alerts)],
   ];
   $("backtest-table").tBodies[0].replaceChildren(...measures.map(([key, label, value]) =>
