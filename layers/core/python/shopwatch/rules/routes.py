@@ -60,9 +60,11 @@ ItemValue = Annotated[str, Path(min_length=1, max_length=254, description="as st
 _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 _CONFLICT = {409: {"description": "changed meanwhile (see expected_version), an id taken, or a limit reached",
                    "content": _ERROR}}  # fmt: skip
-_INVALID_EXPRESSION = {
-    400: {"description": "invalid parameters or body, or an expression the checker refuses", "content": _ERROR}
-}
+
+
+def _ok(model: type[BaseModel], description: str, status: int = 200) -> dict:
+    """The success entry of a route that documents other answers too (Powertools then adds no 200 of its own)."""
+    return {status: {"description": description, "content": {"application/json": {"model": model}}}}
 
 
 def _json(status: int, model: type[BaseModel], body: dict) -> Response:
@@ -105,12 +107,11 @@ def rules_router(state_table: str, alerts: AlertRepository, labels: LabelReposit
 
     @router.post(
         "/rules",
-        responses={201: {"description": "created at version 1", "content": {"application/json": {"model": RuleOut}}}}
-        | _CONFLICT
-        | _INVALID_EXPRESSION,
+        responses=_ok(RuleOut, "created at version 1", 201) | _CONFLICT,
     )
     def create_rule(body: NewRuleIn) -> Response[RuleOut]:
-        """A new rule (admins). Its expression is checked against the documented variables first."""
+        """A new rule (admins). Its expression is checked against the documented variables first: a refused one
+        is a 400 `invalid_expression` listing each problem with its line and column."""
         by = acting(Action.MANAGE_RULES)
         return _json(201, RuleOut, rule_json(rules.create(_draft(body), body.rule_id, by, utcnow())))
 
@@ -125,25 +126,25 @@ def rules_router(state_table: str, alerts: AlertRepository, labels: LabelReposit
         """A rule's current version and every version before it, newest first, each with its diff."""
         return rule_detail_json(rules.get(rule_id))
 
-    @router.put("/rules/<rule_id>", responses=_CONFLICT | _INVALID_EXPRESSION)
+    @router.put("/rules/<rule_id>", responses=_ok(RuleOut, "the new version") | _CONFLICT)
     def update_rule(rule_id: RuleId, body: RuleChangeIn) -> RuleOut:
         """A new version with this content (admins); an unchanged rule stays at its version."""
         by = acting(Action.MANAGE_RULES)
         return rule_json(rules.update(rule_id, _draft(body), by, utcnow(), body.expected_version))
 
-    @router.delete("/rules/<rule_id>", responses=_CONFLICT)
+    @router.delete("/rules/<rule_id>", responses=_ok(RuleOut, "the disabled version") | _CONFLICT)
     def disable_rule(rule_id: RuleId) -> RuleOut:
         """Disable the rule (admins): a new version in mode disabled; its history stays."""
         by = acting(Action.MANAGE_RULES)
         return rule_json(rules.set_mode(rule_id, RuleMode.DISABLED, by, utcnow()))
 
-    @router.post("/rules/<rule_id>/mode", responses=_CONFLICT)
+    @router.post("/rules/<rule_id>/mode", responses=_ok(RuleOut, "the new version") | _CONFLICT)
     def set_rule_mode(rule_id: RuleId, body: ModeIn) -> RuleOut:
         """Publish (active), shadow (matches counted, never alerting or deciding) or disable (admins)."""
         by = acting(Action.MANAGE_RULES)
         return rule_json(rules.set_mode(rule_id, body.mode, by, utcnow(), body.expected_version))
 
-    @router.post("/rules/<rule_id>/rollback", responses=_CONFLICT | _INVALID_EXPRESSION)
+    @router.post("/rules/<rule_id>/rollback", responses=_ok(RuleOut, "the new version") | _CONFLICT)
     def rollback_rule(rule_id: RuleId, body: RollbackIn) -> RuleOut:
         """A new version copying `version`'s content, mode included (admins)."""
         by = acting(Action.MANAGE_RULES)
@@ -161,7 +162,7 @@ def rules_router(state_table: str, alerts: AlertRepository, labels: LabelReposit
         """Every list with its count of unexpired entries."""
         return {"lists": [list_summary_json(summary) for summary in lists.list(utcnow())]}
 
-    @router.put("/lists/<name>", responses=_CONFLICT)
+    @router.put("/lists/<name>", responses=_ok(ListSummaryOut, "the list") | _CONFLICT)
     def put_list(name: ListName, body: ListIn) -> ListSummaryOut:
         """Create or change a list (admins); `items`, when given, replace every entry."""
         by = acting(Action.MANAGE_RULES)
@@ -173,13 +174,13 @@ def rules_router(state_table: str, alerts: AlertRepository, labels: LabelReposit
         """A list with its unexpired entries, by value."""
         return list_json(lists.get(name, utcnow()))
 
-    @router.post("/lists/<name>/items", responses=_CONFLICT)
+    @router.post("/lists/<name>/items", responses=_ok(ItemsAddedOut, "the list, and what changed") | _CONFLICT)
     def add_list_items(name: ListName, body: ItemsIn) -> ItemsAddedOut:
         """Add entries (admins); a value already there takes the new reason and expiry."""
         by = acting(Action.MANAGE_RULES)
         return items_added_json(lists.add_items(name, _items(body.items), by, utcnow()))
 
-    @router.delete("/lists/<name>/items/<value>", responses=_CONFLICT)
+    @router.delete("/lists/<name>/items/<value>", responses=_ok(ListSummaryOut, "the list") | _CONFLICT)
     def remove_list_item(name: ListName, value: ItemValue) -> ListSummaryOut:
         """Remove an entry (admins); the value as the list stores it, or in any form that normalises to it."""
         by = acting(Action.MANAGE_RULES)
