@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -129,12 +128,12 @@ def import_list(
     path: Path,
     kind: ListKind | None = None,
     mode: ListMode | None = None,
-    now: Callable[[], datetime] = utcnow,
+    now: datetime | None = None,
 ) -> ImportReport:
     """Add the file's good rows to list `name` (created when missing); report what was added and refused."""
     report = ImportReport()
     list_kind = _list_kind(client, name, kind, mode, create=False)
-    rows = read_rows(path, list_kind, now(), report)
+    rows = read_rows(path, list_kind, now or utcnow(), report)
     if rows:
         _list_kind(client, name, kind, mode, create=True)
     for start in range(0, len(rows), MAX_ITEMS_PER_REQUEST):
