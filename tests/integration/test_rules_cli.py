@@ -1,4 +1,4 @@
-"""`shopwatch lists import NAME FILE.csv` against ApiFunction on moto (the command's HTTP requests answered by the
+"""`shopwatch lists import` and `shopwatch rules list|show|add|mode` against ApiFunction on moto (the HTTP requests answered by the
 handler, as an admin): every good row added, every bad one named by its line, nothing sent twice."""
 
 from __future__ import annotations
@@ -119,3 +119,27 @@ def test_a_file_without_the_required_columns_is_refused_and_creates_nothing(clie
     path = write(tmp_path, "email,why\na@example.com,x\n")
     assert main(["lists", "import", "emails", path, "--kind", "email", "--mode", "block"]) == 2
     assert "missing column(s): value, reason" in capsys.readouterr().err and lists.heads() == []
+
+
+def test_rules_add_shows_the_new_version_and_rules_list_shows_it(client, capsys):
+    added = ["rules", "add", "--name", "Big order", "--expression", "tx.amount > 500.0", "--decision", "review"]
+    assert main(added) == 0
+    assert "big-order is at version 1, shadow" in capsys.readouterr().out
+    assert main(["rules", "mode", "big-order", "active"]) == 0
+    assert "big-order is at version 2, active" in capsys.readouterr().out
+    assert main(["rules", "list"]) == 0
+    assert "big-order" in capsys.readouterr().out
+
+
+def test_rules_add_prints_each_problem_of_a_refused_expression_with_its_position(client, capsys):
+    assert main(["rules", "add", "--name", "Broken", "--expression", "tx.amount >", "--score", "5"]) == 1
+    err = capsys.readouterr().err
+    assert "HTTP 400" in err and "line 1, column" in err
+
+
+def test_rules_show_prints_each_version_with_its_diff(client, capsys):
+    main(["rules", "add", "--name", "Big order", "--expression", "tx.amount > 500.0", "--score", "20"])
+    main(["rules", "mode", "big-order", "disabled"])
+    capsys.readouterr()
+    assert main(["rules", "show", "big-order"]) == 0
+    assert "v2" in (out := capsys.readouterr().out) and "mode: 'shadow' -> 'disabled'" in out
