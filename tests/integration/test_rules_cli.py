@@ -1,5 +1,5 @@
-"""`shopwatch lists import` and `shopwatch rules list|show|add|mode` against ApiFunction on moto (the HTTP requests answered by the
-handler, as an admin): every good row added, every bad one named by its line, nothing sent twice."""
+"""`shopwatch lists import` and `shopwatch rules list|show|add|mode` against ApiFunction on moto (their HTTP
+requests answered by the handler, as an admin): every good row added, every bad one named by its line."""
 
 from __future__ import annotations
 
