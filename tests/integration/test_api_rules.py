@@ -6,7 +6,7 @@ GET /analytics/rules counts each rule's matches and its precision against feedba
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -14,6 +14,7 @@ from shopwatch.domain.clock import to_iso
 from shopwatch.rules import routes, service
 from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.labels import LabelRepository
+from shopwatch.storage.rule_matches import RecordedMatch, RuleMatchRepository
 from shopwatch.storage.rules import ListRepository, RuleRepository
 from tests.builders import T0, stored_alert
 from tests.conftest import Stack
@@ -155,9 +156,28 @@ def test_an_unknown_rule_is_a_404(analyst):
     assert status == 404 and body["error"]["code"] == "not_found"
 
 
+def test_analysts_read_the_variables_and_functions_an_expression_may_use(analyst):
+    status, body = analyst("GET", "/rules/reference")
+    names = {entry["name"] for entry in body["variables"]}
+    assert status == 200 and {"tx", "listed"} <= names
+
+
+@pytest.mark.parametrize("rule_id", ["reference", "validate", "backtest"])
+def test_an_id_that_names_a_route_is_refused(admin, rule_id):
+    status, body = admin("POST", "/rules", RULE | {"rule_id": rule_id})
+    assert status == 400 and body["error"]["details"][0]["field"] == "rule_id"
+
+
+def test_a_rule_named_like_a_route_gets_an_id_of_its_own(admin):
+    assert admin("POST", "/rules", RULE | {"name": "Validate"})[1]["rule_id"] == "validate-rule"
+
+
 def test_analysts_check_an_expression_without_saving_it(analyst, stack):
-    status, body = analyst("POST", "/rules/validate", {"expression": "tx.amount >"})
-    assert status == 200 and body["valid"] is False and body["problems"]
+    status, body = analyst("POST", "/rules/validate", {"expression": 'tx.amount > "x"'})
+    assert status == 200 and body["valid"] is False
+    assert body["problems"] == [
+        {"message": "found no matching overload for '_>_' applied to '(double, string)'", "line": 1, "column": 11}
+    ]
     assert analyst("POST", "/rules/validate", {"expression": "tx.amount > 500.0"})[1] == {"valid": True, "problems": []}
     assert RuleRepository(stack.table("StateTable")).all() == []
 
@@ -251,19 +271,9 @@ def test_an_unknown_list_is_a_404(analyst, admin):
 
 # --- analytics -------------------------------------------------------------------------------------------------
 def _matched(stack: Stack, rule_id: str, transaction_id: str, mode: str, day: str) -> None:
-    """What DetectFunction writes for a match (rules_spec.md: storage/rule_matches.py's layout)."""
-    table, dynamodb = stack.table("StateTable"), stack.dynamodb
-    dynamodb.put_item(
-        TableName=table,
-        Item={"pk": {"S": f"RULEMATCH#{rule_id}"}, "sk": {"S": f"{day}#{transaction_id}"}, "mode": {"S": mode},
-              "version": {"N": "1"}, "at": {"S": f"{day}T12:00:00Z"}},
-    )  # fmt: skip
-    dynamodb.update_item(
-        TableName=table,
-        Key={"pk": {"S": f"RULESTATS#{rule_id}"}, "sk": {"S": f"{day}#{mode}"}},
-        UpdateExpression="ADD matches :one",
-        ExpressionAttributeValues={":one": {"N": "1"}},
-    )
+    """What DetectFunction records for a match."""
+    at = datetime.fromisoformat(f"{day}T12:00:00+00:00")
+    RuleMatchRepository(stack.table("StateTable")).record([RecordedMatch(rule_id, 1, mode, transaction_id, at)], NOW)
 
 
 def test_rule_analytics_count_matches_per_day_and_precision_from_labels_and_feedback(admin, analyst, stack):

@@ -8,6 +8,7 @@ by themselves). Shadow matches are included: shadow is where a rule earns its pr
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -67,12 +68,10 @@ class RuleAnalytics:
 
     def _stats(self, stored: StoredRule, since: date, labels: dict[str, str]) -> RuleStats:
         rule_id = stored.rule.rule_id
-        rows = self.matches.per_day(rule_id, since)
-        per_day = sorted(
-            (DayMatches(row["day"], RuleMode(row["mode"]), int(row["matches"])) for row in rows),
-            key=lambda d: (d.day, d.mode.value),
-        )
-        matched = {transaction_id for transaction_id, _mode, _day in self.matches.matched(rule_id, since)}
+        matches = list(self.matches.matched(rule_id, since))  # one Query: the counts and the join both use it
+        counts = Counter((day, mode) for _, mode, day in matches)
+        per_day = [DayMatches(day, RuleMode(mode), n) for (day, mode), n in sorted(counts.items())]
+        matched = {transaction_id for transaction_id, _, _ in matches}
         verdicts = [labels[t] for t in matched if t in labels]
         return RuleStats(
             stored=stored,

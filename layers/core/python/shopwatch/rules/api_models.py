@@ -20,6 +20,7 @@ from shopwatch.rules.service import (
     MAX_ITEMS_PER_REQUEST,
     MAX_NAME,
     MAX_REASON,
+    RESERVED_IDS,
 )
 
 Timestamp = Annotated[str, Field(description="RFC 3339, UTC")]
@@ -70,7 +71,10 @@ class RuleIn(_Body):
 
 class NewRuleIn(RuleIn):
     rule_id: str | None = Field(
-        default=None, pattern=ID_PATTERN, description="default: made from the name; a taken id is a 409"
+        default=None,
+        pattern=ID_PATTERN,
+        description="default: made from the name; a taken id is a 409",
+        json_schema_extra={"not": {"enum": sorted(RESERVED_IDS)}},
     )
 
 
@@ -151,6 +155,24 @@ class RuleVersionOut(_Out):
 
 class RuleDetailOut(RuleOut):
     versions: list[RuleVersionOut] = Field(description="newest first")
+
+
+class ReferenceFieldOut(_Out):
+    name: str
+    type: str
+    description: str
+    optional: bool
+
+
+class ReferenceEntryOut(_Out):
+    name: str
+    description: str
+    fields: list[ReferenceFieldOut] | None = Field(default=None, description="a variable's fields")
+    signature: str | None = Field(default=None, description="a function's signature")
+
+
+class RuleReferenceOut(_Out):
+    variables: list[ReferenceEntryOut] = Field(description="the variables and functions an expression may use")
 
 
 class RulesOut(_Out):

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from shopwatch.api_params import Days
 from shopwatch.auth.callers import Action, authorize
 from shopwatch.domain.clock import utcnow
+from shopwatch.rules import variables
 from shopwatch.rules.analytics import RuleAnalytics
 from shopwatch.rules.api_models import (
     ExpressionIn,
@@ -34,11 +35,12 @@ from shopwatch.rules.api_models import (
     RuleDetailOut,
     RuleIn,
     RuleOut,
+    RuleReferenceOut,
     RulesOut,
     ValidationOut,
 )
-from shopwatch.rules.definitions import Decision, RuleMode
-from shopwatch.rules.service import ID_PATTERN, ItemDraft, ListService, RuleDraft, RuleService
+from shopwatch.rules.definitions import ID_PATTERN, Decision, RuleMode
+from shopwatch.rules.service import ItemDraft, ListService, RuleDraft, RuleService
 from shopwatch.rules.views import (
     items_added_json,
     list_json,
@@ -121,7 +123,12 @@ def rules_router(state_table: str, alerts: AlertRepository, labels: LabelReposit
         acting(Action.READ)
         return validation_json(rules.validate(body.expression))
 
-    @router.get("/rules/<rule_id>")
+    @router.get("/rules/reference")
+    def rule_reference() -> RuleReferenceOut:
+        """What an expression may use: each variable with its fields and types, and the functions."""
+        return {"variables": variables.reference()}
+
+    @router.get("/rules/<rule_id>")  # after /rules/reference: the first route that matches answers
     def get_rule(rule_id: RuleId) -> RuleDetailOut:
         """A rule's current version and every version before it, newest first, each with its diff."""
         return rule_detail_json(rules.get(rule_id))

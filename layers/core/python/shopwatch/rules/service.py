@@ -18,6 +18,7 @@ from shopwatch.domain.severity import Severity
 from shopwatch.errors import Conflict, NotFound, ShopwatchError, ValidationFailed
 from shopwatch.rules.changes import content, rule_diff
 from shopwatch.rules.definitions import (
+    ID_PATTERN,
     MAX_LIST_ITEMS,
     MAX_LISTS,
     MAX_RULES,
@@ -28,14 +29,15 @@ from shopwatch.rules.definitions import (
     Rule,
     RuleMode,
 )
-from shopwatch.rules.expressions import ExpressionProblem, check
+from shopwatch.rules.expressions import MAX_EXPRESSION_CHARS, ExpressionProblem, check
 from shopwatch.rules.list_values import normalise_value
 from shopwatch.storage.rules import ListHead, ListRepository, RuleRepository, RuleVersion, StoredRule
 
-ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"  # rule ids and list names: a URL segment and a sort key part
 MAX_NAME = 128
 MAX_DESCRIPTION = 1000
-MAX_EXPRESSION = 2000  # the checker refuses longer ones too; stated here so the schema says it
+MAX_EXPRESSION = MAX_EXPRESSION_CHARS  # the checker's limit, stated in the schema too
+# ids that name routes beside /rules/{rule_id} (GET /rules/reference, POST /rules/validate, /rules/backtest)
+RESERVED_IDS = frozenset({"reference", "validate", "backtest"})
 # text that may span lines: no control character but tab, line feed and carriage return
 DESCRIPTION_PATTERN = "^[^" + CONTROL_CLASS.replace(r"\x00-\x1f", r"\x00-\x08\x0b\x0c\x0e-\x1f") + "]*$"
 MAX_REASON = 256
@@ -74,7 +76,7 @@ class RuleDetail:
 def slug(name: str) -> str:
     """A rule id from its name: lower case, runs of anything else than letters and digits as one dash."""
     text = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64].rstrip("-")
-    return text or "rule"
+    return f"{text}-rule" if text in RESERVED_IDS else text or "rule"
 
 
 def check_draft(draft: RuleDraft) -> None:
@@ -121,8 +123,9 @@ class RuleService:
         """A new rule at version 1; its id is `rule_id` or made from its name. A taken id is a 409."""
         check_draft(draft)
         chosen = rule_id if rule_id is not None else slug(draft.name)
-        if not _ID.fullmatch(chosen):
-            raise ValidationFailed("invalid rule", [{"field": "rule_id", "message": f"must match {ID_PATTERN}"}])
+        if not _ID.fullmatch(chosen) or chosen in RESERVED_IDS:
+            message = f"must match {ID_PATTERN} and not be one of {', '.join(sorted(RESERVED_IDS))}"
+            raise ValidationFailed("invalid rule", [{"field": "rule_id", "message": message}])
         if draft.mode in PUBLISHED:
             self._room_for_one_more()
         rule = _rule(chosen, 1, draft, by, now)
