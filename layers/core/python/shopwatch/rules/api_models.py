@@ -48,7 +48,10 @@ class _Out(BaseModel):
 
 
 def _an_outcome(schema: dict[str, Any]) -> None:
+    """At least one outcome, each never null when given (absent is how a rule has none)."""
     schema["anyOf"] = [{"required": ["severity"]}, {"required": ["decision"]}, {"required": ["score"]}]
+    for name in ("severity", "decision", "score"):
+        schema["properties"][name].pop("default", None)
 
 
 class RuleIn(_Body):
@@ -58,9 +61,10 @@ class RuleIn(_Body):
     description: Description = ""
     expression: Expression
     mode: RuleMode
-    severity: Severity | None = Field(default=None, description="raise an alert of this severity on a match")
-    decision: Literal["review", "block"] | None = Field(default=None, description="the checkout's answer on a match")
-    score: int | None = Field(default=None, ge=1, le=100, description="added to the transaction's risk_score")
+    # typed without None so the schema refuses null; absent, they default to None
+    severity: Severity = Field(default=None, description="raise an alert of this severity on a match")  # type: ignore[assignment]
+    decision: Literal["review", "block"] = Field(default=None, description="the checkout's answer on a match")  # type: ignore[assignment]
+    score: int = Field(default=None, ge=1, le=100, description="added to the transaction's risk_score")  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _has_an_outcome(self) -> Self:
