@@ -120,6 +120,13 @@ def test_an_entry_past_its_expiry_is_not_read_even_before_ttl_removes_it(lists):
     assert lists.entry("blocked-devices", "dev-1") is not None  # still stored: TTL is only a hint
 
 
+def test_an_entry_stops_counting_at_its_exact_expiry(lists):
+    expiry = T0 + timedelta(hours=1, microseconds=500)
+    lists.save(head(), None, [ListItem("dev-1", "fraud ring", "ana", T0, expiry)])
+    assert lists.count("blocked-devices", expiry - timedelta(microseconds=1)) == 1
+    assert lists.count("blocked-devices", expiry) == 0
+
+
 def test_an_entry_with_an_expiry_carries_a_ttl_no_earlier_than_it(lists, stack):
     expiry = T0 + timedelta(hours=1, microseconds=500)
     lists.save(head(), None, [ListItem("dev-1", "fraud ring", "ana", T0, expiry)])

@@ -252,7 +252,7 @@ class ListRepository:
         found: list[ListItem] = []
         for item in _query(self.table_name, _items_pk(name), filtered=_unexpired(now)):
             entry = _list_item(item)
-            if entry.active(now):  # the filter compares whole seconds; this, the exact time
+            if entry.active(now):  # as the filter: a second check costs nothing
                 found.append(entry)
                 if limit is not None and len(found) >= limit:
                     break
@@ -341,10 +341,11 @@ class ListRepository:
 
 
 def _unexpired(now: datetime) -> dict[str, Any]:
-    """A Query's filter for entries without expiry or whose TTL second is after `now`."""
+    """A Query's filter for entries without expiry or expiring after `now` (`expiry` is written in one fixed
+    RFC 3339 form, so string order is time order)."""
     return {
-        "FilterExpression": "attribute_not_exists(expires_at) OR expires_at > :now",
-        "ExpressionAttributeValues": {":now": {"N": str(epoch_seconds(now))}},
+        "FilterExpression": "attribute_not_exists(expiry) OR expiry > :now",
+        "ExpressionAttributeValues": {":now": {"S": to_iso(now)}},
     }
 
 
