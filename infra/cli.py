@@ -140,6 +140,12 @@ def _model(args: argparse.Namespace) -> int:
     return run(args, lambda: _local_state(args))
 
 
+def _rules(args: argparse.Namespace) -> int:
+    from infra.rules_commands import run
+
+    return run(args, lambda: _local_state(args))
+
+
 def _state_or_args(args: argparse.Namespace) -> tuple[str, str, dict | None]:
     """--url and --api-key when both are given (a deployed stack, or a local one named by hand), else the
     running local stack's; the local stack's state too when the URL is its."""
@@ -669,6 +675,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_model_parser(commands, local)
     commands.choices["model"].set_defaults(run=_model)
+    from infra.rules_commands import add_parsers as add_rules_parsers
+
+    add_rules_parsers(commands, local)
+    commands.choices["rules"].set_defaults(run=_rules)
+    commands.choices["lists"].set_defaults(run=_rules)
     return parser
 
 
