@@ -585,7 +585,7 @@ function showProblems(expression, problems) {
   marked.replaceChildren(...nodes);
 }
 
-// --- the rules page: the variables' reference (a JSON data block the server put in the page) ---------------------------
+// --- the rules page: the variables' reference (GET /rules/reference, read once) ---------------------------------------
 function insertIntoExpression(text) {
   const area = $("rule-expression");
   const start = area.selectionStart ?? area.value.length, end = area.selectionEnd ?? start;
@@ -598,10 +598,11 @@ function referenceName(text) {
   button.addEventListener("click", () => insertIntoExpression(text));
   return button;
 }
-function loadReference() {
+async function loadReference() {
   if ($("reference").dataset.loaded) return;
+  say("reference-status", "loading…");
   try {
-    const entries = JSON.parse($("rules-reference").textContent);
+    const entries = (await api("rules/reference")).variables;
     $("reference-body").replaceChildren(...entries.map((v) => {
       const block = el("div", { class: "ref-entry" },
         el("p", {}, referenceName(v.signature ? v.name + "(" : v.name), " ", el("span", { class: "muted" }, v.signature || ""), " ", v.description));
@@ -613,9 +614,9 @@ function loadReference() {
     }));
     $("reference").dataset.loaded = "1";
     say("reference-status", "");
-  } catch (error) { say("reference-status", "The reference could not be read: " + error.message, true); }
+  } catch (error) { say("reference-status", "The reference could not be read: " + problemMessage(error), true); }
 }
-$("reference").addEventListener("toggle", () => { if ($("reference").open) loadReference(); });
+$("reference").addEventListener("toggle", () => { if ($("reference").open) loadReference().catch(showError); });
 
 // --- the rules page: backtest -------------------------------------------------------------------------------------
 const POLL_EVERY_MS = 1000;

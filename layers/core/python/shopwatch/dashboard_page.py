@@ -3,32 +3,20 @@ CSS and JavaScript inline, so it needs no other route, no CDN and no external re
 
 The Content-Security-Policy allows exactly the inline script and style by their hashes and connections to
 this origin only: data shown by the page (alert texts, customer names) can never run as code.
-
-The rule editor's reference (the variables and functions a rule may use, `shopwatch.rules.variables`) is put in
-the page as a JSON data block when the page is built: it changes only with a deploy, like the page itself, so
-it costs no request, and a data block is never executed (the policy's script hash does not cover it).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from aws_lambda_powertools.event_handler import Response
 
-from shopwatch.rules.variables import reference  # protobuf, from RulesLayer: ApiFunction, the page's one user, has it
-
 
 def _hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
-
-
-def _rules_reference() -> str:
-    """The rule variables' reference as JSON that cannot end its <script> element early (no "<" in it)."""
-    return json.dumps(reference(), ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
 
 
 @dataclass(frozen=True)
@@ -43,7 +31,6 @@ class DashboardPage:
         html = (
             (folder / "index.html")
             .read_text(encoding="utf-8")
-            .replace("/*RULES_REFERENCE*/", _rules_reference())
             .replace("/*STYLE*/", style)
             .replace("/*SCRIPT*/", script)
         )
