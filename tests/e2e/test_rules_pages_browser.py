@@ -221,7 +221,7 @@ def test_a_list_is_created_an_item_added_and_removed_and_a_csv_imported(page, lo
     csv.write_text('value,reason,expires_at\n"dev,1",chargeback\r\ndev-2,"said ""hi""",2099-01-01\ndev-3,reseller\n')
     page.set_input_files("#import-file", str(csv))
     page.click("#import-form button[type=submit]")
-    expect(page.locator("#import-status")).to_have_text("Imported 3 items.")
+    expect(page.locator("#import-status")).to_have_text("Imported 3 items: 3 new, 0 updated.")
     expect(page.locator("#list-items tbody tr")).to_have_count(3)
     screenshot(page, "lists.png")
 
@@ -232,10 +232,17 @@ def test_a_list_is_created_an_item_added_and_removed_and_a_csv_imported(page, lo
     assert items["dev-2"]["reason"] == 'said "hi"' and items["dev-2"]["expires_at"].startswith("2099-01-01T00:00:00")
     assert items["dev-3"]["expires_at"] is None and items["dev,1"]["added_by"] == ADMIN_USER
 
+    page.fill("#import-text", "".join(f"bulk-{i},reseller\n" for i in range(250)))  # three requests of at most 99
+    page.click("#import-form button[type=submit]")
+    expect(page.locator("#import-status")).to_have_text("Imported 250 items: 250 new, 0 updated.")
+    assert len(api.request("GET", "/lists/e2e-devices")[1]["items"]) == 253
+    posts = [url for url in page.requests if url.endswith("/lists/e2e-devices/items")]
+    assert len(posts) == 1 + 1 + 3  # the item added, the file, the 250 lines in 99 + 99 + 52
+
     page.fill("#import-text", "dev-4,\n,no value\n")  # a bad line: nothing is sent
     page.click("#import-form button[type=submit]")
     expect(page.locator("#import-problems li")).to_have_count(2)
-    assert len(api.request("GET", "/lists/e2e-devices")[1]["items"]) == 3
+    assert len(api.request("GET", "/lists/e2e-devices")[1]["items"]) == 253
     assert page.problems == []
 
 

@@ -798,7 +798,9 @@ async function rollback(id, version) {
 
 // --- the lists page ----------------------------------------------------------------------------------------------------
 const lists = { all: [], current: null };
-const IMPORT_BATCH = 100;  // items per POST /lists/{name}/items
+// Items per POST /lists/{name}/items: the API writes up to 99 entries with the list's head in one guarded transaction,
+// so each batch is stored whole or not at all, and a refusal midway leaves the batches before it, as the status says.
+const IMPORT_BATCH = 99;
 
 async function loadLists() {
   const answer = await api("lists");
@@ -942,15 +944,17 @@ $("import-form").addEventListener("submit", async (event) => {
   $("import-problems").replaceChildren(...problems.map((p) => el("li", {}, p)));
   if (problems.length) { say("import-status", "Nothing imported: fix these lines first.", true); return; }
   if (!items.length) { say("import-status", "No items to import.", true); return; }
-  let sent = 0;
+  let sent = 0, added = 0, updated = 0;
   try {
     for (let start = 0; start < items.length; start += IMPORT_BATCH) {
       const batch = items.slice(start, start + IMPORT_BATCH);
       say("import-status", "Importing " + (start + 1) + "–" + (start + batch.length) + " of " + items.length + "…");
-      await api("lists/" + enc(name) + "/items", post({ items: batch }));
+      const answer = await api("lists/" + enc(name) + "/items", post({ items: batch }));
       sent += batch.length;
+      added += answer.added || 0;
+      updated += answer.updated || 0;
     }
-    say("import-status", "Imported " + sent + (sent === 1 ? " item." : " items."));
+    say("import-status", "Imported " + sent + (sent === 1 ? " item" : " items") + ": " + added + " new, " + updated + " updated.");
     $("import-text").value = "";
     $("import-file").value = "";
   } catch (error) {
