@@ -230,8 +230,8 @@ function barChart(container, bars, options) {
       rect.append(svg("title", {}, bar.label + ": " + part.title));
       chart.append(rect);
     }
-    if (i % Math.ceil(bars.length / 8) === 0) {
-      chart.append(svg("text", { x: left + i * step, y: height - 6, "font-size": 11, fill: "#687385" }, bar.label));
+    if (i % Math.ceil(bars.length / 8) === 0) {  // under its bar's middle
+      chart.append(svg("text", { x: left + i * step + step / 2, y: height - 6, "font-size": 11, fill: "#687385", "text-anchor": "middle" }, bar.label));
     }
   });
   container.replaceChildren(chart);
