@@ -176,7 +176,8 @@ def test_an_analyst_sees_the_rules_but_no_control_that_writes(page, local_stack,
     connect(page, local_stack, analyst)
     expect(page.locator("#role")).to_have_text("analysts")
     open_view(page, "rules")
-    page.click("#rules-table tbody tr[data-rule-id=e2e-analyst-view]")
+    page.focus("#rules-table tbody tr[data-rule-id=e2e-analyst-view]")  # rows open from the keyboard too
+    page.keyboard.press("Enter")
     expect(page.locator("#rule-expression")).to_have_value("tx.amount > 1.0")
     for control in ["#new-rule", "#save-rule", "#mode-active", "#mode-shadow", "#mode-disabled"]:
         expect(page.locator(control)).to_be_hidden()

@@ -365,6 +365,12 @@ function post(body) { return { method: "POST", body: JSON.stringify(body) }; }
 function isoDay(date) { return date.toISOString().slice(0, 10); }
 function addDays(day, n) { const d = new Date(day + "T00:00:00Z"); d.setUTCDate(d.getUTCDate() + n); return isoDay(d); }
 function say(id, text, isError) { $(id).textContent = text || ""; $(id).classList.toggle("error-text", !!isError); }
+function openable(row, open) {
+  // a table row that opens something: by a click, or from the keyboard (Tab to it, then Enter or Space)
+  row.tabIndex = 0;
+  row.addEventListener("click", open);
+  row.addEventListener("keydown", (event) => { if (event.key === "Enter" || event.key === " ") { event.preventDefault(); open(); } });
+}
 function problemMessage(error) {
   // an API refusal's own words, with the field-level details when it gave them
   const details = error.error && error.error.details;
@@ -400,7 +406,7 @@ async function loadRules() {
       el("td", {}, rule.version),
       el("td", {}, when(rule.updated_at || rule.created_at)));
     if (rules.current && rules.current.rule_id === rule.rule_id) row.classList.add("selected");
-    row.addEventListener("click", () => openRule(rule.rule_id).catch(showError));
+    openable(row, () => openRule(rule.rule_id).catch(showError));
     return row;
   }));
   $("rules-empty").hidden = rules.list.length > 0;
@@ -811,7 +817,7 @@ async function loadLists() {
       el("td", {}, el("span", { class: "badge list-" + l.mode }, l.mode)), el("td", { class: "count" }, l.items_count),
       el("td", {}, l.description || ""), el("td", {}, when(l.updated_at) + (l.updated_by ? " · " + l.updated_by : "")));
     if (lists.current && lists.current.name === l.name) row.classList.add("selected");
-    row.addEventListener("click", () => openList(l.name).catch(showError));
+    openable(row, () => openList(l.name).catch(showError));
     return row;
   }));
   $("lists-empty").hidden = lists.all.length > 0;
