@@ -115,14 +115,17 @@ def test_anything_posted_gets_a_clear_answer_and_only_valid_transactions_are_sto
         assert status in (202, 400, 413, 415), (status, body)
         if status == 202:
             seen["accepted"] += 1
-            assert set(body) == {"accepted", "duplicates", "rejected"}
+            assert set(body) == {"accepted", "duplicates", "rejected", "decisions"}
+            assert [d["transaction_id"] for d in body["decisions"]] == body["accepted"] + body["duplicates"]
         else:
             seen["refused"] += 1
             assert set(body) == {"error"} and body["error"]["message"], body
 
     one()
     for item in stored_transactions(stack):  # no garbage: every stored item is a contract-valid transaction
+        decided = item.pop("checkout")  # and its checkout decision
         assert Transaction.from_item(item).to_item() == item
+        assert decided["decision"] in ("allow", "review", "block")
         assert isinstance(item["amount"], Decimal) and item["amount"] >= 0
     tried["POST /transactions"] = seen["n"]
     print(f"POST /transactions: {seen['n']} generated bodies, {seen['accepted']} answered 202, {seen['refused']} 4xx")

@@ -199,7 +199,11 @@ def test_layers_build_for_the_functions_architecture():
 
 
 EXPECTED_POLICIES = {
-    "IngestFunction": [("DynamoDBWritePolicy", "TransactionsTable")],
+    "IngestFunction": [
+        ("DynamoDBWritePolicy", "TransactionsTable"),
+        ("DynamoDBReadPolicy", "TransactionsTable"),  # a resend's stored decision
+        ("DynamoDBReadPolicy", "StateTable"),  # rules, lists and entity aggregates for the checkout decision
+    ],
     "ApiFunction": [
         ("DynamoDBReadPolicy", "TransactionsTable"),
         ("DynamoDBCrudPolicy", "AlertsTable"),

@@ -6,7 +6,7 @@ route of the API without a second copy of the transaction rules.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,12 +33,36 @@ class Rejected(BaseModel):
     errors: list[dict[str, Any]]
 
 
+class CheckoutReason(BaseModel):
+    """A rule (kind "rule": id, version, name) or a list (kind "list": name, mode) that decided."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: Literal["rule", "list"]
+    message: str
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    transaction_id: str
+    decision: Literal["allow", "review", "block"]
+    reasons: list[CheckoutReason]
+    risk_score: float = Field(
+        ge=0, le=100, description="from what ingest knows: fields, lists, rules, stored aggregates"
+    )
+
+
 class IngestResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     accepted: list[str]
     duplicates: list[str]
     rejected: list[Rejected]
+    decisions: list[Decision] = Field(
+        default_factory=list,
+        description="one per accepted and duplicate transaction (a duplicate's is the one stored the first time)",
+    )
 
 
 def hoist_components(node: Any, schemas: dict[str, Any]) -> Any:
