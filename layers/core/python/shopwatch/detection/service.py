@@ -28,9 +28,10 @@ way; the per-row call is the exception.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
@@ -71,9 +72,15 @@ from shopwatch.detectors.signals import risk_signals
 from shopwatch.domain.alert import Alert, add_occurrence, alert_id_for, open_alert
 from shopwatch.domain.clock import floor_window, utcnow
 from shopwatch.domain.transaction import Transaction
+from shopwatch.rules.definitions import MAX_SCORE
+from shopwatch.rules.findings import verdict_findings
 from shopwatch.storage.alerts import AlertRepository
+from shopwatch.storage.rule_matches import RecordedMatch, RuleMatchRepository
 from shopwatch.storage.state import NO_TOKENS, AppliedTokens, Marker, StateRepository, write_outside
 from shopwatch.storage.unit_of_work import TransactionRefused, UnitOfWork
+
+if TYPE_CHECKING:  # CEL ships in RulesLayer: functions without rules (TrainFunction's replay) never import it
+    from shopwatch.rules.engine import RuleEngine, RuleVerdict
 
 logger = Logger(child=True)
 
@@ -144,6 +151,7 @@ class BatchState:
     model_plan: dict[str, tuple[tuple[float, ...], ModelVerdict]] = field(default_factory=dict)
     shadow_plan: dict[str, tuple[tuple[float, ...], ModelVerdict]] = field(default_factory=dict)
     derived: Derived = field(default_factory=dict, repr=False, compare=False)  # see `derive`
+    rules: RuleEngine | None = None  # the analysts' published rules and lists (one cache read per batch)
 
     @classmethod
     def empty(cls) -> BatchState:
@@ -221,9 +229,11 @@ class DetectionService:
         clock: Callable[[], datetime] = utcnow,
         model: TransactionModel | None = None,
         models: Callable[[], ServingModels] | None = None,
+        rules: Callable[[], RuleEngine] | None = None,
     ) -> None:
         """`models`: asked once per batch for the champion and challenger (DetectFunction: a ModelSource);
-        `model`, for tests and offline tools: one fixed champion and no challenger."""
+        `model`, for tests and offline tools: one fixed champion and no challenger. `rules`: asked once per
+        batch for the analysts' published rules and lists (DetectFunction: PublishedRules.engine)."""
         if model is not None and models is not None:
             raise ValueError("give the models' source or one model, not both")
         self.state = state
@@ -232,6 +242,8 @@ class DetectionService:
         self.clock = clock
         fixed = ServingModels(model, None)
         self.models = models or (lambda: fixed)
+        self.rules = rules
+        self.rule_matches = RuleMatchRepository(state.table_name)
 
     def load(self, transactions: list[Transaction]) -> BatchState:
         derived: Derived = {}
@@ -268,6 +280,7 @@ class DetectionService:
             derived=derived,
         )
         batch.serving = self.models()
+        batch.rules = self.rules() if self.rules is not None else None
         batch.model_plan, batch.shadow_plan = self.plan_model(batch, transactions)
         return batch
 
@@ -308,6 +321,7 @@ class DetectionService:
         done = batch.markers.get((tx.transaction_id, 0))
         if done is not None:  # applied before; finish what a crash may have left (every step is idempotent)
             self._finish_outside(batch, tx, done.outside)
+            self._record_rules(tx, done.rules)
             self._finish_parts(batch, tx, parts)
             return Outcome(tx.transaction_id, done.findings, done.risk_score, (), replayed=True)
 
@@ -322,6 +336,18 @@ class DetectionService:
             findings.append(model_finding)
         context = context_inputs(data, rule_findings) if batch.serving.learns_risk else ()
         assessment = self._assess(batch.serving.champion, data, findings, alerting, verdict, context)
+        ruled = self._judge_rules(batch, data, findings, verdict)
+        if ruled is not None:
+            added = verdict_findings(ruled, tx)
+            if added:
+                findings.extend(added)
+                alerting.extend(added)
+                assessment = self._assess(batch.serving.champion, data, findings, alerting, verdict, context)
+            if ruled.score_added:
+                risk = min(Decimal(MAX_SCORE), assessment.risk_score + ruled.score_added)
+                assessment = replace(assessment, risk_score=risk)
+            if ruled.allowed:  # an allow-listed entity: only high and critical alerts stay
+                alerting = [f for f in alerting if not ruled.suppresses(assessment.severities[f.detector])]
         scores = [ModelScore.of("champion", verdict[1], float(assessment.risk_score))] if verdict else []
         if shadow is not None:
             scores.append(
@@ -340,6 +366,7 @@ class DetectionService:
             assessment.risk_score,
             tuple(u.key.kind for u in outside),
             tuple(scores),
+            tuple((m.rule_id, m.version, m.mode.value) for m in ruled.matches) if ruled is not None else (),
         )
         for _ in range(MAX_WRITE_ATTEMPTS):
             now = self.clock()
@@ -393,6 +420,7 @@ class DetectionService:
             batch.alerts[a.alert_id] = a
         batch.learn_skus(parts[0])
         self._write_outside(batch, tx, outside)
+        self._record_rules(tx, marker.rules)
         self._finish_parts(batch, tx, parts)
         return Outcome(
             tx.transaction_id,
@@ -422,6 +450,39 @@ class DetectionService:
         if missing:
             updates = plan_updates(tx, batch.entities, self.settings.failed_statuses)
             self._write_outside(batch, tx, [u for u in updates if u.key in missing])
+
+    def _judge_rules(
+        self,
+        batch: BatchState,
+        data: DetectionInput,
+        findings: list[Finding],
+        verdict: tuple[tuple[float, ...], ModelVerdict] | None,
+    ) -> RuleVerdict | None:
+        """The analysts' rules and lists on this transaction, with the detectors' findings and the model's
+        anomaly (the risk before rules is what `scores.risk` reads)."""
+        engine = batch.rules
+        if engine is None or not (engine.rules or engine.lists):
+            return None
+        from shopwatch.rules.facts import facts_for, model_anomaly  # protobuf: only where an engine exists
+
+        anomaly = model_anomaly(verdict[1].score, verdict[1].outlier_below) if verdict is not None else None
+        signals = risk_signals(data, self.settings, verdict[1] if verdict else None)
+        risk = assess(findings, self.settings, signals=signals).risk_score
+        facts = facts_for(data.tx, data.views, findings, anomaly, float(risk), self.settings.failed_statuses)
+        ruled = engine.evaluate(facts)
+        for rule_id, message in ruled.errors:
+            logger.warning("rule failed on a transaction", extra={"rule_id": rule_id, "error": message})
+        return ruled
+
+    def _record_rules(self, tx: Transaction, matches: tuple[tuple[str, int, str], ...]) -> None:
+        """The matches, active and shadow, for GET /analytics/rules: idempotent puts after the transaction (a
+        replay of the record writes the same items again, from its marker)."""
+        if matches:
+            recorded = [
+                RecordedMatch(rule_id, version, mode, tx.transaction_id, tx.timestamp)
+                for rule_id, version, mode in matches
+            ]
+            self.rule_matches.record(recorded, self.clock())
 
     # ---------------------------------------------------------------------------------------------------------
     def _model_verdict(self, batch: BatchState, data: DetectionInput) -> tuple[tuple[float, ...], ModelVerdict] | None:

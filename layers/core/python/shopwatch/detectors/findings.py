@@ -109,6 +109,8 @@ DETECTOR_LABELS = {
     "status_mix": "payment status mix anomaly",
     "volume": "sales volume anomaly",
     "model_drift": "model drift (operations)",
+    "rule": "analyst rule",  # shopwatch.rules.findings: the shop's own CEL rules
+    "block_list": "block list",
 }
 
 

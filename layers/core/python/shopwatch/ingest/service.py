@@ -15,6 +15,7 @@ from shopwatch.domain.clock import utcnow
 from shopwatch.domain.transaction import Transaction, TransactionIn
 from shopwatch.errors import InvalidBody, PayloadTooLarge, ValidationFailed
 from shopwatch.ingest.body import check_content_type, parse_json
+from shopwatch.ingest.decisions import CHECKOUT_ATTRIBUTE, CheckoutDecider, CheckoutDecision
 from shopwatch.storage.transactions import TransactionRepository
 
 
@@ -23,9 +24,11 @@ class IngestResult:
     accepted: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)  # one per accepted and duplicate transaction
 
     def body(self) -> dict[str, Any]:
-        return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected}
+        body = {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected}
+        return body | {"decisions": self.decisions} if self.decisions else body
 
     def raise_if_all_rejected(self) -> None:
         """400 when nothing was accepted and nothing was a duplicate: the client must fix every item.
@@ -72,10 +75,12 @@ class IngestService:
         repository: TransactionRepository,
         settings: IngestSettings,
         clock: Callable[[], datetime] = utcnow,
+        decider: CheckoutDecider | None = None,
     ) -> None:
         self.repository = repository
         self.settings = settings
         self.clock = clock
+        self.decider = decider
 
     def ingest(self, raw_body: bytes, content_type: str | None) -> IngestResult:
         check_content_type(content_type)
@@ -124,6 +129,17 @@ class IngestService:
                 Transaction.from_input(parsed, received_at=now, default_currency=self.settings.default_currency)
             )
 
-        for tx, stored in zip(valid, self.repository.add_all_if_new(valid), strict=True):
+        if self.decider is None:
+            for tx, stored in zip(valid, self.repository.add_all_if_new(valid), strict=True):
+                (result.accepted if stored else result.duplicates).append(tx.transaction_id)
+            return result
+        decisions = self.decider.decide(valid)
+        extras = {tid: {CHECKOUT_ATTRIBUTE: d.to_item()} for tid, d in decisions.items()}
+        for tx, stored in zip(valid, self.repository.add_all_if_new(valid, extras), strict=True):
             (result.accepted if stored else result.duplicates).append(tx.transaction_id)
+        # a resend is answered with the decision stored the first time (the lists or rules may have moved since)
+        before = self.repository.stored_attribute(result.duplicates, CHECKOUT_ATTRIBUTE)
+        for tid in [*result.accepted, *result.duplicates]:
+            decision = decisions[tid] if tid not in before else CheckoutDecision.from_item(tid, before[tid])
+            result.decisions.append(decision.to_json())
         return result

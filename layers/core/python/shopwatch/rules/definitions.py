@@ -21,6 +21,8 @@ MAX_RULES = 200  # active and shadow rules evaluated per transaction (the benchm
 MAX_LISTS = 50
 MAX_LIST_ITEMS = 10_000  # per list; every function caches every list, so this bounds their memory (~1 MB a list)
 MAX_SCORE = 100
+BLOCK_LIST_SEVERITY = Severity.HIGH  # the alert a blocked entity opens
+ALLOW_SUPPRESSES_UP_TO = Severity.MEDIUM  # an allowed entity's alerts up to this severity are not opened
 
 
 class RuleMode(StrEnum):

@@ -25,14 +25,21 @@ import cel_expr_python.cel as cel
 
 from shopwatch.domain.severity import Severity
 from shopwatch.domain.transaction import Transaction
-from shopwatch.rules.definitions import MAX_SCORE, Decision, ListKind, ListMode, Rule, RuleList, RuleMode
+from shopwatch.rules.definitions import (
+    ALLOW_SUPPRESSES_UP_TO,
+    MAX_SCORE,
+    Decision,
+    ListKind,
+    ListMode,
+    Rule,
+    RuleList,
+    RuleMode,
+)
 from shopwatch.rules.expressions import LISTED_BINDING, InvalidExpression, compile_expression, environment
 from shopwatch.rules.facts import RuleFacts
 
 _READS = {name: re.compile(rf"\b{name}\b") for name in ("account", "entities", "findings", "scores")}
 _ALL_READS = frozenset({"tx", *_READS})
-BLOCK_LIST_SEVERITY = Severity.HIGH
-ALLOW_SUPPRESSES_UP_TO = Severity.MEDIUM
 
 # the transaction's fields each kind of list is matched against
 _FIELDS: dict[ListKind, tuple[str, ...]] = {

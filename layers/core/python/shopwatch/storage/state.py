@@ -146,6 +146,7 @@ class Marker:
     risk_score: Decimal = Decimal(0)
     outside: tuple[str, ...] = ()  # entity kinds written after the transaction, each guarded by its token
     models: tuple[ModelScore, ...] = ()  # the champion's score and the challenger's (shadow), when they judged it
+    rules: tuple[tuple[str, int, str], ...] = ()  # the analysts' rules it matched: (rule_id, version, mode)
 
 
 @dataclass(frozen=True)
@@ -286,6 +287,8 @@ class StateRepository:
             item["entities_outside"] = "".join(KIND_CODES[k] for k in marker.outside)
         if marker.models:
             item["models"] = json.dumps([m.to_dict() for m in marker.models])
+        if marker.rules:
+            item["rules"] = json.dumps([list(r) for r in marker.rules])
         return {
             "Put": {
                 "TableName": self.table_name,
@@ -498,6 +501,7 @@ def _marker_from_item(item: dict[str, Any]) -> Marker:
         Decimal(item.get("risk_score", 0)),
         tuple(codes[c] for c in item.get("entities_outside", "")),
         tuple(ModelScore.from_dict(m) for m in json.loads(item.get("models", "[]"))),
+        tuple((r[0], int(r[1]), r[2]) for r in json.loads(item.get("rules", "[]"))),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from shopwatch.domain.transaction import Transaction
 from shopwatch.storage.aws import client, with_retries
+from shopwatch.storage.batch_reads import get_many
 from shopwatch.storage.items import from_attributes, to_attributes
 
 _PARALLEL_PUTS = 16  # a batch of 500 is written in ~32 round trips, not 500
@@ -34,17 +35,18 @@ class TransactionRepository:
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
 
-    def add_if_new(self, tx: Transaction) -> bool:
+    def add_if_new(self, tx: Transaction, extra: dict[str, Any] | None = None) -> bool:
         """Store a transaction unless its id exists already; True when stored, False for a duplicate.
 
         A throttled put is retried here a few times (~0.4 s at most) beyond the SDK's own attempts: one
         throttled put among a batch's hundreds would otherwise send the whole batch back to the shop as a 503.
-        A retried put that had landed meets its own condition and reads as a duplicate, which is still stored."""
+        A retried put that had landed meets its own condition and reads as a duplicate, which is still stored.
+        `extra`: attributes stored beside the transaction's own (the checkout decision)."""
         try:
             with_retries(
                 lambda: client("dynamodb").put_item(
                     TableName=self.table_name,
-                    Item=to_attributes(tx.to_item()),
+                    Item=to_attributes(tx.to_item() | (extra or {})),
                     ConditionExpression="attribute_not_exists(transaction_id)",
                 ),
                 attempts=_PUT_ATTEMPTS,
@@ -55,7 +57,9 @@ class TransactionRepository:
             raise
         return True
 
-    def add_all_if_new(self, transactions: Iterable[Transaction]) -> list[bool]:
+    def add_all_if_new(
+        self, transactions: Iterable[Transaction], extras: Mapping[str, dict[str, Any]] | None = None
+    ) -> list[bool]:
         """`add_if_new` for each; results in input order. Customers are written in parallel, each customer's
         transactions one after another in the order given, so a customer's history reaches the stream before
         the purchase that follows it in the same request. An AWS error propagates (nothing is reported
@@ -64,11 +68,12 @@ class TransactionRepository:
         by_customer: dict[str, list[int]] = {}
         for index, tx in enumerate(batch):
             by_customer.setdefault(tx.customer_id, []).append(index)
+        extras = extras or {}
         if len(by_customer) <= 1:
-            return [self.add_if_new(tx) for tx in batch]
+            return [self.add_if_new(tx, extras.get(tx.transaction_id)) for tx in batch]
 
         def write_in_order(indices: list[int]) -> list[bool]:
-            return [self.add_if_new(batch[index]) for index in indices]
+            return [self.add_if_new(batch[i], extras.get(batch[i].transaction_id)) for i in indices]
 
         chains = list(by_customer.values())
         pool = _put_pool()
@@ -79,6 +84,13 @@ class TransactionRepository:
             for index, result in zip(indices, future.result(), strict=True):
                 stored[index] = result
         return stored
+
+    def stored_attribute(self, transaction_ids: list[str], name: str) -> dict[str, Any]:
+        """One attribute of stored transactions, by id (those without it are left out): what a resend is
+        answered with."""
+        keys = [{"transaction_id": {"S": t}} for t in transaction_ids]
+        items = with_retries(lambda: get_many(self.table_name, keys)) if keys else []
+        return {i["transaction_id"]: i[name] for i in items if name in i}
 
     def get(self, transaction_id: str) -> Transaction | None:
         item = self.get_item(transaction_id)
