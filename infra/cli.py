@@ -350,6 +350,17 @@ def _benchmark_rules_eval(args: argparse.Namespace) -> int:
     return 1 if args.check and not met else 0
 
 
+def _benchmark_rules_ingest(args: argparse.Namespace) -> int:
+    from infra.benchmarks import rules_ingest
+    from infra.report import console
+
+    result = rules_ingest.run(args.requests)  # raises when a 202 lacks its decision
+    console.print(rules_ingest.table(result))
+    console.print(rules_ingest.decide_table(result))
+    met = result.added_ms("rules", 0.99) <= rules_ingest.TARGET_ADDED_P99_MS
+    return 1 if args.check and not met else 0
+
+
 def _benchmark_retrain(args: argparse.Namespace) -> int:
     from infra.benchmarks import retrain
     from infra.report import console
@@ -636,6 +647,13 @@ def build_parser() -> argparse.ArgumentParser:
     rules_eval.add_argument("--cold-start", action="store_true", help="also RulesLayer's import and first compile")
     rules_eval.add_argument("--check", action="store_true", help="exit 1 when the target is missed")
     rules_eval.set_defaults(run=_benchmark_rules_eval)
+    rules_ingest = benchmarks.add_parser(
+        "rules-ingest",
+        help="POST /transactions with 50 decision rules and lists vs none, interleaved on the local stack (p50/p99)",
+    )
+    rules_ingest.add_argument("--requests", type=int, default=1000, help="requests of one transaction per variant")
+    rules_ingest.add_argument("--check", action="store_true", help="exit 1 when the target is missed")
+    rules_ingest.set_defaults(run=_benchmark_rules_ingest)
     parity = benchmarks.add_parser(
         "model-parity", help="the numpy Isolation Forest fit vs scikit-learn's: ROC AUC over seeds, fit time, memory"
     )
