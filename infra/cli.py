@@ -140,6 +140,12 @@ def _model(args: argparse.Namespace) -> int:
     return run(args, lambda: _local_state(args))
 
 
+def _rules(args: argparse.Namespace) -> int:
+    from infra.rules_commands import run
+
+    return run(args, lambda: _local_state(args))
+
+
 def _state_or_args(args: argparse.Namespace) -> tuple[str, str, dict | None]:
     """--url and --api-key when both are given (a deployed stack, or a local one named by hand), else the
     running local stack's; the local stack's state too when the URL is its."""
@@ -157,6 +163,27 @@ def _state_or_args(args: argparse.Namespace) -> tuple[str, str, dict | None]:
     except FileNotFoundError:
         return args.url, args.api_key, None
     return args.url, args.api_key, found.state if found.state["url"] == args.url else None
+
+
+def _publish_rule_set(args: argparse.Namespace, url: str, key: str, state: dict | None) -> None:
+    """`simulate --rules FILE`: the run's rules and lists, published as an admin before any traffic (the local
+    stack's admin, or --user/--password for another stack); the functions take them up within a minute
+    (RulesRefreshSeconds), so the run waits that long."""
+    from infra.client import ShopwatchClient
+    from infra.report import console
+    from infra.simulate.rule_set import RuleSet, publish
+
+    client = ShopwatchClient(url, key)
+    if args.user and args.password:
+        client.sign_in(args.user, args.password)
+    elif state is not None:
+        client.sign_in(state["admin_user"], state["admin_password"])
+    else:
+        raise SystemExit("--rules on a stack other than the local one needs --user and --password (an admin)")
+    for line in publish(client, RuleSet.read(Path(args.rules))):
+        console.print(f"published {line}")
+    console.print(f"waiting {args.rules_wait:g} s for the functions to read them (RulesRefreshSeconds)")
+    time.sleep(args.rules_wait)
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -191,6 +218,8 @@ def _simulate(args: argparse.Namespace) -> int:
         while time.monotonic() < deadline and ids[-1] not in detection_latencies(state, ids[-1:]):
             time.sleep(0.5)
 
+    if args.rules:
+        _publish_rule_set(args, url, key, state)
     kinds = tuple(args.kinds.split(",")) if args.kinds else DEFAULT_KINDS
     windows = _window_anomalies(args)
     report = run_simulation(url, key, rate=args.rate, duration=args.duration, anomaly_rate=args.anomaly_rate, seed=args.seed,
@@ -532,6 +561,15 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--truth", default=str(ROOT / ".shopwatch" / "truth.jsonl"), help="ground truth JSONL to write"
     )
+    simulate.add_argument("--rules", metavar="FILE", help="publish this rule set (rules and lists, JSON) first")
+    simulate.add_argument(
+        "--rules-wait",
+        type=float,
+        default=61.0,
+        help="seconds to wait after publishing (the stack's RulesRefreshSeconds + 1)",
+    )
+    simulate.add_argument("--user", help="an admin's user name, for --rules on a stack other than the local one")
+    simulate.add_argument("--password", help="that admin's password")
     simulate.set_defaults(run=_simulate)
 
     replay_cmd = commands.add_parser("replay", help="replay a JSONL file or the Online Retail CSV(.gz)")
@@ -710,6 +748,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_model_parser(commands, local)
     commands.choices["model"].set_defaults(run=_model)
+    from infra.rules_commands import add_parsers as add_rules_parsers
+
+    add_rules_parsers(commands, local)
+    commands.choices["rules"].set_defaults(run=_rules)
+    commands.choices["lists"].set_defaults(run=_rules)
     return parser
 
 

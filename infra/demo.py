@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from infra.benchmarks.write_units import entity_units_per_transaction, scan
+from infra.demo_rules import REFRESH_SECONDS, publish_demo_rules, show_rules
 from infra.evaluate import evaluate, read_truth
 from infra.local.readers import all_alerts, detection_latencies, outbox
 from infra.local.stack import LocalStack, free_port
@@ -34,7 +35,7 @@ MAX_WINDOW_LATENCY = 120.0  # outages and failure spikes caught within 2 minutes
 RECENT_MINUTES = 12  # the shop's recent traffic, a baseline for the per-minute detectors
 # The demo's shop has been live for 12 minutes, not the half hour the minute-volume check waits for in
 # production; the demo lowers that wait (a template parameter) and says so.
-DEMO_PARAMETERS = {"VolumeMinHistoryMinutes": "10"}
+DEMO_PARAMETERS = {"VolumeMinHistoryMinutes": "10", "RulesRefreshSeconds": str(REFRESH_SECONDS)}
 # 17 minutes of traffic at 10/s: with 800 customers each would buy every 80 s, and a few ordinary ones would
 # pile up three failed payments in ten minutes (a rightful "medium"). 2,000 customers buy every 200 s.
 DEMO_CUSTOMERS = 2000
@@ -81,6 +82,7 @@ def run_demo(duration: float, rate: float, anomaly_rate: float, seed: int, out_d
     )
     with stack:
         console.print(f"  API {stack.url}  key {stack.api_key}  AWS endpoint {stack.aws_endpoint}")
+        admin = publish_demo_rules(stack)
         truth_path = out_dir / "truth.jsonl"
         report = run_simulation(
             stack.url, stack.api_key, rate=rate, duration=duration, anomaly_rate=anomaly_rate, seed=seed,
@@ -122,6 +124,7 @@ def run_demo(duration: float, rate: float, anomaly_rate: float, seed: int, out_d
         shortfalls += [f"{dead} records dead-lettered"] if dead else []
         slow = {a: s for a, s in result.window_latencies.items() if s > MAX_WINDOW_LATENCY}
         shortfalls += [f"{a} caught after {s:.0f} s (target {MAX_WINDOW_LATENCY:.0f} s)" for a, s in slow.items()]
+        shortfalls += show_rules(stack, admin, truth)
         console.print(
             "\n[bold]Explore[/bold]: `make up` runs the stack until Ctrl-C; the dashboard is http://127.0.0.1:3000/ (the key\n"
             "  is printed), /openapi.json describes every route;\n"

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shopwatch.config import DetectionSettings, required_env
+from shopwatch.config import DetectionSettings, RulesSettings, required_env
 from shopwatch.detection.model_scoring import OFF, load_model
 from shopwatch.detection.model_source import ModelSource, StaticModels
 from shopwatch.detection.service import BatchState, DetectionService, alerting_detectors
@@ -24,9 +24,11 @@ from shopwatch.detectors.model import ModelScore
 from shopwatch.domain.clock import utcnow
 from shopwatch.domain.text import log_json
 from shopwatch.domain.transaction import Transaction
+from shopwatch.rules.published import PublishedRules
 from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.model_stats import ModelStatsRepository
 from shopwatch.storage.models import ModelRegistry
+from shopwatch.storage.rules import PublishedReader
 from shopwatch.storage.state import StateRepository
 from shopwatch.streams import is_insert, new_image, require_sequence_numbers
 
@@ -55,11 +57,16 @@ models = (
 )
 models()  # at cold start (the init phase), not in the first batch
 model_stats = ModelStatsRepository(required_env("STATE_TABLE"))
+# The analysts' published rules and lists, read again every RULES_REFRESH_SECONDS (a change is live within it).
+rules = PublishedRules(
+    PublishedReader(required_env("STATE_TABLE")).load_published, utcnow, RulesSettings.from_env().refresh_seconds
+)
 service = DetectionService(
     StateRepository(required_env("STATE_TABLE")),
     AlertRepository(required_env("ALERTS_TABLE")),
     settings,
     models=models,
+    rules=rules.engine,
 )
 
 

@@ -1,4 +1,5 @@
-"""IngestFunction: POST /transactions → validate each transaction, store it once, answer 202.
+"""IngestFunction: POST /transactions → validate each transaction, decide it (allow, review, block: the shop's
+rules and lists), store it once with its decision, answer 202.
 
 Thin by design: the contract lives in shopwatch.domain.transaction, the use case in shopwatch.ingest.
 """
@@ -14,10 +15,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shopwatch.config import IngestSettings, required_env
+from shopwatch.config import DetectionSettings, IngestSettings, RulesSettings, required_env
+from shopwatch.domain.clock import utcnow
 from shopwatch.domain.text import log_json
 from shopwatch.http import ProxyEventResolver, cors_config, json_response, register_error_handlers
+from shopwatch.ingest.decisions import CheckoutDecider
 from shopwatch.ingest.service import IngestService
+from shopwatch.rules.published import PublishedRules
+from shopwatch.storage.rules import PublishedReader
+from shopwatch.storage.state import StateRepository
 from shopwatch.storage.transactions import TransactionRepository
 
 logger = Logger(json_serializer=log_json)  # one escaped line per record, whatever a customer sent
@@ -25,7 +31,13 @@ tracer = Tracer()
 metrics = Metrics()
 app = ProxyEventResolver(cors=cors_config(os.environ.get("CORS_ALLOW_ORIGIN", "")))
 register_error_handlers(app, logger, metrics)
-service = IngestService(TransactionRepository(required_env("TRANSACTIONS_TABLE")), IngestSettings.from_env())
+state_table = required_env("STATE_TABLE")
+rules = PublishedRules(PublishedReader(state_table).load_published, utcnow, RulesSettings.from_env().refresh_seconds)
+service = IngestService(
+    TransactionRepository(required_env("TRANSACTIONS_TABLE")),
+    IngestSettings.from_env(),
+    decider=CheckoutDecider(StateRepository(state_table), rules.engine, DetectionSettings.from_env()),
+)
 
 
 def _raw_body() -> bytes:

@@ -124,3 +124,24 @@ def test_evaluate_on_an_empty_stack_says_there_is_nothing_to_measure(local_stack
     assert "None s" not in printed and "recall 0.0%" not in printed
     assert main(["evaluate", "--truth", str(tmp_path / "missing.jsonl")]) == 2
     assert "no ground truth at" in capsys.readouterr().err
+
+
+def test_lists_import_and_rules_add_talk_to_the_local_stack(local_stack, monkeypatch, tmp_path, capsys):
+    """Over HTTP through the local gateway: the import names its bad row, a CIDR entry is removed through its
+    percent-encoded slash, and a rule is added and published."""
+    from infra.client import ShopwatchClient
+
+    monkeypatch.setenv("SHOPWATCH_STATE_DIR", str(local_stack.state_dir))
+    ips = tmp_path / "ips.csv"
+    ips.write_text("value,reason\n203.0.113.0/24,botnet\n198.51.100.300,typo\n")
+    assert main(["lists", "import", "e2e-ips", str(ips), "--kind", "ip", "--mode", "block"]) == 1
+    out, err = capsys.readouterr()
+    assert "1 added, 0 updated, 1 refused" in out and "line 3: value must be an IPv4" in err
+    admin = ShopwatchClient(local_stack.url, retries=0)
+    admin.sign_in("admin", local_stack.admin_password)
+    status, body = admin.request("DELETE", "/lists/e2e-ips/items/203.0.113.0%2F24")
+    assert (status, body["items_count"]) == (200, 0)
+    added = ["rules", "add", "--name", "E2E big order", "--expression", "tx.amount > 500.0", "--decision", "review"]
+    assert main(added) == 0
+    assert main(["rules", "mode", "e2e-big-order", "active"]) == 0
+    assert "e2e-big-order is at version 2, active" in capsys.readouterr().out

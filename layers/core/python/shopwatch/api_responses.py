@@ -128,12 +128,33 @@ class ModelScoreOut(_Out):
     )
 
 
+class RuleMatchOut(_Out):
+    rule_id: str
+    version: int
+    mode: Literal["active", "shadow"]
+
+
+class CheckoutReasonOut(BaseModel):
+    """A rule (kind "rule": id, version, name) or a list (kind "list": name, mode) that decided it."""
+
+    model_config = ConfigDict(extra="allow")
+    kind: Literal["rule", "list"]
+    message: str
+
+
+class CheckoutOut(_Out):
+    decision: Literal["allow", "review", "block"]
+    reasons: list[CheckoutReasonOut]
+    risk_score: float = Field(description="0-100, from what ingest knew (DetectFunction's is under detection)")
+
+
 class DetectionOut(_Out):
     processed: bool = Field(description="false until DetectFunction has judged it (or after the 7 days markers live)")
     risk_score: float
     models: list[ModelScoreOut] = Field(description="the champion's score and, in shadow, the challenger's")
     scores: list[ScoreOut]
     alert_ids: list[str]
+    rules: list[RuleMatchOut] = Field(default_factory=list, description="the analysts' rules it matched, shadow too")
 
 
 class LabelOut(_Out):
@@ -157,6 +178,7 @@ class LabelResult(LabelOut):
 
 class TransactionDetail(_Out):
     transaction: TransactionOut
+    checkout: CheckoutOut | None = Field(description="the decision answered at ingest (null before decisions existed)")
     detection: DetectionOut
     label: LabelOut | None
 

@@ -197,6 +197,17 @@ class IngestSettings:
 
 
 @dataclass(frozen=True)
+class RulesSettings:
+    """How often a function reads the published rules and lists again: a change is live within this."""
+
+    refresh_seconds: int = 60
+
+    @classmethod
+    def from_env(cls) -> RulesSettings:
+        return cls(refresh_seconds=int(_env("RULES_REFRESH_SECONDS", str(cls.refresh_seconds))))
+
+
+@dataclass(frozen=True)
 class NotifySettings:
     """Who gets told what, and how often."""
 

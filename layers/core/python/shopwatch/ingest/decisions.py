@@ -31,8 +31,10 @@ from shopwatch.rules.definitions import MAX_SCORE, Decision
 from shopwatch.rules.engine import RuleEngine
 from shopwatch.rules.facts import facts_for
 from shopwatch.storage.state import StateRepository
+from shopwatch.storage.transactions import CHECKOUT_ATTRIBUTE
 
-CHECKOUT_ATTRIBUTE = "checkout"  # the transaction item's attribute holding the decision
+__all__ = ["CHECKOUT_ATTRIBUTE", "CheckoutDecider", "CheckoutDecision"]
+
 INGEST_DETECTORS = (shared_identity.detect, new_account.detect, entity_velocity.detect, country_mismatch.detect)
 _PLACES = Decimal("0.1")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from aws_lambda_powertools import Logger
 
@@ -18,7 +19,17 @@ from shopwatch.rules.definitions import Rule, RuleList
 from shopwatch.rules.engine import RuleEngine
 
 logger = Logger(child=True)
-Loader = Callable[[datetime], tuple[Sequence[Rule], Sequence[RuleList]]]
+
+
+class Snapshot(Protocol):
+    """What a load gives (storage.rules.Published): the rules and lists, and what was left out past a limit."""
+
+    rules: Sequence[Rule]
+    lists: Sequence[RuleList]
+    truncated: Sequence[str]
+
+
+Loader = Callable[[datetime], Snapshot]
 DEFAULT_REFRESH_SECONDS = 60
 
 
@@ -34,8 +45,12 @@ class PublishedRules:
         now = self._clock()
         if self._engine is None or self._loaded_at is None or now - self._loaded_at >= self._refresh:
             try:
-                rules, lists = self._load(now)
-                self._engine = RuleEngine(rules, lists, now)
+                snapshot = self._load(now)
+                self._engine = RuleEngine(snapshot.rules, snapshot.lists, now)
+                if snapshot.truncated:
+                    logger.error(
+                        "rules or lists past their limits were left out", extra={"left_out": snapshot.truncated}
+                    )
                 if self._engine.broken:
                     logger.error("stored rules that no longer compile are skipped", extra=self._engine.broken)
             except Exception:

@@ -15,6 +15,7 @@ from shopwatch.storage.aws import client, with_retries
 from shopwatch.storage.batch_reads import get_many
 from shopwatch.storage.items import from_attributes, to_attributes
 
+CHECKOUT_ATTRIBUTE = "checkout"  # the decision answered at ingest, stored beside the transaction's own fields
 _PARALLEL_PUTS = 16  # a batch of 500 is written in ~32 round trips, not 500
 _PUT_ATTEMPTS = 4  # inside the API's 29 s: a customer's chain of puts must not sleep for seconds each
 _POOL_LOCK = threading.Lock()

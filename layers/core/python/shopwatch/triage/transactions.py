@@ -19,7 +19,7 @@ from shopwatch.domain.triage import FeedbackLabel, give_feedback
 from shopwatch.errors import NotFound
 from shopwatch.storage.labels import LabelRepository
 from shopwatch.storage.state import StateRepository
-from shopwatch.storage.transactions import TransactionRepository
+from shopwatch.storage.transactions import CHECKOUT_ATTRIBUTE, TransactionRepository
 from shopwatch.triage.service import TriageService
 
 _TRANSACTION_ID = re.compile(TRANSACTION_ID_PATTERN)
@@ -41,7 +41,10 @@ class TransactionLookup:
         self.alert_window_seconds = alert_window_seconds
 
     def _transaction(self, transaction_id: str) -> Transaction:
-        found = self.transactions.get(transaction_id) if _TRANSACTION_ID.fullmatch(transaction_id) else None
+        return Transaction.from_item(self._item(transaction_id))
+
+    def _item(self, transaction_id: str) -> dict[str, Any]:
+        found = self.transactions.get_item(transaction_id) if _TRANSACTION_ID.fullmatch(transaction_id) else None
         if found is None:
             raise NotFound(f"no transaction {transaction_id}", {"transaction_id": transaction_id})
         return found
@@ -53,7 +56,8 @@ class TransactionLookup:
         return sorted(self.triage.alerts.get_many(wanted))
 
     def get(self, transaction_id: str) -> dict[str, Any]:
-        tx = self._transaction(transaction_id)
+        item = self._item(transaction_id)
+        tx = Transaction.from_item(item)
         markers = self.state.get_detection(transaction_id)
         findings = [f for m in markers for f in m.findings]
         detection = {
@@ -71,8 +75,19 @@ class TransactionLookup:
                 for f in findings
             ],
             "alert_ids": self._alert_ids(tx, {f.detector for f in findings}),
+            "rules": [
+                {"rule_id": rule_id, "version": version, "mode": mode}
+                for m in markers
+                for rule_id, version, mode in m.rules
+            ],
         }
-        return {"transaction": tx.to_item(), "detection": detection, "label": self.labels.get(transaction_id)}
+        checkout = item.get(CHECKOUT_ATTRIBUTE)
+        return {
+            "transaction": tx.to_item(),
+            "checkout": None if checkout is None else {**checkout, "risk_score": float(checkout["risk_score"])},
+            "detection": detection,
+            "label": self.labels.get(transaction_id),
+        }
 
     def label(self, transaction_id: str, label: FeedbackLabel, source: str, by: str, now: datetime) -> dict[str, Any]:
         tx = self._transaction(transaction_id)
