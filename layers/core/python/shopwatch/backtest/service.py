@@ -1,0 +1,126 @@
+"""Run a backtest: read the period (and its lookback), replay it through detection's offline path, judge each
+of the period's transactions with the rule, count.
+
+The replay is `training.replay.replay_steps`, TrainFunction's own walk over DetectFunction's state and
+detectors, so a backtest sees each transaction as DetectFunction saw it: entity views and findings from the
+state just before it, never after. The model's score and the risk score are what DetectFunction stored on the
+transaction's detection marker (the model that served then, with its learned combination): the replay does not
+re-score, and a transaction DetectFunction has not processed yet has neither (null to the rule).
+
+What the rule does not read is not computed: the detectors run only for a rule that reads `findings` or
+`scores`, and markers are read only for one that reads `scores` (`Matcher.needs_*`); the state is learned
+the same either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from shopwatch.backtest.period import Period
+from shopwatch.backtest.tally import BacktestResult, Tally
+from shopwatch.config import DetectionSettings
+from shopwatch.detectors.entities import EntityView
+from shopwatch.detectors.findings import Finding
+from shopwatch.domain.transaction import Transaction
+from shopwatch.storage.alerts import AlertRepository
+from shopwatch.storage.labels import LabelRepository
+from shopwatch.storage.state import Marker, StateRepository
+from shopwatch.storage.transactions import TransactionRepository
+from shopwatch.training.labels import merged_labels
+from shopwatch.training.replay import replay_steps
+
+MAX_REPLAYED = 300_000  # lookback and period together: what TrainFunction holds in the same memory
+CHUNK = 5_000  # transactions judged between two progress reports (and one round of marker reads)
+
+
+class RuleEvaluationError(Exception):
+    """The rule could not be evaluated on one transaction (a runtime error of its expression)."""
+
+
+class Matcher(Protocol):
+    """A rule as the backtest asks it: does it match this transaction, given what DetectFunction knew?"""
+
+    needs_findings: bool
+    needs_scores: bool
+
+    def matches(
+        self,
+        tx: Transaction,
+        views: Mapping[str, EntityView],
+        findings: Sequence[Finding],
+        model_score: float | None,
+        risk_score: int | None,
+    ) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Sources:
+    transactions: TransactionRepository
+    state: StateRepository
+    labels: LabelRepository
+    alerts: AlertRepository
+
+
+Progress = Callable[[int, int], None]  # (transactions judged, transactions in the period)
+
+
+def run_backtest(
+    matcher: Matcher,
+    period: Period,
+    sources: Sources,
+    settings: DetectionSettings,
+    now: datetime,
+    progress: Progress | None = None,
+) -> BacktestResult:
+    """Raises TooManyTransactions when lookback and period hold more than MAX_REPLAYED transactions."""
+    history = sources.transactions.between(period.history_since, period.until, MAX_REPLAYED)
+    in_period = sum(period.holds(tx.timestamp) for tx in history)
+    skus = sorted({item.sku for tx in history for item in tx.items})
+    catalog = sources.state.get_catalog(skus) if skus else {}
+    labels = merged_labels(sources.labels.all(), sources.alerts.with_feedback())
+    # an alert listing a transaction of the period was opened at most one grouping window before it
+    opened_since = period.since - timedelta(seconds=settings.alert_group_window_seconds)
+    alerted = frozenset(t for a in sources.alerts.created_between(opened_since, now) for t in a.transaction_ids)
+    tally = Tally(period, labels, alerted)
+    pending: list[tuple[Transaction, Mapping[str, EntityView], list[Finding]]] = []
+
+    def judge() -> None:
+        markers = _markers(sources.state, [tx for tx, _, _ in pending]) if matcher.needs_scores else {}
+        for tx, views, findings in pending:
+            model_score, risk_score = _scores(markers.get(tx.transaction_id))
+            try:
+                matched = matcher.matches(tx, views, findings, model_score, risk_score)
+            except RuleEvaluationError as error:
+                tally.add_error(tx, str(error))
+            else:
+                tally.add(tx, matched)
+        pending.clear()
+        if progress is not None:
+            progress(tally.evaluated, in_period)
+
+    for step in replay_steps(history, settings, catalog, detect=matcher.needs_findings):
+        if step.tx.timestamp < period.since:
+            continue  # the lookback: learned, not judged
+        # the views are taken now: the state's entity map moves on with the next transaction
+        pending.append((step.tx, step.data.views, step.findings))
+        if len(pending) == CHUNK:
+            judge()
+    judge()
+    return tally.result()
+
+
+def _markers(state: StateRepository, transactions: list[Transaction]) -> dict[str, Marker]:
+    found = state.get_markers([tx.transaction_id for tx in transactions], {})
+    return {tid: marker for (tid, part), marker in found.items() if part == 0}
+
+
+def _scores(marker: Marker | None) -> tuple[float | None, int | None]:
+    """(the serving champion's model score, the risk score 0-100) DetectFunction stored; (None, None) before
+    DetectFunction has processed the transaction."""
+    if marker is None:
+        return None, None
+    champion = next((m.score for m in marker.models if m.role == "champion"), None)
+    return champion, int(marker.risk_score.to_integral_value())
