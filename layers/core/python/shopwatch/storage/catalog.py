@@ -7,7 +7,6 @@ which ignores the two extra attributes); this repository adds `changed_by` (the 
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -16,10 +15,9 @@ from typing import Any
 from shopwatch.detectors.history import CatalogEntry
 from shopwatch.domain.clock import parse_iso, to_iso
 from shopwatch.storage.aws import client
+from shopwatch.storage.batch_writes import put_many
 from shopwatch.storage.items import from_attributes, to_attributes
 from shopwatch.storage.state import catalog_key
-
-BATCH = 25  # BatchWriteItem's limit
 
 
 @dataclass(frozen=True)
@@ -69,14 +67,4 @@ class CatalogRepository:
         client("dynamodb").put_item(TableName=self.table_name, Item=to_attributes(_item(record)))
 
     def put_many(self, records: list[CatalogRecord]) -> None:
-        """BatchWriteItem in 25s; what DynamoDB leaves unprocessed is sent again with backoff."""
-        for start in range(0, len(records), BATCH):
-            requests = [{"PutRequest": {"Item": to_attributes(_item(r))}} for r in records[start : start + BATCH]]
-            pending = {self.table_name: requests}
-            for attempt in range(8):
-                pending = client("dynamodb").batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-                if not pending:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 2.0))
-            if pending:
-                raise RuntimeError("DynamoDB left catalog writes unprocessed after 8 attempts")
+        put_many(self.table_name, [_item(r) for r in records])

@@ -1,0 +1,177 @@
+"""What a rule sees about one transaction, built the same way at ingest, in DetectFunction and in a backtest, so
+a rule means the same thing in all three (no skew between the backtest and production).
+
+Entity aggregates are read the way the entity detectors read them (EntityView): "as of just before the
+transaction, with it counted in". At ingest they are the stored aggregates, which lag the stream path by the
+seconds it takes to process the transactions before this one; DetectFunction evaluates the same rules again on
+exact aggregates, so what ingest could not see still alerts and scores.
+
+Building is lazy per variable: an engine whose rules never read `entities` does not pay for them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from shopwatch.detectors.entities import CUSTOMER_LINKED_KINDS, EntityView, account_age_seconds, card_value
+from shopwatch.detectors.findings import Finding
+from shopwatch.domain.input_rules import normalized_email
+from shopwatch.domain.transaction import Transaction
+from shopwatch.rules.variables import ENTITY_KINDS, FINDING_DETECTORS, message_class
+
+DEFAULT_FAILED_STATUSES = frozenset({"failed", "denied"})
+_APPROVED = "approved"
+_STRING_FIELDS = (
+    "transaction_id",
+    "customer_id",
+    "status",
+    "currency",
+    "country",
+    "customer_name",
+    "email",
+    "ip",
+    "device_id",
+    "payment_method",
+    "channel",
+    "user_agent",
+    "card_bin",
+    "card_fingerprint",
+    "billing_country",
+    "shipping_country",
+)
+
+
+@dataclass
+class RuleFacts:
+    tx: Transaction
+    views: Mapping[str, EntityView] | None = None
+    findings: Mapping[str, float] = field(default_factory=dict)
+    model_score: float | None = None
+    risk_score: float | None = None
+    failed_statuses: frozenset[str] = DEFAULT_FAILED_STATUSES
+    _built: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def data(self, needed: frozenset[str]) -> dict[str, Any]:
+        """The CEL variables `needed` (the rest are empty messages, which cost nothing to make)."""
+        for name in needed - self._built.keys():
+            self._built[name] = _BUILDERS[name](self)
+        return {name: self._built[name] if name in self._built else _EMPTY[name]() for name in _BUILDERS}
+
+
+def facts_for(
+    tx: Transaction,
+    views: Mapping[str, EntityView] | None = None,
+    findings: Sequence[Finding] = (),
+    model_score: float | None = None,
+    risk_score: float | None = None,
+    failed_statuses: frozenset[str] = DEFAULT_FAILED_STATUSES,
+) -> RuleFacts:
+    scores = {f.detector: float(f.strength) for f in findings if f.detector in FINDING_DETECTORS}
+    return RuleFacts(tx, views, scores, model_score, risk_score, failed_statuses)
+
+
+def model_anomaly(score: float, outlier_below: float) -> float:
+    """The forest's score against its outlier threshold as 0-1, 0.5 at the threshold (as the risk signal reads it)."""
+    return 1 / (1 + math.exp(-(outlier_below - score) * 20))
+
+
+def _transaction(facts: RuleFacts) -> Any:
+    tx = facts.tx
+    message = message_class("Transaction")()
+    for name in _STRING_FIELDS:
+        value = getattr(tx, name)
+        if value is not None:
+            setattr(message, name, value)
+    message.amount = float(tx.amount)
+    message.timestamp.FromDatetime(tx.timestamp)
+    if tx.account_created_at is not None:
+        message.account_created_at.FromDatetime(tx.account_created_at)
+    for item in tx.items:
+        added = message.items.add(sku=item.sku, quantity=item.quantity, unit_price=float(item.unit_price))
+        if item.name is not None:
+            added.name = item.name
+    return message
+
+
+def _account(facts: RuleFacts) -> Any:
+    tx = facts.tx
+    message = message_class("Account")()
+    age = account_age_seconds(tx)
+    if age is not None:
+        message.age_seconds = age
+    view = (facts.views or {}).get("customer")
+    history = view.history if view is not None else None
+    message.first_purchase = history is None or history.transactions == 0
+    message.transactions = (history.transactions if history is not None else 0) + 1
+    if view is not None:
+        email = normalized_email(tx.email) if tx.email else None
+        own = {"email": email, "device": tx.device_id, "ip": tx.ip, "card": card_value(tx)}
+        for kind in CUSTOMER_LINKED_KINDS:  # as the entity keys hold them, this transaction's included
+            linked = view.history.linked(kind, "30d", tx.timestamp)
+            mine = own[kind]
+            setattr(message, f"{kind}s_30d", len(linked | {mine}) if mine else len(linked))
+    return message
+
+
+def _entity(view: EntityView, facts: RuleFacts) -> Any:
+    tx = facts.tx
+    history = view.history
+    message = message_class("Entity")()
+    message.transactions = history.transactions + 1
+    for window in ("1m", "1h", "24h", "30d"):
+        setattr(message, f"transactions_{window}", view.transactions(window))
+    mine = tx.amount if tx.status == _APPROVED else Decimal(0)
+    for window in ("1h", "24h"):
+        setattr(message, f"failed_{window}", view.failures(window, facts.failed_statuses))
+        setattr(message, f"new_account_transactions_{window}", view.new_account_transactions(window))
+    for window in ("1h", "24h", "30d"):
+        setattr(message, f"amount_{window}", float(history.total("a", window, tx.timestamp) + mine))
+    if view.key.kind != "customer":
+        for window in ("1h", "30d", "1y"):
+            setattr(message, f"accounts_{window}", len(view.accounts(window)))
+    if history.first_seen is not None:
+        message.first_seen.FromDatetime(history.first_seen)
+        message.age_seconds = max(0.0, (tx.timestamp - history.first_seen).total_seconds())
+    return message
+
+
+def _entities(facts: RuleFacts) -> Any:
+    message = message_class("Entities")()
+    for kind in ENTITY_KINDS:
+        view = (facts.views or {}).get(kind)
+        if view is not None:
+            getattr(message, kind).CopyFrom(_entity(view, facts))
+    return message
+
+
+def _findings(facts: RuleFacts) -> Any:
+    return message_class("Findings")(**facts.findings)
+
+
+def _scores(facts: RuleFacts) -> Any:
+    message = message_class("Scores")()
+    if facts.model_score is not None:
+        message.model = facts.model_score
+    if facts.risk_score is not None:
+        message.risk = float(facts.risk_score)
+    return message
+
+
+_BUILDERS = {
+    "tx": _transaction,
+    "account": _account,
+    "entities": _entities,
+    "findings": _findings,
+    "scores": _scores,
+}
+_EMPTY = {
+    "tx": lambda: message_class("Transaction")(),
+    "account": lambda: message_class("Account")(),
+    "entities": lambda: message_class("Entities")(),
+    "findings": lambda: message_class("Findings")(),
+    "scores": lambda: message_class("Scores")(),
+}
