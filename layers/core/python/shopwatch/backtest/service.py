@@ -7,9 +7,10 @@ state just before it, never after. The model's score and the risk score are what
 transaction's detection marker (the model that served then, with its learned combination): the replay does not
 re-score, and a transaction DetectFunction has not processed yet has neither (null to the rule).
 
-What the rule does not read is not computed: the detectors run only for a rule that reads `findings` or
-`scores`, and markers are read only for one that reads `scores` (`Matcher.needs_*`); the state is learned
-the same either way.
+What the rule does not read is not computed: entity views only for a rule that reads `account` or
+`entities`, the detectors only for one that reads `findings`, markers only for one that reads `scores`
+(`Matcher.needs_*`); the state is learned the same either way. A rule that fails on a transaction does not
+match it, as in production (`RuleEngine.evaluate_one`).
 """
 
 from __future__ import annotations
@@ -36,13 +37,10 @@ MAX_REPLAYED = 300_000  # lookback and period together: what TrainFunction holds
 CHUNK = 5_000  # transactions judged between two progress reports (and one round of marker reads)
 
 
-class RuleEvaluationError(Exception):
-    """The rule could not be evaluated on one transaction (a runtime error of its expression)."""
-
-
 class Matcher(Protocol):
     """A rule as the backtest asks it: does it match this transaction, given what DetectFunction knew?"""
 
+    needs_views: bool
     needs_findings: bool
     needs_scores: bool
 
@@ -52,7 +50,7 @@ class Matcher(Protocol):
         views: Mapping[str, EntityView],
         findings: Sequence[Finding],
         model_score: float | None,
-        risk_score: int | None,
+        risk_score: float | None,
     ) -> bool: ...
 
 
@@ -65,6 +63,8 @@ class Sources:
 
 
 Progress = Callable[[int, int], None]  # (transactions judged, transactions in the period)
+Scores = Callable[[Marker | None], tuple[float | None, float | None]]  # (model anomaly, risk score): scores.py
+NO_VIEWS: Mapping[str, EntityView] = {}
 
 
 def run_backtest(
@@ -73,6 +73,7 @@ def run_backtest(
     sources: Sources,
     settings: DetectionSettings,
     now: datetime,
+    scores: Scores,
     progress: Progress | None = None,
 ) -> BacktestResult:
     """Raises TooManyTransactions when lookback and period hold more than MAX_REPLAYED transactions."""
@@ -90,13 +91,8 @@ def run_backtest(
     def judge() -> None:
         markers = _markers(sources.state, [tx for tx, _, _ in pending]) if matcher.needs_scores else {}
         for tx, views, findings in pending:
-            model_score, risk_score = _scores(markers.get(tx.transaction_id))
-            try:
-                matched = matcher.matches(tx, views, findings, model_score, risk_score)
-            except RuleEvaluationError as error:
-                tally.add_error(tx, str(error))
-            else:
-                tally.add(tx, matched)
+            model_score, risk_score = scores(markers.get(tx.transaction_id)) if matcher.needs_scores else (None, None)
+            tally.add(tx, matcher.matches(tx, views, findings, model_score, risk_score))
         pending.clear()
         if progress is not None:
             progress(tally.evaluated, in_period)
@@ -105,7 +101,7 @@ def run_backtest(
         if step.tx.timestamp < period.since:
             continue  # the lookback: learned, not judged
         # the views are taken now: the state's entity map moves on with the next transaction
-        pending.append((step.tx, step.data.views, step.findings))
+        pending.append((step.tx, step.data.views if matcher.needs_views else NO_VIEWS, step.findings))
         if len(pending) == CHUNK:
             judge()
     judge()
@@ -115,12 +111,3 @@ def run_backtest(
 def _markers(state: StateRepository, transactions: list[Transaction]) -> dict[str, Marker]:
     found = state.get_markers([tx.transaction_id for tx in transactions], {})
     return {tid: marker for (tid, part), marker in found.items() if part == 0}
-
-
-def _scores(marker: Marker | None) -> tuple[float | None, int | None]:
-    """(the serving champion's model score, the risk score 0-100) DetectFunction stored; (None, None) before
-    DetectFunction has processed the transaction."""
-    if marker is None:
-        return None, None
-    champion = next((m.score for m in marker.models if m.role == "champion"), None)
-    return champion, int(marker.risk_score.to_integral_value())

@@ -35,8 +35,6 @@ class Tally:
     legitimate: int = 0
     fraud_in_period: int = 0
     overlap_with_alerts: int = 0
-    errors: int = 0
-    first_error: str | None = None
     examples: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, tx: Transaction, matched: bool) -> None:
@@ -64,13 +62,6 @@ class Tally:
                 }
             )
 
-    def add_error(self, tx: Transaction, message: str) -> None:
-        """A transaction the expression could not be evaluated on: evaluated, not a match, counted apart."""
-        self.add(tx, False)
-        self.errors += 1
-        if self.first_error is None:
-            self.first_error = f"{tx.transaction_id}: {message}"[:500]
-
     def result(self) -> BacktestResult:
         labelled = self.fraud + self.legitimate
         return BacktestResult(
@@ -84,8 +75,6 @@ class Tally:
             recall=round(self.fraud / self.fraud_in_period, 4) if self.fraud_in_period else None,
             fraud_in_period=self.fraud_in_period,
             overlap_with_alerts=self.overlap_with_alerts,
-            errors=self.errors,
-            first_error=self.first_error,
             examples=tuple(self.examples),
         )
 
@@ -102,8 +91,6 @@ class BacktestResult:
     recall: float | None
     fraud_in_period: int
     overlap_with_alerts: int
-    errors: int
-    first_error: str | None
     examples: tuple[dict[str, Any], ...]
 
     @property
@@ -111,8 +98,8 @@ class BacktestResult:
         return self.matches - self.fraud - self.legitimate
 
     def to_json(self) -> dict[str, Any]:
-        """The wire shape (rules_spec: Backtest result) with the period, the fraud the recall divides by and
-        the evaluation errors added."""
+        """The wire shape (rules_spec: Backtest result) with the period and the fraud the recall divides by
+        added."""
         return {
             **self.period.to_json(),
             "evaluated": self.evaluated,
@@ -125,8 +112,6 @@ class BacktestResult:
             "recall": self.recall,
             "fraud_in_period": self.fraud_in_period,
             "overlap_with_alerts": self.overlap_with_alerts,
-            "errors": self.errors,
-            "first_error": self.first_error,
             "examples": list(self.examples),
         }
 
@@ -143,7 +128,5 @@ class BacktestResult:
             recall=data["recall"],
             fraud_in_period=int(data["fraud_in_period"]),
             overlap_with_alerts=int(data["overlap_with_alerts"]),
-            errors=int(data["errors"]),
-            first_error=data["first_error"],
             examples=tuple(data["examples"]),
         )

@@ -7,7 +7,9 @@ one count per day of a period of at most 31 days and at most 50 examples (~15 KB
 moment, not a record (the rule's versions are).
 
 A job is started like a training run (`training_runs.py`): BacktestFunction invoked asynchronously
-(InvocationType Event) with the job's id, so POST /rules/backtest answers 202 at once.
+(InvocationType Event) with the job's id, so POST /rules/backtest answers 202 at once. A short backtest is
+BacktestFunction invoked synchronously instead (`run_now`): the replay needs numpy (the model layer) and
+memory that ApiFunction has not.
 """
 
 from __future__ import annotations
@@ -117,6 +119,19 @@ class BacktestRuns:
 
     def __init__(self, function_name: str) -> None:
         self.function_name = function_name
+
+    def run_now(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Run a short backtest and wait for its answer (InvocationType RequestResponse): BacktestFunction's
+        {"result"} or {"error"}. A function error is raised: it is ours, not the caller's."""
+        response = client("lambda").invoke(
+            FunctionName=self.function_name,
+            InvocationType="RequestResponse",
+            Payload=json.dumps({"inline": request}).encode(),
+        )
+        payload = json.loads(response["Payload"].read() or b"null")
+        if response.get("FunctionError") or not isinstance(payload, dict):
+            raise RuntimeError(f"{self.function_name} failed on an inline backtest: {str(payload)[:300]}")
+        return payload
 
     def start(self, job_id: str) -> None:
         response = client("lambda").invoke(
