@@ -93,6 +93,7 @@ from shopwatch.ingest.body import loads_strict
 from shopwatch.ingest.openapi import add_post_transactions
 from shopwatch.models_view import pointers_json, registry_json
 from shopwatch.reports.service import ReportService, report_text
+from shopwatch.rules.routes import rules_router
 from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.buckets import BucketRepository
 from shopwatch.storage.catalog import CatalogRepository
@@ -147,6 +148,7 @@ registry = ModelRegistry(_state_table)  # records and pointers only: artifacts a
 training = TrainingRuns(required_env("TRAIN_FUNCTION"))
 model_analytics = ModelAnalytics(registry, _labels, _state, ModelStatsRepository(_state_table))
 ModelVersion = Annotated[str, Path(min_length=1, max_length=64, pattern=VERSION_PATTERN)]
+app.include_router(rules_router(_state_table, _alerts, _labels))
 
 
 @app.exception_handler(RequestValidationError)

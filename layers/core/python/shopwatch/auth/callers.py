@@ -29,6 +29,7 @@ class Action(StrEnum):
     LABEL = "label"  # fraud reported later on a transaction (a chargeback)
     WRITE_CATALOG = "write catalog"
     MANAGE_MODELS = "manage models"  # train, promote, roll back
+    MANAGE_RULES = "manage rules"  # create, change, publish, disable and roll back rules; change lists
 
 
 PEOPLE_ALLOWED: dict[Action, frozenset[Group]] = {
@@ -37,6 +38,7 @@ PEOPLE_ALLOWED: dict[Action, frozenset[Group]] = {
     Action.LABEL: frozenset({Group.ANALYSTS, Group.ADMINS}),
     Action.WRITE_CATALOG: frozenset({Group.ADMINS}),
     Action.MANAGE_MODELS: frozenset({Group.ADMINS}),
+    Action.MANAGE_RULES: frozenset({Group.ADMINS}),
 }
 SHOP_ALLOWED = frozenset({Action.LABEL, Action.WRITE_CATALOG})
 

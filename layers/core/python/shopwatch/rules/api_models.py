@@ -1,0 +1,227 @@
+"""The bodies the rules and lists routes take and give (only ApiFunction loads them). Each rule a JSON Schema can
+state is stated here from the service's own constants, so /openapi.json promises what the server checks; what
+none can state (an expression's types, a list value's form by the list's kind) is the service's 400."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, WithJsonSchema, model_validator
+
+from shopwatch.domain.clock import parse_rfc3339
+from shopwatch.domain.input_rules import ONE_LINE_TEXT
+from shopwatch.domain.severity import Severity
+from shopwatch.rules.definitions import ListKind, ListMode, RuleMode
+from shopwatch.rules.service import (
+    DESCRIPTION_PATTERN,
+    ID_PATTERN,
+    MAX_DESCRIPTION,
+    MAX_EXPRESSION,
+    MAX_ITEMS_PER_REQUEST,
+    MAX_NAME,
+    MAX_REASON,
+)
+
+Timestamp = Annotated[str, Field(description="RFC 3339, UTC")]
+Moment = Annotated[
+    StrictStr,
+    AfterValidator(parse_rfc3339),
+    WithJsonSchema({"type": "string", "format": "date-time", "description": "RFC 3339 with an offset"}),
+]
+Name = Annotated[StrictStr, Field(min_length=1, max_length=MAX_NAME, pattern=ONE_LINE_TEXT)]
+Description = Annotated[
+    StrictStr, Field(max_length=MAX_DESCRIPTION, pattern=DESCRIPTION_PATTERN, description="text; line breaks allowed")
+]
+Expression = Annotated[
+    StrictStr, Field(min_length=1, max_length=MAX_EXPRESSION, description="CEL over the documented variables")
+]
+Version = Annotated[int, Field(ge=1, le=99_999_999)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _an_outcome(schema: dict[str, Any]) -> None:
+    schema["anyOf"] = [{"required": ["severity"]}, {"required": ["decision"]}, {"required": ["score"]}]
+
+
+class RuleIn(_Body):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_an_outcome)
+
+    name: Name
+    description: Description = ""
+    expression: Expression
+    mode: RuleMode
+    severity: Severity | None = Field(default=None, description="raise an alert of this severity on a match")
+    decision: Literal["review", "block"] | None = Field(default=None, description="the checkout's answer on a match")
+    score: int | None = Field(default=None, ge=1, le=100, description="added to the transaction's risk_score")
+
+    @model_validator(mode="after")
+    def _has_an_outcome(self) -> Self:
+        if self.severity is None and self.decision is None and self.score is None:
+            raise ValueError("give at least one outcome: severity, decision or score")
+        return self
+
+
+class NewRuleIn(RuleIn):
+    rule_id: str | None = Field(
+        default=None, pattern=ID_PATTERN, description="default: made from the name; a taken id is a 409"
+    )
+
+
+class RuleChangeIn(RuleIn):
+    expected_version: Version | None = Field(
+        default=None, description="the version this change was made on; another is a 409 (none: the current one)"
+    )
+
+
+class ModeIn(_Body):
+    mode: RuleMode
+    expected_version: Version | None = None
+
+
+class RollbackIn(_Body):
+    version: Version = Field(description="the version whose content becomes a new version")
+    expected_version: Version | None = None
+
+
+class ExpressionIn(_Body):
+    expression: Annotated[StrictStr, Field(max_length=100_000)]
+
+
+class ItemIn(_Body):
+    value: Annotated[StrictStr, Field(min_length=1, max_length=254, description="by the list's kind")]
+    reason: Annotated[StrictStr, Field(min_length=1, max_length=MAX_REASON, pattern=ONE_LINE_TEXT)]
+    expires_at: Moment | None = Field(default=None, description="after now; the entry stops counting then")
+
+
+class ListIn(_Body):
+    kind: ListKind
+    mode: ListMode
+    description: Description = ""
+    items: list[ItemIn] | None = Field(
+        default=None, max_length=MAX_ITEMS_PER_REQUEST, description="given: they replace every entry"
+    )
+
+
+class ItemsIn(_Body):
+    items: list[ItemIn] = Field(min_length=1, max_length=MAX_ITEMS_PER_REQUEST)
+
+
+# --- responses -------------------------------------------------------------------------------------------------
+class RuleOut(_Out):
+    rule_id: str
+    version: int
+    name: str
+    description: str
+    expression: str
+    mode: RuleMode
+    severity: Severity | None
+    decision: str | None
+    score: int | None
+    author: str = Field(description="who made the current version")
+    created_at: Timestamp = Field(description="when the rule's first version was made")
+    updated_at: Timestamp = Field(description="when the current version was made")
+
+
+class FieldChangeOut(_Out):
+    field: str
+    before: Any
+    after: Any
+
+
+class RuleVersionOut(_Out):
+    version: int
+    author: str
+    created_at: Timestamp
+    name: str
+    description: str
+    expression: str
+    mode: RuleMode
+    severity: Severity | None
+    decision: str | None
+    score: int | None
+    diff: list[FieldChangeOut] = Field(description="what this version changed against the one before")
+
+
+class RuleDetailOut(RuleOut):
+    versions: list[RuleVersionOut] = Field(description="newest first")
+
+
+class RulesOut(_Out):
+    rules: list[RuleOut]
+
+
+class ProblemOut(_Out):
+    message: str
+    line: int | None
+    column: int | None
+
+
+class ValidationOut(_Out):
+    valid: bool
+    problems: list[ProblemOut]
+
+
+class DayMatchesOut(_Out):
+    day: str
+    mode: RuleMode
+    matches: int
+
+
+class RuleStatsOut(_Out):
+    rule_id: str
+    name: str
+    mode: RuleMode
+    matches_per_day: list[DayMatchesOut]
+    matches: int = Field(description="while active")
+    shadow_matches: int
+    labelled_fraud: int
+    labelled_legitimate: int
+    precision: float | None = Field(description="fraud among the labelled matches; null without labels")
+
+
+class WindowOut(_Out):
+    since: Timestamp
+    until: Timestamp
+
+
+class RuleAnalyticsOut(_Out):
+    window: WindowOut
+    rules: list[RuleStatsOut]
+
+
+class ListSummaryOut(_Out):
+    name: str
+    kind: ListKind
+    mode: ListMode
+    description: str
+    items_count: int = Field(description="unexpired entries")
+    updated_by: str
+    updated_at: Timestamp
+
+
+class ListItemOut(_Out):
+    value: str
+    reason: str
+    added_by: str
+    added_at: Timestamp
+    expires_at: Timestamp | None
+
+
+class ListOut(ListSummaryOut):
+    items: list[ListItemOut]
+
+
+class ListsOut(_Out):
+    lists: list[ListSummaryOut]
+
+
+class ItemsAddedOut(ListSummaryOut):
+    added: int = Field(description="values that were not on the list")
+    updated: int = Field(description="values that were, now with the new reason and expiry")
