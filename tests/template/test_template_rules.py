@@ -205,6 +205,7 @@ EXPECTED_POLICIES = {
         ("DynamoDBCrudPolicy", "AlertsTable"),
         ("DynamoDBCrudPolicy", "StateTable"),
         ("LambdaInvokePolicy", "TrainFunction"),
+        ("LambdaInvokePolicy", "BacktestFunction"),
     ],
     "DetectFunction": [
         ("DynamoDBCrudPolicy", "StateTable"),
@@ -219,6 +220,12 @@ EXPECTED_POLICIES = {
         ("DynamoDBCrudPolicy", "StateTable"),
         ("S3ReadPolicy", "ModelBucket"),  # the serving champion, for the drift check
         ("S3WritePolicy", "ModelBucket"),
+    ],
+    "BacktestFunction": [
+        ("DynamoDBReadPolicy", "TransactionsTable"),
+        ("DynamoDBReadPolicy", "AlertsTable"),
+        ("DynamoDBReadPolicy", "StateTable"),
+        ("DynamoDBWritePolicy", "StateTable"),  # its job's progress and result; never a delete
     ],
     "AggregateFunction": [
         ("DynamoDBCrudPolicy", "StateTable"),
@@ -259,7 +266,7 @@ def test_each_function_gets_scoped_policy_templates_only(function, expected):
         ((template_name, argument),) = policy.items()
         (target,) = re.findall(
             r"(TransactionsTable|AlertsTable|StateTable|AlertsTopic|DigestTopic|StreamDeadLetterQueue|OpenAIKeyParameter|"
-            r"OpenAIKeySecretArn|ModelBucket|TrainFunction)",
+            r"OpenAIKeySecretArn|ModelBucket|TrainFunction|BacktestFunction)",
             json.dumps(argument),
         )
         granted.append((prefix + template_name, target))

@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from shopwatch.domain.clock import parse_iso, to_iso
+from shopwatch.domain.transaction import EARLIEST
 from shopwatch.errors import ValidationFailed
 
 LOOKBACK = timedelta(days=30)
 MAX_PERIOD = timedelta(days=31)
+AHEAD = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,16 @@ class Period:
                 f"the period is longer than {MAX_PERIOD.days} days: backtest a month at a time", {"field": "until"}
             )
         return cls(since, until)
+
+    @classmethod
+    def requested(cls, since: datetime, until: datetime, now: datetime) -> Period:
+        """`checked`, and within what can be stored: nothing before 2000, nothing more than a day ahead."""
+        if since < EARLIEST:
+            raise ValidationFailed(f"since is before {to_iso(EARLIEST)}: nothing is stored there", {"field": "since"})
+        period = cls.checked(since, until)
+        if until > now + AHEAD:
+            raise ValidationFailed("until is more than a day ahead: nothing is stored there yet", {"field": "until"})
+        return period
 
     @property
     def history_since(self) -> datetime:
