@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from infra.local import lambda_invoke, moto_speedups
+from infra.local.lambda_context import LocalLambdaContext
+from infra.local.lambda_loader import load_handler
 from shopwatch.config import DetectionSettings
 from shopwatch.detection.model_scoring import load_model
 from shopwatch.detection.service import BatchState
@@ -27,7 +29,7 @@ from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.labels import LabelRepository
 from shopwatch.storage.state import StateRepository
 from shopwatch.storage.transactions import TransactionRepository
-from tests.conftest import Stack
+from tests.conftest import TEMPLATE, Stack
 from tests.integration.api_requests import ADMIN, ANALYST, ApiClient
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -139,12 +141,16 @@ def apis(stack: Stack) -> dict[str, ApiClient]:
 def backtest_function(stack: Stack):
     """BacktestFunction served by the local stack's lambda:Invoke (synchronous and asynchronous), as a fresh
     container; its invocations are recorded."""
-    handler = stack.handler("BacktestFunction")
+    stack.handler("BacktestFunction")  # a fresh container with the template's environment
+    properties = TEMPLATE["Resources"]["BacktestFunction"]["Properties"]
+    handler = load_handler(properties["CodeUri"], properties["Handler"])
     calls: list[dict] = []
 
     def run(event: dict) -> Any:
+        """Each invocation with its own context and the template's timeout (the job watches its time)."""
         calls.append(event)
-        return handler(event)
+        context = LocalLambdaContext("BacktestFunction", properties["MemorySize"], properties["Timeout"])
+        return handler(event, context)
 
     lambda_invoke.failures.clear()
     lambda_invoke.install({stack.resources.functions["BacktestFunction"]: run})

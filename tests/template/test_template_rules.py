@@ -307,6 +307,9 @@ def test_sample_events_are_in_aws_shapes():
         if path.name.startswith(("window_", "digest_", "train_")):
             assert event["detail-type"] == "Scheduled Event" and event["source"] == "aws.events"
             continue
+        if path.name.startswith("backtest_"):  # ApiFunction's own asynchronous payload: the job's id
+            assert set(event) == {"job_id"}
+            continue
         if path.name.startswith(("ingest_", "api_")):
             assert {"resource", "path", "httpMethod", "headers", "requestContext", "body", "isBase64Encoded"} <= set(
                 event
