@@ -7,9 +7,9 @@ state just before it, never after. The model's score and the risk score are what
 transaction's detection marker (the model that served then, with its learned combination): the replay does not
 re-score, and a transaction DetectFunction has not processed yet has neither (null to the rule).
 
-What the rule does not read is not computed: entity views only for a rule that reads `account` or
-`entities`, the detectors only for one that reads `findings`, markers only for one that reads `scores`
-(`Matcher.needs_*`); the state is learned the same either way. A rule that fails on a transaction does not
+What the rule does not read is not computed (`Matcher`): entities of the kinds it names only, the detectors
+only for a rule that reads `findings` (they read every kind), markers only for one that reads `scores`, and no
+replay at all for a rule of the transaction's own fields. A rule that fails on a transaction does not
 match it, as in production (`RuleEngine.evaluate_one`).
 """
 
@@ -40,7 +40,7 @@ CHUNK = 5_000  # transactions judged between two progress reports (and one round
 class Matcher(Protocol):
     """A rule as the backtest asks it: does it match this transaction, given what DetectFunction knew?"""
 
-    needs_views: bool
+    entity_kinds: frozenset[str]  # the kinds of entity it reads ("customer" for the account)
     needs_findings: bool
     needs_scores: bool
 
@@ -97,15 +97,31 @@ def run_backtest(
         if progress is not None:
             progress(tally.evaluated, in_period)
 
-    for step in replay_steps(history, settings, catalog, detect=matcher.needs_findings):
-        if step.tx.timestamp < period.since:
+    kinds = matcher.entity_kinds
+    if matcher.needs_findings or kinds:
+        steps = replay_steps(
+            history,
+            settings,
+            catalog,
+            detect=matcher.needs_findings,
+            entity_kinds=None if matcher.needs_findings else kinds,
+        )
+        judged = ((s.tx, _views(s.data.views, kinds), s.findings) for s in steps)
+    else:  # the transaction's own fields: nothing to replay
+        judged = ((tx, NO_VIEWS, []) for tx in sorted(history, key=lambda t: (t.timestamp, t.transaction_id)))
+    for tx, views, findings in judged:
+        if tx.timestamp < period.since:
             continue  # the lookback: learned, not judged
-        # the views are taken now: the state's entity map moves on with the next transaction
-        pending.append((step.tx, step.data.views if matcher.needs_views else NO_VIEWS, step.findings))
+        pending.append((tx, views, findings))
         if len(pending) == CHUNK:
             judge()
     judge()
     return tally.result()
+
+
+def _views(views: Mapping[str, EntityView], kinds: frozenset[str]) -> Mapping[str, EntityView]:
+    """The views of the kinds read, taken now: the state's entity map moves on with the next transaction."""
+    return {kind: view for kind, view in views.items() if kind in kinds} if kinds else NO_VIEWS
 
 
 def _markers(state: StateRepository, transactions: list[Transaction]) -> dict[str, Marker]:

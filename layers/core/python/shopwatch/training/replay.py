@@ -20,9 +20,10 @@ import numpy as np
 
 from shopwatch.config import DetectionSettings
 from shopwatch.detection.service import BatchState
+from shopwatch.detectors.entities import plan_updates
 from shopwatch.detectors.features import FEATURE_NAMES, transaction_features
 from shopwatch.detectors.findings import Finding
-from shopwatch.detectors.history import CatalogEntry, DetectionInput
+from shopwatch.detectors.history import CatalogEntry, DetectionInput, customer_delta, sku_deltas
 from shopwatch.detectors.registry import run_detectors
 from shopwatch.detectors.risk_inputs import CONTEXT_INPUTS, context_inputs
 from shopwatch.detectors.scoring import assess
@@ -62,17 +63,27 @@ def replay_steps(
     settings: DetectionSettings,
     catalog: dict[str, CatalogEntry] | None = None,
     detect: bool = True,
+    entity_kinds: frozenset[str] | None = None,
 ) -> Iterator[ReplayStep]:
     """The transactions in time order, each with the state before it; learned after the caller has read its
-    step. `detect=False` skips the detectors (their findings are empty) for a reader that does not need them:
-    the state is learned the same either way."""
+    step. For a reader that needs less (a rule's backtest reads what its expression names):
+    - `detect=False` skips the detectors (their findings are empty);
+    - `entity_kinds` (only without the detectors, which read every kind) learns only those kinds of entity:
+      the others' views stay empty. Profiles and everything else are learned as always."""
+    if detect and entity_kinds is not None:
+        raise ValueError("the detectors read every kind of entity: learn them all")
     state = BatchState.empty()
     state.catalog.update(catalog or {})
     failed = settings.failed_statuses
     for tx in sorted(transactions, key=lambda t: (t.timestamp, t.transaction_id)):
         data = state.input_for(tx)
         yield ReplayStep(data, run_detectors(data, settings) if detect else [])
-        state.learn(tx, failed)
+        if entity_kinds is None:
+            state.learn(tx, failed)
+        else:
+            state.learn_customer(tx, customer_delta(tx, failed))
+            state.learn_entities([u for u in plan_updates(tx, state.entities, failed) if u.key.kind in entity_kinds])
+            state.learn_skus(sku_deltas(tx))
 
 
 def replay_history(
