@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from shopwatch.backtest.period import MAX_PERIOD
 from shopwatch.rules.definitions import ID_PATTERN
@@ -26,18 +27,20 @@ class BacktestIn(BaseModel):
         },
     )
     expression: Annotated[
-        StrictStr | None,
+        Annotated[StrictStr, Field(min_length=1, max_length=MAX_EXPRESSION_CHARS)] | SkipJsonSchema[None],
         Field(
-            min_length=1,
-            max_length=MAX_EXPRESSION_CHARS,
             description="a draft CEL expression (POST /rules/validate checks one); or give rule_id",
             json_schema_extra={"x-valid": "an expression POST /rules/validate accepts; else a 400 with its problems"},
         ),
     ] = None
-    rule_id: Annotated[StrictStr | None, Field(pattern=ID_PATTERN, description="a saved rule; or give expression")] = (
-        None
-    )
-    version: Annotated[StrictInt | None, Field(ge=1, description="the rule's version; default its current one")] = None
+    rule_id: Annotated[
+        Annotated[StrictStr, Field(pattern=ID_PATTERN)] | SkipJsonSchema[None],
+        Field(description="a saved rule; or give expression"),
+    ] = None
+    version: Annotated[
+        Annotated[StrictInt, Field(ge=1)] | SkipJsonSchema[None],
+        Field(description="the rule's version; default its current one"),
+    ] = None
     since: Annotated[
         AwareDatetime,
         Field(
@@ -64,12 +67,16 @@ class BacktestIn(BaseModel):
         return self
 
 
-class DayMatches(BaseModel):
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DayMatches(_Out):
     day: str = Field(description="YYYY-MM-DD (UTC)")
     matches: int
 
 
-class ExampleOut(BaseModel):
+class ExampleOut(_Out):
     transaction_id: str
     timestamp: str
     amount: str = Field(description="decimal string, in its currency")
@@ -79,7 +86,7 @@ class ExampleOut(BaseModel):
     alerted: bool = Field(description="an existing alert lists this transaction")
 
 
-class BacktestResultOut(BaseModel):
+class BacktestResultOut(_Out):
     since: str
     until: str
     evaluated: int = Field(description="transactions of the period judged")
@@ -95,12 +102,12 @@ class BacktestResultOut(BaseModel):
     examples: list[ExampleOut] = Field(max_length=50, description="the first 50 matches in time order")
 
 
-class BacktestStarted(BaseModel):
+class BacktestStarted(_Out):
     job_id: str
     status: Literal["running"]
 
 
-class BacktestJobOut(BaseModel):
+class BacktestJobOut(_Out):
     job_id: str
     status: Literal["running", "done", "failed"]
     progress: float = Field(ge=0, le=1, description="share of the period's transactions judged")

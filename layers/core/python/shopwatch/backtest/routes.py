@@ -60,6 +60,7 @@ def backtest_router(transactions_table: str, state_table: str, function_name: st
             202: {"description": "a job: GET /rules/backtest/{job_id}", "content": {"application/json": {"model": BacktestStarted}}},
             400: {"description": "invalid body or period, or an expression the checker refuses (with positions)", "content": _ERROR},
             404: {"description": "no such rule or version", "content": _ERROR},
+            503: {"description": "two backtests are running: retry after Retry-After seconds", "content": _ERROR},
         },
     )  # fmt: skip
     def backtest(body: BacktestIn) -> Response[dict]:
@@ -87,7 +88,13 @@ def backtest_router(transactions_table: str, state_table: str, function_name: st
         started = BacktestStarted(job_id=job_id, status="running").model_dump(mode="json")
         return Response(202, content_types.APPLICATION_JSON, started)
 
-    @router.get("/rules/backtest/<job_id>", responses={404: {"description": "no such job (they expire after a week)", "content": _ERROR}})  # fmt: skip
+    @router.get(
+        "/rules/backtest/<job_id>",
+        responses={
+            200: {"description": "the job", "content": {"application/json": {"model": BacktestJobOut}}},
+            404: {"description": "no such job (they expire after a week)", "content": _ERROR},
+        },
+    )
     def backtest_job(job_id: JobId) -> BacktestJobOut:
         """A backtest job: running with its progress, done with its result, or failed with the reason."""
         job = jobs.get(job_id)

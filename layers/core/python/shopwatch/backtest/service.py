@@ -77,10 +77,13 @@ def run_backtest(
     progress: Progress | None = None,
 ) -> BacktestResult:
     """Raises TooManyTransactions when lookback and period hold more than MAX_REPLAYED transactions."""
-    history = sources.transactions.between(period.history_since, period.until, MAX_REPLAYED)
+    kinds = matcher.entity_kinds
+    replayed = matcher.needs_findings or bool(kinds)  # else the transaction's own fields: nothing to replay
+    first = period.history_since if replayed else period.since
+    history = sources.transactions.between(first, period.until, MAX_REPLAYED)
     in_period = sum(period.holds(tx.timestamp) for tx in history)
-    skus = sorted({item.sku for tx in history for item in tx.items})
-    catalog = sources.state.get_catalog(skus) if skus else {}
+    skus = sorted({item.sku for tx in history for item in tx.items}) if matcher.needs_findings else []
+    catalog = sources.state.get_catalog(skus) if skus else {}  # the price detector's reference
     labels = merged_labels(sources.labels.all(), sources.alerts.with_feedback())
     # an alert listing a transaction of the period was opened at most one grouping window before it
     opened_since = period.since - timedelta(seconds=settings.alert_group_window_seconds)
@@ -97,8 +100,7 @@ def run_backtest(
         if progress is not None:
             progress(tally.evaluated, in_period)
 
-    kinds = matcher.entity_kinds
-    if matcher.needs_findings or kinds:
+    if replayed:
         steps = replay_steps(
             history,
             settings,
@@ -107,7 +109,7 @@ def run_backtest(
             entity_kinds=None if matcher.needs_findings else kinds,
         )
         judged = ((s.tx, _views(s.data.views, kinds), s.findings) for s in steps)
-    else:  # the transaction's own fields: nothing to replay
+    else:
         judged = ((tx, NO_VIEWS, []) for tx in sorted(history, key=lambda t: (t.timestamp, t.transaction_id)))
     for tx, views, findings in judged:
         if tx.timestamp < period.since:

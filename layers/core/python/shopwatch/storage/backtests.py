@@ -20,12 +20,23 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
 from shopwatch.domain.clock import epoch_seconds, parse_iso, to_iso
+from shopwatch.errors import ServiceUnavailable
 from shopwatch.storage.aws import client
 from shopwatch.storage.items import from_attributes, to_attributes
 
 KEEP = timedelta(days=7)
 SORT_KEY = "JOB"
+WAIT_SECONDS = 28  # an inline backtest's answer, inside API Gateway's 29 s
+
+
+class BacktestsBusy(ServiceUnavailable):
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "60"}
 
 
 class JobStatus(StrEnum):
@@ -115,19 +126,39 @@ class BacktestJobs:
 
 
 class BacktestRuns:
-    """Starts BacktestFunction on a job, asynchronously (Lambda queues the event and answers 202)."""
+    """Starts BacktestFunction on a job, asynchronously (Lambda queues the event and answers 202), or runs a
+    short one and waits for it."""
 
     def __init__(self, function_name: str) -> None:
         self.function_name = function_name
+        self._waiting: Any = None
+
+    def _waiting_client(self) -> Any:
+        """A Lambda client of its own for the synchronous run: the shared one gives up reading after 10 s and
+        retries, which would start the same backtest again; this one waits up to API Gateway's 29 s, once."""
+        if self._waiting is None:
+            config = Config(
+                connect_timeout=3, read_timeout=WAIT_SECONDS, retries={"mode": "standard", "max_attempts": 1}
+            )
+            self._waiting = boto3.session.Session().client("lambda", config=config)
+        return self._waiting
 
     def run_now(self, request: dict[str, Any]) -> dict[str, Any]:
         """Run a short backtest and wait for its answer (InvocationType RequestResponse): BacktestFunction's
-        {"result"} or {"error"}. A function error is raised: it is ours, not the caller's."""
-        response = client("lambda").invoke(
-            FunctionName=self.function_name,
-            InvocationType="RequestResponse",
-            Payload=json.dumps({"inline": request}).encode(),
-        )
+        {"result"} or {"error"}. Throttled (both reserved runs busy): ServiceUnavailable, to retry. A function
+        error is raised: it is ours, not the caller's."""
+        try:
+            response = self._waiting_client().invoke(
+                FunctionName=self.function_name,
+                InvocationType="RequestResponse",
+                Payload=json.dumps({"inline": request}).encode(),
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "TooManyRequestsException":
+                raise BacktestsBusy(
+                    "two backtests are running; retry in a minute", {"retry_after_seconds": 60}
+                ) from None
+            raise
         payload = json.loads(response["Payload"].read() or b"null")
         if response.get("FunctionError") or not isinstance(payload, dict):
             raise RuntimeError(f"{self.function_name} failed on an inline backtest: {str(payload)[:300]}")
