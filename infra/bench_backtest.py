@@ -36,8 +36,14 @@ RULES = {
 
 
 def _environment() -> None:
-    os.environ.update({"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench",
-                       "AWS_SECRET_ACCESS_KEY": "bench", "OPENBLAS_NUM_THREADS": "1"})  # fmt: skip
+    os.environ.update(
+        {
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",  # moto takes any  # pragma: allowlist secret
+            "OPENBLAS_NUM_THREADS": "1",
+        }
+    )
     os.environ.pop("AWS_ENDPOINT_URL", None)
     os.environ.pop("AWS_PROFILE", None)
 
