@@ -226,6 +226,7 @@ EXPECTED_POLICIES = {
         ("DynamoDBCrudPolicy", "AlertsTable"),
         ("DynamoDBCrudPolicy", "StateTable"),
         ("LambdaInvokePolicy", "TrainFunction"),
+        ("LambdaInvokePolicy", "BacktestFunction"),
     ],
     "DetectFunction": [
         ("DynamoDBCrudPolicy", "StateTable"),
@@ -240,6 +241,12 @@ EXPECTED_POLICIES = {
         ("DynamoDBCrudPolicy", "StateTable"),
         ("S3ReadPolicy", "ModelBucket"),  # the serving champion, for the drift check
         ("S3WritePolicy", "ModelBucket"),
+    ],
+    "BacktestFunction": [
+        ("DynamoDBReadPolicy", "TransactionsTable"),
+        ("DynamoDBReadPolicy", "AlertsTable"),
+        ("DynamoDBReadPolicy", "StateTable"),
+        ("DynamoDBWritePolicy", "StateTable"),  # its job's progress and result; never a delete
     ],
     "AggregateFunction": [
         ("DynamoDBCrudPolicy", "StateTable"),
@@ -280,7 +287,7 @@ def test_each_function_gets_scoped_policy_templates_only(function, expected):
         ((template_name, argument),) = policy.items()
         (target,) = re.findall(
             r"(TransactionsTable|AlertsTable|StateTable|AlertsTopic|DigestTopic|StreamDeadLetterQueue|OpenAIKeyParameter|"
-            r"OpenAIKeySecretArn|ModelBucket|TrainFunction)",
+            r"OpenAIKeySecretArn|ModelBucket|TrainFunction|BacktestFunction)",
             json.dumps(argument),
         )
         granted.append((prefix + template_name, target))
@@ -320,6 +327,9 @@ def test_sample_events_are_in_aws_shapes():
         event = json.loads(path.read_text())
         if path.name.startswith(("window_", "digest_", "train_")):
             assert event["detail-type"] == "Scheduled Event" and event["source"] == "aws.events"
+            continue
+        if path.name.startswith("backtest_"):  # ApiFunction's own asynchronous payload: the job's id
+            assert set(event) == {"job_id"}
             continue
         if path.name.startswith(("ingest_", "api_")):
             assert {"resource", "path", "httpMethod", "headers", "requestContext", "body", "isBase64Encoded"} <= set(
