@@ -365,6 +365,31 @@ def _benchmark_model_parity(args: argparse.Namespace) -> int:
     return 1 if args.check and not report.passed() else 0
 
 
+def _benchmark_rules_eval(args: argparse.Namespace) -> int:
+    from infra.benchmarks import rules_cold_start, rules_eval
+    from infra.report import console
+
+    result = rules_eval.run(args.transactions, args.rounds)
+    console.print(rules_eval.table(result))
+    if args.costs:
+        console.print(rules_eval.costs_table(rules_eval.rule_costs()))
+    if args.cold_start:
+        console.print(rules_cold_start.cold_start_table())
+    met = result.per_rule_ms(min(result.full_seconds)) <= rules_eval.TARGET_MS_PER_RULE and not result.errors
+    return 1 if args.check and not met else 0
+
+
+def _benchmark_rules_ingest(args: argparse.Namespace) -> int:
+    from infra.benchmarks import rules_ingest
+    from infra.report import console
+
+    result = rules_ingest.run(args.requests)  # raises when a 202 lacks its decision
+    console.print(rules_ingest.table(result))
+    console.print(rules_ingest.decide_table(result))
+    met = result.added_ms("rules", 0.99) <= rules_ingest.TARGET_ADDED_P99_MS
+    return 1 if args.check and not met else 0
+
+
 def _benchmark_retrain(args: argparse.Namespace) -> int:
     from infra.benchmarks import retrain
     from infra.report import console
@@ -651,6 +676,22 @@ def build_parser() -> argparse.ArgumentParser:
         retrained.add_argument("--state-dir", default=str(ROOT / ".shopwatch" / "benchmark"), help="the local stack's")
         retrained.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
         retrained.set_defaults(run=_benchmark_retrain, which=which)
+    rules_eval = benchmarks.add_parser(
+        "rules-eval", help="100 rules over 10,000 simulated transactions as DetectFunction evaluates them (µs per rule)"
+    )
+    rules_eval.add_argument("--transactions", type=int, default=10_000)
+    rules_eval.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the best is reported")
+    rules_eval.add_argument("--costs", action="store_true", help="also each rule alone, costliest first")
+    rules_eval.add_argument("--cold-start", action="store_true", help="also RulesLayer's import and first compile")
+    rules_eval.add_argument("--check", action="store_true", help="exit 1 when the target is missed")
+    rules_eval.set_defaults(run=_benchmark_rules_eval)
+    rules_ingest = benchmarks.add_parser(
+        "rules-ingest",
+        help="POST /transactions with 50 decision rules and lists vs none, interleaved on the local stack (p50/p99)",
+    )
+    rules_ingest.add_argument("--requests", type=int, default=1000, help="requests of one transaction per variant")
+    rules_ingest.add_argument("--check", action="store_true", help="exit 1 when the target is missed")
+    rules_ingest.set_defaults(run=_benchmark_rules_ingest)
     parity = benchmarks.add_parser(
         "model-parity", help="the numpy Isolation Forest fit vs scikit-learn's: ROC AUC over seeds, fit time, memory"
     )

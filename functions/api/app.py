@@ -70,6 +70,7 @@ from shopwatch.api_responses import (
 from shopwatch.auth.callers import Action, authorize
 from shopwatch.auth.routes import OPEN_ROUTES
 from shopwatch.auth.sign_in import SignIn
+from shopwatch.backtest.routes import backtest_router
 from shopwatch.catalog.service import CatalogService
 from shopwatch.config import DetectionSettings, SignInSettings, WindowSettings, required_env
 from shopwatch.customers.anomalies import Metric
@@ -149,6 +150,7 @@ training = TrainingRuns(required_env("TRAIN_FUNCTION"))
 model_analytics = ModelAnalytics(registry, _labels, _state, ModelStatsRepository(_state_table))
 ModelVersion = Annotated[str, Path(min_length=1, max_length=64, pattern=VERSION_PATTERN)]
 app.include_router(rules_router(_state_table, _alerts, _labels))
+app.include_router(backtest_router(required_env("TRANSACTIONS_TABLE"), _state_table, required_env("BACKTEST_FUNCTION")))
 
 
 @app.exception_handler(RequestValidationError)

@@ -10,6 +10,9 @@ within those rules here, and only there (negative cases are never touched):
 - `payment_method` and `card_fingerprint` hold no full card number (`x-refuses`): the Luhn check;
 - `metadata`'s nested text, depth, size and numbers (`x-text`, `x-max-depth`, `x-max-bytes`, `x-numbers`).
 Each fix uses the server's own rule (shopwatch.domain), so the hook cannot drift from what it stands in for.
+POST /rules/backtest's body has the same kind of rules (`x-valid`, `x-not-after`): an expression the CEL checker
+accepts, since not after until, at most 31 days between them, nothing a day ahead; a valid body gets an
+expression and a period within them (the last day).
 
 Two answers are refusals though no check counts them as such:
 - a `next_token` must be one the previous page gave, with the same filters (`x-issued-by`): a schema-valid token
@@ -94,13 +97,30 @@ def _is_ingest(case: Any) -> bool:
     return case.operation.method.upper() == "POST" and case.operation.path == "/transactions"
 
 
+def _is_backtest(case: Any) -> bool:
+    return case.operation.method.upper() == "POST" and case.operation.path == "/rules/backtest"
+
+
+def _within_backtest_rules(body: Any, now: datetime) -> None:
+    if not isinstance(body, dict):
+        return
+    if "expression" in body:
+        body["expression"] = "tx.amount > 100.0"
+    body["since"], body["until"] = to_iso(now - timedelta(days=1)), to_iso(now)
+
+
 @schemathesis.hook
 def map_case(context, case):
-    """Valid transactions kept within the rules the schema can only name (see the module's docstring)."""
-    if case.meta is None or not case.meta.generation.mode.is_positive or not _is_ingest(case):
+    """Valid transactions and backtests kept within the rules the schema can only name (see the docstring)."""
+    if case.meta is None or not case.meta.generation.mode.is_positive:
+        return case
+    now = datetime.now(UTC)
+    if _is_backtest(case):
+        _within_backtest_rules(case.body, now)
+        return case
+    if not _is_ingest(case):
         return case
     body = case.body
-    now = datetime.now(UTC)
     if isinstance(body, dict) and isinstance(body.get("transactions"), list):
         for tx in body["transactions"]:
             _within_unstatable_rules(tx, now)

@@ -59,6 +59,21 @@ def test_the_other_fixed_resources_exist():
         assert name in RESOURCES, name
 
 
+def test_the_rules_layer_is_built_by_its_makefile_for_arm64_and_attached_where_rules_are_evaluated():
+    """Issue 18: IngestFunction (the checkout decision), DetectFunction (active and shadow rules) and ApiFunction
+    (validation on save, short backtests) import the CEL runtime; the stream's other consumers do not carry it."""
+    layer = RESOURCES["RulesLayer"]
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    assert layer["Properties"]["ContentUri"] == "layers/rules/"
+    assert (ROOT / "layers" / "rules" / "Makefile").read_text().count("build-RulesLayer:") == 1
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    carriers = {name for name, f in FUNCTIONS.items() if {"Ref": "RulesLayer"} in f["Properties"].get("Layers", [])}
+    assert carriers >= {"IngestFunction", "DetectFunction", "ApiFunction"}
+    assert not carriers & {"AggregateFunction", "WindowFunction", "NotifyFunction", "DigestFunction"}
+
+
 def api_routes():
     for resource in FUNCTIONS.values():
         for event in resource["Properties"].get("Events", {}).values():
@@ -193,7 +208,9 @@ def test_the_sms_budget_knows_the_sms_subscriptions_severities_and_recipient():
 def test_layers_build_for_the_functions_architecture():
     architectures = TEMPLATE["Globals"]["Function"]["Architectures"]
     for layer in resources_of_type(TEMPLATE, "AWS::Serverless::LayerVersion").values():
-        assert layer["Metadata"]["BuildMethod"] == TEMPLATE["Globals"]["Function"]["Runtime"] == "python3.13"
+        # python3.13 (sam's pip builder), or a makefile that installs the same runtime's wheels (RulesLayer)
+        assert layer["Metadata"]["BuildMethod"] in (TEMPLATE["Globals"]["Function"]["Runtime"], "makefile")
+        assert layer["Properties"]["CompatibleRuntimes"] == [TEMPLATE["Globals"]["Function"]["Runtime"]]
         assert [layer["Metadata"]["BuildArchitecture"]] == architectures
         assert layer["Properties"]["CompatibleArchitectures"] == architectures
 
@@ -209,6 +226,7 @@ EXPECTED_POLICIES = {
         ("DynamoDBCrudPolicy", "AlertsTable"),
         ("DynamoDBCrudPolicy", "StateTable"),
         ("LambdaInvokePolicy", "TrainFunction"),
+        ("LambdaInvokePolicy", "BacktestFunction"),
     ],
     "DetectFunction": [
         ("DynamoDBCrudPolicy", "StateTable"),
@@ -223,6 +241,12 @@ EXPECTED_POLICIES = {
         ("DynamoDBCrudPolicy", "StateTable"),
         ("S3ReadPolicy", "ModelBucket"),  # the serving champion, for the drift check
         ("S3WritePolicy", "ModelBucket"),
+    ],
+    "BacktestFunction": [
+        ("DynamoDBReadPolicy", "TransactionsTable"),
+        ("DynamoDBReadPolicy", "AlertsTable"),
+        ("DynamoDBReadPolicy", "StateTable"),
+        ("DynamoDBWritePolicy", "StateTable"),  # its job's progress and result; never a delete
     ],
     "AggregateFunction": [
         ("DynamoDBCrudPolicy", "StateTable"),
@@ -263,7 +287,7 @@ def test_each_function_gets_scoped_policy_templates_only(function, expected):
         ((template_name, argument),) = policy.items()
         (target,) = re.findall(
             r"(TransactionsTable|AlertsTable|StateTable|AlertsTopic|DigestTopic|StreamDeadLetterQueue|OpenAIKeyParameter|"
-            r"OpenAIKeySecretArn|ModelBucket|TrainFunction)",
+            r"OpenAIKeySecretArn|ModelBucket|TrainFunction|BacktestFunction)",
             json.dumps(argument),
         )
         granted.append((prefix + template_name, target))
@@ -303,6 +327,9 @@ def test_sample_events_are_in_aws_shapes():
         event = json.loads(path.read_text())
         if path.name.startswith(("window_", "digest_", "train_")):
             assert event["detail-type"] == "Scheduled Event" and event["source"] == "aws.events"
+            continue
+        if path.name.startswith("backtest_"):  # ApiFunction's own asynchronous payload: the job's id
+            assert set(event) == {"job_id"}
             continue
         if path.name.startswith(("ingest_", "api_")):
             assert {"resource", "path", "httpMethod", "headers", "requestContext", "body", "isBase64Encoded"} <= set(

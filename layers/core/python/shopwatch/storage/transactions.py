@@ -6,10 +6,12 @@ import heapq
 import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from shopwatch.domain.clock import to_iso
 from shopwatch.domain.transaction import Transaction
 from shopwatch.storage.aws import client, with_retries
 from shopwatch.storage.batch_reads import get_many
@@ -30,6 +32,14 @@ def _put_pool() -> ThreadPoolExecutor:
         if _pool is None:
             _pool = ThreadPoolExecutor(max_workers=_PARALLEL_PUTS, thread_name_prefix="ingest-put")
         return _pool
+
+
+class TooManyTransactions(Exception):
+    """A period holds more stored transactions than its reader may keep in memory."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit:,} stored transactions in the period")
+        self.limit = limit
 
 
 class TransactionRepository:
@@ -131,3 +141,46 @@ class TransactionRepository:
             parts = list(pool.map(scan_segment, range(segments)))
         merged = heapq.nlargest(limit, (e for part in parts for e in part), key=lambda e: e[:2])
         return [tx for _, _, tx in merged]
+
+    def approximate_count(self) -> int:
+        """DescribeTable's ItemCount: DynamoDB refreshes it about every six hours, so it is an estimate of the
+        table's size (what a full Scan reads), good for choosing how to run a read, not for counting."""
+        return int(client("dynamodb").describe_table(TableName=self.table_name)["Table"].get("ItemCount", 0))
+
+    def between(self, since: datetime, until: datetime, limit: int, segments: int = 4) -> list[Transaction]:
+        """Every stored transaction whose time is in [since, until], in no particular order: a parallel Scan
+        filtered on the time (the table's only time index is by customer, so a period across all customers is
+        a Scan: it reads, and is billed for, the whole table whatever the period). Stored times share one
+        fixed-width UTC format, so the filter compares them as strings. Raises TooManyTransactions past
+        `limit` (and stops reading): memory follows `limit`, not the table."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        found: list[Transaction] = []
+        lock = threading.Lock()
+        stop = threading.Event()
+
+        def scan_segment(segment: int) -> None:
+            kwargs: dict[str, Any] = {
+                "TableName": self.table_name,
+                "Segment": segment,
+                "TotalSegments": segments,
+                "FilterExpression": "#t BETWEEN :since AND :until",
+                "ExpressionAttributeNames": {"#t": "timestamp"},
+                "ExpressionAttributeValues": {":since": {"S": to_iso(since)}, ":until": {"S": to_iso(until)}},
+            }
+            while not stop.is_set():
+                response = with_retries(lambda: client("dynamodb").scan(**kwargs))
+                page = [Transaction.from_item(from_attributes(raw)) for raw in response.get("Items", [])]
+                with lock:
+                    found.extend(page)
+                    if len(found) > limit:
+                        stop.set()
+                if "LastEvaluatedKey" not in response:
+                    return
+                kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+        with ThreadPoolExecutor(max_workers=segments, thread_name_prefix="period-scan") as pool:
+            list(pool.map(scan_segment, range(segments)))
+        if len(found) > limit:
+            raise TooManyTransactions(limit)
+        return found

@@ -5,19 +5,25 @@ entity aggregates: `BatchState.input_for`), then learned, exactly as DetectFunct
 (tests/integration/test_features_online_offline.py holds the two together). Nothing a transaction's future
 holds reaches its row. The model's verdict is not part of the replay: the model is trained on these rows, then
 scores them.
+
+Two readers share the walk (`replay_steps`): training keeps every row as arrays (`replay_history`); a rule's
+backtest (`shopwatch.backtest`) reads each step's entity views and findings as it passes and keeps nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 
 from shopwatch.config import DetectionSettings
 from shopwatch.detection.service import BatchState
+from shopwatch.detectors.entities import plan_updates
 from shopwatch.detectors.features import FEATURE_NAMES, transaction_features
-from shopwatch.detectors.history import CatalogEntry
+from shopwatch.detectors.findings import Finding
+from shopwatch.detectors.history import CatalogEntry, DetectionInput, customer_delta, sku_deltas
 from shopwatch.detectors.registry import run_detectors
 from shopwatch.detectors.risk_inputs import CONTEXT_INPUTS, context_inputs
 from shopwatch.detectors.scoring import assess
@@ -33,23 +39,65 @@ class ReplayedHistory:
     handset: np.ndarray  # (n,): the hand-set risk 0..1 without the model's signal (added once a forest scores)
 
 
+@dataclass(frozen=True)
+class ReplayStep:
+    """One transaction as DetectFunction would have judged it: its input (the state just before it) and the
+    rule detectors' findings on it (empty when the walk was asked not to run them)."""
+
+    data: DetectionInput
+    findings: list[Finding]
+
+    @property
+    def tx(self) -> Transaction:
+        return self.data.tx
+
+
+def handset_risk(step: ReplayStep, settings: DetectionSettings) -> Decimal:
+    """The hand-set risk score 0..100 of a step without the model's signal (what DetectFunction gives a
+    transaction no model judges)."""
+    return assess(step.findings, settings, signals=risk_signals(step.data, settings, None)).risk_score
+
+
+def replay_steps(
+    transactions: Iterable[Transaction],
+    settings: DetectionSettings,
+    catalog: dict[str, CatalogEntry] | None = None,
+    detect: bool = True,
+    entity_kinds: frozenset[str] | None = None,
+) -> Iterator[ReplayStep]:
+    """The transactions in time order, each with the state before it; learned after the caller has read its
+    step. For a reader that needs less (a rule's backtest reads what its expression names):
+    - `detect=False` skips the detectors (their findings are empty);
+    - `entity_kinds` (only without the detectors, which read every kind) learns only those kinds of entity:
+      the others' views stay empty. Profiles and everything else are learned as always."""
+    if detect and entity_kinds is not None:
+        raise ValueError("the detectors read every kind of entity: learn them all")
+    state = BatchState.empty()
+    state.catalog.update(catalog or {})
+    failed = settings.failed_statuses
+    for tx in sorted(transactions, key=lambda t: (t.timestamp, t.transaction_id)):
+        data = state.input_for(tx)
+        yield ReplayStep(data, run_detectors(data, settings) if detect else [])
+        if entity_kinds is None:
+            state.learn(tx, failed)
+        else:
+            state.learn_customer(tx, customer_delta(tx, failed))
+            state.learn_entities([u for u in plan_updates(tx, state.entities, failed) if u.key.kind in entity_kinds])
+            state.learn_skus(sku_deltas(tx))
+
+
 def replay_history(
     transactions: Iterable[Transaction],
     settings: DetectionSettings,
     catalog: dict[str, CatalogEntry] | None = None,
 ) -> ReplayedHistory:
-    state = BatchState.empty()
-    state.catalog.update(catalog or {})
     ordered = sorted(transactions, key=lambda t: (t.timestamp, t.transaction_id))
     # rows go straight into preallocated arrays: 300,000 tuples of Python floats would hold ~0.5 GB more
     features = np.empty((len(ordered), len(FEATURE_NAMES)))
     context = np.empty((len(ordered), len(CONTEXT_INPUTS)))
     handset = np.empty(len(ordered))
-    for i, tx in enumerate(ordered):
-        data = state.input_for(tx)
-        findings = run_detectors(data, settings)
-        features[i] = transaction_features(data)
-        context[i] = context_inputs(data, findings)
-        handset[i] = float(assess(findings, settings, signals=risk_signals(data, settings, None)).risk_score) / 100
-        state.learn(tx, settings.failed_statuses)
+    for i, step in enumerate(replay_steps(ordered, settings, catalog)):
+        features[i] = transaction_features(step.data)
+        context[i] = context_inputs(step.data, step.findings)
+        handset[i] = float(handset_risk(step, settings)) / 100
     return ReplayedHistory(ordered, features, context, handset)
