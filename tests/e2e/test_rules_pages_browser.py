@@ -9,7 +9,9 @@ text (a description, a reason) is shown as text. Screenshots go to $SHOPWATCH_AR
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -26,10 +28,11 @@ RULES_REFRESH_SECONDS = 5  # the template's minimum: a rule saved here is live i
 
 @pytest.fixture(scope="module")
 def local_stack(tmp_path_factory) -> Iterator[LocalStack]:
-    """conftest's stack, but reading the published rules every 5 s instead of every minute."""
+    """conftest's stack, but reading the published rules every 5 s instead of every minute, and running every
+    backtest as a job (202, then GET /rules/backtest/{job_id}), the page's longer path."""
     stack = LocalStack(
         port=free_port(), api_key="e2e-key", state_dir=tmp_path_factory.mktemp("shopwatch"),
-        parameters={"RulesRefreshSeconds": str(RULES_REFRESH_SECONDS)},
+        parameters={"RulesRefreshSeconds": str(RULES_REFRESH_SECONDS), "BacktestInlineMaxTransactions": "0"},
     )  # fmt: skip
     stack.start()
     yield stack
@@ -275,3 +278,52 @@ def test_the_rules_and_lists_pages_fit_a_phone(browser, local_stack, api, analys
         screenshot(phone, f"{view}-phone.png")
     context.close()
     assert overflow == {"rules": 0, "lists": 0}, f"wider than a phone by {overflow} px"
+
+
+def backtest_through_the_api(api, body: dict) -> dict:
+    """The result the API gives for `body`: inline (200) or as a job (202, polled)."""
+    status, answer = api.request("POST", "/rules/backtest", body)
+    assert status in (200, 202), answer
+    if status == 200:
+        return answer
+    job_id = answer["job_id"]
+    job = wait_for(lambda: (j := api.request("GET", f"/rules/backtest/{job_id}")[1])["status"] != "running" and j)
+    assert job["status"] == "done", job
+    return job["result"]
+
+
+BACKTESTED = 'tx.amount > 100.0 && tx.customer_id.startsWith("bt-")'
+
+
+def test_a_backtest_shows_its_matches_per_day_as_a_chart_and_its_counts_as_a_table(page, local_stack, api, analyst):
+    big = [purchase(f"bt-big-{i}", customer=f"bt-{i}", price="500.00") for i in range(3)]
+    small = [purchase(f"bt-small-{i}", customer=f"bt-{i}", price="5.00") for i in range(2)]
+    assert len(api.post_transactions(big + small)["accepted"]) == 5
+    today = utcnow().date()
+    since, until = (today - timedelta(days=1)).isoformat(), today.isoformat()
+
+    connect(page, local_stack, analyst)  # analysts backtest too
+    open_view(page, "rules")
+    page.fill("#rule-expression", BACKTESTED)
+    page.fill("#backtest-since", since)
+    page.fill("#backtest-until", until)
+    page.click("#backtest-run")
+    expect(page.locator("#backtest-status")).to_have_text(f"Backtest of {since} to {until}.", timeout=60_000)
+
+    expected = backtest_through_the_api(
+        api, {"expression": BACKTESTED, "since": since + "T00:00:00Z", "until": until + "T23:59:59.999Z"}
+    )
+    evaluated = expected["evaluated"]  # this module's other tests post transactions too
+    assert evaluated >= 5 and expected["matches"] == 3
+    table = page.locator("#backtest-table")
+    expect(table.locator("tr[data-measure=evaluated] td")).to_have_text(str(evaluated))
+    expect(table.locator("tr[data-measure=matches] td")).to_have_text(f"3 ({100 * 3 / evaluated:.2f}% of evaluated)")
+    expect(table.locator("tr[data-measure=unlabelled] td")).to_have_text(str(expected["unlabelled"]))
+    bars = page.locator("#backtest-chart svg rect")
+    expect(bars).to_have_count(1)  # one day with matches, one bar; the other day is on the axis, empty
+    assert "3 matches" in bars.first.locator("title").text_content()
+    examples = page.locator("#backtest-examples tbody tr td:nth-child(2)").all_inner_texts()
+    assert sorted(examples) == sorted(tx["transaction_id"] for tx in big)
+    screenshot(page, "rules-backtest.png")
+    assert any(re.search(r"/rules/backtest/[0-9a-f]{32}$", url) for url in page.requests)  # it ran as a job, polled
+    assert page.problems == []
