@@ -15,10 +15,11 @@ from infra.client import ShopwatchClient
 from infra.local.stack import ADMIN_USER, LocalStack
 from infra.report import console, simple_table
 from infra.simulate.rule_set import DEMO_RULE_SET, RuleSet, publish
-from shopwatch.domain.clock import utcnow
+from shopwatch.domain.clock import to_iso, utcnow
 from shopwatch.storage.rule_matches import RuleMatchRepository
 
-DEMO_RULE = "spend-far-above-habit"
+DEMO_RULE = "new-account-shared-device"
+SHARED_DEVICE = "D-DEMO-SHARED-0001"
 STOLEN_DEVICE = "D-STOLEN-0001"
 REFRESH_SECONDS = 5  # the demo's RulesRefreshSeconds: how long a published change takes to be live
 
@@ -62,15 +63,20 @@ def show_rules(stack: LocalStack, client: ShopwatchClient, truth: list[dict[str,
         f"  published: {DEMO_RULE} is active from version {body['version']} (live within {REFRESH_SECONDS} s)"
     )
     time.sleep(REFRESH_SECONDS + 1)
-    # an established account (a new-account ring's accounts have no habit to be far above)
-    customer = next(a["customer_id"] for a in truth if a.get("customer_id") and a["kind"] != "new_account_ring")
+    now = utcnow()
+    opened = {"old": to_iso(now - timedelta(days=200)), "new": to_iso(now - timedelta(minutes=10))}
+    shop = ShopwatchClient(stack.url, stack.api_key)
+    # an established account on a device, detected (its aggregates written), then a new account on it
+    shop.post_transactions([{"transaction_id": "DEMO-RULE-0001", "customer_id": "C-DEMO-OLD", "amount": "35.00",
+                             "device_id": SHARED_DEVICE, "account_created_at": opened["old"]}])  # fmt: skip
+    stack.wait_until_idle(timeout=120)
     checkouts = [
-        ("a big order from an account with a habit", {"transaction_id": "DEMO-RULE-0001", "customer_id": customer,
-         "amount": "25000.00"}, "review"),
-        ("a small order from a stolen device", {"transaction_id": "DEMO-BLOCK-0001", "customer_id": "C-DEMO-NEW",
+        ("a new account on a device another account used", {"transaction_id": "DEMO-RULE-0002",
+         "customer_id": "C-DEMO-NEW", "amount": "35.00", "device_id": SHARED_DEVICE,
+         "account_created_at": opened["new"]}, "review"),
+        ("a small order from a stolen device", {"transaction_id": "DEMO-BLOCK-0001", "customer_id": "C-DEMO-OTHER",
          "amount": "49.00", "device_id": STOLEN_DEVICE}, "block"),
     ]  # fmt: skip
-    shop = ShopwatchClient(stack.url, stack.api_key)
     rows = []
     for label, transaction, expected in checkouts:
         answer = shop.post_transactions([transaction])
