@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictStr, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from shopwatch.backtest.period import MAX_PERIOD
@@ -38,7 +38,7 @@ class BacktestIn(BaseModel):
         Field(description="a saved rule; or give expression"),
     ] = None
     version: Annotated[
-        Annotated[StrictInt, Field(ge=1)] | SkipJsonSchema[None],
+        Annotated[int, Field(ge=1)] | SkipJsonSchema[None],  # JSON Schema's integer: 238.0 is one
         Field(description="the rule's version; default its current one"),
     ] = None
     since: Annotated[
