@@ -394,7 +394,7 @@ def _depth(value: object, level: int = 1) -> int:
     return level
 
 
-_OPTIONAL_TEXT = (
+OPTIONAL_TEXT = (  # the optional text fields, as stored and as the rules read them
     "country",
     "customer_name",
     "email",
@@ -499,7 +499,7 @@ class Transaction:
                 | ({"name": i.name} if i.name else {})
                 for i in self.items
             ]
-        for name in _OPTIONAL_TEXT:
+        for name in OPTIONAL_TEXT:
             value = getattr(self, name)
             if value is not None:
                 item[name] = value

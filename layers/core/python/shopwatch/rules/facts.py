@@ -20,29 +20,12 @@ from typing import Any
 from shopwatch.detectors.entities import CUSTOMER_LINKED_KINDS, EntityView, account_age_seconds, card_value
 from shopwatch.detectors.findings import Finding
 from shopwatch.domain.input_rules import normalized_email
-from shopwatch.domain.transaction import Transaction
+from shopwatch.domain.transaction import OPTIONAL_TEXT, Transaction
 from shopwatch.rules.variables import ENTITY_KINDS, FINDING_DETECTORS, message_class
 
 DEFAULT_FAILED_STATUSES = frozenset({"failed", "denied"})
 _APPROVED = "approved"
-_STRING_FIELDS = (
-    "transaction_id",
-    "customer_id",
-    "status",
-    "currency",
-    "country",
-    "customer_name",
-    "email",
-    "ip",
-    "device_id",
-    "payment_method",
-    "channel",
-    "user_agent",
-    "card_bin",
-    "card_fingerprint",
-    "billing_country",
-    "shipping_country",
-)
+_STRING_FIELDS = ("transaction_id", "customer_id", "status", "currency", *OPTIONAL_TEXT)
 
 
 @dataclass
