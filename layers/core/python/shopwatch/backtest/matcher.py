@@ -22,6 +22,7 @@ from shopwatch.rules.definitions import RuleList
 from shopwatch.rules.engine import RuleEngine
 from shopwatch.rules.expressions import compile_expression
 from shopwatch.rules.facts import facts_for
+from shopwatch.rules.reads import reads_of
 from shopwatch.rules.variables import ENTITY_KINDS
 
 
@@ -44,6 +45,7 @@ class ExpressionMatcher:
     ) -> None:
         """Raises InvalidExpression (with each problem's position) for an expression that cannot be saved."""
         self.compiled = compile_expression(expression)
+        self.reads = reads_of([expression])
         self.engine = RuleEngine((), lists, now)
         self.failed_statuses = failed_statuses
         self.entity_kinds = entity_kinds(expression)
@@ -59,4 +61,4 @@ class ExpressionMatcher:
         risk_score: float | None,
     ) -> bool:
         facts = facts_for(tx, views, findings, model_score, risk_score, self.failed_statuses)
-        return self.engine.evaluate_one(self.compiled, facts)
+        return self.engine.evaluate_one(self.compiled, facts, self.reads)

@@ -26,6 +26,7 @@ from shopwatch.config import DetectionSettings
 from shopwatch.detectors.entities import EntityView
 from shopwatch.detectors.findings import Finding
 from shopwatch.domain.transaction import Transaction
+from shopwatch.gc_pause import collector_paused
 from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.labels import LabelRepository
 from shopwatch.storage.state import Marker, StateRepository
@@ -67,6 +68,7 @@ Scores = Callable[[Marker | None], tuple[float | None, float | None]]  # (model 
 NO_VIEWS: Mapping[str, EntityView] = {}
 
 
+@collector_paused()  # the read and the walk build ~100,000 records and no cycles: shopwatch/gc_pause.py
 def run_backtest(
     matcher: Matcher,
     period: Period,

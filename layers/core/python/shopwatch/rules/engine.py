@@ -14,7 +14,6 @@ allow list, and a rule's `block` stands.
 from __future__ import annotations
 
 import ipaddress
-import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -37,9 +36,7 @@ from shopwatch.rules.definitions import (
 )
 from shopwatch.rules.expressions import LISTED_BINDING, InvalidExpression, compile_expression, environment
 from shopwatch.rules.facts import RuleFacts
-
-_READS = {name: re.compile(rf"\b{name}\b") for name in ("account", "entities", "findings", "scores")}
-_ALL_READS = frozenset({"tx", *_READS})
+from shopwatch.rules.reads import EVERYTHING, Reads, reads_of
 
 # the transaction's fields each kind of list is matched against
 _FIELDS: dict[ListKind, tuple[str, ...]] = {
@@ -194,9 +191,7 @@ class RuleEngine:
             except InvalidExpression as invalid:
                 self.broken[rule.rule_id] = str(invalid)
         self.lists = {rl.name: ListMatcher(rl, now) for rl in lists}
-        self.reads = frozenset({"tx"}) | frozenset(
-            name for name, pattern in _READS.items() if any(pattern.search(r.expression) for r, _ in self.rules)
-        )
+        self.reads = reads_of(r.expression for r, _ in self.rules)
 
     @property
     def decides(self) -> bool:
@@ -205,7 +200,7 @@ class RuleEngine:
 
     @property
     def reads_entities(self) -> bool:
-        return bool(self.reads & {"account", "entities"})
+        return bool(self.reads.variables & {"account", "entities"})
 
     def listed(self, name: str, value: str) -> bool:
         matcher = self.lists.get(name)
@@ -239,12 +234,12 @@ class RuleEngine:
                 _CURRENT.matcher = None
         return _verdict(tuple(matches), tuple(hits), tuple(errors))
 
-    def evaluate_one(self, compiled: Any, facts: RuleFacts) -> bool:
-        """Whether one compiled expression (a draft, for a backtest) matches, with this engine's lists."""
+    def evaluate_one(self, compiled: Any, facts: RuleFacts, reads: Reads = EVERYTHING) -> bool:
+        """Whether one compiled expression (a draft, for a backtest) matches, with this engine's lists; `reads`:
+        what it reads (`reads_of([expression])`), every variable and field when not given."""
         _CURRENT.matcher = self.listed
         try:
-            # a draft's references are not exposed by the bindings: every variable is built
-            result = compiled.eval(environment().Activation(facts.data(_ALL_READS)))
+            result = compiled.eval(environment().Activation(facts.data(reads)))
         finally:
             _CURRENT.matcher = None
         return result.type() != cel.Type.ERROR and result.value() is True

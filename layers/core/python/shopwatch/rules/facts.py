@@ -6,7 +6,9 @@ transaction, with it counted in". At ingest they are the stored aggregates, whic
 seconds it takes to process the transactions before this one; DetectFunction evaluates the same rules again on
 exact aggregates, so what ingest could not see still alerts and scores.
 
-Building is lazy per variable: an engine whose rules never read `entities` does not pay for them.
+Building is lazy per variable and, for the account and the entities, per field (`rules.reads`): an engine whose
+rules never read `entities` does not pay for them, and one that reads `entities.device.accounts_1h` pays for
+that field alone.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from shopwatch.detectors.entities import CUSTOMER_LINKED_KINDS, EntityView, acco
 from shopwatch.detectors.findings import Finding
 from shopwatch.domain.input_rules import normalized_email
 from shopwatch.domain.transaction import OPTIONAL_TEXT, Transaction
+from shopwatch.rules.reads import Reads
 from shopwatch.rules.variables import ENTITY_KINDS, FINDING_DETECTORS, message_class
 
 DEFAULT_FAILED_STATUSES = frozenset({"failed", "denied"})
@@ -36,13 +39,21 @@ class RuleFacts:
     model_score: float | None = None
     risk_score: float | None = None
     failed_statuses: frozenset[str] = DEFAULT_FAILED_STATUSES
-    _built: dict[str, Any] = field(default_factory=dict, repr=False)
+    _built: dict[tuple[str, frozenset[str] | None], Any] = field(default_factory=dict, repr=False)
 
-    def data(self, needed: frozenset[str]) -> dict[str, Any]:
-        """The CEL variables `needed` (the rest are empty messages, which cost nothing to make)."""
-        for name in needed - self._built.keys():
-            self._built[name] = _BUILDERS[name](self)
-        return {name: self._built[name] if name in self._built else _EMPTY[name]() for name in _BUILDERS}
+    def data(self, reads: Reads) -> dict[str, Any]:
+        """The CEL variables `reads` names, with the fields it names (the rest are empty messages, which cost
+        nothing to make). Built once per variable and fields: ingest and a backtest may ask twice."""
+        data = {}
+        for name, builder in _BUILDERS.items():
+            if name not in reads.variables:
+                data[name] = _EMPTY[name]()
+                continue
+            fields = reads.fields_of(name)
+            if (name, fields) not in self._built:
+                self._built[(name, fields)] = builder(self, fields)
+            data[name] = self._built[(name, fields)]
+        return data
 
 
 def facts_for(
@@ -62,7 +73,7 @@ def model_anomaly(score: float, outlier_below: float) -> float:
     return 1 / (1 + math.exp(-(outlier_below - score) * 20))
 
 
-def _transaction(facts: RuleFacts) -> Any:
+def _transaction(facts: RuleFacts, fields: frozenset[str] | None) -> Any:
     tx = facts.tx
     message = message_class("Transaction")()
     for name in _STRING_FIELDS:
@@ -80,7 +91,7 @@ def _transaction(facts: RuleFacts) -> Any:
     return message
 
 
-def _account(facts: RuleFacts) -> Any:
+def _account(facts: RuleFacts, fields: frozenset[str] | None) -> Any:
     tx = facts.tx
     message = message_class("Account")()
     age = account_age_seconds(tx)
@@ -94,48 +105,61 @@ def _account(facts: RuleFacts) -> Any:
         email = normalized_email(tx.email) if tx.email else None
         own = {"email": email, "device": tx.device_id, "ip": tx.ip, "card": card_value(tx)}
         for kind in CUSTOMER_LINKED_KINDS:  # as the entity keys hold them, this transaction's included
+            name = f"{kind}s_30d"
+            if fields is not None and name not in fields:
+                continue
             linked = view.history.linked(kind, "30d", tx.timestamp)
             mine = own[kind]
-            setattr(message, f"{kind}s_30d", len(linked | {mine}) if mine else len(linked))
+            setattr(message, name, len(linked | {mine}) if mine else len(linked))
     return message
 
 
-def _entity(view: EntityView, facts: RuleFacts) -> Any:
+def _entity(view: EntityView, facts: RuleFacts, fields: frozenset[str] | None) -> Any:
+    """The entity's aggregates; of its windowed ones (each a walk over its buckets or link sets) only `fields`."""
     tx = facts.tx
     history = view.history
     message = message_class("Entity")()
+
+    def wanted(name: str) -> bool:
+        return fields is None or name in fields
+
     message.transactions = history.transactions + 1
     for window in ("1m", "1h", "24h", "30d"):
-        setattr(message, f"transactions_{window}", view.transactions(window))
+        if wanted(f"transactions_{window}"):
+            setattr(message, f"transactions_{window}", view.transactions(window))
     mine = tx.amount if tx.status == _APPROVED else Decimal(0)
     for window in ("1h", "24h"):
-        setattr(message, f"failed_{window}", view.failures(window, facts.failed_statuses))
-        setattr(message, f"new_account_transactions_{window}", view.new_account_transactions(window))
+        if wanted(f"failed_{window}"):
+            setattr(message, f"failed_{window}", view.failures(window, facts.failed_statuses))
+        if wanted(f"new_account_transactions_{window}"):
+            setattr(message, f"new_account_transactions_{window}", view.new_account_transactions(window))
     for window in ("1h", "24h", "30d"):
-        setattr(message, f"amount_{window}", float(history.total("a", window, tx.timestamp) + mine))
+        if wanted(f"amount_{window}"):
+            setattr(message, f"amount_{window}", float(history.total("a", window, tx.timestamp) + mine))
     if view.key.kind != "customer":
         for window in ("1h", "30d", "1y"):
-            setattr(message, f"accounts_{window}", len(view.accounts(window)))
+            if wanted(f"accounts_{window}"):
+                setattr(message, f"accounts_{window}", len(view.accounts(window)))
     if history.first_seen is not None:
         message.first_seen.FromDatetime(history.first_seen)
         message.age_seconds = max(0.0, (tx.timestamp - history.first_seen).total_seconds())
     return message
 
 
-def _entities(facts: RuleFacts) -> Any:
+def _entities(facts: RuleFacts, fields: frozenset[str] | None) -> Any:
     message = message_class("Entities")()
     for kind in ENTITY_KINDS:
         view = (facts.views or {}).get(kind)
         if view is not None:
-            getattr(message, kind).CopyFrom(_entity(view, facts))
+            getattr(message, kind).CopyFrom(_entity(view, facts, fields))
     return message
 
 
-def _findings(facts: RuleFacts) -> Any:
+def _findings(facts: RuleFacts, fields: frozenset[str] | None) -> Any:
     return message_class("Findings")(**facts.findings)
 
 
-def _scores(facts: RuleFacts) -> Any:
+def _scores(facts: RuleFacts, fields: frozenset[str] | None) -> Any:
     message = message_class("Scores")()
     if facts.model_score is not None:
         message.model = facts.model_score

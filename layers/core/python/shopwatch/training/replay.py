@@ -29,6 +29,7 @@ from shopwatch.detectors.risk_inputs import CONTEXT_INPUTS, context_inputs
 from shopwatch.detectors.scoring import assess
 from shopwatch.detectors.signals import risk_signals
 from shopwatch.domain.transaction import Transaction
+from shopwatch.gc_pause import collector_paused
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ def replay_steps(
             state.learn_skus(sku_deltas(tx))
 
 
+@collector_paused()  # a walk that keeps every row and builds no cycles: shopwatch/gc_pause.py
 def replay_history(
     transactions: Iterable[Transaction],
     settings: DetectionSettings,
