@@ -64,7 +64,7 @@ EXPRESSIONS = [
 
 def varied_shop() -> list:
     """The backtests' small shop with what makes every field vary: bursts within a minute, cards shared by a
-    few accounts, a second e-mail for some, account ages to the second."""
+    few accounts, a second e-mail for some, account ages to the second (two in five under an hour)."""
     rng = random.Random(11)
     records = shop_transactions(200)
     for i, record in enumerate(records):
@@ -75,7 +75,8 @@ def varied_shop() -> list:
         record["card_fingerprint"] = f"card-{rng.randint(0, 5)}"
         if rng.random() < 0.3:
             record["email"] = f"{record['customer_id']}.{rng.randint(1, 3)}@example.com"
-        record["account_created_at"] = to_iso(at - timedelta(seconds=rng.randint(60, 86400 * 400)))
+        age = rng.randint(10, 3000) if rng.random() < 0.4 else rng.randint(3000, 86400 * 400)
+        record["account_created_at"] = to_iso(at - timedelta(seconds=age))
     return validated_records(records)[0]
 
 
@@ -87,7 +88,7 @@ def test_restricted_facts_judge_as_whole_ones(expression):
     transactions = varied_shop()
     engine, compiled, reads = RuleEngine((), (), START), compile_expression(expression), reads_of([expression])
     answers = []
-    for step in replay_steps(transactions, settings, detect=False):
+    for step in replay_steps(transactions, settings, detectors=frozenset()):
         restricted = facts_for(step.tx, step.data.views, failed_statuses=settings.failed_statuses)
         whole = facts_for(step.tx, step.data.views, failed_statuses=settings.failed_statuses)
         answer = engine.evaluate_one(compiled, restricted, reads)
@@ -105,3 +106,15 @@ def test_restricted_facts_judge_as_whole_ones(expression):
                     assert all(getattr(mine, f) == getattr(theirs, f) for f in fields)
         answers.append(answer)
     assert any(answers) and not all(answers), "the expression does not separate this shop's transactions"
+
+
+def test_a_backtest_runs_the_detectors_whose_findings_are_selected():
+    from shopwatch.backtest.matcher import ExpressionMatcher
+
+    def detectors(expression):
+        return ExpressionMatcher(expression, (), START, frozenset({"failed"})).detectors
+
+    assert detectors("findings.price > 0.5 || findings.velocity > 0.5") == {"price", "velocity"}
+    assert detectors("findings.model > 0.5") == frozenset()  # the model's is not a per-transaction detector's
+    assert detectors("tx.amount > 1.0") == frozenset()
+    assert detectors('findings == findings && tx.currency == "findings"') is None

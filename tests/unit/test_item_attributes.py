@@ -1,13 +1,14 @@
-"""to_attribute takes strings and numbers first and answers exactly as boto3's TypeSerializer, errors included."""
+"""to_attribute and from_attribute take our common types first and answer exactly as boto3's TypeSerializer and
+TypeDeserializer, errors included."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 import pytest
-from boto3.dynamodb.types import TypeSerializer
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from shopwatch.storage.items import to_attribute, to_attributes
+from shopwatch.storage.items import from_attribute, from_attributes, to_attribute, to_attributes
 
 VALUES = ["", "x", "é✓", 0, 1, -5, 10**37, Decimal("25.00"), Decimal("-0.001"), Decimal("1E+5"), True, False,
           None, {"a", "b"}, {Decimal(1)}, [1, "a"], {"m": Decimal(2)}, b"x"]  # fmt: skip
@@ -29,3 +30,27 @@ def test_what_boto3_refuses_is_refused_the_same_way(value):
 
 def test_an_item_is_its_attributes():
     assert to_attributes({"pk": "a", "n": Decimal("2")}) == {"pk": {"S": "a"}, "n": {"N": "2"}}
+
+
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_every_attribute_is_read_as_boto3_reads_it(value):
+    attribute = TypeSerializer().serialize(value)
+    ours, theirs = from_attribute(attribute), TypeDeserializer().deserialize(attribute)
+    assert ours == theirs and type(ours) is type(theirs)
+
+
+def test_a_nested_item_is_read_as_boto3_reads_it():
+    attributes = to_attributes(
+        {"pk": "TX#1", "items": [{"sku": "A", "q": 3, "p": Decimal("9.99"), "gift": False, "note": None}],
+         "tags": {"x", "y"}, "bins": {"12": [Decimal("1.5"), 2]}, "blob": b"\x00"}
+    )  # fmt: skip
+    assert from_attributes(attributes) == {key: TypeDeserializer().deserialize(v) for key, v in attributes.items()}
+
+
+@pytest.mark.parametrize("attribute", [{}, {"Q": "1"}, {"N": "1e999"}], ids=repr)
+def test_what_boto3_cannot_read_is_refused_the_same_way(attribute):
+    with pytest.raises(Exception) as ours:
+        from_attribute(attribute)
+    with pytest.raises(Exception) as theirs:
+        TypeDeserializer().deserialize(attribute)
+    assert type(ours.value) is type(theirs.value)

@@ -3,8 +3,8 @@
 (`rules.facts.facts_for`), so a backtest cannot judge a rule differently from DetectFunction.
 
 Which variables the expression names decides what the replay computes for it: the entity kinds it names
-(`entities.device`; the customer's for `account`), the detectors for `findings`, the stored markers for
-`scores`. The test is textual and errs one way only: a name in a string literal costs time, never a wrong
+(`entities.device`; the customer's for `account`), the detectors whose findings it selects (`findings.price`:
+the price detector; every one for `findings` used whole), the stored markers for `scores`. The test is textual and errs one way only: a name in a string literal costs time, never a wrong
 answer (a variable or kind the expression does not name cannot change its value); `entities` used other than
 as `entities.<kind>` takes every kind.
 """
@@ -17,6 +17,7 @@ from datetime import datetime
 
 from shopwatch.detectors.entities import EntityView
 from shopwatch.detectors.findings import Finding
+from shopwatch.detectors.registry import DETECTORS_BY_NAME
 from shopwatch.domain.transaction import Transaction
 from shopwatch.rules.definitions import RuleList
 from shopwatch.rules.engine import RuleEngine
@@ -49,7 +50,11 @@ class ExpressionMatcher:
         self.engine = RuleEngine((), lists, now)
         self.failed_statuses = failed_statuses
         self.entity_kinds = entity_kinds(expression)
-        self.needs_findings = _names(expression, "findings")
+        self.needs_findings = "findings" in self.reads.variables
+        selected = self.reads.fields_of("findings")
+        self.detectors: frozenset[str] | None = frozenset()  # the detectors to run (None: every one)
+        if self.needs_findings:  # the model's finding is not a per-transaction detector's
+            self.detectors = None if selected is None else frozenset(selected & DETECTORS_BY_NAME.keys())
         self.needs_scores = _names(expression, "scores")
 
     def matches(

@@ -8,8 +8,8 @@ transaction's detection marker (the model that served then, with its learned com
 re-score, and a transaction DetectFunction has not processed yet has neither (null to the rule).
 
 What the rule does not read is not computed (`Matcher`): entities of the kinds it names only, the detectors
-only for a rule that reads `findings` (they read every kind), markers only for one that reads `scores`, and no
-replay at all for a rule of the transaction's own fields. A rule that fails on a transaction does not
+whose findings it reads only (every kind of entity when one of them reads entities), markers only for one that
+reads `scores`, and no replay at all for a rule of the transaction's own fields. A rule that fails on a transaction does not
 match it, as in production (`RuleEngine.evaluate_one`).
 """
 
@@ -25,6 +25,7 @@ from shopwatch.backtest.tally import BacktestResult, Tally
 from shopwatch.config import DetectionSettings
 from shopwatch.detectors.entities import EntityView
 from shopwatch.detectors.findings import Finding
+from shopwatch.detectors.registry import READ_ENTITIES
 from shopwatch.domain.transaction import Transaction
 from shopwatch.gc_pause import collector_paused
 from shopwatch.storage.alerts import AlertRepository
@@ -43,6 +44,7 @@ class Matcher(Protocol):
 
     entity_kinds: frozenset[str]  # the kinds of entity it reads ("customer" for the account)
     needs_findings: bool
+    detectors: frozenset[str] | None  # the detectors whose findings it reads (None: every one)
     needs_scores: bool
 
     def matches(
@@ -103,13 +105,9 @@ def run_backtest(
             progress(tally.evaluated, in_period)
 
     if replayed:
-        steps = replay_steps(
-            history,
-            settings,
-            catalog,
-            detect=matcher.needs_findings,
-            entity_kinds=None if matcher.needs_findings else kinds,
-        )
+        detectors = matcher.detectors
+        every_kind = detectors is None or bool(detectors & READ_ENTITIES)
+        steps = replay_steps(history, settings, catalog, detectors, entity_kinds=None if every_kind else kinds)
         judged = ((s.tx, _views(s.data.views, kinds), s.findings) for s in steps)
     else:
         judged = ((tx, NO_VIEWS, []) for tx in sorted(history, key=lambda t: (t.timestamp, t.transaction_id)))

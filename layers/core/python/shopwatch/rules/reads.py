@@ -1,7 +1,8 @@
 """What a set of rules reads, found in their text, so that facts build only that: the variables they name and,
 of the two costly ones, the fields. An entity's field is a sum over its time buckets or a union of its link sets,
 an account's `*_30d` a union of link sets; a rule of `entities.device.accounts_1h` should not pay for the other
-sixty (in a backtest of 100,000 transactions they were a fifth of the time).
+sixty (in a backtest of 100,000 transactions they were a fifth of the time). A finding is a detector's run: a
+backtest of `findings.price` runs the price detector alone (`backtest.matcher`).
 
 The test is textual (the bindings expose no checked AST) and errs one way only: a name in a string literal or a
 comment costs time, never an answer. A field is read only through a selection (`account.cards_30d`,
@@ -18,11 +19,12 @@ from dataclasses import dataclass
 
 from shopwatch.rules.variables import VARIABLES
 
-FIELDED = ("account", "entities")  # the variables whose fields are built only when read
+FIELDED = ("account", "entities", "findings")  # variables whose fields are built (found) only when read
 _MENTION = {name: re.compile(rf"\b{name}\b") for name in VARIABLES}
 _SELECTED = {
     "account": re.compile(r"\baccount\s*\.\s*(\w+)"),
     "entities": re.compile(r"\bentities\s*\.\s*\w+\s*\.\s*(\w+)"),
+    "findings": re.compile(r"\bfindings\s*\.\s*(\w+)"),
 }
 
 

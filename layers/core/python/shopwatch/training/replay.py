@@ -24,7 +24,7 @@ from shopwatch.detectors.entities import plan_updates
 from shopwatch.detectors.features import FEATURE_NAMES, transaction_features
 from shopwatch.detectors.findings import Finding
 from shopwatch.detectors.history import CatalogEntry, DetectionInput, customer_delta, sku_deltas
-from shopwatch.detectors.registry import run_detectors
+from shopwatch.detectors.registry import READ_ENTITIES, run_detectors
 from shopwatch.detectors.risk_inputs import CONTEXT_INPUTS, context_inputs
 from shopwatch.detectors.scoring import assess
 from shopwatch.detectors.signals import risk_signals
@@ -63,27 +63,31 @@ def replay_steps(
     transactions: Iterable[Transaction],
     settings: DetectionSettings,
     catalog: dict[str, CatalogEntry] | None = None,
-    detect: bool = True,
+    detectors: frozenset[str] | None = None,
     entity_kinds: frozenset[str] | None = None,
 ) -> Iterator[ReplayStep]:
     """The transactions in time order, each with the state before it; learned after the caller has read its
     step. For a reader that needs less (a rule's backtest reads what its expression names):
-    - `detect=False` skips the detectors (their findings are empty);
-    - `entity_kinds` (only without the detectors, which read every kind) learns only those kinds of entity:
-      the others' views stay empty. Profiles and everything else are learned as always."""
-    if detect and entity_kinds is not None:
-        raise ValueError("the detectors read every kind of entity: learn them all")
+    - `detectors` runs only the detectors of these names (none: an empty set; every one: None);
+    - `entity_kinds` learns only those kinds of entity (the others' views stay empty), allowed only when no
+      detector run reads entities (`registry.READ_ENTITIES`). Profiles and everything else are learned as always."""
+    if entity_kinds is not None and (detectors is None or detectors & READ_ENTITIES):
+        raise ValueError("the detectors run read every kind of entity: learn them all")
     state = BatchState.empty()
     state.catalog.update(catalog or {})
     failed = settings.failed_statuses
+    detect = detectors is None or bool(detectors)
     for tx in sorted(transactions, key=lambda t: (t.timestamp, t.transaction_id)):
         data = state.input_for(tx)
-        yield ReplayStep(data, run_detectors(data, settings) if detect else [])
+        yield ReplayStep(data, run_detectors(data, settings, detectors) if detect else [])
         if entity_kinds is None:
             state.learn(tx, failed)
         else:
             state.learn_customer(tx, customer_delta(tx, failed))
-            state.learn_entities([u for u in plan_updates(tx, state.entities, failed) if u.key.kind in entity_kinds])
+            if entity_kinds:
+                state.learn_entities(
+                    [u for u in plan_updates(tx, state.entities, failed) if u.key.kind in entity_kinds]
+                )
             state.learn_skus(sku_deltas(tx))
 
 
