@@ -13,6 +13,10 @@ a cost DynamoDB does not have (it serves a page from its key). `--moto-page-mb` 
 page size so that its Scan is linear like DynamoDB's; the code pages exactly as it does against DynamoDB
 (`--moto-page-mb 1` measures moto's own paging).
 
+Beside each figure, the CPU seconds moto spent on its table work (Scan, Query, GetItem, BatchGetItem: what
+DynamoDB's servers do on AWS, in parallel with the function) are printed; the target is judged on the whole wall
+time, moto's work included.
+
 It is a benchmark, not a test: it prints figures and the ratio to the target; it fails (exit 1) only when
 the target is missed. The CPU seconds (every thread of the process) are printed beside the wall time: on a
 machine shared with other work the wall time follows the load, the CPU time much less. Local CPU is one core of a shared machine; BacktestFunction at 3,008 MB has about 1.8
@@ -22,16 +26,24 @@ vCPUs and this code uses one.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import resource
+import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 TARGET_SECONDS = 60.0
+DETECTORS = ("price", "velocity", "failed_payment", "geo", "quantity", "shared_identity", "new_account",
+             "entity_velocity", "country_mismatch")  # fmt: skip
 RULES = {
     "entities (views, no detectors)": "entities.device.accounts_1h >= 3 || "
     "(account.age_seconds < 3600.0 && tx.amount > 500.0)",
-    "findings (every detector)": "findings.velocity > 0.5 || findings.price > 0.5 || tx.amount > 2000.0",
+    "two findings (their detectors)": "findings.velocity > 0.5 || findings.price > 0.5 || tx.amount > 2000.0",
+    # the costliest a rule can be: every detector (and so every entity kind) and the stored markers
+    "every finding and the scores": " + ".join(f"findings.{d}" for d in DETECTORS) + " > 1.5 || scores.risk > 80.0",
 }
 
 
@@ -48,6 +60,33 @@ def _environment() -> None:
     os.environ.pop("AWS_PROFILE", None)
 
 
+class MotoWork:
+    """The CPU seconds of moto's DynamoDB backend (each serving thread's own CPU, so four parallel segments waiting
+    for one another under the GIL are not counted four times)."""
+
+    METHODS = ("scan", "query", "get_item", "batch_get_item")
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._lock = threading.Lock()
+
+    def install(self, backend: type) -> None:
+        for name in self.METHODS:
+            setattr(backend, name, self._timed(getattr(backend, name)))
+
+    def _timed(self, method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.thread_time()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                with self._lock:
+                    self.seconds += time.thread_time() - started
+
+        return timed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--transactions", type=int, default=100_000)
@@ -57,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     _environment()
     import boto3
     from moto import mock_aws
+    from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models import table as moto_table
 
     moto_table.RESULT_SIZE_LIMIT = int(args.moto_page_mb * 1_000_000)
@@ -130,12 +170,16 @@ def main(argv: list[str] | None = None) -> int:
               f"period {to_iso(since)} .. {to_iso(last)}; moto pages of {args.moto_page_mb:g} MB; "
               f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
         worst = 0.0
+        moto_work = MotoWork()
+        moto_work.install(DynamoDBBackend)
         for name in args.rule or sorted(RULES):
-            started, cpu = time.monotonic(), time.process_time()
+            started, cpu, served = time.monotonic(), time.process_time(), moto_work.seconds
             result = backtester.run(Target(RULES[name]), period)
             seconds, cpu = time.monotonic() - started, time.process_time() - cpu
+            served = moto_work.seconds - served
             worst = max(worst, seconds)
-            print(f"  {name}: {seconds:.1f} s ({cpu:.1f} s of CPU) for {result.evaluated:,} evaluated "
+            print(f"  {name}: {seconds:.1f} s ({cpu:.1f} s of CPU, {served:.1f} s of it moto's table work) "
+                  f"for {result.evaluated:,} evaluated "
                   f"({seconds / max(result.evaluated, 1) * 1e6:.0f} µs each), {result.matches:,} matches, "
                   f"precision {result.precision}, recall {result.recall}; "
                   f"{seconds / TARGET_SECONDS:.0%} of the {TARGET_SECONDS:.0f} s target")  # fmt: skip

@@ -40,3 +40,35 @@ def test_the_detectors_not_said_to_read_entities_judge_the_same_without_them():
             if detect(step.data, settings) != detect(blind, settings):
                 changed.add(name)
     assert changed == READ_ENTITIES
+
+
+def _window_by_walking(mapping, prefix, current, keep):
+    """The reference: every name of the item parsed, those of the window kept."""
+    return [v for name, v in mapping.items() if name.startswith(prefix) and name[len(prefix) :].lstrip("-").isdigit()
+            and current - keep < int(name[len(prefix) :]) <= current]  # fmt: skip
+
+
+def test_windows_looked_up_by_name_hold_what_walking_every_name_finds():
+    """Every entity's every window, at each transaction of the varied shop and an hour and a month later."""
+    from datetime import timedelta
+
+    from shopwatch.detectors.entities import KIND_CODES, LINK_WINDOWS, METRICS, WINDOWS
+
+    settings, checked = DetectionSettings(), 0
+    for step in replay_steps(varied_shop(), settings):
+        for history in step.data.entities.values():
+            for at in (
+                step.tx.timestamp,
+                step.tx.timestamp + timedelta(hours=1),
+                step.tx.timestamp + timedelta(days=30),
+            ):
+                for window, g in WINDOWS.items():
+                    for metric in (m for m, kept in METRICS.items() if g.code in {k.code for k in kept}):
+                        expected = sum(_window_by_walking(history.buckets, f"{metric}{g.code}", g.index(at), g.keep))
+                        assert history.total(metric, window, at) == expected
+                        checked += expected > 0
+                for window, g in LINK_WINDOWS.items():
+                    for kind, code in KIND_CODES.items():
+                        walked = _window_by_walking(history.links, f"L{code}{g.code}", g.index(at), g.keep)
+                        assert history.linked(kind, window, at) == frozenset().union(*walked)
+    assert checked
