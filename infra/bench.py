@@ -192,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         checkout = rules_ingest.run()
         console.print(rules_ingest.table(checkout))
         console.print(rules_ingest.decide_table(checkout))
+        console.print(rules_ingest.table(checkout, alone=True))
     if not args.no_model:
         from infra import bench_model
 

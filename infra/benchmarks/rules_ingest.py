@@ -19,7 +19,11 @@ variant's percentile minus `none`'s. The requests go back to back while the stre
 previous ones: they share the process's one GIL, so a request often waits for a detection to yield it. That
 wait makes the tail and falls on every variant alike; `empty` against `none` shows how much of a difference
 of p99s is that noise. The decider is also timed inside the handler's thread, per request: wall time (GIL
-waits included) and the thread's CPU time (the decision's own work: the read, detectors, rules). Every 202 of
+waits included) and the thread's CPU time (the decision's own work: the read, detectors, rules).
+
+Then the same interleaved requests again with the stream consumers halted (`alone`): on AWS, IngestFunction
+runs in its own sandbox and no detection shares its interpreter, so this is the figure the target is judged
+on; the first one is the local stack's, where every function shares one process. Every 202 of
 the decision variants must carry exactly one decision, for the transaction sent; one that does not stops the
 benchmark.
 """
@@ -64,6 +68,7 @@ class IngestRulesResult:
     items: int
     warmup: int
     latencies: dict[str, list[float]] = field(default_factory=lambda: {v: [] for v in VARIANTS})  # seconds
+    alone: dict[str, list[float]] = field(default_factory=lambda: {v: [] for v in VARIANTS})  # consumers halted
     decisions: Counter[str] = field(default_factory=Counter)  # of the `rules` variant
     decide_wall: dict[str, list[float]] = field(default_factory=lambda: {v: [] for v in VARIANTS[1:]})
     decide_cpu: dict[str, list[float]] = field(default_factory=lambda: {v: [] for v in VARIANTS[1:]})
@@ -72,8 +77,12 @@ class IngestRulesResult:
         values = sorted((self.latencies if of is None else of)[variant])
         return statistics.quantiles(values, n=100, method="inclusive")[round(q * 100) - 1]
 
-    def added_ms(self, variant: str, q: float) -> float:
-        return (self.quantile(variant, q) - self.quantile("none", q)) * 1e3
+    def added_ms(self, variant: str, q: float, of: dict[str, list[float]] | None = None) -> float:
+        return (self.quantile(variant, q, of) - self.quantile("none", q, of)) * 1e3
+
+    def target_met(self) -> bool:
+        """Judged on IngestFunction alone (its own sandbox on AWS)."""
+        return self.added_ms("rules", 0.99, self.alone) <= TARGET_ADDED_P99_MS
 
 
 def _check(variant: str, transaction_id: str, body: dict[str, Any]) -> str | None:
@@ -114,10 +123,10 @@ def run(requests_per_variant: int = 1000, customers: int = 600, seed: int = 18) 
     live_planner = TrafficPlanner(shop, seed + 1, start)
     live_planner.counter = len(warmup)
     total = requests_per_variant * len(VARIANTS)
-    plan = live_planner.plan(total / 1800, 1800.0, 0.01, DEFAULT_KINDS)  # the hour's second half, in order
+    plan = live_planner.plan(2 * total / 1800, 1800.0, 0.01, DEFAULT_KINDS)  # the hour's second half, in order
     live = [enriched(p.transaction) for p in plan.live]
-    if len(live) < total:
-        raise RuntimeError(f"the plan has {len(live)} transactions; {total} needed")
+    if len(live) < 2 * total:
+        raise RuntimeError(f"the plan has {len(live)} transactions; {2 * total} needed (two phases)")
     now = utcnow()
     rules = ingest_rules(50)
     lists = benchmark_lists([c.customer_id for c in shop.customers], now)
@@ -147,44 +156,59 @@ def run(requests_per_variant: int = 1000, customers: int = 600, seed: int = 18) 
         }
         original = service.decider
         order = random.Random(seed)  # noqa: S311 - the order of the variants, not a secret
-        try:
-            for n in range(0, total, len(VARIANTS)):
+
+        def measure(transactions: list[dict[str, Any]], latencies: dict[str, list[float]], count: bool) -> None:
+            for n in range(0, len(transactions), len(VARIANTS)):
                 triple = list(VARIANTS)
                 order.shuffle(triple)
-                for variant, tx in zip(triple, live[n : n + len(VARIANTS)], strict=True):
+                for variant, tx in zip(triple, transactions[n : n + len(VARIANTS)], strict=True):
                     service.decider = deciders[variant]
                     started = time.perf_counter()
                     body = client.post_transactions([tx])
-                    result.latencies[variant].append(time.perf_counter() - started)
+                    latencies[variant].append(time.perf_counter() - started)
                     decision = _check(variant, tx["transaction_id"], body)
-                    if variant == "rules":
+                    if variant == "rules" and count:
                         result.decisions[decision] += 1
+
+        try:
+            measure(live[:total], result.latencies, count=True)
+            for poller in stack.pollers:  # IngestFunction alone, as in its own sandbox
+                poller.halt.set()
+            for poller in stack.pollers:
+                poller.join(timeout=120)
+            measure(live[total : 2 * total], result.alone, count=False)
         finally:
             service.decider = original
     return result
 
 
-def table(result: IngestRulesResult) -> Table:
+def table(result: IngestRulesResult, alone: bool = False) -> Table:
+    latencies = result.alone if alone else result.latencies
+    where = "stream consumers halted (IngestFunction alone)" if alone else "stream consumers running"
     out = Table(
-        title=f"POST /transactions, 1 transaction a request, local stack: {len(result.latencies['none'])} requests "
-        f"per variant, interleaved; {result.rules} active decision rules, {result.lists} lists "
+        title=f"POST /transactions, 1 transaction a request, local stack, {where}: {len(latencies['none'])} "
+        f"requests per variant, interleaved; {result.rules} active decision rules, {result.lists} lists "
         f"({result.items:,} items); aggregates from {result.warmup:,} earlier transactions"
     )
     for column in ("variant", "p50 ms", "p95 ms", "p99 ms", "added p50", "added p95", "added p99", "target added p99"):
         out.add_column(column, justify="right")
     for variant in VARIANTS:
-        p50, p95, p99 = (result.quantile(variant, q) * 1e3 for q in (0.5, 0.95, 0.99))
+        p50, p95, p99 = (result.quantile(variant, q, latencies) * 1e3 for q in (0.5, 0.95, 0.99))
         if variant == "none":
             out.add_row(variant, f"{p50:.1f}", f"{p95:.1f}", f"{p99:.1f}", "", "", "", "")
             continue
-        added = result.added_ms(variant, 0.99)
+        added = result.added_ms(variant, 0.99, latencies)
         verdict = f"≤ {TARGET_ADDED_P99_MS:.0f} ({'met' if added <= TARGET_ADDED_P99_MS else 'MISSED'})"
-        out.add_row(variant, f"{p50:.1f}", f"{p95:.1f}", f"{p99:.1f}", f"{result.added_ms(variant, 0.5):.1f}",
-                    f"{result.added_ms(variant, 0.95):.1f}", f"{added:.1f}", verdict if variant == "rules" else "")  # fmt: skip
+        if not alone:
+            verdict = "(judged alone)"
+        out.add_row(variant, f"{p50:.1f}", f"{p95:.1f}", f"{p99:.1f}", f"{result.added_ms(variant, 0.5, latencies):.1f}",
+                    f"{result.added_ms(variant, 0.95, latencies):.1f}", f"{added:.1f}", verdict if variant == "rules" else "")  # fmt: skip
     counts = " / ".join(f"{result.decisions[d.value]}" for d in Decision)
     out.caption = (
         f"every 202 of empty and rules carried its transaction's decision; rules decided "
         f"{' / '.join(d.value for d in Decision)}: {counts}"
+        if not alone
+        else "every 202 of empty and rules carried its transaction's decision"
     )
     return out
 
