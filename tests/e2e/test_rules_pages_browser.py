@@ -319,6 +319,7 @@ def test_a_backtest_shows_its_matches_per_day_as_a_chart_and_its_counts_as_a_tab
     expect(table.locator("tr[data-measure=evaluated] td")).to_have_text(str(evaluated))
     expect(table.locator("tr[data-measure=matches] td")).to_have_text(f"3 ({100 * 3 / evaluated:.2f}% of evaluated)")
     expect(table.locator("tr[data-measure=unlabelled] td")).to_have_text(str(expected["unlabelled"]))
+    expect(table.locator("tr[data-measure=errors] td")).to_have_text(str(expected["errors"]))
     bars = page.locator("#backtest-chart svg rect")
     expect(bars).to_have_count(1)  # one day with matches, one bar; the other day is on the axis, empty
     assert "3 matches" in bars.first.locator("title").text_content()

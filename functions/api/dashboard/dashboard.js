@@ -696,6 +696,8 @@ function renderBacktest(r, since, until) {
     ["precision", "Precision (fraud / labelled matches)", percent(r.precision)],
     ["recall", "Recall (of the period's fraud)", percent(r.recall) + (r.fraud_in_period != null ? " (" + r.fraud + " of " + r.fraud_in_period + ")" : "")],
     ["overlap", "Matches already alerted", r.overlap_with_alerts + share(r.overlap_with_alerts)],
+    // a failure (a missing key, an index past a basket's end) counts as no match, as in production: say how often
+    ["errors", "Transactions the rule failed on", String(r.errors || 0) + (r.first_error ? " (first: " + r.first_error + ")" : "")],
   ];
   $("backtest-table").tBodies[0].replaceChildren(...measures.map(([key, label, value]) =>
     el("tr", { "data-measure": key }, el("th", { scope: "row" }, label), el("td", {}, value))));

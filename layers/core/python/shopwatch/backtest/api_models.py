@@ -100,6 +100,9 @@ class BacktestResultOut(_Out):
     fraud_in_period: int
     overlap_with_alerts: int = Field(description="matches an existing alert lists")
     examples: list[ExampleOut] = Field(max_length=50, description="the first 50 matches in time order")
+    errors: int = Field(description="transactions the expression failed on (a missing key, a division by zero): "
+                        "counted as not matching, as in production")  # fmt: skip
+    first_error: str | None = Field(description="the first failure: the transaction's id and the error")
 
 
 class BacktestStarted(_Out):

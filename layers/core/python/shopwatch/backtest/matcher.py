@@ -57,13 +57,13 @@ class ExpressionMatcher:
             self.detectors = None if selected is None else frozenset(selected & DETECTORS_BY_NAME.keys())
         self.needs_scores = _names(expression, "scores")
 
-    def matches(
+    def judge(
         self,
         tx: Transaction,
         views: Mapping[str, EntityView],
         findings: Sequence[Finding],
         model_score: float | None,
         risk_score: float | None,
-    ) -> bool:
+    ) -> tuple[bool, str | None]:
         facts = facts_for(tx, views, findings, model_score, risk_score, self.failed_statuses)
-        return self.engine.evaluate_one(self.compiled, facts, self.reads)
+        return self.engine.judge_one(self.compiled, facts, self.reads)

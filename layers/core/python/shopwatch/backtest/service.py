@@ -10,7 +10,8 @@ re-score, and a transaction DetectFunction has not processed yet has neither (nu
 What the rule does not read is not computed (`Matcher`): entities of the kinds it names only, the detectors
 whose findings it reads only (every kind of entity when one of them reads entities), markers only for one that
 reads `scores`, and no replay at all for a rule of the transaction's own fields. A rule that fails on a transaction does not
-match it, as in production (`RuleEngine.evaluate_one`).
+match it, as in production, and is counted with its first error (`RuleEngine.judge_one`): a draft that fails on
+a third of the period says so rather than looking rare.
 """
 
 from __future__ import annotations
@@ -47,14 +48,16 @@ class Matcher(Protocol):
     detectors: frozenset[str] | None  # the detectors whose findings it reads (None: every one)
     needs_scores: bool
 
-    def matches(
+    def judge(
         self,
         tx: Transaction,
         views: Mapping[str, EntityView],
         findings: Sequence[Finding],
         model_score: float | None,
         risk_score: float | None,
-    ) -> bool: ...
+    ) -> tuple[bool, str | None]:
+        """(matches, the evaluation's error or None)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ def run_backtest(
         markers = _markers(sources.state, [tx for tx, _, _ in pending]) if matcher.needs_scores else {}
         for tx, views, findings in pending:
             model_score, risk_score = scores(markers.get(tx.transaction_id)) if matcher.needs_scores else (None, None)
-            tally.add(tx, matcher.matches(tx, views, findings, model_score, risk_score))
+            tally.add(tx, *matcher.judge(tx, views, findings, model_score, risk_score))
         pending.clear()
         if progress is not None:
             progress(tally.evaluated, in_period)

@@ -21,6 +21,7 @@ from shopwatch.domain.transaction import Transaction
 from shopwatch.training.labels import FRAUD, LEGITIMATE
 
 MAX_EXAMPLES = 50
+MAX_ERROR_CHARS = 300  # the first error kept, cut: cel-cpp's messages name the expression's parts
 
 
 @dataclass
@@ -36,9 +37,15 @@ class Tally:
     fraud_in_period: int = 0
     overlap_with_alerts: int = 0
     examples: list[dict[str, Any]] = field(default_factory=list)
+    errors: int = 0
+    first_error: str | None = None
 
-    def add(self, tx: Transaction, matched: bool) -> None:
+    def add(self, tx: Transaction, matched: bool, error: str | None = None) -> None:
         self.evaluated += 1
+        if error is not None:
+            self.errors += 1
+            if self.first_error is None:
+                self.first_error = f"{tx.transaction_id}: {error}"[:MAX_ERROR_CHARS]
         label = self.labels.get(tx.transaction_id)
         self.fraud_in_period += label == FRAUD
         if not matched:
@@ -76,6 +83,8 @@ class Tally:
             fraud_in_period=self.fraud_in_period,
             overlap_with_alerts=self.overlap_with_alerts,
             examples=tuple(self.examples),
+            errors=self.errors,
+            first_error=self.first_error,
         )
 
 
@@ -92,6 +101,8 @@ class BacktestResult:
     fraud_in_period: int
     overlap_with_alerts: int
     examples: tuple[dict[str, Any], ...]
+    errors: int = 0  # transactions the expression failed on (counted as not matching)
+    first_error: str | None = None
 
     @property
     def unlabelled(self) -> int:
@@ -113,6 +124,8 @@ class BacktestResult:
             "fraud_in_period": self.fraud_in_period,
             "overlap_with_alerts": self.overlap_with_alerts,
             "examples": list(self.examples),
+            "errors": self.errors,
+            "first_error": self.first_error,
         }
 
     @classmethod
@@ -129,4 +142,6 @@ class BacktestResult:
             fraud_in_period=int(data["fraud_in_period"]),
             overlap_with_alerts=int(data["overlap_with_alerts"]),
             examples=tuple(data["examples"]),
+            errors=int(data.get("errors", 0)),  # a job stored before errors were counted
+            first_error=data.get("first_error"),
         )

@@ -236,13 +236,20 @@ class RuleEngine:
 
     def evaluate_one(self, compiled: Any, facts: RuleFacts, reads: Reads = EVERYTHING) -> bool:
         """Whether one compiled expression (a draft, for a backtest) matches, with this engine's lists; `reads`:
-        what it reads (`reads_of([expression])`), every variable and field when not given."""
+        what it reads (`reads_of([expression])`), every variable and field when not given. An expression that
+        fails on these facts does not match, as in `evaluate` (`judge_one` says why)."""
+        return self.judge_one(compiled, facts, reads)[0]
+
+    def judge_one(self, compiled: Any, facts: RuleFacts, reads: Reads = EVERYTHING) -> tuple[bool, str | None]:
+        """(matches, the evaluation's error or None): a backtest counts the transactions a draft fails on."""
         _CURRENT.matcher = self.listed
         try:
             result = compiled.eval(environment().Activation(facts.data(reads)))
         finally:
             _CURRENT.matcher = None
-        return result.type() != cel.Type.ERROR and result.value() is True
+        if result.type() == cel.Type.ERROR:
+            return False, str(result.value())
+        return result.value() is True, None
 
     def _list_hits(self, tx: Transaction) -> list[ListHit]:
         hits = []
