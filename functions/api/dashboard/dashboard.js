@@ -32,6 +32,29 @@ function svg(tag, attrs = {}, text) {
 }
 function when(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }
 function shortTime(iso) { return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); }
+// A series' time labels: the time alone within a day, the date with it when the series spans more (a customer's
+// purchases over weeks read "Nov 3, 14:05", not three "14:05"s).
+function timeLabels(isos) {
+  const times = isos.map((iso) => new Date(iso).getTime());
+  const span = times.length ? Math.max(...times) - Math.min(...times) : 0;
+  if (span < 20 * 3600 * 1000) return isos.map(shortTime);
+  return isos.map((iso) => new Date(iso).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }));
+}
+// Numbers people read: thousands separators, money with its currency code, at most `digits` decimals.
+function number(value, digits = 0) {
+  const n = Number(value);
+  return Number.isFinite(n) ? n.toLocaleString(undefined, { maximumFractionDigits: digits }) : "—";
+}
+function money(value, currency, digits = 2) {
+  const n = Number(value);
+  if (!Number.isFinite(n)) return "—";
+  if (!currency) return number(n, digits);
+  try {
+    return n.toLocaleString(undefined, { style: "currency", currency, currencyDisplay: "code", minimumFractionDigits: digits, maximumFractionDigits: digits });
+  } catch (e) {  // a code the browser does not know: the number and the code as sent
+    return number(n, digits) + " " + currency;
+  }
+}
 // The session: the ID token POST /auth/login gave, and when it stops working (this tab only).
 function token() {
   const expires = Date.parse(sessionStorage.getItem("shopwatch.expires_at") || "");
@@ -212,12 +235,19 @@ $("note-form").addEventListener("submit", async (e) => {
 
 // --- charts ------------------------------------------------------------------------------------------------
 function barChart(container, bars, options) {
-  // bars: [{label, parts: [{value, color, title}], marked}]; stacked bars in an SVG that scales with the page
-  const width = 640, height = 200, left = 40, bottom = 22, top = 8;
+  // bars: [{label, parts: [{value, color, title}], marked}]; stacked bars in an SVG that scales with the page.
+  // options: {title, format (the axis's top value, e.g. money), unit (said after the title)}
+  const width = 640, height = 200, bottom = 22, top = 8, charWidth = 6.2;
   const max = Math.max(1, ...bars.map((b) => b.parts.reduce((s, p) => s + p.value, 0)));
-  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": options.title });
+  const topLabel = (options.format || number)(max);
+  const left = Math.max(40, Math.ceil(topLabel.length * charWidth) + 8);  // the axis label fits its margin
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": options.title + (options.unit ? " (" + options.unit + ")" : "") });
   const step = (width - left) / Math.max(1, bars.length), inner = height - bottom - top;
-  chart.append(svg("text", { x: 2, y: top + 10, "font-size": 11, fill: "#687385" }, options.format ? options.format(max) : max));
+  // at most eight labels, and never so many that they overlap (a date and a time is ~15 characters)
+  const longest = Math.max(0, ...bars.map((b) => String(b.label).length)) * charWidth + 10;
+  const every = Math.max(Math.ceil(bars.length / 8), Math.ceil(longest / step));
+  let lastLabelEnd = -Infinity;
+  chart.append(svg("text", { x: 2, y: top + 10, "font-size": 11, fill: "#687385", class: "axis-max" }, topLabel));
   chart.append(svg("line", { x1: left, x2: width, y1: height - bottom, y2: height - bottom, stroke: "#dde1e7" }));
   bars.forEach((bar, i) => {
     let y = height - bottom;
@@ -230,8 +260,16 @@ function barChart(container, bars, options) {
       rect.append(svg("title", {}, bar.label + ": " + part.title));
       chart.append(rect);
     }
-    if (i % Math.ceil(bars.length / 8) === 0) {  // under its bar's middle
-      chart.append(svg("text", { x: left + i * step + step / 2, y: height - 6, "font-size": 11, fill: "#687385", "text-anchor": "middle" }, bar.label));
+    if (i % every === 0) {
+      // under its bar's middle, kept inside the chart: a label at either edge is anchored to it, not cut off
+      const middle = left + i * step + step / 2, half = (String(bar.label).length * charWidth) / 2;
+      const anchor = middle + half > width ? "end" : middle - half < 0 ? "start" : "middle";
+      const x = anchor === "end" ? width - 1 : anchor === "start" ? 1 : middle;
+      const from = anchor === "end" ? x - 2 * half : anchor === "start" ? x : x - half;
+      if (from >= lastLabelEnd + 4) {  // a label pushed in from the edge may reach the one before: then it is left out
+        chart.append(svg("text", { x, y: height - 6, "font-size": 11, fill: "#687385", "text-anchor": anchor, class: "axis-label" }, bar.label));
+        lastLabelEnd = from + 2 * half;
+      }
     }
   });
   container.replaceChildren(chart);
@@ -239,10 +277,11 @@ function barChart(container, bars, options) {
 async function loadMinutes() {
   const { minutes } = await api("stats/minutes");
   const statuses = Object.keys(STATUS_COLORS);
-  barChart($("minute-chart"), minutes.map((m) => ({
-    label: shortTime(m.start),
-    parts: statuses.map((s) => ({ value: m.statuses[s] || 0, color: STATUS_COLORS[s], title: m.statuses[s] + " " + s })),
-  })), { title: "payments per minute by status" });
+  const labels = timeLabels(minutes.map((m) => m.start));
+  barChart($("minute-chart"), minutes.map((m, i) => ({
+    label: labels[i],
+    parts: statuses.map((s) => ({ value: m.statuses[s] || 0, color: STATUS_COLORS[s], title: number(m.statuses[s] || 0) + " " + s })),
+  })), { title: "payments per minute by status", unit: "payments" });
   $("minute-legend").replaceChildren(...statuses.map((s) => {
     const swatch = el("i");
     swatch.style.background = STATUS_COLORS[s];
@@ -252,10 +291,11 @@ async function loadMinutes() {
 async function loadDaily() {
   const report = await api("stats/daily?days=30");
   const revenue = (d) => Number(d.approved_revenue[report.currency] || 0);
+  const day = (iso) => new Date(iso + "T00:00:00Z").toLocaleDateString([], { month: "short", day: "numeric", timeZone: "UTC" });
   barChart($("daily-chart"), report.days.map((d) => ({
-    label: d.date.slice(5), marked: d.low_performance === true,
-    parts: [{ value: revenue(d), color: "#2d5bd3", title: report.currency + " " + revenue(d).toFixed(2) + ", " + d.transactions + " transactions" + (d.low_performance ? " (low)" : "") }],
-  })), { title: "approved revenue per day", format: (v) => Math.round(v) });
+    label: day(d.date), marked: d.low_performance === true,
+    parts: [{ value: revenue(d), color: "#2d5bd3", title: money(revenue(d), report.currency) + ", " + number(d.transactions) + " transactions" + (d.low_performance ? " (low)" : "") }],
+  })), { title: "approved revenue per day", unit: report.currency, format: (v) => money(v, report.currency, 0) });
   const low = report.days.filter((d) => d.low_performance === true).map((d) => d.date);
   $("daily-note").textContent = low.length ? "Low days: " + low.join(", ") : "No low days in the last 30 days.";
 }
@@ -290,18 +330,23 @@ async function loadCustomer(id) {
   const p = detail.profile, facts = $("customer-profile");
   facts.replaceChildren();
   fact(facts, "Name", p.customer_name);
-  fact(facts, "Transactions", p.transactions + " (" + p.failed + " failed)");
-  fact(facts, "Mean amount", p.mean_amount);
+  const currencies = [...new Set(view.drill_down.map((r) => r.currency))];
+  const currency = currencies.length === 1 ? currencies[0] : null;  // one currency: amounts say it
+  fact(facts, "Transactions", number(p.transactions) + " (" + number(p.failed) + " failed)");
+  fact(facts, "Mean amount", money(p.mean_amount, currency));
   fact(facts, "Countries", p.countries.join(", "));
   fact(facts, "Alerts", detail.recent_alerts.length);
-  fact(facts, metric + " baseline", view.baseline.mean + " ± " + view.baseline.std);
-  barChart($("customer-chart"), view.drill_down.map((r) => ({
-    label: shortTime(r.timestamp), marked: r.anomalous,
-    parts: [{ value: Number(r.metric_value), color: "#2d5bd3", title: metric + " " + r.metric_value + " (" + r.transaction_id + ")" }],
-  })), { title: metric + " per transaction" });
+  const metricText = (v) => (metric === "amount" ? money(v, currency) : number(v, 2));
+  fact(facts, metric + " baseline", metricText(view.baseline.mean) + " ± " + metricText(view.baseline.std) + " over " +
+    number(view.baseline.transactions) + " transactions (each point's z is against the others)");
+  const labels = timeLabels(view.drill_down.map((r) => r.timestamp));
+  barChart($("customer-chart"), view.drill_down.map((r, i) => ({
+    label: labels[i], marked: r.anomalous,
+    parts: [{ value: Number(r.metric_value), color: "#2d5bd3", title: metric + " " + metricText(r.metric_value) + " (" + r.transaction_id + ")" }],
+  })), { title: metric + " per transaction", unit: metric === "amount" ? currency || "" : "", format: metricText });
   $("customer-rows").tBodies[0].replaceChildren(...view.drill_down.slice().reverse().map((r) => {
     const row = el("tr", {}, el("td", {}, when(r.timestamp)), el("td", {}, r.transaction_id), el("td", {}, r.status),
-      el("td", {}, r.amount + " " + r.currency), el("td", {}, r.country), el("td", {}, r.metric_value), el("td", {}, r.z_score));
+      el("td", {}, money(r.amount, r.currency)), el("td", {}, r.country), el("td", {}, metric === "amount" ? money(r.metric_value, r.currency) : number(r.metric_value, 2)), el("td", {}, number(r.z_score, 2)));
     if (r.anomalous) row.classList.add("selected");
     return row;
   }));
