@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -63,6 +64,21 @@ def shop_transactions(count: int = 200, seed: int = 7) -> list[dict[str, Any]]:
     return out
 
 
+def whale() -> dict[str, Any]:
+    """A basket far beyond anything the model trained on (30 lines of 120 units): the model's finding that
+    `findings.model` reads, as DetectFunction stores it on the marker."""
+    lines = [{"sku": f"W-{i}", "quantity": 120, "unit_price": "49.99"} for i in range(30)]
+    return {
+        "transaction_id": "t0999",  # numbered as the others (the labels read the number)
+        "customer_id": "c-whale",
+        "timestamp": to_iso(START + timedelta(days=2, hours=1)),
+        "amount": str(sum(Decimal(line["unit_price"]) * line["quantity"] for line in lines)),
+        "currency": "USD",
+        "status": "approved",
+        "items": lines,
+    }
+
+
 @dataclass
 class Shop:
     transactions: list[Transaction]  # as stored
@@ -82,7 +98,7 @@ def shop(stack: Stack) -> Iterator[Shop]:
 
 def _shop(stack: Stack) -> Shop:
     pipeline = stack.pipeline()
-    records = shop_transactions()
+    records = [*shop_transactions(), whale()]
     for i in range(0, len(records), 40):
         answer = pipeline.post({"transactions": records[i : i + 40]})
         assert answer["status"] == 202 and len(answer["body"]["accepted"]) == len(records[i : i + 40])
@@ -108,7 +124,8 @@ def _shop(stack: Stack) -> Shop:
 
 def brute_force_matches(stack: Stack, shop: Shop, expression: str, since: datetime, until: datetime) -> list[str]:
     """The ids the expression matches in [since, until], judged one transaction at a time from scratch: the
-    state rebuilt from every earlier stored transaction, the detectors run, the marker read, the engine asked."""
+    state rebuilt from every earlier stored transaction, the detectors run, the marker read (the scores and the
+    model's finding DetectFunction stored), the engine asked."""
     settings = DetectionSettings()
     engine = RuleEngine((), (), START)
     compiled = compile_expression(expression)
@@ -125,7 +142,8 @@ def brute_force_matches(stack: Stack, shop: Shop, expression: str, since: dateti
         marker = state.get_markers([tx.transaction_id], {})[(tx.transaction_id, 0)]
         champion = next(m for m in marker.models if m.role == "champion")
         anomaly = model_anomaly(champion.score, layer_model.artifact.forest.offset)
-        facts = facts_for(tx, data.views, run_detectors(data, settings), anomaly, float(marker.risk_score))
+        findings = run_detectors(data, settings) + [f for f in marker.findings if f.detector == "model"]
+        facts = facts_for(tx, data.views, findings, anomaly, float(marker.risk_score))
         if engine.evaluate_one(compiled, facts):
             matched.append(tx.transaction_id)
     return matched

@@ -116,5 +116,7 @@ def test_a_backtest_runs_the_detectors_whose_findings_are_selected():
 
     assert detectors("findings.price > 0.5 || findings.velocity > 0.5") == {"price", "velocity"}
     assert detectors("findings.model > 0.5") == frozenset()  # the model's is not a per-transaction detector's
+    assert ExpressionMatcher("findings.model > 0.5", (), START, frozenset()).needs_model_finding
+    assert not ExpressionMatcher("findings.price > 0.5", (), START, frozenset()).needs_model_finding
     assert detectors("tx.amount > 1.0") == frozenset()
     assert detectors('findings == findings && tx.currency == "findings"') is None

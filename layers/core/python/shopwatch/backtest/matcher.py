@@ -4,7 +4,8 @@
 
 Which variables the expression names decides what the replay computes for it: the entity kinds it names
 (`entities.device`; the customer's for `account`), the detectors whose findings it selects (`findings.price`:
-the price detector; every one for `findings` used whole), the stored markers for `scores`. The test is textual and errs one way only: a name in a string literal costs time, never a wrong
+the price detector; every one for `findings` used whole), the stored markers for `scores` and for the model's
+finding (`findings.model`: the replay does not re-score, DetectFunction's finding is on the marker). The test is textual and errs one way only: a name in a string literal costs time, never a wrong
 answer (a variable or kind the expression does not name cannot change its value); `entities` used other than
 as `entities.<kind>` takes every kind.
 """
@@ -55,6 +56,8 @@ class ExpressionMatcher:
         self.detectors: frozenset[str] | None = frozenset()  # the detectors to run (None: every one)
         if self.needs_findings:  # the model's finding is not a per-transaction detector's
             self.detectors = None if selected is None else frozenset(selected & DETECTORS_BY_NAME.keys())
+        # the model's finding, as DetectFunction made it, is on the transaction's detection marker
+        self.needs_model_finding = self.needs_findings and (selected is None or "model" in selected)
         self.needs_scores = _names(expression, "scores")
 
     def judge(

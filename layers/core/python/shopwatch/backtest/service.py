@@ -3,13 +3,14 @@ of the period's transactions with the rule, count.
 
 The replay is `training.replay.replay_steps`, TrainFunction's own walk over DetectFunction's state and
 detectors, so a backtest sees each transaction as DetectFunction saw it: entity views and findings from the
-state just before it, never after. The model's score and the risk score are what DetectFunction stored on the
-transaction's detection marker (the model that served then, with its learned combination): the replay does not
-re-score, and a transaction DetectFunction has not processed yet has neither (null to the rule).
+state just before it, never after. The model's score, the model's finding and the risk score are what
+DetectFunction stored on the transaction's detection marker (the model that served then, with its learned
+combination): the replay does not re-score, and a transaction DetectFunction has not processed yet has none
+of them (null to the rule, 0 for `findings.model`).
 
 What the rule does not read is not computed (`Matcher`): entities of the kinds it names only, the detectors
 whose findings it reads only (every kind of entity when one of them reads entities), markers only for one that
-reads `scores`, and no replay at all for a rule of the transaction's own fields. A rule that fails on a transaction does not
+reads `scores` or the model's finding, and no replay at all for a rule of the transaction's own fields. A rule that fails on a transaction does not
 match it, as in production, and is counted with its first error (`RuleEngine.judge_one`): a draft that fails on
 a third of the period says so rather than looking rare.
 """
@@ -26,6 +27,7 @@ from shopwatch.backtest.tally import BacktestResult, Tally
 from shopwatch.config import DetectionSettings
 from shopwatch.detectors.entities import EntityView
 from shopwatch.detectors.findings import Finding
+from shopwatch.detectors.model import DETECTOR as MODEL_DETECTOR
 from shopwatch.detectors.registry import READ_ENTITIES
 from shopwatch.domain.transaction import Transaction
 from shopwatch.gc_pause import collector_paused
@@ -46,6 +48,7 @@ class Matcher(Protocol):
     entity_kinds: frozenset[str]  # the kinds of entity it reads ("customer" for the account)
     needs_findings: bool
     detectors: frozenset[str] | None  # the detectors whose findings it reads (None: every one)
+    needs_model_finding: bool  # it reads the model's finding (DetectFunction's, on the marker)
     needs_scores: bool
 
     def judge(
@@ -98,10 +101,15 @@ def run_backtest(
     tally = Tally(period, labels, alerted)
     pending: list[tuple[Transaction, Mapping[str, EntityView], list[Finding]]] = []
 
+    read_markers = matcher.needs_scores or matcher.needs_model_finding
+
     def judge() -> None:
-        markers = _markers(sources.state, [tx for tx, _, _ in pending]) if matcher.needs_scores else {}
+        markers = _markers(sources.state, [tx for tx, _, _ in pending]) if read_markers else {}
         for tx, views, findings in pending:
-            model_score, risk_score = scores(markers.get(tx.transaction_id)) if matcher.needs_scores else (None, None)
+            marker = markers.get(tx.transaction_id)
+            model_score, risk_score = scores(marker) if matcher.needs_scores else (None, None)
+            if matcher.needs_model_finding and marker is not None:
+                findings = findings + [f for f in marker.findings if f.detector == MODEL_DETECTOR]
             tally.add(tx, *matcher.judge(tx, views, findings, model_score, risk_score))
         pending.clear()
         if progress is not None:
