@@ -48,6 +48,7 @@ def test_money_dates_baselines_and_errors_read_as_a_person_expects(page, local_s
     top = page.locator("#daily-chart svg text.axis-max")
     expect(top).to_have_text(re.compile(r"^USD\s\d{1,3}(,\d{3})+$"), timeout=40_000)
     assert page.locator("#daily-chart svg").get_attribute("aria-label") == "approved revenue per day (USD)"
+    expect(page.locator("#daily-note")).not_to_contain_text(re.compile(r"\d{4}-\d{2}-\d{2}"))  # "Nov 17", not ISO
 
     # the minute chart's labels all inside the chart (the last one was cut off at the right edge)
     page.locator("#minute-chart svg text.axis-label").first.wait_for()
@@ -84,6 +85,7 @@ def test_money_dates_baselines_and_errors_read_as_a_person_expects(page, local_s
     error = page.locator("#error")
     expect(error).to_be_visible()
     expect(error).to_be_in_viewport()
+    expect(page.locator("#customer-rows tbody tr")).to_have_count(0)  # the last customer's rows are not left
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard-readable.png"), full_page=True)
     assert page.problems == [] or all("404" in p for p in page.problems), page.problems

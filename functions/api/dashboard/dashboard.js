@@ -297,7 +297,7 @@ async function loadDaily() {
     parts: [{ value: revenue(d), color: "#2d5bd3", title: money(revenue(d), report.currency) + ", " + number(d.transactions) + " transactions" + (d.low_performance ? " (low)" : "") }],
   })), { title: "approved revenue per day", unit: report.currency, format: (v) => money(v, report.currency, 0) });
   const low = report.days.filter((d) => d.low_performance === true).map((d) => d.date);
-  $("daily-note").textContent = low.length ? "Low days: " + low.join(", ") : "No low days in the last 30 days.";
+  $("daily-note").textContent = low.length ? "Low days: " + low.map(day).join(", ") : "No low days in the last 30 days.";
 }
 async function loadSeverities() {
   const dist = await api("dashboard/severity-distribution?hours=24");
@@ -323,10 +323,14 @@ async function loadCustomer(id) {
   if (!id) return;
   const customer = "customers/" + encodeURIComponent(id);
   const metric = $("metric-select").value;
-  const [detail, view] = await Promise.all([
-    api(customer),
-    api(customer + "/anomalies?metric=" + encodeURIComponent(metric)),
-  ]);
+  let detail, view;
+  try {
+    [detail, view] = await Promise.all([api(customer), api(customer + "/anomalies?metric=" + encodeURIComponent(metric))]);
+  } catch (error) {  // an unknown customer: the last one's figures do not stay under the new name
+    for (const id of ["customer-profile", "customer-chart"]) $(id).replaceChildren();
+    $("customer-rows").tBodies[0].replaceChildren();
+    throw error;
+  }
   const p = detail.profile, facts = $("customer-profile");
   facts.replaceChildren();
   fact(facts, "Name", p.customer_name);
