@@ -7,11 +7,15 @@ said otherwise); a shop's route carries the API key, as the gateway lets nothing
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
+
+import pytest
 
 from infra.local.api_gateway import ApiGateway, routes_from_template
 from infra.local.cognito_authorizer import gateway_claims
@@ -69,6 +73,15 @@ def as_signed_in(event: dict[str, Any], user: User) -> dict[str, Any]:
     context["authorizer"] = {"claims": user.claims()}
     context["identity"] |= {"apiKey": None, "apiKeyId": None}
     return event
+
+
+def set_api_clock(monkeypatch: pytest.MonkeyPatch, clock: Callable[[], datetime]) -> None:
+    """ApiFunction's routes read `clock()` as now: `utcnow` replaced in each of its route modules. Call it after
+    loading the handler: a fresh load (a new container) imports the modules anew."""
+    modules = [m for n, m in sys.modules.items() if n.startswith("shopwatch_api.routes.") and hasattr(m, "utcnow")]
+    assert modules, "load ApiFunction first"
+    for module in modules:
+        monkeypatch.setattr(module, "utcnow", clock)
 
 
 class ApiClient:

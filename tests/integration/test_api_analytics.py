@@ -3,7 +3,6 @@ distribution, precision per detector from feedback, and the confusion matrix wit
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from datetime import timedelta
 
@@ -14,7 +13,7 @@ from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.buckets import BucketRepository
 from tests.builders import T0, stored_alert, tx
 from tests.conftest import Stack
-from tests.integration.api_requests import ApiClient
+from tests.integration.api_requests import ApiClient, set_api_clock
 
 NOW = T0 + timedelta(hours=2, minutes=30)  # 18:30 on T0's day
 
@@ -22,7 +21,7 @@ NOW = T0 + timedelta(hours=2, minutes=30)  # 18:30 on T0's day
 @pytest.fixture
 def api(stack: Stack, monkeypatch) -> ApiClient:
     client = ApiClient(stack.handler("ApiFunction"))
-    monkeypatch.setattr(sys.modules["shopwatch_fn_api_app"], "utcnow", lambda: NOW)
+    set_api_clock(monkeypatch, lambda: NOW)
     return client
 
 

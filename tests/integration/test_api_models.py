@@ -4,7 +4,6 @@ under the signed-in admin; an unknown version is a 404 and a change that makes n
 
 from __future__ import annotations
 
-import sys
 from datetime import timedelta
 
 import pytest
@@ -16,7 +15,7 @@ from shopwatch.storage.model_stats import ModelStatsRepository
 from shopwatch.storage.models import ModelRegistry
 from tests.builders import T0
 from tests.conftest import Stack
-from tests.integration.api_requests import ADMIN, ANALYST, ApiClient
+from tests.integration.api_requests import ADMIN, ANALYST, ApiClient, set_api_clock
 from tests.model_artifacts import files
 from tests.training_fakes import METADATA
 
@@ -40,7 +39,7 @@ def invoked(stack: Stack):
 @pytest.fixture
 def apis(stack: Stack, monkeypatch) -> dict[str, ApiClient]:
     handler = stack.handler("ApiFunction")
-    monkeypatch.setattr(sys.modules["shopwatch_fn_api_app"], "utcnow", lambda: NOW)
+    set_api_clock(monkeypatch, lambda: NOW)
     return {"analyst": ApiClient(handler, ANALYST), "admin": ApiClient(handler, ADMIN)}
 
 

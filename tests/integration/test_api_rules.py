@@ -11,14 +11,14 @@ from datetime import datetime, timedelta
 import pytest
 
 from shopwatch.domain.clock import to_iso
-from shopwatch.rules import routes, service
+from shopwatch.rules import service
 from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.labels import LabelRepository
 from shopwatch.storage.rule_matches import RecordedMatch, RuleMatchRepository
 from shopwatch.storage.rules import ListRepository, RuleRepository
 from tests.builders import T0, stored_alert
 from tests.conftest import Stack
-from tests.integration.api_requests import ADMIN, ANALYST, NOBODY_IN_A_GROUP, ApiClient
+from tests.integration.api_requests import ADMIN, ANALYST, NOBODY_IN_A_GROUP, ApiClient, set_api_clock
 
 NOW = T0 + timedelta(hours=1)
 RULE = {"name": "Big first order", "expression": "tx.amount > 500.0", "mode": "shadow", "decision": "review"}
@@ -26,16 +26,15 @@ BLOCKED_IPS = {"kind": "ip", "mode": "block", "items": [{"value": "203.0.113.0/2
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    """The routes' clock, movable by a test."""
-    now = {"at": NOW}
-    monkeypatch.setattr(routes, "utcnow", lambda: now["at"])
-    return now
+def clock() -> dict:
+    """The routes' clock, movable by a test (set on the routes by `apis`, once the handler is loaded)."""
+    return {"at": NOW}
 
 
 @pytest.fixture
-def apis(stack: Stack, clock) -> dict[str, ApiClient]:
+def apis(stack: Stack, clock, monkeypatch) -> dict[str, ApiClient]:
     handler = stack.handler("ApiFunction")
+    set_api_clock(monkeypatch, lambda: clock["at"])
     return {
         "admin": ApiClient(handler, ADMIN),
         "analyst": ApiClient(handler, ANALYST),

@@ -4,7 +4,6 @@ low-performance flag (seed 000), from the buckets AggregateFunction writes; bad 
 from __future__ import annotations
 
 import json
-import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from infra.local import moto_speedups
 from shopwatch.storage.buckets import BucketRepository
 from tests.builders import tx
 from tests.conftest import Stack, load_event
+from tests.integration.api_requests import set_api_clock
 
 NOW = datetime(2026, 11, 22, 12, 0, 30, tzinfo=UTC)
 
@@ -21,7 +21,7 @@ NOW = datetime(2026, 11, 22, 12, 0, 30, tzinfo=UTC)
 def api(stack: Stack, monkeypatch):
     moto_speedups.install()  # the local stack's TransactWriteItems: moto's copies the table on every call
     handler = stack.handler("ApiFunction")
-    monkeypatch.setattr(sys.modules["shopwatch_fn_api_app"], "utcnow", lambda: NOW)
+    set_api_clock(monkeypatch, lambda: NOW)
 
     def get(path: str, **query: str) -> tuple[int, dict]:
         event = load_event("api_get_stats_minutes.json")

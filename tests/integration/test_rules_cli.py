@@ -11,11 +11,10 @@ import pytest
 from infra import rules_commands
 from infra.cli import main
 from shopwatch.domain.clock import to_iso
-from shopwatch.rules import routes
 from shopwatch.rules.definitions import ListKind, ListMode
 from shopwatch.storage.rules import ListRepository
 from tests.builders import T0
-from tests.integration.api_requests import ADMIN, ApiClient
+from tests.integration.api_requests import ADMIN, ApiClient, set_api_clock
 
 NOW = T0 + timedelta(hours=1)
 
@@ -34,9 +33,9 @@ class HandlerClient:
 
 @pytest.fixture
 def client(stack, monkeypatch) -> HandlerClient:
-    monkeypatch.setattr(routes, "utcnow", lambda: NOW)
-    monkeypatch.setattr(rules_commands, "utcnow", lambda: NOW)
     handler_client = HandlerClient(ApiClient(stack.handler("ApiFunction"), ADMIN))
+    set_api_clock(monkeypatch, lambda: NOW)
+    monkeypatch.setattr(rules_commands, "utcnow", lambda: NOW)
     monkeypatch.setattr(rules_commands, "client_for", lambda args, local_state: handler_client)
     return handler_client
 

@@ -181,3 +181,22 @@ def test_sam_build_packages_each_function_with_its_handler_only(built):
 def test_the_dashboard_page_ships_with_the_api_function(built):
     page = built / "ApiFunction" / "dashboard"
     assert {p.name for p in page.iterdir()} == {"index.html", "dashboard.css", "dashboard.js"}
+
+
+@pytest.mark.sam
+def test_the_api_package_ships_with_the_api_function_only_and_not_in_the_core_layer(built):
+    """The API's routes, models, docs and page are ApiFunction's: in its artifact, in no other function's and
+    not in CoreLayer, which all seven functions load."""
+    package = built / "ApiFunction" / "shopwatch_api"
+    assert {"app.py", "shopwatch_api"} <= {p.name for p in (built / "ApiFunction").iterdir()}
+    assert {"__init__.py", "models.py", "responses.py", "params.py", "docs.py", "page.py"} <= {
+        p.name for p in package.iterdir()
+    }
+    routes = {p.stem for p in (package / "routes").glob("*.py")}
+    assert {"alerts", "catalog", "customers", "models", "rules", "lists", "backtest", "auth"} <= routes
+    core = built / "CoreLayer" / "python" / "shopwatch"
+    moved = ("api_models.py", "api_responses.py", "api_docs.py", "api_params.py", "dashboard_page.py")
+    assert not [name for name in moved if (core / name).exists()]
+    assert not [p for p in ("rules/routes.py", "rules/api_models.py", "backtest/routes.py") if (core / p).exists()]
+    others = [d for d in built.iterdir() if d.name.endswith("Function") and d.name != "ApiFunction"]
+    assert others and not [d.name for d in others if list(d.rglob("shopwatch_api"))]

@@ -97,7 +97,7 @@ AMOUNT_OR_ITEMS = [
 def add_post_transactions(document: dict[str, Any]) -> dict[str, Any]:
     """The document with POST /transactions added (its models under components/schemas)."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    error = {"$ref": REF.format(model="Error")}  # the DESIGN's error shape, added by api_docs.finish_document
+    error = {"$ref": REF.format(model="Error")}  # the DESIGN's error shape, added by shopwatch_api.docs.finish_document
     body = {"anyOf": [_schema(TransactionIn, schemas), _schema(TransactionBatchIn, schemas)]}
     schemas["TransactionIn"]["anyOf"] = AMOUNT_OR_ITEMS
     operation = {

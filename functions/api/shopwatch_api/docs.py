@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from shopwatch.auth.routes import OPEN_ROUTES, SHOP_ROUTES
 from shopwatch.ingest.openapi import hoist_components
 
@@ -34,7 +36,14 @@ ERROR_SCHEMA = {
         }
     },
 }
+# a documented refusal in the DESIGN's error shape, for a route's own `responses`
+ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 GATEWAY_SCHEMA = {"type": "object", "properties": {"message": {"type": "string"}}}
+
+
+def success(model: type[BaseModel], description: str, status: int = 200) -> dict[int, Any]:
+    """The success entry of a route that documents other answers too (Powertools then adds no 200 of its own)."""
+    return {status: {"description": description, "content": {"application/json": {"model": model}}}}
 
 
 def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:

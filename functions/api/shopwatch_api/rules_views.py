@@ -1,4 +1,4 @@
-"""The service's dataclasses as the API's JSON, each mapped once (the response models in api_models check them)."""
+"""The service's dataclasses as the API's JSON, each mapped once (the response models in shopwatch_api.rules_models check them)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The request bodies of ApiFunction's routes (the responses are in shopwatch.api_responses). Unknown fields
+"""The request bodies of ApiFunction's routes (the responses are in shopwatch_api.responses). Unknown fields
 are refused, as on POST /transactions; money arrives as Decimal (the resolver parses JSON numbers with parse_float=Decimal) and is checked by the same
 rule as every other way into the catalog."""
 

@@ -20,11 +20,11 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from shopwatch.api_models import NO_DOT_SEGMENT, ONE_LINE
 from shopwatch.detectors.findings import DETECTOR_LABELS
 from shopwatch.domain.clock import parse_rfc3339
 from shopwatch.errors import ValidationFailed
 from shopwatch.pagination import MAX_TOKEN_LENGTH
+from shopwatch_api.models import NO_DOT_SEGMENT, ONE_LINE
 
 EARLIEST_FILTER = datetime(2000, 1, 1, tzinfo=UTC)  # nothing is stored before: ingest refuses older timestamps
 LATEST_FILTER = datetime(9999, 12, 30, tzinfo=UTC)  # a day short of datetime.max, so window arithmetic never overflows

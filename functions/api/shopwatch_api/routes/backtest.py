@@ -1,5 +1,4 @@
-"""POST /rules/backtest and GET /rules/backtest/{job_id}, as a Powertools Router ApiFunction includes. No
-`from __future__ import annotations`: Powertools reads the routes' types at run time.
+"""POST /rules/backtest and GET /rules/backtest/{job_id}: a rule replayed over stored transactions.
 
 Analysts and admins may backtest (Action.READ, signed in: the shop's key is no one here). Refusals store
 nothing: the body and the period are checked, the rule resolved and its expression checked before any job
@@ -22,7 +21,6 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from shopwatch.auth.callers import Action, authorize
-from shopwatch.backtest.api_models import BacktestIn, BacktestJobOut, BacktestResultOut, BacktestStarted
 from shopwatch.backtest.period import Period
 from shopwatch.backtest.rule_book import StoredRuleBook
 from shopwatch.backtest.target import resolve
@@ -30,10 +28,11 @@ from shopwatch.domain.clock import to_iso, utcnow
 from shopwatch.errors import NotFound, ShopwatchError
 from shopwatch.storage.backtests import BacktestJobs, BacktestRuns
 from shopwatch.storage.transactions import TransactionRepository
+from shopwatch_api.backtest_models import BacktestIn, BacktestJobOut, BacktestResultOut, BacktestStarted
+from shopwatch_api.docs import ERROR_CONTENT
 
 DEFAULT_INLINE_MAX = 10_000
 JobId = Annotated[str, Path(min_length=32, max_length=32, pattern="^[0-9a-f]{32}$")]
-_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
 
 class BacktestRefused(ShopwatchError):
@@ -44,7 +43,7 @@ class BacktestRefused(ShopwatchError):
         self.status, self.code = int(error["status"]), str(error["code"])
 
 
-def backtest_router(transactions_table: str, state_table: str, function_name: str) -> Router:
+def router(transactions_table: str, state_table: str, function_name: str) -> Router:
     """A new Router per call: a test's fresh ApiFunction gets routes over its own tables."""
     transactions = TransactionRepository(transactions_table)
     rule_book = StoredRuleBook(state_table)
@@ -58,9 +57,9 @@ def backtest_router(transactions_table: str, state_table: str, function_name: st
         responses={
             200: {"description": "the result (a small table)", "content": {"application/json": {"model": BacktestResultOut}}},
             202: {"description": "a job: GET /rules/backtest/{job_id}", "content": {"application/json": {"model": BacktestStarted}}},
-            400: {"description": "invalid body or period, or an expression the checker refuses (with positions)", "content": _ERROR},
-            404: {"description": "no such rule or version", "content": _ERROR},
-            503: {"description": "two backtests are running: retry after Retry-After seconds", "content": _ERROR},
+            400: {"description": "invalid body or period, or an expression the checker refuses (with positions)", "content": ERROR_CONTENT},
+            404: {"description": "no such rule or version", "content": ERROR_CONTENT},
+            503: {"description": "two backtests are running: retry after Retry-After seconds", "content": ERROR_CONTENT},
         },
     )  # fmt: skip
     def backtest(body: BacktestIn) -> Response[dict]:
@@ -92,7 +91,7 @@ def backtest_router(transactions_table: str, state_table: str, function_name: st
         "/rules/backtest/<job_id>",
         responses={
             200: {"description": "the job", "content": {"application/json": {"model": BacktestJobOut}}},
-            404: {"description": "no such job (they expire after a week)", "content": _ERROR},
+            404: {"description": "no such job (they expire after a week)", "content": ERROR_CONTENT},
         },
     )
     def backtest_job(job_id: JobId) -> BacktestJobOut:

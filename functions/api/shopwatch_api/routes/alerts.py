@@ -1,0 +1,93 @@
+"""The alerts and their triage: the filtered feed, one alert, and the changes an analyst makes (status,
+assignee, notes, feedback), each recorded under the signed-in caller's name."""
+
+from dataclasses import replace
+from typing import Annotated
+
+from aws_lambda_powertools import Tracer
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from shopwatch.auth.callers import Action
+from shopwatch.domain.alert import AlertStatus, describe_lifecycle
+from shopwatch.domain.clock import utcnow
+from shopwatch.domain.severity import Severity
+from shopwatch.domain.triage import add_note, assign, change_status, give_feedback
+from shopwatch.triage.service import AlertQuery, TriageService
+from shopwatch.triage.views import alert_json
+from shopwatch_api.acting import acting
+from shopwatch_api.models import AlertPatch, FeedbackIn, NoteIn
+from shopwatch_api.params import AlertId, DetectorFilter, Limit, PageToken, filter_moment, moment_query
+from shopwatch_api.responses import AlertOut, AlertPage
+
+tracer = Tracer()
+
+
+def router(triage: TriageService) -> Router:
+    router = Router()
+
+    @router.get("/alerts")
+    @tracer.capture_method
+    def list_alerts(
+        status: Annotated[AlertStatus | None, Query()] = None,
+        min_severity: Annotated[Severity | None, Query()] = None,
+        detector: DetectorFilter = None,
+        customer_id: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+        since: Annotated[str | None, moment_query("created at or after")] = None,
+        until: Annotated[str | None, moment_query("created at or before; since after until matches nothing")] = None,
+        limit: Limit = 50,
+        next_token: PageToken = None,
+    ) -> AlertPage:
+        """Alerts newest first, filtered; `next_token` from a page fetches the next one with the same filters."""
+        since_at, until_at = filter_moment("since", since), filter_moment("until", until)
+        query = AlertQuery(
+            status, min_severity, detector and detector.value, customer_id, since_at, until_at, limit, next_token
+        )
+        return triage.list(query, utcnow())
+
+    @router.get("/alerts/<alert_id>")
+    def get_alert(alert_id: AlertId) -> AlertOut:
+        """One alert with its reasons, summary, narrative, notes and history."""
+        return alert_json(triage.get(alert_id))
+
+    @router.patch(
+        "/alerts/<alert_id>",
+        description=f"Move the status or (re)assign. {describe_lifecycle()} Any other move is a 409 naming the "
+        "allowed ones.",
+    )
+    def patch_alert(alert_id: AlertId, patch: AlertPatch) -> AlertOut:
+        """Move the status along the lifecycle (describe_lifecycle) or (re)assign."""
+        by, now = acting(router, Action.TRIAGE), utcnow()
+
+        def apply(current):
+            alert = current
+            if "assignee" in patch.model_fields_set and patch.assignee != alert.assignee:
+                alert = assign(alert, patch.assignee, by, now)
+            if patch.status is not None:
+                alert = change_status(alert, patch.status, by, now)
+            # one request is one write: two changes in it still move the version once (it is saved over `current`'s)
+            return alert if alert is current else replace(alert, version=current.version + 1)
+
+        return alert_json(triage.change(alert_id, apply))
+
+    @router.post(
+        "/alerts/<alert_id>/notes",
+        responses={
+            201: {"description": "the alert with the note", "content": {"application/json": {"model": AlertOut}}},
+        },
+    )
+    def post_note(alert_id: AlertId, note: NoteIn) -> Response[AlertOut]:
+        """Add an investigation note."""
+        by, now = acting(router, Action.TRIAGE), utcnow()
+        alert = triage.change(alert_id, lambda a: add_note(a, note.text, by, now))
+        return Response(201, content_types.APPLICATION_JSON, alert_json(alert))
+
+    @router.post("/alerts/<alert_id>/feedback")
+    def post_feedback(alert_id: AlertId, feedback: FeedbackIn) -> AlertOut:
+        """Label the alert fraud or legitimate; it settles an open alert and counts in the precision figures."""
+        by, now = acting(router, Action.TRIAGE), utcnow()
+        alert = triage.change(alert_id, lambda a: give_feedback(a, feedback.label, by, now, feedback.comment))
+        return alert_json(alert)
+
+    return router
