@@ -17,10 +17,10 @@ from tests.e2e.test_local_stack import purchase
 BLOCKING = ("serious", "critical")
 
 
-def violations(page) -> list[str]:
+def violations(opened) -> list[str]:
     """axe's serious and critical violations, each as `rule: nodes` (what to fix and where)."""
     axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
-    found = axe.run(page).response["violations"]
+    found = axe.run(opened).response["violations"]
     return [
         f"{v['id']} ({v['impact']}): " + "; ".join(n["target"][0] for n in v["nodes"][:5])
         for v in found

@@ -36,7 +36,9 @@ class ReasonOut(_Out):
     expected: str | None = None
 
 
-class WindowOut(_Out):
+class AlertWindowOut(_Out):
+    """The time an alert covers (its own name: a second `WindowOut` made /openapi.json name both by module)."""
+
     start: Timestamp
     end: Timestamp
 
@@ -53,7 +55,7 @@ class AlertOut(_Out):
     customer_name: str | None
     subject: str
     transaction_ids: list[str]
-    window: WindowOut
+    window: AlertWindowOut
     reasons: list[ReasonOut]
     occurrences: int = Field(ge=1)
     assignee: str | None

@@ -212,13 +212,13 @@ class RuleStatsOut(_Out):
     precision: float | None = Field(description="fraud among the labelled matches; null without labels")
 
 
-class WindowOut(_Out):
+class RuleStatsWindowOut(_Out):
     since: Timestamp
     until: Timestamp
 
 
 class RuleAnalyticsOut(_Out):
-    window: WindowOut
+    window: RuleStatsWindowOut
     rules: list[RuleStatsOut]
 
 
