@@ -58,7 +58,7 @@ class ExpressionMatcher:
             self.detectors = None if selected is None else frozenset(selected & DETECTORS_BY_NAME.keys())
         # the model's finding, as DetectFunction made it, is on the transaction's detection marker
         self.needs_model_finding = self.needs_findings and (selected is None or "model" in selected)
-        self.needs_scores = _names(expression, "scores")
+        self.needs_scores = "scores" in self.reads.variables
 
     def judge(
         self,

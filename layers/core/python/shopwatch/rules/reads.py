@@ -35,7 +35,10 @@ class Reads:
 
     def fields_of(self, variable: str) -> frozenset[str] | None:
         """The fields of `variable` to build (None: every one)."""
-        return dict(self.fields).get(variable)
+        for name, fields in self.fields:  # at most three: a walk, not a dict built per transaction
+            if name == variable:
+                return fields
+        return None
 
 
 EVERYTHING = Reads(frozenset(VARIABLES), tuple((name, None) for name in FIELDED))
