@@ -387,20 +387,32 @@ function applyRole() {
   $("role").textContent = signedIn() ? groups().join(", ") || "no group" : "";
 }
 
-const VIEWS = ["overview", "rules", "lists"];
-function currentView() {
-  const match = /^#\/(rules|lists)$/.exec(location.hash);
-  return match ? match[1] : "overview";
+// Pages beyond these three live in pages/*.js; each calls registerPage(name, pattern, show) with the hash route
+// it answers (e.g. /^#\/cases\/([^/]+)$/), and show(match) is called with the route's match when it is shown.
+// Its markup is a <div id="view-NAME" class="view" hidden> in index.html. Links are plain hashes:
+// #/transactions/<id>, #/entities/<kind>/<value>, #/cases/<id>, #/alerts/<id> (the overview, alert opened).
+const PAGES = [];
+function registerPage(name, pattern, show) { PAGES.push({ name, pattern, show }); }
+function currentPage() {
+  const builtin = /^#\/(rules|lists)$/.exec(location.hash);
+  if (builtin) return { name: builtin[1], match: builtin };
+  for (const page of PAGES) {
+    const match = page.pattern.exec(location.hash);
+    if (match) return { name: page.name, match, page };
+  }
+  return { name: "overview", match: null };
 }
+function currentView() { return currentPage().name; }
 function showView() {
-  const view = currentView();
-  for (const v of VIEWS) $("view-" + v).hidden = v !== view;
+  const { name: view, match, page } = currentPage();
+  for (const node of document.querySelectorAll("main > .view")) node.hidden = node.id !== "view-" + view;
   $("refreshed").hidden = view !== "overview";
   for (const link of document.querySelectorAll("#views a")) {
     if (link.dataset.view === view) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
   }
   if (!signedIn()) return;
-  if (view === "rules") loadRules().catch(showError);
+  if (page) Promise.resolve().then(() => page.show(match)).catch(showError);
+  else if (view === "rules") loadRules().catch(showError);
   else if (view === "lists") loadLists().catch(showError);
   else { refreshFeed(); refreshCharts(); }
 }
@@ -1042,6 +1054,3 @@ function openLinkedAlert() {
 }
 window.addEventListener("hashchange", () => { clearError(); showView(); openLinkedAlert(); });
 
-if (!signedIn()) { showView(); askSignIn(); } else refreshAll();
-setInterval(refreshFeed, FEED_EVERY_MS);
-setInterval(refreshCharts, CHARTS_EVERY_MS);

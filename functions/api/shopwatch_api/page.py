@@ -1,6 +1,10 @@
 """The dashboard page: one HTML document assembled from the files beside ApiFunction's handler, with its
 CSS and JavaScript inline, so it needs no other route, no CDN and no external request.
 
+The script is `dashboard.js` (shared helpers, the overview, rules and lists), then every `pages/*.js` in name
+order (each registers one page with `registerPage`), then `boot.js`, which starts the page once every page is
+registered. The style is `dashboard.css` then every `pages/*.css`. One script and one style, so one hash each.
+
 The Content-Security-Policy allows exactly the inline script and style by their hashes and connections to
 this origin only: data shown by the page (alert texts, customer names) can never run as code.
 """
@@ -19,6 +23,10 @@ def _hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
 
+def _joined(files: list[Path]) -> str:
+    return "\n".join(f"/* {f.name} */\n" + f.read_text(encoding="utf-8") for f in files)
+
+
 @dataclass(frozen=True)
 class DashboardPage:
     html: str
@@ -26,8 +34,8 @@ class DashboardPage:
 
     @classmethod
     def load(cls, folder: Path) -> DashboardPage:
-        script = (folder / "dashboard.js").read_text(encoding="utf-8")
-        style = (folder / "dashboard.css").read_text(encoding="utf-8")
+        script = _joined([folder / "dashboard.js", *sorted((folder / "pages").glob("*.js")), folder / "boot.js"])
+        style = _joined([folder / "dashboard.css", *sorted((folder / "pages").glob("*.css"))])
         html = (
             (folder / "index.html")
             .read_text(encoding="utf-8")
