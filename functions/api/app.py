@@ -44,6 +44,7 @@ from shopwatch.http import (
 )
 from shopwatch.ingest.body import loads_strict
 from shopwatch.ingest.openapi import add_post_transactions
+from shopwatch.investigation.entities import EntityInvestigation
 from shopwatch.reports.service import ReportService
 from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.buckets import BucketRepository
@@ -69,6 +70,7 @@ from shopwatch_api.routes import auth as auth_routes
 from shopwatch_api.routes import backtest as backtest_routes
 from shopwatch_api.routes import catalog as catalog_routes
 from shopwatch_api.routes import customers as customers_routes
+from shopwatch_api.routes import entities as entities_routes
 from shopwatch_api.routes import lists as lists_routes
 from shopwatch_api.routes import models as models_routes
 from shopwatch_api.routes import reports as reports_routes
@@ -102,9 +104,10 @@ lookup = TransactionLookup(
     _state,
     _labels,
     triage,
-    DetectionSettings.from_env().alert_group_window_seconds,
+    DetectionSettings.from_env(),
 )
 customers = CustomerService(CustomerRepository(_state_table, _transactions_table), _state, _alerts)
+entities = EntityInvestigation(_state, CustomerRepository(_state_table, _transactions_table), _alerts)
 analytics = AnalyticsService(_alerts, _buckets, _labels)
 catalog = CatalogService(CatalogRepository(_state_table), _settings.currency)
 reports = ReportService(_alerts)
@@ -190,6 +193,7 @@ app.include_router(auth_routes.router(sign_in))
 app.include_router(alerts_routes.router(triage))
 app.include_router(transactions_routes.router(lookup))
 app.include_router(customers_routes.router(customers))
+app.include_router(entities_routes.router(entities))
 app.include_router(stats_routes.router(stats))
 app.include_router(analytics_routes.router(analytics, model_analytics))
 app.include_router(models_routes.router(registry, training))

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
-from shopwatch.domain.alert import AlertStatus
+from shopwatch.domain.alert import Alert, AlertStatus
 from shopwatch.domain.severity import Severity
 from shopwatch.domain.triage import FeedbackLabel
 
@@ -150,6 +150,15 @@ class CheckoutOut(_Out):
     risk_score: float = Field(description="0-100, from what ingest knew (DetectFunction's is under detection)")
 
 
+class ContributionOut(_Out):
+    """One part of the risk score: a finding's, a weak signal's, or what the stored marker does not explain."""
+
+    kind: Literal["finding", "signal", "other"]
+    name: str = Field(description="the detector or signal; `other`: signals not kept, rule points, a learned model")
+    evidence: float | None = Field(description="the input to the scorer's noisy-OR, 0-1, weighted (null: other)")
+    points: float = Field(ge=0, le=100, description="risk points; a transaction's parts add up to its risk_score")
+
+
 class DetectionOut(_Out):
     processed: bool = Field(description="false until DetectFunction has judged it (or after the 7 days markers live)")
     risk_score: float
@@ -157,6 +166,9 @@ class DetectionOut(_Out):
     scores: list[ScoreOut]
     alert_ids: list[str]
     rules: list[RuleMatchOut] = Field(default_factory=list, description="the analysts' rules it matched, shadow too")
+    breakdown: list[ContributionOut] = Field(
+        default_factory=list, description="the risk score split by what contributed, largest first"
+    )
 
 
 class LabelOut(_Out):
@@ -178,11 +190,42 @@ class LabelResult(LabelOut):
     feedback_given_to: list[str] = Field(description="alerts that had no analyst feedback and now carry this label")
 
 
+class EntityRefOut(_Out):
+    kind: Literal["customer", "email", "device", "ip", "card"]
+    value: str = Field(description="as keyed: an e-mail normalised; a card its fingerprint, else `<bin>/<customer>`")
+
+
+class AlertBriefOut(_Out):
+    alert_id: str
+    detector: str
+    severity: Severity
+    status: AlertStatus
+    risk_score: float = Field(ge=0, le=100)
+    summary: str
+
+    @classmethod
+    def of(cls, alert: Alert) -> AlertBriefOut:
+        """The one mapping of an alert to its short form (a transaction's and an entity's alerts)."""
+        return cls(
+            alert_id=alert.alert_id,
+            detector=alert.detector,
+            severity=alert.severity,
+            status=alert.status,
+            risk_score=float(alert.risk_score),
+            summary=alert.summary,
+        )
+
+
 class TransactionDetail(_Out):
     transaction: TransactionOut
     checkout: CheckoutOut | None = Field(description="the decision answered at ingest (null before decisions existed)")
     detection: DetectionOut
     label: LabelOut | None
+    alerts: list[AlertBriefOut] = Field(default_factory=list, description="the alerts its findings went to")
+    entities: list[EntityRefOut] = Field(default_factory=list, description="its account, e-mail, device, IP, card")
+    account_age_seconds: float | None = Field(
+        default=None, description="how old the account was at the transaction (null: the shop did not say)"
+    )
 
 
 # --- customers -------------------------------------------------------------------------------------------
@@ -430,3 +473,51 @@ class ModelAnalyticsOut(_Out):
     paging_budget: float
     labelled: int
     models: list[ModelOutcomeOut]
+
+
+# --- entities --------------------------------------------------------------------------------------------
+EntityKind = Literal["customer", "device", "card", "ip", "email"]
+
+
+class EntityWindowOut(_Out):
+    window: Literal["1h", "24h", "30d"]
+    transactions: int
+    approved_amount: Money | None = Field(description="approved amounts summed across currencies as sent")
+
+
+class LinkedOut(_Out):
+    kind: EntityKind
+    values: list[str]
+    at_least: bool = Field(description="the set stopped growing at its cap: there may be more")
+
+
+class GraphNodeOut(_Out):
+    kind: EntityKind
+    value: str
+
+
+class GraphOut(_Out):
+    nodes: list[GraphNodeOut] = Field(description="the entity first")
+    edges: list[list[int]] = Field(description="pairs of indexes into nodes")
+    omitted: int = Field(ge=0, description="nodes left out to keep the graph small")
+
+
+class ListTargetOut(_Out):
+    list_kind: Literal["email", "device", "ip", "card_bin", "card_fingerprint", "customer"]
+    value: str
+
+
+class EntityDetail(_Out):
+    kind: EntityKind
+    value: str = Field(description="as stored: an e-mail normalised")
+    first_seen: Timestamp | None
+    last_seen: Timestamp | None
+    transactions: int
+    failed: int
+    approved_amount: Money
+    windows: list[EntityWindowOut]
+    linked: list[LinkedOut]
+    graph: GraphOut
+    recent_transactions: list[TransactionOut] = Field(description="newest first")
+    alerts: list[AlertBriefOut] = Field(description="newest first")
+    list_targets: list[ListTargetOut] = Field(description="what a block or allow list of each kind would hold")

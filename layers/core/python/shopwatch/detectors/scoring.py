@@ -35,6 +35,12 @@ def risk_severity(risk: Decimal, thresholds: dict[Severity, Decimal]) -> Severit
     return found
 
 
+def weighted_strength(finding: Finding, settings: DetectionSettings) -> Decimal:
+    """A finding's evidence as the noisy-OR takes it: its strength times its detector's weight, within 0..1."""
+    weight = settings.detector_weights.get(finding.detector, Decimal(1))
+    return min(Decimal(1), max(Decimal(0), weight * finding.strength))
+
+
 def assess(
     findings: list[Finding],
     settings: DetectionSettings,
@@ -48,8 +54,7 @@ def assess(
     weighted: dict[str, Decimal] = {}
     contributions = []
     for finding in findings:
-        weight = settings.detector_weights.get(finding.detector, Decimal(1))
-        contribution = min(Decimal(1), max(Decimal(0), weight * finding.strength))
+        contribution = weighted_strength(finding, settings)
         weighted[finding.detector] = contribution
         contributions.append(contribution)
     if learned is not None:

@@ -9,10 +9,19 @@ miss (fraud) or a correct silence (legitimate).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from shopwatch.domain.alert import alert_id_for
+from shopwatch.config import DetectionSettings
+from shopwatch.detectors.breakdown import Contribution, risk_breakdown
+from shopwatch.detectors.entities import account_age_seconds, entity_keys
+from shopwatch.detectors.findings import Finding
+from shopwatch.detectors.history import NO_CUSTOMER, DetectionInput
+from shopwatch.detectors.model import ModelScore
+from shopwatch.detectors.signals import risk_signals
+from shopwatch.domain.alert import Alert, alert_id_for
 from shopwatch.domain.clock import floor_window, to_iso
 from shopwatch.domain.transaction import TRANSACTION_ID_PATTERN, Transaction
 from shopwatch.domain.triage import FeedbackLabel, give_feedback
@@ -23,6 +32,37 @@ from shopwatch.storage.transactions import CHECKOUT_ATTRIBUTE, TransactionReposi
 from shopwatch.triage.service import TriageService
 
 _TRANSACTION_ID = re.compile(TRANSACTION_ID_PATTERN)
+LINKED_KINDS = ("customer", "email", "device", "ip", "card")  # the entities with a page of their own (no network)
+
+
+@dataclass(frozen=True)
+class EntityRef:
+    kind: str
+    value: str  # as the entity is keyed: an e-mail normalised, a card its fingerprint or "<bin>/<customer>"
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What DetectFunction concluded, from its marker (empty before it ran, or after the marker expired)."""
+
+    processed: bool
+    risk_score: Decimal
+    models: tuple[ModelScore, ...]
+    findings: tuple[Finding, ...]
+    alert_ids: tuple[str, ...]
+    rules: tuple[tuple[str, int, str], ...]  # (rule_id, version, mode)
+    breakdown: tuple[Contribution, ...]  # the risk score's parts; they add up to it
+
+
+@dataclass(frozen=True)
+class TransactionView:
+    transaction: Transaction
+    checkout: dict[str, Any] | None  # the decision ingest answered, as stored
+    detection: Detection
+    label: dict[str, Any] | None
+    alerts: tuple[Alert, ...]  # the alerts its findings went to, that still exist
+    entities: tuple[EntityRef, ...]
+    account_age_seconds: float | None  # at the time of the transaction
 
 
 class TransactionLookup:
@@ -32,13 +72,16 @@ class TransactionLookup:
         state: StateRepository,
         labels: LabelRepository,
         triage: TriageService,
-        alert_window_seconds: int,
+        settings: DetectionSettings,
     ) -> None:
+        """`settings`: DetectFunction's (alert window, detector weights), to find the alerts and to split the
+        risk score as the scorer built it."""
         self.transactions = transactions
         self.state = state
         self.labels = labels
         self.triage = triage
-        self.alert_window_seconds = alert_window_seconds
+        self.settings = settings
+        self.alert_window_seconds = settings.alert_group_window_seconds
 
     def _transaction(self, transaction_id: str) -> Transaction:
         return Transaction.from_item(self._item(transaction_id))
@@ -49,45 +92,45 @@ class TransactionLookup:
             raise NotFound(f"no transaction {transaction_id}", {"transaction_id": transaction_id})
         return found
 
-    def _alert_ids(self, tx: Transaction, detectors: set[str]) -> list[str]:
+    def _alerts(self, tx: Transaction, detectors: set[str]) -> dict[str, Alert]:
         """The alerts a transaction's findings went to: their ids follow from detector, customer and window."""
         start = floor_window(tx.timestamp, self.alert_window_seconds)
         wanted = [alert_id_for(d, tx.customer_id, start) for d in sorted(detectors)]
-        return sorted(self.triage.alerts.get_many(wanted))
+        return self.triage.alerts.get_many(wanted)
 
-    def get(self, transaction_id: str) -> dict[str, Any]:
+    def _alert_ids(self, tx: Transaction, detectors: set[str]) -> list[str]:
+        return sorted(self._alerts(tx, detectors))
+
+    def get(self, transaction_id: str) -> TransactionView:
         item = self._item(transaction_id)
         tx = Transaction.from_item(item)
         markers = self.state.get_detection(transaction_id)
-        findings = [f for m in markers for f in m.findings]
-        detection = {
-            "processed": bool(markers),
-            "risk_score": float(max((m.risk_score for m in markers), default=0)),
-            "models": [s.to_dict() for m in markers for s in m.models],
-            "scores": [
-                {
-                    "detector": f.detector,
-                    "severity": f.severity.value,
-                    "score": float(f.strength),
-                    "description": f.description,
-                    "reasons": [r.to_dict() for r in f.reasons],
-                }
-                for f in findings
-            ],
-            "alert_ids": self._alert_ids(tx, {f.detector for f in findings}),
-            "rules": [
-                {"rule_id": rule_id, "version": version, "mode": mode}
-                for m in markers
-                for rule_id, version, mode in m.rules
-            ],
-        }
-        checkout = item.get(CHECKOUT_ATTRIBUTE)
-        return {
-            "transaction": tx.to_item(),
-            "checkout": None if checkout is None else {**checkout, "risk_score": float(checkout["risk_score"])},
-            "detection": detection,
-            "label": self.labels.get(transaction_id),
-        }
+        findings = tuple(f for m in markers for f in m.findings)
+        risk = max((m.risk_score for m in markers), default=Decimal(0))
+        alerts = self._alerts(tx, {f.detector for f in findings})
+        detection = Detection(
+            processed=bool(markers),
+            risk_score=risk,
+            models=tuple(s for m in markers for s in m.models),
+            findings=findings,
+            alert_ids=tuple(sorted(alerts)),
+            rules=tuple(rule for m in markers for rule in m.rules),
+            breakdown=tuple(risk_breakdown(risk, findings, self.settings, self._known_signals(tx))),
+        )
+        return TransactionView(
+            transaction=tx,
+            checkout=item.get(CHECKOUT_ATTRIBUTE),
+            detection=detection,
+            label=self.labels.get(transaction_id),
+            alerts=tuple(alerts[a] for a in sorted(alerts)),
+            entities=tuple(EntityRef(kind, key.value) for kind, key in entity_keys(tx).items() if kind in LINKED_KINDS),
+            account_age_seconds=account_age_seconds(tx),
+        )
+
+    def _known_signals(self, tx: Transaction) -> dict[str, Decimal]:
+        """The weak signals that follow from the transaction alone (the account's age): the others read the
+        state as it stood then, which the marker does not keep (they are the breakdown's "other")."""
+        return risk_signals(DetectionInput(tx, NO_CUSTOMER, {}, {}, ()), self.settings, None)
 
     def label(self, transaction_id: str, label: FeedbackLabel, source: str, by: str, now: datetime) -> dict[str, Any]:
         tx = self._transaction(transaction_id)
