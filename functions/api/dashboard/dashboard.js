@@ -192,11 +192,14 @@ function renderAlert(a) {
   if (a.customer_id) {
     const link = el("a", { href: "#customer-title" }, a.customer_id + (a.customer_name ? " (" + a.customer_name + ")" : ""));
     link.addEventListener("click", () => { $("customer-input").value = a.customer_id; loadCustomer(a.customer_id).catch(showError); });
-    fact(facts, "Customer", link);
+    const page = el("a", { href: "#/entities/customer/" + encodeURIComponent(a.customer_id), class: "account-page" }, "account page");
+    fact(facts, "Customer", el("span", {}, link, " · ", page));
   } else fact(facts, "Subject", a.subject);
   fact(facts, "Occurrences", a.occurrences);
   fact(facts, "Window", when(a.window.start) + " – " + when(a.window.end));
-  fact(facts, "Transactions", a.transaction_ids.join(", "));
+  const transactions = el("span", { class: "transaction-links" });
+  a.transaction_ids.forEach((id, i) => transactions.append(i ? ", " : "", el("a", { href: "#/transactions/" + encodeURIComponent(id) }, id)));
+  fact(facts, "Transactions", a.transaction_ids.length ? transactions : null);
   fact(facts, "Feedback", a.feedback ? a.feedback.label + " by " + a.feedback.by : null);
   fact(facts, "Alert id", a.alert_id);
   $("detail-reasons").replaceChildren(...a.reasons.map((r) =>
