@@ -66,19 +66,33 @@ function linkedList(e) {
 // ring. Plain SVG; every node is a link to its own page (a keyboard reaches it with Tab).
 function linkGraph(e) {
   const nodes = e.graph.nodes, edges = e.graph.edges;
-  const size = 360, mid = size / 2;
-  const near = new Set(edges.filter(([a, b]) => a === 0 || b === 0).map(([a, b]) => (a === 0 ? b : a)));
-  const inner = nodes.map((_, i) => i).filter((i) => near.has(i));
-  const outer = nodes.map((_, i) => i).filter((i) => i !== 0 && !near.has(i));
-  const place = [];
-  place[0] = [mid, mid];
-  const ring = (indexes, radius, turn) => indexes.forEach((i, k) => {
-    const angle = turn + (2 * Math.PI * k) / Math.max(1, indexes.length);
-    place[i] = [mid + radius * Math.cos(angle), mid + radius * Math.sin(angle)];
+  const size = 360, mid = size / 2, pad = 50;
+  const neighbours = nodes.map(() => []);
+  for (const [a, b] of edges) { neighbours[a].push(b); neighbours[b].push(a); }
+  const inner = neighbours[0].slice().sort((a, b) => a - b);
+  const place = [[mid, mid]], angleOf = [];
+  const innerRadius = inner.length === nodes.length - 1 ? 120 : 80;
+  inner.forEach((i, k) => {
+    angleOf[i] = -Math.PI / 2 + (2 * Math.PI * k) / Math.max(1, inner.length);
+    place[i] = [mid + innerRadius * Math.cos(angleOf[i]), mid + innerRadius * Math.sin(angleOf[i])];
   });
-  ring(inner, outer.length ? 85 : 120, -Math.PI / 2);
-  ring(outer, 155, -Math.PI / 2 + Math.PI / Math.max(2, outer.length));
-  const drawing = svg("svg", { viewBox: "0 0 " + size + " " + size, role: "group", "aria-label": "accounts and what they share" });
+  // the second step sits on an outer ring, each node near the first of the inner nodes it hangs from
+  const outer = nodes.map((_, i) => i).filter((i) => i !== 0 && place[i] === undefined);
+  const byParent = new Map();
+  for (const i of outer) {
+    const parent = neighbours[i].find((n) => angleOf[n] !== undefined);
+    if (!byParent.has(parent)) byParent.set(parent, []);
+    byParent.get(parent).push(i);
+  }
+  const slice = (2 * Math.PI) / Math.max(1, inner.length);
+  for (const [parent, children] of byParent) {
+    const centre = parent === undefined ? 0 : angleOf[parent];
+    children.forEach((i, k) => {
+      const angle = centre + slice * 0.8 * ((k + 0.5) / children.length - 0.5);
+      place[i] = [mid + 160 * Math.cos(angle), mid + 160 * Math.sin(angle)];
+    });
+  }
+  const drawing = svg("svg", { viewBox: [-pad, -20, size + 2 * pad, size + 40].join(" "), role: "group", "aria-label": "accounts and what they share" });
   for (const [a, b] of edges) {
     drawing.append(svg("line", { x1: place[a][0], y1: place[a][1], x2: place[b][0], y2: place[b][1], class: "edge" }));
   }
@@ -109,7 +123,7 @@ function entityTransactions(e) {
 
 // --- block and allow lists: admins only (the API refuses anyone else; the form is not shown to them) -----------
 function listActions(e) {
-  if (!isAdmin()) return el("p", { class: "muted" }, "Admins can add this " + ENTITY_NAMES[e.kind].toLowerCase() + " to a block or allow list.");
+  if (!isAdmin()) return panel("Block or allow", el("p", { class: "muted" }, "Admins can add this " + ENTITY_NAMES[e.kind].toLowerCase() + " to a block or allow list."));
   const form = el("form", { id: "entity-list-form", class: "inline" },
     el("label", {}, "List", el("select", { id: "entity-list", required: "" })),
     el("label", { class: "grow" }, "Reason", el("input", { id: "entity-list-reason", required: "", maxlength: "500", autocomplete: "off" })),
