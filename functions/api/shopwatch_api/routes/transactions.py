@@ -4,7 +4,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from shopwatch.auth.callers import Action
 from shopwatch.domain.clock import utcnow
-from shopwatch.triage.transactions import TransactionLookup, TransactionView
+from shopwatch.triage.transactions import Label, TransactionLookup, TransactionView
 from shopwatch_api.acting import acting
 from shopwatch_api.models import LabelIn
 from shopwatch_api.params import TransactionId
@@ -22,6 +22,10 @@ from shopwatch_api.responses import (
     TransactionDetail,
     TransactionOut,
 )
+
+
+def label_out(label: Label) -> LabelOut:
+    return LabelOut.model_validate({"transaction_id": label.transaction_id, **label.record()})
 
 
 def transaction_detail(view: TransactionView) -> TransactionDetail:
@@ -59,7 +63,7 @@ def transaction_detail(view: TransactionView) -> TransactionDetail:
                 for c in detection.breakdown
             ],
         ),
-        label=None if view.label is None else LabelOut.model_validate(view.label),
+        label=None if view.label is None else label_out(view.label),
         alerts=[AlertBriefOut.of(a) for a in view.alerts],
         entities=[EntityRefOut(kind=e.kind, value=e.value) for e in view.entities],  # type: ignore[arg-type]
         account_age_seconds=view.account_age_seconds,
@@ -77,6 +81,9 @@ def router(lookup: TransactionLookup) -> Router:
     @router.post("/transactions/<transaction_id>/label")
     def label_transaction(transaction_id: TransactionId, label: LabelIn) -> LabelResult:
         """Fraud (or legitimacy) reported later, e.g. a chargeback; it confirms the alerts that covered it."""
-        return lookup.label(transaction_id, label.label, label.source, acting(router, Action.LABEL), utcnow())
+        done = lookup.label(transaction_id, label.label, label.source, acting(router, Action.LABEL), utcnow())
+        return LabelResult(
+            **label_out(done.label).model_dump(), alerted=done.alerted, feedback_given_to=list(done.feedback_given_to)
+        )
 
     return router

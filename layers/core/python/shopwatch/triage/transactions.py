@@ -22,7 +22,7 @@ from shopwatch.detectors.history import NO_CUSTOMER, DetectionInput
 from shopwatch.detectors.model import ModelScore
 from shopwatch.detectors.signals import risk_signals
 from shopwatch.domain.alert import Alert, alert_id_for
-from shopwatch.domain.clock import floor_window, to_iso
+from shopwatch.domain.clock import floor_window, parse_iso, to_iso
 from shopwatch.domain.transaction import TRANSACTION_ID_PATTERN, Transaction
 from shopwatch.domain.triage import FeedbackLabel, give_feedback
 from shopwatch.errors import NotFound
@@ -55,11 +55,60 @@ class Detection:
 
 
 @dataclass(frozen=True)
+class Label:
+    """Fraud (or legitimacy) reported on a transaction later, as LabelRepository keeps it."""
+
+    transaction_id: str
+    label: FeedbackLabel
+    source: str
+    by: str
+    at: datetime
+    customer_id: str
+    transaction_time: datetime
+    alert_ids: tuple[str, ...]  # the alerts that covered it when it was labelled
+    models: tuple[ModelScore, ...]  # the models' scores then (they outlive the 7-day marker here)
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Label:
+        return cls(
+            transaction_id=record["transaction_id"],
+            label=FeedbackLabel(record["label"]),
+            source=record["source"],
+            by=record["by"],
+            at=parse_iso(record["at"]),
+            customer_id=record["customer_id"],
+            transaction_time=parse_iso(record["transaction_time"]),
+            alert_ids=tuple(record.get("alert_ids", ())),
+            models=tuple(ModelScore.from_dict(m) for m in record.get("models", ())),
+        )
+
+    def record(self) -> dict[str, Any]:
+        """What LabelRepository stores (the transaction id is its key)."""
+        return {
+            "label": self.label.value,
+            "source": self.source,
+            "by": self.by,
+            "at": to_iso(self.at),
+            "customer_id": self.customer_id,
+            "transaction_time": to_iso(self.transaction_time),
+            "alert_ids": list(self.alert_ids),
+            "models": [s.to_dict() for s in self.models],
+        }
+
+
+@dataclass(frozen=True)
+class Labelled:
+    label: Label
+    alerted: bool  # false: fraud no alert caught (a false negative)
+    feedback_given_to: tuple[str, ...]  # alerts without an analyst's feedback that now carry this label
+
+
+@dataclass(frozen=True)
 class TransactionView:
     transaction: Transaction
     checkout: dict[str, Any] | None  # the decision ingest answered, as stored
     detection: Detection
-    label: dict[str, Any] | None
+    label: Label | None
     alerts: tuple[Alert, ...]  # the alerts its findings went to, that still exist
     entities: tuple[EntityRef, ...]
     account_age_seconds: float | None  # at the time of the transaction
@@ -108,6 +157,7 @@ class TransactionLookup:
         findings = tuple(f for m in markers for f in m.findings)
         risk = max((m.risk_score for m in markers), default=Decimal(0))
         alerts = self._alerts(tx, {f.detector for f in findings})
+        stored = self.labels.get(transaction_id)
         detection = Detection(
             processed=bool(markers),
             risk_score=risk,
@@ -121,7 +171,7 @@ class TransactionLookup:
             transaction=tx,
             checkout=item.get(CHECKOUT_ATTRIBUTE),
             detection=detection,
-            label=self.labels.get(transaction_id),
+            label=None if stored is None else Label.from_record(stored),
             alerts=tuple(alerts[a] for a in sorted(alerts)),
             entities=tuple(EntityRef(kind, key.value) for kind, key in entity_keys(tx).items() if kind in LINKED_KINDS),
             account_age_seconds=account_age_seconds(tx),
@@ -132,23 +182,24 @@ class TransactionLookup:
         state as it stood then, which the marker does not keep (they are the breakdown's "other")."""
         return risk_signals(DetectionInput(tx, NO_CUSTOMER, {}, {}, ()), self.settings, None)
 
-    def label(self, transaction_id: str, label: FeedbackLabel, source: str, by: str, now: datetime) -> dict[str, Any]:
+    def label(self, transaction_id: str, label: FeedbackLabel, source: str, by: str, now: datetime) -> Labelled:
         tx = self._transaction(transaction_id)
         markers = self.state.get_detection(transaction_id)
         findings = [f for m in markers for f in m.findings]
         alert_ids = self._alert_ids(tx, {f.detector for f in findings})
-        record = {
-            "label": label.value,
-            "source": source,
-            "by": by,
-            "at": to_iso(now),
-            "customer_id": tx.customer_id,
-            "transaction_time": to_iso(tx.timestamp),
-            "alert_ids": alert_ids,
+        given = Label(
+            transaction_id=transaction_id,
+            label=label,
+            source=source,
+            by=by,
+            at=now,
+            customer_id=tx.customer_id,
+            transaction_time=tx.timestamp,
+            alert_ids=tuple(alert_ids),
             # the models' scores outlive the marker (7 days) on the label: what GET /analytics/models compares
-            "models": [s.to_dict() for m in markers for s in m.models],
-        }
-        self.labels.put(transaction_id, record)
+            models=tuple(s for m in markers for s in m.models),
+        )
+        self.labels.put(transaction_id, given.record())
         actor = f"{by} ({source})"
         confirmed = []
         for alert_id in alert_ids:  # one read-modify-write each; an analyst's feedback is never overwritten
@@ -157,4 +208,4 @@ class TransactionLookup:
             )
             if after.feedback == {"label": label.value, "by": actor, "at": to_iso(now)}:
                 confirmed.append(alert_id)
-        return {"transaction_id": transaction_id, **record, "alerted": bool(alert_ids), "feedback_given_to": confirmed}
+        return Labelled(given, bool(alert_ids), tuple(confirmed))
