@@ -63,8 +63,8 @@ function checkoutText(c) {
 function itemsTable(t) {
   if (!t.items || !t.items.length) return el("p", { class: "muted" }, "No items sent: the amount alone.");
   const rows = t.items.map((i) => el("tr", {}, el("td", { class: "sku" }, i.sku), el("td", {}, i.name || "—"),
-    el("td", { class: "num" }, number(i.quantity)), el("td", { class: "num" }, money(i.unit_price, t.currency)),
-    el("td", { class: "num" }, money(lineTotal(i), t.currency))));
+    el("td", { class: "num", "data-label": "×" }, number(i.quantity)), el("td", { class: "num", "data-label": "at" }, money(i.unit_price, t.currency)),
+    el("td", { class: "num", "data-label": "=" }, money(lineTotal(i), t.currency))));
   return el("table", { class: "stack-table items" },
     el("thead", {}, el("tr", {}, ...["SKU", "Name", "Quantity", "Unit price", "Line total"].map((h) => el("th", {}, h)))),
     el("tbody", {}, ...rows),

@@ -11,6 +11,7 @@ from shopwatch_api.params import TransactionId
 from shopwatch_api.responses import (
     AlertBriefOut,
     CheckoutOut,
+    CheckoutReasonOut,
     ContributionOut,
     DetectionOut,
     EntityRefOut,
@@ -36,7 +37,11 @@ def transaction_detail(view: TransactionView) -> TransactionDetail:
         transaction=TransactionOut.model_validate(view.transaction.to_item()),
         checkout=None
         if checkout is None
-        else CheckoutOut.model_validate({**checkout, "risk_score": float(checkout["risk_score"])}),
+        else CheckoutOut(
+            decision=checkout.decision.value,  # type: ignore[arg-type]
+            reasons=[CheckoutReasonOut.model_validate(r) for r in checkout.reasons],
+            risk_score=float(checkout.risk_score),
+        ),
         detection=DetectionOut(
             processed=detection.processed,
             risk_score=float(detection.risk_score),

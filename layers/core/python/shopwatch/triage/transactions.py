@@ -26,6 +26,7 @@ from shopwatch.domain.clock import floor_window, parse_iso, to_iso
 from shopwatch.domain.transaction import TRANSACTION_ID_PATTERN, Transaction
 from shopwatch.domain.triage import FeedbackLabel, give_feedback
 from shopwatch.errors import NotFound
+from shopwatch.ingest.decisions import CheckoutDecision
 from shopwatch.storage.labels import LabelRepository
 from shopwatch.storage.state import StateRepository
 from shopwatch.storage.transactions import CHECKOUT_ATTRIBUTE, TransactionRepository
@@ -106,7 +107,7 @@ class Labelled:
 @dataclass(frozen=True)
 class TransactionView:
     transaction: Transaction
-    checkout: dict[str, Any] | None  # the decision ingest answered, as stored
+    checkout: CheckoutDecision | None  # the decision ingest answered (none before decisions existed)
     detection: Detection
     label: Label | None
     alerts: tuple[Alert, ...]  # the alerts its findings went to, that still exist
@@ -158,6 +159,7 @@ class TransactionLookup:
         risk = max((m.risk_score for m in markers), default=Decimal(0))
         alerts = self._alerts(tx, {f.detector for f in findings})
         stored = self.labels.get(transaction_id)
+        checkout = item.get(CHECKOUT_ATTRIBUTE)
         detection = Detection(
             processed=bool(markers),
             risk_score=risk,
@@ -169,7 +171,7 @@ class TransactionLookup:
         )
         return TransactionView(
             transaction=tx,
-            checkout=item.get(CHECKOUT_ATTRIBUTE),
+            checkout=None if checkout is None else CheckoutDecision.from_item(transaction_id, checkout),
             detection=detection,
             label=None if stored is None else Label.from_record(stored),
             alerts=tuple(alerts[a] for a in sorted(alerts)),
