@@ -1,5 +1,6 @@
-"""One transaction as an analyst needs it (the stored transaction, what each detector concluded, its label),
-and labels reported later (chargebacks).
+"""One transaction as an analyst needs it (the stored transaction, the checkout's decision, what each detector
+concluded and how its risk score splits between them, its alerts, its entities, its label), and labels reported
+later (chargebacks). Typed views: the API maps them to its response models in one place.
 
 A label of fraud on a transaction that alerts cover is also their feedback, when no analyst gave any: the
 chargeback confirms them. A label on a transaction no alert covers is what the confusion matrix counts as a
