@@ -285,6 +285,7 @@ class DashboardMetrics(_Out):
     alert_rate: float | None
     triaged: int
     mean_time_to_triage_seconds: float | None
+    cases: CaseMetricsOut | None = Field(default=None, description="time to first action and to close (cases)")
 
 
 class HourOut(_Out):
@@ -430,3 +431,17 @@ class ModelAnalyticsOut(_Out):
     paging_budget: float
     labelled: int
     models: list[ModelOutcomeOut]
+
+
+# --- cases (shopwatch_api.cases_models has the rest) ----------------------------------------------------
+class DurationsOut(_Out):
+    count: int
+    median_seconds: float | None
+    p90_seconds: float | None
+
+
+class CaseMetricsOut(_Out):
+    opened: int = Field(description="cases created in the window")
+    closed: int = Field(description="cases closed in the window")
+    time_to_first_action: DurationsOut = Field(description="over the cases created in the window")
+    time_to_close: DurationsOut = Field(description="over the cases closed in the window")

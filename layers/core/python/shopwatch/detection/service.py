@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
+from shopwatch.cases.model import Case
 from shopwatch.cases.writer import CaseWriter, TransactionCases
 from shopwatch.config import DetectionSettings
 from shopwatch.detectors import model as model_detector
@@ -70,7 +71,6 @@ from shopwatch.detectors.registry import run_detectors
 from shopwatch.detectors.risk_inputs import context_inputs
 from shopwatch.detectors.scoring import Assessment, assess
 from shopwatch.detectors.signals import risk_signals
-from shopwatch.cases.model import Case
 from shopwatch.domain.alert import Alert, add_occurrence, alert_id_for, open_alert
 from shopwatch.domain.clock import floor_window, utcnow
 from shopwatch.domain.transaction import Transaction
@@ -380,8 +380,8 @@ class DetectionService:
             now = self.clock()
             alerts = [self._next_alert(batch, f, assessment, tx, now) for f in alerting]
             cases: list[Case] = []
-            if grouping is not None:
-                alerts, cases = self._grouped(batch, grouping, alerts, now)
+            if grouping is not None and self.cases is not None:
+                alerts, cases = self._grouped(self.cases, batch, grouping, alerts, now)
             unit = UnitOfWork()
             unit.add(("marker", 0), self.state.marker_action(marker, now))
             unit.add(
@@ -607,17 +607,17 @@ class DetectionService:
             return open_alert(finding, severity, assessment.risk_score, tx, window, now)
         return add_occurrence(current, finding, severity, assessment.risk_score, tx, now)
 
+    @staticmethod
     def _grouped(
-        self, batch: BatchState, grouping: TransactionCases, alerts: list[Alert], now: datetime
+        writer: CaseWriter, batch: BatchState, grouping: TransactionCases, alerts: list[Alert], now: datetime
     ) -> tuple[list[Alert], list[Case]]:
         """The alerts with their case (a new alert gets the transaction's anchor case; a grown one keeps its own)
         and each case touched, grown once per alert and counting the transaction once."""
-        assert self.cases is not None
         wanted = {a.case_id for a in alerts if a.version > 1 and a.case_id} | {grouping.case_id}
         unknown = sorted(c for c in wanted if c not in batch.cases)
         if unknown:
-            batch.cases.update(self.cases.read(unknown))
-        return self.cases.group(grouping, alerts, batch.cases, now)
+            batch.cases.update(writer.read(unknown))
+        return writer.group(grouping, alerts, batch.cases, now)
 
     def _finish_parts(self, batch: BatchState, tx: Transaction, parts: list[list[SkuDelta]]) -> None:
         for number, deltas in enumerate(parts[1:], start=1):
