@@ -75,6 +75,9 @@ def test_a_device_ring_is_opened_from_the_cases_page_and_marked_fraud_settling_i
     expect(page.locator("#case-said")).to_contain_text(f"{len(alert_ids)} alert(s) settled as fraud")
     expect(page.locator("#case-alerts tbody td.status", has_text="confirmed_fraud")).to_have_count(len(alert_ids))
     expect(page.locator("#case-fraud")).to_be_disabled()
+    # the pace of the last 7 days (GET /dashboard/metrics): this case's first action and close count in it
+    expect(page.locator("#cases-figures")).to_contain_text("time to first action median")
+    expect(page.locator("#cases-figures")).not_to_contain_text("time to close none yet")
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "cases.png"

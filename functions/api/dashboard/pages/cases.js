@@ -24,6 +24,7 @@ function buildCasesView() {
   $("view-cases").append(
     el("section", { class: "panel", "aria-labelledby": "cases-title" },
       el("h2", { id: "cases-title" }, "Cases ", el("span", { class: "muted" }, "(alerts that belong together)")),
+      el("p", { id: "cases-figures", class: "muted" }),
       el("div", { class: "filters" },
         el("label", {}, "Status ", el("select", { id: "cases-status" },
           ...statusOptions.map((s) => el("option", { value: s }, s === "active" ? "open or investigating" : s)))),
@@ -76,6 +77,15 @@ function buildCasesView() {
       say("case-said", "Note added.");
     } catch (error) { say("case-said", problemMessage(error), true); }
   });
+}
+
+async function loadCaseFigures() {
+  // the last 7 days' pace: what GET /dashboard/metrics reports for cases
+  const figures = (await api("dashboard/metrics?hours=168")).cases;
+  if (!figures) { $("cases-figures").textContent = ""; return; }
+  const pace = (d) => d.count ? "median " + duration(d.median_seconds) + ", p90 " + duration(d.p90_seconds) : "none yet";
+  $("cases-figures").textContent = "Last 7 days: " + number(figures.opened) + " opened, " + number(figures.closed) +
+    " closed · time to first action " + pace(figures.time_to_first_action) + " · time to close " + pace(figures.time_to_close);
 }
 
 function caseRow(c) {
@@ -162,7 +172,7 @@ async function changeCase(body) {
     const settled = s.settled.length ? s.settled.length + " alert(s) settled" + (CASE_STATUS_LABELS[changed.status] ? " as " + CASE_STATUS_LABELS[changed.status] : "") : "";
     const skipped = s.skipped.length ? s.skipped.length + " skipped (" + s.skipped.map((k) => k.status).join(", ") + ")" : "";
     say("case-said", ["Case " + changed.status, settled, skipped].filter(Boolean).join("; ") + ".", s.skipped.length > 0);
-    await loadCases();
+    await Promise.all([loadCases(), loadCaseFigures()]);
   } catch (error) { say("case-said", problemMessage(error), true); }
 }
 
@@ -170,7 +180,7 @@ async function showCases(id) {
   buildCasesView();
   clearError();
   say("case-said", "");
-  await loadCases();
+  await Promise.all([loadCases(), loadCaseFigures()]);
   if (id) renderCase(await api("cases/" + enc(decodeURIComponent(id))));
   else { cases.current = null; $("case-detail").hidden = true; }
 }
