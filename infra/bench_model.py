@@ -47,7 +47,7 @@ def _fresh_python(code: str, cwd: Path) -> float:
 # the detect handler imported as Lambda would: its layers on the path, the template's environment
 DETECT_HANDLER_IMPORT = """
 import os, sys
-os.environ.update(STATE_TABLE='state', ALERTS_TABLE='alerts', AWS_DEFAULT_REGION='us-east-1',
+os.environ.update(STATE_TABLE='state', ALERTS_TABLE='alerts', CASES_TABLE='cases', AWS_DEFAULT_REGION='us-east-1',
                   POWERTOOLS_SERVICE_NAME='shopwatch', MODEL_ARTIFACT='default', MODEL_BUCKET='models')
 sys.path[:0] = ['layers/core/python', 'layers/model/python', 'functions/detect']
 from shopwatch.storage import models as registry

@@ -29,6 +29,7 @@ from shopwatch.analytics.service import AnalyticsService
 from shopwatch.auth.callers import Action, authorize
 from shopwatch.auth.routes import OPEN_ROUTES
 from shopwatch.auth.sign_in import SignIn
+from shopwatch.cases.service import CaseService
 from shopwatch.catalog.service import CatalogService
 from shopwatch.config import DetectionSettings, SignInSettings, WindowSettings, required_env
 from shopwatch.customers.service import CustomerService
@@ -48,6 +49,7 @@ from shopwatch.investigation.entities import EntityInvestigation
 from shopwatch.reports.service import ReportService
 from shopwatch.storage.alerts import AlertRepository
 from shopwatch.storage.buckets import BucketRepository
+from shopwatch.storage.cases import CaseRepository
 from shopwatch.storage.catalog import CatalogRepository
 from shopwatch.storage.customers import CustomerRepository
 from shopwatch.storage.labels import LabelRepository
@@ -68,6 +70,7 @@ from shopwatch_api.routes import alerts as alerts_routes
 from shopwatch_api.routes import analytics as analytics_routes
 from shopwatch_api.routes import auth as auth_routes
 from shopwatch_api.routes import backtest as backtest_routes
+from shopwatch_api.routes import cases as cases_routes
 from shopwatch_api.routes import catalog as catalog_routes
 from shopwatch_api.routes import customers as customers_routes
 from shopwatch_api.routes import entities as entities_routes
@@ -99,6 +102,7 @@ _buckets = BucketRepository(_state_table)
 _labels = LabelRepository(_state_table)
 stats = StatsService(_buckets, _settings.currency)
 triage = TriageService(_alerts)
+cases = CaseService(CaseRepository(required_env("CASES_TABLE"), _alerts_table), triage)
 lookup = TransactionLookup(
     TransactionRepository(_transactions_table),
     _state,
@@ -191,11 +195,12 @@ def openapi() -> dict:
 # --- one Router per area ---------------------------------------------------------------------------------
 app.include_router(auth_routes.router(sign_in))
 app.include_router(alerts_routes.router(triage))
+app.include_router(cases_routes.router(cases))
 app.include_router(transactions_routes.router(lookup))
 app.include_router(customers_routes.router(customers))
 app.include_router(entities_routes.router(entities))
 app.include_router(stats_routes.router(stats))
-app.include_router(analytics_routes.router(analytics, model_analytics))
+app.include_router(analytics_routes.router(analytics, model_analytics, cases.metrics))
 app.include_router(models_routes.router(registry, training))
 app.include_router(reports_routes.router(reports))
 app.include_router(catalog_routes.router(catalog))

@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shopwatch.cases.writer import CaseWriter, case_window_seconds
 from shopwatch.config import DetectionSettings, RulesSettings, required_env
 from shopwatch.detection.model_scoring import OFF, load_model
 from shopwatch.detection.model_source import ModelSource, StaticModels
@@ -26,6 +27,7 @@ from shopwatch.domain.text import log_json
 from shopwatch.domain.transaction import Transaction
 from shopwatch.rules.published import PublishedRules
 from shopwatch.storage.alerts import AlertRepository
+from shopwatch.storage.cases import CaseRepository
 from shopwatch.storage.model_stats import ModelStatsRepository
 from shopwatch.storage.models import ModelRegistry
 from shopwatch.storage.rules import PublishedReader
@@ -67,6 +69,7 @@ service = DetectionService(
     settings,
     models=models,
     rules=rules.engine,
+    cases=CaseWriter(CaseRepository(required_env("CASES_TABLE"), required_env("ALERTS_TABLE")), case_window_seconds()),
 )
 
 

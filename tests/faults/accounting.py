@@ -96,6 +96,14 @@ def _entity_count_mismatch(stack: LocalStack, state: list[dict[str, Any]], detec
     return sum(abs(counted[k] - expected[k]) for k in expected | counted)
 
 
+def _case_count_mismatch(stack: LocalStack, alerts: list[dict]) -> int:
+    """How far each case's alert count is from the alerts that name it: a case grows in the unit of work that
+    opens its alert, so a retried or replayed record must count it once, or not at all."""
+    named = Counter(a["case_id"] for a in alerts if a.get("case_id"))
+    counted = Counter({c["case_id"]: int(c["alert_count"]) for c in _scan(stack, "CasesTable")})
+    return sum(abs(counted[k] - named[k]) for k in named | counted)
+
+
 def account(stack: LocalStack, fault: str, accepted: set[str], injected: str = "") -> Row:
     state = _scan(stack, "StateTable")
     markers = {(i["pk"][4:], i["sk"]) for i in state if i["pk"].startswith("TXN#")}
@@ -123,6 +131,7 @@ def account(stack: LocalStack, fault: str, accepted: set[str], injected: str = "
         ("entity counts", _entity_count_mismatch(stack, state, detected)),
         ("buckets", bucketed - len(aggregated)),
         ("alert occurrences", occurrences - findings),
+        ("case alerts", _case_count_mismatch(stack, alerts)),
         ("messages", sum(n - 1 for n in published.values())),
     )
     # a dead-letter record names a batch's range; what in it was processed (before or after) is not in the DLQ

@@ -179,7 +179,7 @@ def test_stream_views_and_ttl_follow_the_design():
         "Enabled": True,
     }
     indexes = {i["IndexName"] for i in RESOURCES["AlertsTable"]["Properties"]["GlobalSecondaryIndexes"]}
-    assert indexes == {"by-status", "by-customer"}
+    assert indexes == {"by-status", "by-customer", "by-case"}  # by-case: a case's alerts (shopwatch.cases)
 
 
 def test_topic_and_queue_are_encrypted():
@@ -225,12 +225,14 @@ EXPECTED_POLICIES = {
         ("DynamoDBReadPolicy", "TransactionsTable"),
         ("DynamoDBCrudPolicy", "AlertsTable"),
         ("DynamoDBCrudPolicy", "StateTable"),
+        ("DynamoDBCrudPolicy", "CasesTable"),  # GET/PATCH /cases, notes
         ("LambdaInvokePolicy", "TrainFunction"),
         ("LambdaInvokePolicy", "BacktestFunction"),
     ],
     "DetectFunction": [
         ("DynamoDBCrudPolicy", "StateTable"),
         ("DynamoDBCrudPolicy", "AlertsTable"),
+        ("DynamoDBCrudPolicy", "CasesTable"),  # cases grow in the transaction's unit of work
         ("SQSSendMessagePolicy", "StreamDeadLetterQueue"),
         ("S3ReadPolicy", "ModelBucket"),
     ],
@@ -286,7 +288,7 @@ def test_each_function_gets_scoped_policy_templates_only(function, expected):
             prefix = f"if {condition}: "
         ((template_name, argument),) = policy.items()
         (target,) = re.findall(
-            r"(TransactionsTable|AlertsTable|StateTable|AlertsTopic|DigestTopic|StreamDeadLetterQueue|OpenAIKeyParameter|"
+            r"(TransactionsTable|AlertsTable|StateTable|CasesTable|AlertsTopic|DigestTopic|StreamDeadLetterQueue|OpenAIKeyParameter|"
             r"OpenAIKeySecretArn|ModelBucket|TrainFunction|BacktestFunction)",
             json.dumps(argument),
         )

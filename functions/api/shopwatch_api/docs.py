@@ -24,6 +24,8 @@ CONFLICTS = {
     ("patch", "/alerts/{alert_id}"),
     ("post", "/alerts/{alert_id}/notes"),
     ("post", "/alerts/{alert_id}/feedback"),
+    ("patch", "/cases/{case_id}"),
+    ("post", "/cases/{case_id}/notes"),
 }
 ERROR_SCHEMA = {
     "type": "object",
@@ -97,7 +99,7 @@ def finish_document(document: dict[str, Any]) -> dict[str, Any]:
             if "{" in path:
                 responses["404"] = _json("no such resource", error)
             if (method, path) in CONFLICTS:
-                responses["409"] = _json("not allowed in the alert's current state", error)
+                responses["409"] = _json("not allowed in the alert's (or case's) current state", error)
     schemas.pop("HTTPValidationError", None)  # only the 422s referred to them
     schemas.pop("ValidationError", None)
     schemas.pop("ResponseValidationError", None)  # only the 500s referred to it

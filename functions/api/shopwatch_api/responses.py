@@ -328,6 +328,7 @@ class DashboardMetrics(_Out):
     alert_rate: float | None
     triaged: int
     mean_time_to_triage_seconds: float | None
+    cases: CaseMetricsOut | None = Field(default=None, description="time to first action and to close (cases)")
 
 
 class HourOut(_Out):
@@ -521,3 +522,17 @@ class EntityDetail(_Out):
     recent_transactions: list[TransactionOut] = Field(description="newest first")
     alerts: list[AlertBriefOut] = Field(description="newest first")
     list_targets: list[ListTargetOut] = Field(description="what a block or allow list of each kind would hold")
+
+
+# --- cases (shopwatch_api.cases_models has the rest) ----------------------------------------------------
+class DurationsOut(_Out):
+    count: int
+    median_seconds: float | None
+    p90_seconds: float | None
+
+
+class CaseMetricsOut(_Out):
+    opened: int = Field(description="cases created in the window")
+    closed: int = Field(description="cases closed in the window")
+    time_to_first_action: DurationsOut = Field(description="over the cases created in the window")
+    time_to_close: DurationsOut = Field(description="over the cases closed in the window")

@@ -1,11 +1,16 @@
 """The dashboard's figures and the analytics: KPIs, alert trends, detector precision, the confusion matrix and
 champion against challenger."""
 
+from collections.abc import Callable
+from datetime import datetime
+
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from shopwatch.analytics.models import ModelAnalytics
 from shopwatch.analytics.service import AnalyticsService, Window
+from shopwatch.cases.metrics import CaseMetrics
 from shopwatch.domain.clock import utcnow
+from shopwatch_api.cases_models import case_metrics_json
 from shopwatch_api.params import Days, Hours
 from shopwatch_api.responses import (
     AlertsTrend,
@@ -17,13 +22,22 @@ from shopwatch_api.responses import (
 )
 
 
-def router(analytics: AnalyticsService, model_analytics: ModelAnalytics) -> Router:
+def router(
+    analytics: AnalyticsService,
+    model_analytics: ModelAnalytics,
+    case_metrics: Callable[[datetime, datetime], CaseMetrics] | None = None,
+) -> Router:
     router = Router()
 
     @router.get("/dashboard/metrics")
     def dashboard_metrics(hours: Hours = 24) -> DashboardMetrics:
-        """KPIs: transactions, alerts by severity, open alerts, alert rate, mean time to triage."""
-        return analytics.metrics(Window.hours(hours, utcnow()))
+        """KPIs: transactions, alerts by severity, open alerts, alert rate, mean time to triage; and the cases'
+        time to first action and to close."""
+        window = Window.hours(hours, utcnow())
+        figures = analytics.metrics(window)
+        if case_metrics is not None:
+            figures = {**figures, "cases": case_metrics_json(case_metrics(window.since, window.until))}
+        return figures
 
     @router.get("/dashboard/alerts-trend")
     def alerts_trend(hours: Hours = 24) -> AlertsTrend:

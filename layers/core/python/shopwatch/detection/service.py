@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
+from shopwatch.cases.model import Case
+from shopwatch.cases.writer import CaseWriter, TransactionCases
 from shopwatch.config import DetectionSettings
 from shopwatch.detectors import model as model_detector
 from shopwatch.detectors.entities import (
@@ -84,7 +86,8 @@ if TYPE_CHECKING:  # CEL ships in RulesLayer: functions without rules (TrainFunc
 
 logger = Logger(child=True)
 
-FIRST_PART_SKUS = 80  # marker + profile + recent + 5 entities + at most 10 alerts + 80 SKUs stay under 100 actions
+# marker + profile + recent + 5 entities + at most 10 alerts + their cases (10 at most) + 70 SKUs: under 100 actions
+FIRST_PART_SKUS = 70
 LATER_PART_SKUS = 99  # marker + 99 SKUs
 MAX_WRITE_ATTEMPTS = 5
 
@@ -147,6 +150,7 @@ class BatchState:
     entities: dict[EntityKey, EntityHistory] = field(default_factory=dict)
     tokens: dict[EntityKey, AppliedTokens] = field(default_factory=dict)  # applied tokens of entity items
     alerts: dict[str, Alert | None] = field(default_factory=dict)
+    cases: dict[str, Case | None] = field(default_factory=dict)  # the cases read or written by this batch
     serving: ServingModels = NO_MODELS  # the champion and challenger this batch is scored with (one source read)
     model_plan: dict[str, tuple[tuple[float, ...], ModelVerdict]] = field(default_factory=dict)
     shadow_plan: dict[str, tuple[tuple[float, ...], ModelVerdict]] = field(default_factory=dict)
@@ -230,10 +234,12 @@ class DetectionService:
         model: TransactionModel | None = None,
         models: Callable[[], ServingModels] | None = None,
         rules: Callable[[], RuleEngine] | None = None,
+        cases: CaseWriter | None = None,
     ) -> None:
         """`models`: asked once per batch for the champion and challenger (DetectFunction: a ModelSource);
         `model`, for tests and offline tools: one fixed champion and no challenger. `rules`: asked once per
-        batch for the analysts' published rules and lists (DetectFunction: PublishedRules.engine)."""
+        batch for the analysts' published rules and lists (DetectFunction: PublishedRules.engine). `cases`: where
+        alerts are grouped into cases (DetectFunction; offline tools have none)."""
         if model is not None and models is not None:
             raise ValueError("give the models' source or one model, not both")
         self.state = state
@@ -243,6 +249,7 @@ class DetectionService:
         fixed = ServingModels(model, None)
         self.models = models or (lambda: fixed)
         self.rules = rules
+        self.cases = cases
         self.rule_matches = RuleMatchRepository(state.table_name)
 
     def load(self, transactions: list[Transaction]) -> BatchState:
@@ -368,9 +375,13 @@ class DetectionService:
             tuple(scores),
             tuple((m.rule_id, m.version, m.mode.value) for m in ruled.matches) if ruled is not None else (),
         )
+        grouping = self.cases.plan(tx, batch.entities) if self.cases is not None and alerting else None
         for _ in range(MAX_WRITE_ATTEMPTS):
             now = self.clock()
             alerts = [self._next_alert(batch, f, assessment, tx, now) for f in alerting]
+            cases: list[Case] = []
+            if grouping is not None and self.cases is not None:
+                alerts, cases = self._grouped(self.cases, batch, grouping, alerts, now)
             unit = UnitOfWork()
             unit.add(("marker", 0), self.state.marker_action(marker, now))
             unit.add(
@@ -382,6 +393,8 @@ class DetectionService:
             unit.add(("recent", tx.transaction_id), self.state.recent_action(tx, now))
             for a in alerts:
                 unit.add(("alert", a.alert_id), self.alerts.save_action(a))
+            for c in cases:
+                unit.add(("case", c.case_id), self.cases.save_action(c))  # type: ignore[union-attr]
             for u in inside:
                 unit.add(
                     ("entity", u.key),
@@ -401,10 +414,13 @@ class DetectionService:
                         ) from refused
                     return self.process(batch, tx)
                 stale = refused.refused_of("alert")
-                if not stale:
+                stale_cases = refused.refused_of("case")
+                if not stale and not stale_cases:
                     raise
                 batch.alerts.update({a: None for a in stale})
                 batch.alerts.update(self.alerts.get_many(stale))
+                if stale_cases and self.cases is not None:
+                    batch.cases.update(self.cases.read(stale_cases))
         else:
             raise RuntimeError(
                 f"alerts of transaction {tx.transaction_id} kept changing under {MAX_WRITE_ATTEMPTS} attempts"
@@ -418,6 +434,10 @@ class DetectionService:
             batch.tokens[u.key] = AppliedTokens(tokens.tokens, tokens.item_bytes + u.added_bytes)
         for a in alerts:
             batch.alerts[a.alert_id] = a
+        if grouping is not None and self.cases is not None:
+            before = {c.case_id: batch.cases.get(c.case_id) for c in cases}
+            batch.cases.update({c.case_id: c for c in cases})
+            self.cases.fold(grouping, cases, before)
         batch.learn_skus(parts[0])
         self._write_outside(batch, tx, outside)
         self._record_rules(tx, marker.rules)
@@ -586,6 +606,18 @@ class DetectionService:
         if current is None:
             return open_alert(finding, severity, assessment.risk_score, tx, window, now)
         return add_occurrence(current, finding, severity, assessment.risk_score, tx, now)
+
+    @staticmethod
+    def _grouped(
+        writer: CaseWriter, batch: BatchState, grouping: TransactionCases, alerts: list[Alert], now: datetime
+    ) -> tuple[list[Alert], list[Case]]:
+        """The alerts with their case (a new alert gets the transaction's anchor case; a grown one keeps its own)
+        and each case touched, grown once per alert and counting the transaction once."""
+        wanted = {a.case_id for a in alerts if a.version > 1 and a.case_id} | {grouping.case_id}
+        unknown = sorted(c for c in wanted if c not in batch.cases)
+        if unknown:
+            batch.cases.update(writer.read(unknown))
+        return writer.group(grouping, alerts, batch.cases, now)
 
     def _finish_parts(self, batch: BatchState, tx: Transaction, parts: list[list[SkuDelta]]) -> None:
         for number, deltas in enumerate(parts[1:], start=1):

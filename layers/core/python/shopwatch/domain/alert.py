@@ -96,6 +96,7 @@ class Alert:
     assignee: str | None = None
     feedback: dict[str, Any] | None = None
     triaged_at: datetime | None = None
+    case_id: str | None = None  # the case it was put in when opened (see shopwatch.cases): an alert keeps it
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def to_item(self) -> dict[str, Any]:
@@ -120,7 +121,7 @@ class Alert:
             "last_change": self.last_change,
             "version": self.version,
         }
-        for name in ("customer_id", "customer_name", "narrative", "model_version", "assignee", "feedback"):
+        for name in ("customer_id", "customer_name", "narrative", "model_version", "assignee", "feedback", "case_id"):
             value = getattr(self, name)
             if value is not None:
                 item[name] = value
@@ -134,7 +135,7 @@ class Alert:
             "alert_id", "detector", "severity", "severity_rank", "risk_score", "subject", "window_start", "window_end",
             "reasons", "summary", "created_at", "updated_at", "transaction_ids", "customer_id", "customer_name",
             "narrative", "status", "occurrences", "notes", "history", "model_version", "last_change", "version",
-            "assignee", "feedback", "triaged_at",
+            "assignee", "feedback", "triaged_at", "case_id",
         }  # fmt: skip
         return cls(
             alert_id=item["alert_id"],
@@ -162,6 +163,7 @@ class Alert:
             assignee=item.get("assignee"),
             feedback=item.get("feedback"),
             triaged_at=parse_iso(item["triaged_at"]) if "triaged_at" in item else None,
+            case_id=item.get("case_id"),
             extra={k: v for k, v in item.items() if k not in known},
         )
 

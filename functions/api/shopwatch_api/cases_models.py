@@ -1,0 +1,152 @@
+"""The bodies of the case routes (GET/PATCH /cases, notes) and the case figures of GET /dashboard/metrics, and
+the one mapping of a case (shopwatch.cases) to them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Self
+
+from pydantic import ConfigDict, Field, model_validator
+
+from shopwatch.cases.metrics import CaseMetrics, Durations
+from shopwatch.cases.model import Case
+from shopwatch.cases.service import CaseDetail, Settlement
+from shopwatch.domain.alert import AlertStatus
+from shopwatch.domain.clock import to_iso
+from shopwatch.triage.views import alert_json
+from shopwatch_api.models import Text, _Body, _status_or_assignee
+from shopwatch_api.responses import AlertOut, Timestamp, _Out
+
+
+class CaseStatusFilter(StrEnum):
+    """A status, or `active` (open and investigating: the work queue), or `all`."""
+
+    ACTIVE = "active"
+    ALL = "all"
+    OPEN = "open"
+    INVESTIGATING = "investigating"
+    CONFIRMED_FRAUD = "confirmed_fraud"
+    FALSE_POSITIVE = "false_positive"
+    RESOLVED = "resolved"
+
+    def statuses(self) -> list[AlertStatus]:
+        if self is CaseStatusFilter.ACTIVE:
+            return [AlertStatus.OPEN, AlertStatus.INVESTIGATING]
+        if self is CaseStatusFilter.ALL:
+            return list(AlertStatus)
+        return [AlertStatus(self.value)]
+
+
+class CasePatch(_Body):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_status_or_assignee)
+
+    status: AlertStatus = Field(default=None, description="the next status; an illegal move is a 409")  # type: ignore[assignment]
+    assignee: Text | None = Field(default=None, max_length=128, description="null unassigns")
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("give status and/or assignee")
+        return self
+
+
+class EntityRefOut(_Out):
+    kind: str = Field(description="customer, device, card, email or ip")
+    value: str
+
+
+class CaseOut(_Out):
+    case_id: str
+    anchor: EntityRefOut = Field(description="what groups the alerts: a customer, or an entity several accounts share")
+    status: AlertStatus
+    severity: str
+    risk_score: float = Field(ge=0, le=100)
+    assignee: str | None
+    accounts: list[str] = Field(description="the accounts of the case (at most 25)")
+    entities: list[EntityRefOut] = Field(description="the shared entities seen on its transactions")
+    alert_count: int
+    transaction_count: int
+    first_alert_at: Timestamp
+    last_alert_at: Timestamp
+    created_at: Timestamp
+    updated_at: Timestamp
+    first_action_at: Timestamp | None
+    closed_at: Timestamp | None
+    time_to_first_action_seconds: float | None
+    time_to_close_seconds: float | None
+
+
+class CasePage(_Out):
+    cases: list[CaseOut]
+    next_token: str | None = Field(description="pass it back, with the same filters, for the next page")
+
+
+class CaseDetailOut(CaseOut):
+    alerts: list[AlertOut]
+    history: list[dict[str, str | None]]
+    notes: list[dict[str, str]]
+
+
+class SettlementOut(_Out):
+    settled: list[str] = Field(description="alerts the case moved (now or on an earlier try of the same request)")
+    unchanged: list[str] = Field(description="alerts already in that status")
+    skipped: list[dict[str, str]] = Field(description="alerts that cannot make the move: {alert_id, status, reason}")
+
+
+class CaseChanged(CaseDetailOut):
+    settlement: SettlementOut
+
+
+def _entity(text: str) -> dict[str, str]:
+    kind, _, value = text.partition(":")
+    return {"kind": kind, "value": value}
+
+
+def case_json(case: Case) -> dict:
+    return {
+        "case_id": case.case_id,
+        "anchor": {"kind": case.anchor_kind, "value": case.anchor_value},
+        "status": case.status.value,
+        "severity": case.severity.value,
+        "risk_score": float(case.risk_score),
+        "assignee": case.assignee,
+        "accounts": list(case.customer_ids),
+        "entities": [_entity(e) for e in case.entities],
+        "alert_count": case.alert_count,
+        "transaction_count": case.transaction_count,
+        "first_alert_at": to_iso(case.first_alert_at),
+        "last_alert_at": to_iso(case.last_alert_at),
+        "created_at": to_iso(case.created_at),
+        "updated_at": to_iso(case.updated_at),
+        "first_action_at": to_iso(case.first_action_at) if case.first_action_at else None,
+        "closed_at": to_iso(case.closed_at) if case.closed_at else None,
+        "time_to_first_action_seconds": (case.first_action_at - case.created_at).total_seconds()
+        if case.first_action_at
+        else None,
+        "time_to_close_seconds": (case.closed_at - case.created_at).total_seconds() if case.closed_at else None,
+    }
+
+
+def case_detail_json(detail: CaseDetail) -> dict:
+    return case_json(detail.case) | {
+        "alerts": [alert_json(a) for a in detail.alerts],
+        "history": list(detail.case.history),
+        "notes": list(detail.case.notes),
+    }
+
+
+def settlement_json(settlement: Settlement) -> dict:
+    return {"settled": settlement.settled, "unchanged": settlement.unchanged, "skipped": settlement.skipped}
+
+
+def _durations(d: Durations) -> dict:
+    return {"count": d.count, "median_seconds": d.median_seconds, "p90_seconds": d.p90_seconds}
+
+
+def case_metrics_json(metrics: CaseMetrics) -> dict:
+    return {
+        "opened": metrics.opened,
+        "closed": metrics.closed,
+        "time_to_first_action": _durations(metrics.time_to_first_action),
+        "time_to_close": _durations(metrics.time_to_close),
+    }
