@@ -12,9 +12,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
-from shopwatch.domain.alert import AlertStatus
+from shopwatch.domain.alert import Alert, AlertStatus
+from shopwatch.domain.clock import to_iso
 from shopwatch.domain.severity import Severity
 from shopwatch.domain.triage import FeedbackLabel
+from shopwatch.triage.service import AlertsPage
 
 Money = Annotated[
     Decimal,
@@ -67,10 +69,43 @@ class AlertOut(_Out):
     updated_at: Timestamp
     triaged_at: Timestamp | None
 
+    @classmethod
+    def from_alert(cls, alert: Alert) -> AlertOut:
+        """The one mapping of the domain alert to what a client sees (DESIGN §3): storage-only fields (version,
+        rank, last change) stay behind."""
+        return cls(
+            alert_id=alert.alert_id,
+            detector=alert.detector,
+            severity=alert.severity,
+            risk_score=float(alert.risk_score),
+            status=alert.status,
+            summary=alert.summary,
+            narrative=alert.narrative,
+            customer_id=alert.customer_id,
+            customer_name=alert.customer_name,
+            subject=alert.subject,
+            transaction_ids=list(alert.transaction_ids),
+            window=AlertWindowOut(start=to_iso(alert.window_start), end=to_iso(alert.window_end)),
+            reasons=[ReasonOut.model_validate(r.to_dict()) for r in alert.reasons],
+            occurrences=alert.occurrences,
+            assignee=alert.assignee,
+            feedback=alert.feedback,
+            notes=list(alert.notes),
+            history=list(alert.history),
+            model_version=alert.model_version,
+            created_at=to_iso(alert.created_at),
+            updated_at=to_iso(alert.updated_at),
+            triaged_at=to_iso(alert.triaged_at) if alert.triaged_at else None,
+        )
+
 
 class AlertPage(_Out):
     alerts: list[AlertOut]
     next_token: str | None = Field(description="pass it back, with the same filters, for the next page")
+
+    @classmethod
+    def from_page(cls, page: AlertsPage) -> AlertPage:
+        return cls(alerts=[AlertOut.from_alert(a) for a in page.alerts], next_token=page.next_token)
 
 
 # --- transactions ----------------------------------------------------------------------------------------
