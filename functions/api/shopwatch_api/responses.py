@@ -7,15 +7,27 @@ decimal string, never a float.
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
+from shopwatch.analytics.service import (
+    Confusion,
+    DetectorOutcomes,
+    Distribution,
+    HourCount,
+    Metrics,
+    Trend,
+    Window,
+)
+from shopwatch.customers.service import CustomerProfile, CustomersPage, CustomerView
 from shopwatch.domain.alert import Alert, AlertStatus
 from shopwatch.domain.clock import to_iso
 from shopwatch.domain.severity import Severity
 from shopwatch.domain.triage import FeedbackLabel
+from shopwatch.reports.service import Report
 from shopwatch.triage.service import AlertsPage
 
 Money = Annotated[
@@ -28,6 +40,12 @@ Timestamp = Annotated[str, Field(description="RFC 3339, UTC")]
 
 class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _fields(result: Any, **mapped: Any) -> dict[str, Any]:
+    """A service result's (a dataclass's) fields by name, with those whose API shape differs given mapped: most
+    results and their response models share their field names, so the mapping names only what changes."""
+    return {f.name: getattr(result, f.name) for f in dataclasses.fields(result)} | mapped
 
 
 # --- alerts ----------------------------------------------------------------------------------------------
@@ -232,16 +250,44 @@ class CustomerOut(_Out):
     first_seen: Timestamp | None
     last_seen: Timestamp | None
 
+    @classmethod
+    def from_profile(cls, profile: CustomerProfile) -> CustomerOut:
+        mean = profile.mean_amount
+        return cls(
+            customer_id=profile.customer_id,
+            customer_name=profile.customer_name,
+            transactions=profile.transactions,
+            approved=profile.approved,
+            failed=profile.failed,
+            mean_amount=None if mean is None else str(mean),
+            countries=list(profile.countries),
+            first_seen=profile.first_seen,
+            last_seen=profile.last_seen,
+        )
+
 
 class CustomerPage(_Out):
     customers: list[CustomerOut]
     next_token: str | None
+
+    @classmethod
+    def from_page(cls, page: CustomersPage) -> CustomerPage:
+        return cls(customers=[CustomerOut.from_profile(p) for p in page.customers], next_token=page.next_token)
 
 
 class CustomerDetail(_Out):
     profile: CustomerOut
     recent_alerts: list[AlertOut]
     recent_transactions: list[TransactionOut]
+
+    @classmethod
+    def from_view(cls, view: CustomerView) -> CustomerDetail:
+        return cls(
+            profile=CustomerOut.from_profile(view.profile),
+            recent_alerts=[AlertOut.from_alert(a) for a in view.recent_alerts],
+            # the stored item is the transaction as POST /transactions accepted it
+            recent_transactions=[TransactionOut.model_validate(t.to_item()) for t in view.recent_transactions],
+        )
 
 
 class BaselineOut(_Out):
@@ -309,6 +355,10 @@ class TimeWindowOut(_Out):
     since: Timestamp
     until: Timestamp
 
+    @classmethod
+    def from_window(cls, window: Window) -> TimeWindowOut:
+        return cls(since=to_iso(window.since), until=to_iso(window.until))
+
 
 class DashboardMetrics(_Out):
     window: TimeWindowOut
@@ -321,6 +371,10 @@ class DashboardMetrics(_Out):
     triaged: int
     mean_time_to_triage_seconds: float | None
 
+    @classmethod
+    def from_metrics(cls, metrics: Metrics) -> DashboardMetrics:
+        return cls(**_fields(metrics, window=TimeWindowOut.from_window(metrics.window)))
+
 
 class HourOut(_Out):
     start: Timestamp
@@ -330,10 +384,18 @@ class HourOut(_Out):
     high: int
     critical: int
 
+    @classmethod
+    def from_hour(cls, hour: HourCount) -> HourOut:
+        return cls(start=to_iso(hour.start), total=hour.total, **hour.by_severity)
+
 
 class AlertsTrend(_Out):
     window: TimeWindowOut
     hours: list[HourOut]
+
+    @classmethod
+    def from_trend(cls, trend: Trend) -> AlertsTrend:
+        return cls(window=TimeWindowOut.from_window(trend.window), hours=[HourOut.from_hour(h) for h in trend.hours])
 
 
 class SeverityDistribution(_Out):
@@ -341,6 +403,10 @@ class SeverityDistribution(_Out):
     total: int
     severities: dict[str, int]
     statuses: dict[str, int]
+
+    @classmethod
+    def from_distribution(cls, distribution: Distribution) -> SeverityDistribution:
+        return cls(**_fields(distribution, window=TimeWindowOut.from_window(distribution.window)))
 
 
 class DetectorRow(_Out):
@@ -356,6 +422,13 @@ class DetectorAnalytics(_Out):
     window: TimeWindowOut
     detectors: list[DetectorRow]
 
+    @classmethod
+    def from_outcomes(cls, outcomes: DetectorOutcomes) -> DetectorAnalytics:
+        return cls(
+            window=TimeWindowOut.from_window(outcomes.window),
+            detectors=[DetectorRow(**_fields(row)) for row in outcomes.detectors],
+        )
+
 
 class ConfusionMatrix(_Out):
     window: TimeWindowOut
@@ -367,6 +440,10 @@ class ConfusionMatrix(_Out):
     precision: float | None
     recall: float | None
 
+    @classmethod
+    def from_confusion(cls, confusion: Confusion) -> ConfusionMatrix:
+        return cls(**_fields(confusion, window=TimeWindowOut.from_window(confusion.window)))
+
 
 # --- reports, catalog, health ----------------------------------------------------------------------------
 class ReportOut(_Out):
@@ -376,6 +453,17 @@ class ReportOut(_Out):
     count: int
     lines: list[str]
     alerts: list[AlertOut]
+
+    @classmethod
+    def from_report(cls, report: Report) -> ReportOut:
+        return cls(
+            detector=report.detector,
+            title=report.title,
+            date=report.day.isoformat(),
+            count=report.count,
+            lines=list(report.lines),
+            alerts=[AlertOut.from_alert(a) for a in report.alerts],
+        )
 
 
 class ProductOut(_Out):

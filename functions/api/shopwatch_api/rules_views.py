@@ -48,7 +48,7 @@ def validation_json(problems: list[ExpressionProblem]) -> dict[str, Any]:
 
 def rule_stats_json(window: Window, stats: list[RuleStats]) -> dict[str, Any]:
     return {
-        "window": window.to_json(),
+        "window": {"since": to_iso(window.since), "until": to_iso(window.until)},
         "rules": [
             {
                 "rule_id": s.stored.rule.rule_id,

@@ -23,27 +23,27 @@ def router(analytics: AnalyticsService, model_analytics: ModelAnalytics) -> Rout
     @router.get("/dashboard/metrics")
     def dashboard_metrics(hours: Hours = 24) -> DashboardMetrics:
         """KPIs: transactions, alerts by severity, open alerts, alert rate, mean time to triage."""
-        return analytics.metrics(Window.hours(hours, utcnow()))
+        return DashboardMetrics.from_metrics(analytics.metrics(Window.hours(hours, utcnow())))
 
     @router.get("/dashboard/alerts-trend")
     def alerts_trend(hours: Hours = 24) -> AlertsTrend:
         """Alerts per hour and severity."""
-        return analytics.alerts_trend(Window.hours(hours, utcnow()))
+        return AlertsTrend.from_trend(analytics.alerts_trend(Window.hours(hours, utcnow())))
 
     @router.get("/dashboard/severity-distribution")
     def severity_distribution(hours: Hours = 24) -> SeverityDistribution:
         """Alerts per severity and per status."""
-        return analytics.severity_distribution(Window.hours(hours, utcnow()))
+        return SeverityDistribution.from_distribution(analytics.severity_distribution(Window.hours(hours, utcnow())))
 
     @router.get("/analytics/detectors")
     def detector_analytics(days: Days = 30) -> DetectorAnalytics:
         """Alerts per detector and precision from feedback (confirmed / reviewed)."""
-        return analytics.detectors(Window.days(days, utcnow()))
+        return DetectorAnalytics.from_outcomes(analytics.detectors(Window.days(days, utcnow())))
 
     @router.get("/analytics/confusion-matrix")
     def confusion_matrix(days: Days = 30) -> ConfusionMatrix:
         """Confirmed alerts (TP), dismissed (FP), labelled fraud without an alert (FN) and their ratios."""
-        return analytics.confusion_matrix(Window.days(days, utcnow()))
+        return ConfusionMatrix.from_confusion(analytics.confusion_matrix(Window.days(days, utcnow())))
 
     @router.get("/analytics/models")
     def models_compared(days: Days = 30) -> ModelAnalyticsOut:

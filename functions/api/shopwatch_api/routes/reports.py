@@ -43,6 +43,6 @@ def router(reports: ReportService) -> Router:
         report = reports.report(detector, date, utcnow())
         if format == "text":
             return Response(200, "text/plain; charset=utf-8", report_text(report))
-        return Response(200, content_types.APPLICATION_JSON, ReportOut.model_validate(report).model_dump(mode="json"))
+        return Response(200, content_types.APPLICATION_JSON, ReportOut.from_report(report).model_dump(mode="json"))
 
     return router

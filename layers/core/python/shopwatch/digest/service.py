@@ -148,12 +148,12 @@ class DigestService:
             for cid, own in ranked
         ]
         stale = self._stale(now)
-        rows = self.analytics.detectors(Window.days(PRECISION_DAYS, now))["detectors"]
-        confirmed = sum(r["confirmed"] for r in rows)
-        reviewed = confirmed + sum(r["dismissed"] for r in rows)
+        rows = self.analytics.detectors(Window.days(PRECISION_DAYS, now)).detectors
+        confirmed = sum(r.confirmed for r in rows)
+        reviewed = confirmed + sum(r.dismissed for r in rows)
         precision = {
             "overall": round(confirmed / reviewed, 4) if reviewed else None,
-            "detectors": {r["detector"]: r["precision"] for r in rows},
+            "detectors": {r.detector: r.precision for r in rows},
         }
         return Digest(day, by_detector, top, stale[:10], len(stale), precision, len(alerts))
 
