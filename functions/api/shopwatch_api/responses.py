@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
+from shopwatch.analytics.models import Comparison
 from shopwatch.analytics.service import (
     Confusion,
     DetectorOutcomes,
@@ -22,13 +23,18 @@ from shopwatch.analytics.service import (
     Trend,
     Window,
 )
+from shopwatch.auth.sign_in import Session
 from shopwatch.customers.service import CustomerProfile, CustomersPage, CustomerView
 from shopwatch.domain.alert import Alert, AlertStatus
+from shopwatch.domain.buckets import STATUSES, Bucket
 from shopwatch.domain.clock import to_iso
 from shopwatch.domain.severity import Severity
 from shopwatch.domain.triage import FeedbackLabel
 from shopwatch.reports.service import Report
+from shopwatch.storage.catalog import CatalogRecord
+from shopwatch.storage.models import HistoryEntry, ModelRecord, Pointers
 from shopwatch.triage.service import AlertsPage
+from shopwatch.windows.stats import DailyReport
 
 Money = Annotated[
     Decimal,
@@ -36,6 +42,7 @@ Money = Annotated[
     WithJsonSchema({"type": "string", "description": "a decimal amount, as a string", "examples": ["12.50"]}),
 ]
 Timestamp = Annotated[str, Field(description="RFC 3339, UTC")]
+HISTORY_SHOWN = 100  # GET /models: the newest changes of the registry's history
 
 
 class _Out(BaseModel):
@@ -334,6 +341,20 @@ class PeriodOut(_Out):
     statuses: dict[str, int]
     approved_revenue: dict[str, str] = Field(description="per currency, decimal strings")
 
+    @classmethod
+    def from_bucket(cls, bucket: Bucket) -> PeriodOut:
+        return cls(**_period(bucket))
+
+
+def _period(bucket: Bucket) -> dict[str, Any]:
+    """A bucket's counts: every status named (zero when none), revenue per currency as decimal strings."""
+    return {
+        "start": bucket.start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "transactions": bucket.transactions,
+        "statuses": {s: bucket.count(s) for s in STATUSES},
+        "approved_revenue": {c: str(a) for c, a in sorted(bucket.revenue.items())},
+    }
+
 
 class MinutesOut(_Out):
     minutes: list[PeriodOut]
@@ -348,6 +369,14 @@ class DayOut(PeriodOut):
 class DailyOut(_Out):
     currency: str
     days: list[DayOut]
+
+    @classmethod
+    def from_report(cls, report: DailyReport) -> DailyOut:
+        days = [
+            DayOut(**_period(d.bucket), date=d.day.isoformat(), complete=d.complete, low_performance=d.low_performance)
+            for d in report.days
+        ]
+        return cls(currency=report.currency, days=days)
 
 
 # --- dashboard and analytics -----------------------------------------------------------------------------
@@ -476,6 +505,18 @@ class ProductOut(_Out):
     )
     changed_at: str | None = Field(description="when (RFC 3339, UTC); null if loaded by the CLI")
 
+    @classmethod
+    def from_record(cls, record: CatalogRecord) -> ProductOut:
+        entry = record.entry
+        return cls(
+            sku=entry.sku,
+            price=str(entry.price),
+            currency=entry.currency,
+            name=entry.name,
+            changed_by=record.changed_by,
+            changed_at=record.changed_at and to_iso(record.changed_at),
+        )
+
 
 class ProductsStored(_Out):
     stored: int
@@ -484,6 +525,10 @@ class ProductsStored(_Out):
 class SessionOut(_Out):
     token: str = Field(description="the Cognito ID token: send it as `Authorization: Bearer <token>`")
     expires_at: Timestamp = Field(description="when the token stops working; sign in again then")
+
+    @classmethod
+    def from_session(cls, session: Session) -> SessionOut:
+        return cls(token=session.token, expires_at=session.expires_at)
 
 
 class HealthOut(_Out):
@@ -503,6 +548,23 @@ class ModelOut(_Out):
     )
     metadata: dict[str, Any] = Field(description="everything the training run recorded (data period, features...)")
 
+    @classmethod
+    def from_record(cls, record: ModelRecord) -> ModelOut:
+        """`rows`, `label_counts` and `holdout_metrics` are read from the run's metadata as
+        shopwatch.training.pipeline records them (`rows`, `labels`, `learning.holdout`)."""
+        metadata = record.metadata
+        rows = metadata.get("rows")
+        return cls(
+            version=record.version,
+            status=record.status.value,
+            created_at=record.created_at,
+            trained_by=record.trained_by,
+            rows=int(rows) if isinstance(rows, int | float) else None,
+            label_counts={str(k): int(v) for k, v in (metadata.get("labels") or {}).items()},
+            holdout_metrics=dict((metadata.get("learning") or {}).get("holdout") or {}),
+            metadata=metadata,
+        )
+
 
 class ModelHistoryOut(_Out):
     action: Literal["challenger", "promote", "rollback"]
@@ -511,6 +573,10 @@ class ModelHistoryOut(_Out):
     by: str
     at: Timestamp
 
+    @classmethod
+    def from_entry(cls, entry: HistoryEntry) -> ModelHistoryOut:
+        return cls(**_fields(entry, action=entry.action.value))
+
 
 class ModelsOut(_Out):
     champion: str | None = Field(description="null: detection uses the model layer's default")
@@ -518,11 +584,24 @@ class ModelsOut(_Out):
     models: list[ModelOut] = Field(description="every version, newest first")
     history: list[ModelHistoryOut] = Field(description="every change, newest first")
 
+    @classmethod
+    def from_registry(cls, pointers: Pointers, records: list[ModelRecord], history: list[HistoryEntry]) -> ModelsOut:
+        return cls(
+            champion=pointers.champion,
+            challenger=pointers.challenger,
+            models=[ModelOut.from_record(r) for r in records],
+            history=[ModelHistoryOut.from_entry(e) for e in history[:HISTORY_SHOWN]],
+        )
+
 
 class ModelPointersOut(_Out):
     champion: str | None
     challenger: str | None
     previous: list[str] = Field(description="the champions before, newest last: what rollback returns to")
+
+    @classmethod
+    def from_pointers(cls, pointers: Pointers) -> ModelPointersOut:
+        return cls(champion=pointers.champion, challenger=pointers.challenger, previous=list(pointers.previous))
 
 
 class TrainingStarted(_Out):
@@ -553,3 +632,7 @@ class ModelAnalyticsOut(_Out):
     paging_budget: float
     labelled: int
     models: list[ModelOutcomeOut]
+
+    @classmethod
+    def from_comparison(cls, comparison: Comparison) -> ModelAnalyticsOut:
+        return cls(**_fields(comparison, models=[ModelOutcomeOut(**_fields(m)) for m in comparison.models]))

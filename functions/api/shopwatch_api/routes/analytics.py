@@ -49,6 +49,6 @@ def router(analytics: AnalyticsService, model_analytics: ModelAnalytics) -> Rout
     def models_compared(days: Days = 30) -> ModelAnalyticsOut:
         """Champion against challenger on labelled transactions: ROC AUC of each one's score, precision at the
         paging budget (its most anomalous 1% of scored transactions) and alerts per day."""
-        return model_analytics.compare(days, utcnow())
+        return ModelAnalyticsOut.from_comparison(model_analytics.compare(days, utcnow()))
 
     return router

@@ -9,7 +9,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from shopwatch.auth.callers import Action
 from shopwatch.domain.clock import utcnow
-from shopwatch.models_view import pointers_json, registry_json
 from shopwatch.storage.models import VERSION_PATTERN, ModelRegistry
 from shopwatch.storage.training_runs import TrainingRuns
 from shopwatch_api.acting import acting
@@ -33,7 +32,7 @@ def router(registry: ModelRegistry, training: TrainingRuns) -> Router:
     @router.get("/models")
     def list_models() -> ModelsOut:
         """Every trained version with its status (champion, challenger, retired), training figures and history."""
-        return registry_json(registry)
+        return ModelsOut.from_registry(registry.pointers(), registry.versions(), registry.history())
 
     @router.post(
         "/models/train",
@@ -60,12 +59,12 @@ def router(registry: ModelRegistry, training: TrainingRuns) -> Router:
         """Make `version` the champion (admins); the champion before is retired and kept for rollback. Recorded
         with who and when; DetectFunction picks it up within MODEL_REFRESH_SECONDS."""
         by = acting(router, Action.MANAGE_MODELS, person=True)
-        return pointers_json(registry.promote(version, by, utcnow()))
+        return ModelPointersOut.from_pointers(registry.promote(version, by, utcnow()))
 
     @router.post("/models/rollback", responses={200: _MODEL_POINTERS, 409: _MODEL_CONFLICT})
     def rollback_model() -> ModelPointersOut:
         """The champion before the current one becomes champion again (admins); recorded with who and when."""
         by = acting(router, Action.MANAGE_MODELS, person=True)
-        return pointers_json(registry.rollback(by, utcnow()))
+        return ModelPointersOut.from_pointers(registry.rollback(by, utcnow()))
 
     return router
