@@ -24,6 +24,7 @@ from shopwatch.analytics.service import (
     Window,
 )
 from shopwatch.auth.sign_in import Session
+from shopwatch.customers.anomalies import AnomalyView, Point
 from shopwatch.customers.service import CustomerProfile, CustomersPage, CustomerView
 from shopwatch.domain.alert import Alert, AlertStatus
 from shopwatch.domain.buckets import STATUSES, Bucket
@@ -324,6 +325,22 @@ class AnomalyRow(_Out):
     anomalous: bool
     alert_ids: list[str]
 
+    @classmethod
+    def from_point(cls, point: Point) -> AnomalyRow:
+        tx = point.transaction
+        return cls(
+            transaction_id=tx.transaction_id,
+            timestamp=to_iso(tx.timestamp),
+            status=tx.status,
+            amount=str(tx.amount),
+            currency=tx.currency,
+            country=tx.country,
+            metric_value=str(point.value),
+            z_score=point.z_score,
+            anomalous=point.anomalous,
+            alert_ids=list(point.alert_ids),
+        )
+
 
 class CustomerAnomalies(_Out):
     customer_id: str
@@ -332,6 +349,23 @@ class CustomerAnomalies(_Out):
     chart_data: ChartDataOut
     anomaly_list: list[AnomalyRow]
     drill_down: list[AnomalyRow]
+
+    @classmethod
+    def from_view(cls, customer_id: str, view: AnomalyView) -> CustomerAnomalies:
+        rows = [AnomalyRow.from_point(p) for p in view.points]
+        return cls(
+            customer_id=customer_id,
+            metric=view.metric.value,
+            baseline=BaselineOut(mean=view.mean, std=view.std, transactions=len(rows)),
+            chart_data=ChartDataOut(
+                transaction_id=[r.transaction_id for r in rows],
+                timestamp=[r.timestamp for r in rows],
+                value=[r.metric_value for r in rows],
+                anomalous=[r.anomalous for r in rows],
+            ),
+            anomaly_list=[r for r in rows if r.anomalous],
+            drill_down=rows,
+        )
 
 
 # --- traffic stats ---------------------------------------------------------------------------------------
@@ -514,7 +548,7 @@ class ProductOut(_Out):
             currency=entry.currency,
             name=entry.name,
             changed_by=record.changed_by,
-            changed_at=record.changed_at and to_iso(record.changed_at),
+            changed_at=to_iso(record.changed_at) if record.changed_at else None,
         )
 
 

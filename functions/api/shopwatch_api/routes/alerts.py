@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from shopwatch.auth.callers import Action
-from shopwatch.domain.alert import AlertStatus, describe_lifecycle
+from shopwatch.domain.alert import Alert, AlertStatus, describe_lifecycle
 from shopwatch.domain.clock import utcnow
 from shopwatch.domain.severity import Severity
 from shopwatch.domain.triage import add_note, assign, change_status, give_feedback
@@ -59,7 +59,7 @@ def router(triage: TriageService) -> Router:
         """Move the status along the lifecycle (describe_lifecycle) or (re)assign."""
         by, now = acting(router, Action.TRIAGE), utcnow()
 
-        def apply(current):
+        def apply(current: Alert) -> Alert:
             alert = current
             if "assignee" in patch.model_fields_set and patch.assignee != alert.assignee:
                 alert = assign(alert, patch.assignee, by, now)
@@ -80,7 +80,7 @@ def router(triage: TriageService) -> Router:
         """Add an investigation note."""
         by, now = acting(router, Action.TRIAGE), utcnow()
         alert = triage.change(alert_id, lambda a: add_note(a, note.text, by, now))
-        return Response(201, content_types.APPLICATION_JSON, AlertOut.from_alert(alert).model_dump(mode="json"))
+        return Response(201, content_types.APPLICATION_JSON, AlertOut.from_alert(alert))
 
     @router.post("/alerts/<alert_id>/feedback")
     def post_feedback(alert_id: AlertId, feedback: FeedbackIn) -> AlertOut:

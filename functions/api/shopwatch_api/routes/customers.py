@@ -32,6 +32,6 @@ def router(customers: CustomerService) -> Router:
         customer_id: CustomerId, metric: Annotated[Metric, Query()] = Metric.AMOUNT
     ) -> CustomerAnomalies:
         """A customer's recent transactions through one metric: chart data, baseline and drill-down rows."""
-        return customers.anomalies(customer_id, metric)
+        return CustomerAnomalies.from_view(customer_id, customers.anomalies(customer_id, metric))
 
     return router

@@ -6,6 +6,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from shopwatch.auth.callers import Action
 from shopwatch.domain.clock import utcnow
@@ -16,11 +17,11 @@ from shopwatch_api.docs import ERROR_CONTENT
 from shopwatch_api.responses import ModelPointersOut, ModelsOut, TrainingStarted
 
 ModelVersion = Annotated[str, Path(min_length=1, max_length=64, pattern=VERSION_PATTERN)]
-_MODEL_CONFLICT = {
+_MODEL_CONFLICT: OpenAPIResponse = {
     "description": "the models changed meanwhile, or the change makes no sense now",
     "content": ERROR_CONTENT,
 }
-_MODEL_POINTERS = {
+_MODEL_POINTERS: OpenAPIResponse = {
     "description": "the pointers after the change",
     "content": {"application/json": {"model": ModelPointersOut}},
 }
@@ -42,10 +43,8 @@ def router(registry: ModelRegistry, training: TrainingRuns) -> Router:
         """Start a training run now (admins). It runs asynchronously; its model becomes the challenger."""
         by = acting(router, Action.MANAGE_MODELS, person=True)
         training.start(by)
-        body = {"requested_by": by, "function": training.function_name}
-        return Response(
-            202, content_types.APPLICATION_JSON, TrainingStarted.model_validate(body).model_dump(mode="json")
-        )
+        body = TrainingStarted(requested_by=by, function=training.function_name)
+        return Response(202, content_types.APPLICATION_JSON, body)
 
     @router.post(
         "/models/<version>/promote",

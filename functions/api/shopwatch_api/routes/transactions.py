@@ -17,11 +17,12 @@ def router(lookup: TransactionLookup) -> Router:
     @router.get("/transactions/<transaction_id>")
     def get_transaction(transaction_id: TransactionId) -> TransactionDetail:
         """A stored transaction with each detector's score and the alerts it went to."""
-        return lookup.get(transaction_id)
+        return TransactionDetail.model_validate(lookup.get(transaction_id))
 
     @router.post("/transactions/<transaction_id>/label")
     def label_transaction(transaction_id: TransactionId, label: LabelIn) -> LabelResult:
         """Fraud (or legitimacy) reported later, e.g. a chargeback; it confirms the alerts that covered it."""
-        return lookup.label(transaction_id, label.label, label.source, acting(router, Action.LABEL), utcnow())
+        by = acting(router, Action.LABEL)
+        return LabelResult.model_validate(lookup.label(transaction_id, label.label, label.source, by, utcnow()))
 
     return router

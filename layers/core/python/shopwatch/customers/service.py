@@ -3,11 +3,12 @@ alerts and transactions, and the per-metric anomaly view with chart data and dri
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from shopwatch.customers.anomalies import Metric, anomaly_view
+from shopwatch.customers.anomalies import AnomalyView, Metric, anomaly_view
 from shopwatch.domain.alert import Alert
 from shopwatch.domain.clock import utcnow
 from shopwatch.domain.transaction import Transaction
@@ -82,7 +83,7 @@ class CustomerService:
             encode_token(cursor, scope) if cursor else None,
         )
 
-    def _recent_alerts(self, customer_id: str, limit: int) -> list[Alert]:
+    def _recent_alerts(self, customer_id: str, limit: int) -> builtins.list[Alert]:  # `list` is a method here
         alerts, _ = self.alerts.page(AlertFilter(EARLIEST, utcnow(), customer_id=customer_id), None, limit)
         return alerts
 
@@ -96,7 +97,7 @@ class CustomerService:
             self.customers.recent_transactions(customer_id, RECENT),
         )
 
-    def anomalies(self, customer_id: str, metric: Metric) -> dict[str, Any]:
+    def anomalies(self, customer_id: str, metric: Metric) -> AnomalyView:
         transactions = self.customers.recent_transactions(customer_id, ANOMALY_WINDOW)
         if not transactions and self.state.get_profile_item(customer_id) is None:
             raise NotFound(f"no customer {customer_id}", {"customer_id": customer_id})
@@ -104,4 +105,4 @@ class CustomerService:
         for alert in self._recent_alerts(customer_id, 100):
             for tid in alert.transaction_ids:
                 alerted.setdefault(tid, []).append(alert.alert_id)
-        return {"customer_id": customer_id} | anomaly_view(metric, transactions, alerted)
+        return anomaly_view(metric, transactions, alerted)
