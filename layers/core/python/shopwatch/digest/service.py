@@ -56,7 +56,7 @@ def template_overview(digest: Digest) -> str:
     if digest.total == 0:
         opening = f"On {digest.day:%A %d %B %Y} Shopwatch raised no alerts."
     else:
-        severities = Counter()
+        severities: Counter[str] = Counter()
         for counts in digest.by_detector.values():
             severities.update(counts)
         parts = [f"{severities[s.value]} {s.value}" for s in reversed(Severity) if severities[s.value]]
