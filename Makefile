@@ -20,7 +20,7 @@ help:
 	@echo "make test      install, then run every test (unit, integration on moto, template, sam build, browser)"
 	@echo "make test-faults  the fault-injection suite: 0 lost and 0 duplicated under every fault (a table)"
 	@echo "make schema-check  schemathesis: 3 seeds x 100 examples per operation x both callers (the schema is the server)"
-	@echo "make lint      ruff, cfn-lint, sam validate --lint, checkov and the secret scan"
+	@echo "make lint      ruff, mypy (infra/typecheck.py), cfn-lint, sam validate --lint, checkov and the secret scan"
 	@echo "make build     sam build (no container) into .aws-sam/"
 	@echo "make deploy    sam build, then sam deploy --guided"
 	@echo "make demo      the whole system locally with simulated traffic and anomalies; prints what was caught"
@@ -96,6 +96,7 @@ schema-check: install
 lint: install tools
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) -m infra.typecheck
 	$(VENV)/bin/cfn-lint template.yaml
 	$(CHECKOV) --config-file .checkov.yaml
 	git ls-files -z | grep -zv '^.secrets.baseline$$' | xargs -0 $(VENV)/bin/detect-secrets-hook --baseline .secrets.baseline

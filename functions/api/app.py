@@ -182,7 +182,7 @@ def dashboard() -> Response[str]:
 @app.get("/health")
 def health() -> HealthOut:
     """Liveness, without a key or a sign-in."""
-    return {"status": "ok"}
+    return HealthOut(status="ok")
 
 
 @app.get("/openapi.json")

@@ -13,6 +13,7 @@ from datetime import date
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -89,7 +90,7 @@ def _transactions(event: dict) -> list[tuple[int, Transaction]]:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     require_sequence_numbers(event)  # else no failure could be reported: the batch fails whole
     readable = _transactions(event)
     parsed = dict(readable)  # valid while `event` holds its records: their ids are not reused before then

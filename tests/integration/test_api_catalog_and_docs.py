@@ -159,8 +159,10 @@ def test_every_success_is_documented_with_a_model_of_its_fields(api):
 
 
 def test_a_response_off_its_model_is_our_500_not_the_clients_400(api, stack, monkeypatch, caplog):
+    assert api("PUT", "/products/MUG-1", {"price": 1})[0] == 200
     module = __import__("sys").modules["shopwatch_fn_api_app"]
-    monkeypatch.setattr(module.catalog, "get", lambda sku: {"sku": sku, "price": "1.00", "currency": "USD"})
+    product_out = module.catalog_routes.ProductOut  # the route maps the service's record with it: make it go wrong
+    monkeypatch.setattr(product_out, "from_record", lambda record: {"sku": "MUG-1", "price": "1.00", "currency": "USD"})
     status, body = api("GET", "/products/MUG-1")
     assert (status, body) == (500, {"error": {"code": "internal_error", "message": "internal error"}})
     assert "response does not match its model" in caplog.text

@@ -17,9 +17,9 @@ def test_a_purchase_twenty_times_the_usual_is_flagged():
     with_itself = (2000 - statistics.fmean(map(float, amounts))) / statistics.pstdev(map(float, amounts))
     assert with_itself < 4.5  # the old reading: sqrt(20) at most, whatever the amount
     view = anomaly_view(Metric.AMOUNT, history, {})
-    assert [r["transaction_id"] for r in view["anomaly_list"]] == ["t20"]
-    assert view["anomaly_list"][0]["z_score"] == Z_CAP  # 1,900 above a mean of 99.5 with a spread of ~5.8
-    assert all(abs(r["z_score"]) < 3 for r in view["drill_down"][:-1])
+    assert [p.transaction.transaction_id for p in view.anomalies] == ["t20"]
+    assert view.anomalies[0].z_score == Z_CAP  # 1,900 above a mean of 99.5 with a spread of ~5.8
+    assert all(abs(p.z_score) < 3 for p in view.points[:-1])
 
 
 def test_each_z_is_against_the_mean_and_spread_of_the_others():

@@ -8,14 +8,16 @@ at most 31 days between them, `until` not more than a day ahead (nothing is stor
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictStr, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from shopwatch.backtest.period import MAX_PERIOD
+from shopwatch.domain.clock import to_iso
 from shopwatch.rules.definitions import ID_PATTERN
 from shopwatch.rules.expressions import MAX_EXPRESSION_CHARS
+from shopwatch.storage.backtests import BacktestJob, JobStatus
 
 
 class BacktestIn(BaseModel):
@@ -110,6 +112,13 @@ class BacktestStarted(_Out):
     status: Literal["running"]
 
 
+_STATUS_NAMES: dict[JobStatus, Literal["running", "done", "failed"]] = {
+    JobStatus.RUNNING: "running",
+    JobStatus.DONE: "done",
+    JobStatus.FAILED: "failed",
+}
+
+
 class BacktestJobOut(_Out):
     job_id: str
     status: Literal["running", "done", "failed"]
@@ -117,6 +126,21 @@ class BacktestJobOut(_Out):
     requested_by: str
     created_at: str
     updated_at: str
-    request: dict
+    request: dict[str, Any]
     result: BacktestResultOut | None = None
     error: str | None = None
+
+    @classmethod
+    def from_job(cls, job: BacktestJob) -> BacktestJobOut:
+        result = None if job.result is None else BacktestResultOut.model_validate(job.result)
+        return cls(
+            job_id=job.job_id,
+            status=_STATUS_NAMES[job.status],
+            progress=job.progress,
+            requested_by=job.requested_by,
+            created_at=to_iso(job.created_at),
+            updated_at=to_iso(job.updated_at),
+            request=job.request,
+            result=result,
+            error=job.error,
+        )

@@ -4,16 +4,14 @@ the one mapping of a case (shopwatch.cases) to them."""
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Self
+from typing import Any, Self
 
 from pydantic import ConfigDict, Field, model_validator
 
-from shopwatch.cases.metrics import CaseMetrics, Durations
 from shopwatch.cases.model import Case
 from shopwatch.cases.service import CaseDetail, Settlement
 from shopwatch.domain.alert import AlertStatus
 from shopwatch.domain.clock import to_iso
-from shopwatch.triage.views import alert_json
 from shopwatch_api.models import Text, _Body, _status_or_assignee
 from shopwatch_api.responses import AlertOut, Timestamp, _Out
 
@@ -54,6 +52,12 @@ class EntityRefOut(_Out):
     kind: str = Field(description="customer, device, card, email or ip")
     value: str
 
+    @classmethod
+    def from_text(cls, text: str) -> EntityRefOut:
+        """A case keeps its shared entities as "kind:value"."""
+        kind, _, value = text.partition(":")
+        return cls(kind=kind, value=value)
+
 
 class CaseOut(_Out):
     case_id: str
@@ -75,10 +79,18 @@ class CaseOut(_Out):
     time_to_first_action_seconds: float | None
     time_to_close_seconds: float | None
 
+    @classmethod
+    def from_case(cls, case: Case) -> Self:
+        return cls(**_case_fields(case))
+
 
 class CasePage(_Out):
     cases: list[CaseOut]
     next_token: str | None = Field(description="pass it back, with the same filters, for the next page")
+
+    @classmethod
+    def from_page(cls, cases: list[Case], next_token: str | None) -> CasePage:
+        return cls(cases=[CaseOut.from_case(c) for c in cases], next_token=next_token)
 
 
 class CaseDetailOut(CaseOut):
@@ -86,32 +98,39 @@ class CaseDetailOut(CaseOut):
     history: list[dict[str, str | None]]
     notes: list[dict[str, str]]
 
+    @classmethod
+    def from_detail(cls, detail: CaseDetail) -> CaseDetailOut:
+        return cls(**_detail_fields(detail))
+
 
 class SettlementOut(_Out):
     settled: list[str] = Field(description="alerts the case moved (now or on an earlier try of the same request)")
     unchanged: list[str] = Field(description="alerts already in that status")
     skipped: list[dict[str, str]] = Field(description="alerts that cannot make the move: {alert_id, status, reason}")
 
+    @classmethod
+    def from_settlement(cls, settlement: Settlement) -> SettlementOut:
+        return cls(settled=settlement.settled, unchanged=settlement.unchanged, skipped=settlement.skipped)
+
 
 class CaseChanged(CaseDetailOut):
     settlement: SettlementOut
 
+    @classmethod
+    def from_change(cls, detail: CaseDetail, settlement: Settlement) -> CaseChanged:
+        return cls(**_detail_fields(detail), settlement=SettlementOut.from_settlement(settlement))
 
-def _entity(text: str) -> dict[str, str]:
-    kind, _, value = text.partition(":")
-    return {"kind": kind, "value": value}
 
-
-def case_json(case: Case) -> dict:
+def _case_fields(case: Case) -> dict[str, Any]:
     return {
         "case_id": case.case_id,
-        "anchor": {"kind": case.anchor_kind, "value": case.anchor_value},
-        "status": case.status.value,
+        "anchor": EntityRefOut(kind=case.anchor_kind, value=case.anchor_value),
+        "status": case.status,
         "severity": case.severity.value,
         "risk_score": float(case.risk_score),
         "assignee": case.assignee,
         "accounts": list(case.customer_ids),
-        "entities": [_entity(e) for e in case.entities],
+        "entities": [EntityRefOut.from_text(e) for e in case.entities],
         "alert_count": case.alert_count,
         "transaction_count": case.transaction_count,
         "first_alert_at": to_iso(case.first_alert_at),
@@ -127,26 +146,9 @@ def case_json(case: Case) -> dict:
     }
 
 
-def case_detail_json(detail: CaseDetail) -> dict:
-    return case_json(detail.case) | {
-        "alerts": [alert_json(a) for a in detail.alerts],
+def _detail_fields(detail: CaseDetail) -> dict[str, Any]:
+    return _case_fields(detail.case) | {
+        "alerts": [AlertOut.from_alert(a) for a in detail.alerts],
         "history": list(detail.case.history),
         "notes": list(detail.case.notes),
-    }
-
-
-def settlement_json(settlement: Settlement) -> dict:
-    return {"settled": settlement.settled, "unchanged": settlement.unchanged, "skipped": settlement.skipped}
-
-
-def _durations(d: Durations) -> dict:
-    return {"count": d.count, "median_seconds": d.median_seconds, "p90_seconds": d.p90_seconds}
-
-
-def case_metrics_json(metrics: CaseMetrics) -> dict:
-    return {
-        "opened": metrics.opened,
-        "closed": metrics.closed,
-        "time_to_first_action": _durations(metrics.time_to_first_action),
-        "time_to_close": _durations(metrics.time_to_close),
     }

@@ -15,6 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.event_handler.openapi.types import (
+    OpenAPIResponse,
+    OpenAPIResponseContentModel,
+    OpenAPIResponseContentSchema,
+)
 from pydantic import BaseModel
 
 from shopwatch.auth.routes import OPEN_ROUTES, SHOP_ROUTES
@@ -39,11 +44,13 @@ ERROR_SCHEMA = {
     },
 }
 # a documented refusal in the DESIGN's error shape, for a route's own `responses`
-ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+ERROR_CONTENT: dict[str, OpenAPIResponseContentSchema | OpenAPIResponseContentModel] = {
+    "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+}
 GATEWAY_SCHEMA = {"type": "object", "properties": {"message": {"type": "string"}}}
 
 
-def success(model: type[BaseModel], description: str, status: int = 200) -> dict[int, Any]:
+def success(model: type[BaseModel], description: str, status: int = 200) -> dict[int, OpenAPIResponse]:
     """The success entry of a route that documents other answers too (Powertools then adds no 200 of its own)."""
     return {status: {"description": description, "content": {"application/json": {"model": model}}}}
 
@@ -58,7 +65,8 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
     if not branches or {"type": "null"} not in branches or len(branches) != 2:
         return schema
     rest = {key: value for key, value in schema.items() if key != "anyOf"}
-    return next(b for b in branches if b != {"type": "null"}) | rest
+    kept: dict[str, Any] = next(b for b in branches if b != {"type": "null"})
+    return kept | rest
 
 
 def finish_document(document: dict[str, Any]) -> dict[str, Any]:

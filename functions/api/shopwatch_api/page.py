@@ -48,7 +48,7 @@ class DashboardPage:
         )
         return cls(html, policy)
 
-    def response(self) -> Response:
+    def response(self) -> Response[str]:
         return Response(
             status_code=200,
             content_type="text/html; charset=utf-8",

@@ -7,14 +7,36 @@ decimal string, never a float.
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
+from shopwatch.analytics.models import Comparison
+from shopwatch.analytics.service import (
+    Confusion,
+    DetectorOutcomes,
+    Distribution,
+    HourCount,
+    Metrics,
+    Trend,
+    Window,
+)
+from shopwatch.auth.sign_in import Session
+from shopwatch.cases.metrics import CaseMetrics, Durations
+from shopwatch.customers.anomalies import AnomalyView, Point
+from shopwatch.customers.service import CustomerProfile, CustomersPage, CustomerView
 from shopwatch.domain.alert import Alert, AlertStatus
+from shopwatch.domain.buckets import STATUSES, Bucket
+from shopwatch.domain.clock import to_iso
 from shopwatch.domain.severity import Severity
 from shopwatch.domain.triage import FeedbackLabel
+from shopwatch.reports.service import Report
+from shopwatch.storage.catalog import CatalogRecord
+from shopwatch.storage.models import HistoryEntry, ModelRecord, Pointers
+from shopwatch.triage.service import AlertsPage
+from shopwatch.windows.stats import DailyReport
 
 Money = Annotated[
     Decimal,
@@ -22,10 +44,17 @@ Money = Annotated[
     WithJsonSchema({"type": "string", "description": "a decimal amount, as a string", "examples": ["12.50"]}),
 ]
 Timestamp = Annotated[str, Field(description="RFC 3339, UTC")]
+HISTORY_SHOWN = 100  # GET /models: the newest changes of the registry's history
 
 
 class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _fields(result: Any, **mapped: Any) -> dict[str, Any]:
+    """A service result's (a dataclass's) fields by name, with those whose API shape differs given mapped: most
+    results and their response models share their field names, so the mapping names only what changes."""
+    return {f.name: getattr(result, f.name) for f in dataclasses.fields(result)} | mapped
 
 
 # --- alerts ----------------------------------------------------------------------------------------------
@@ -67,10 +96,43 @@ class AlertOut(_Out):
     updated_at: Timestamp
     triaged_at: Timestamp | None
 
+    @classmethod
+    def from_alert(cls, alert: Alert) -> AlertOut:
+        """The one mapping of the domain alert to what a client sees (DESIGN §3): storage-only fields (version,
+        rank, last change) stay behind."""
+        return cls(
+            alert_id=alert.alert_id,
+            detector=alert.detector,
+            severity=alert.severity,
+            risk_score=float(alert.risk_score),
+            status=alert.status,
+            summary=alert.summary,
+            narrative=alert.narrative,
+            customer_id=alert.customer_id,
+            customer_name=alert.customer_name,
+            subject=alert.subject,
+            transaction_ids=list(alert.transaction_ids),
+            window=AlertWindowOut(start=to_iso(alert.window_start), end=to_iso(alert.window_end)),
+            reasons=[ReasonOut.model_validate(r.to_dict()) for r in alert.reasons],
+            occurrences=alert.occurrences,
+            assignee=alert.assignee,
+            feedback=alert.feedback,
+            notes=list(alert.notes),
+            history=list(alert.history),
+            model_version=alert.model_version,
+            created_at=to_iso(alert.created_at),
+            updated_at=to_iso(alert.updated_at),
+            triaged_at=to_iso(alert.triaged_at) if alert.triaged_at else None,
+        )
+
 
 class AlertPage(_Out):
     alerts: list[AlertOut]
     next_token: str | None = Field(description="pass it back, with the same filters, for the next page")
+
+    @classmethod
+    def from_page(cls, page: AlertsPage) -> AlertPage:
+        return cls(alerts=[AlertOut.from_alert(a) for a in page.alerts], next_token=page.next_token)
 
 
 # --- transactions ----------------------------------------------------------------------------------------
@@ -240,16 +302,44 @@ class CustomerOut(_Out):
     first_seen: Timestamp | None
     last_seen: Timestamp | None
 
+    @classmethod
+    def from_profile(cls, profile: CustomerProfile) -> CustomerOut:
+        mean = profile.mean_amount
+        return cls(
+            customer_id=profile.customer_id,
+            customer_name=profile.customer_name,
+            transactions=profile.transactions,
+            approved=profile.approved,
+            failed=profile.failed,
+            mean_amount=None if mean is None else str(mean),
+            countries=list(profile.countries),
+            first_seen=profile.first_seen,
+            last_seen=profile.last_seen,
+        )
+
 
 class CustomerPage(_Out):
     customers: list[CustomerOut]
     next_token: str | None
+
+    @classmethod
+    def from_page(cls, page: CustomersPage) -> CustomerPage:
+        return cls(customers=[CustomerOut.from_profile(p) for p in page.customers], next_token=page.next_token)
 
 
 class CustomerDetail(_Out):
     profile: CustomerOut
     recent_alerts: list[AlertOut]
     recent_transactions: list[TransactionOut]
+
+    @classmethod
+    def from_view(cls, view: CustomerView) -> CustomerDetail:
+        return cls(
+            profile=CustomerOut.from_profile(view.profile),
+            recent_alerts=[AlertOut.from_alert(a) for a in view.recent_alerts],
+            # the stored item is the transaction as POST /transactions accepted it
+            recent_transactions=[TransactionOut.model_validate(t.to_item()) for t in view.recent_transactions],
+        )
 
 
 class BaselineOut(_Out):
@@ -279,6 +369,22 @@ class AnomalyRow(_Out):
     anomalous: bool
     alert_ids: list[str]
 
+    @classmethod
+    def from_point(cls, point: Point) -> AnomalyRow:
+        tx = point.transaction
+        return cls(
+            transaction_id=tx.transaction_id,
+            timestamp=to_iso(tx.timestamp),
+            status=tx.status,
+            amount=str(tx.amount),
+            currency=tx.currency,
+            country=tx.country,
+            metric_value=str(point.value),
+            z_score=point.z_score,
+            anomalous=point.anomalous,
+            alert_ids=list(point.alert_ids),
+        )
+
 
 class CustomerAnomalies(_Out):
     customer_id: str
@@ -288,6 +394,23 @@ class CustomerAnomalies(_Out):
     anomaly_list: list[AnomalyRow]
     drill_down: list[AnomalyRow]
 
+    @classmethod
+    def from_view(cls, customer_id: str, view: AnomalyView) -> CustomerAnomalies:
+        rows = [AnomalyRow.from_point(p) for p in view.points]
+        return cls(
+            customer_id=customer_id,
+            metric=view.metric.value,
+            baseline=BaselineOut(mean=view.mean, std=view.std, transactions=len(rows)),
+            chart_data=ChartDataOut(
+                transaction_id=[r.transaction_id for r in rows],
+                timestamp=[r.timestamp for r in rows],
+                value=[r.metric_value for r in rows],
+                anomalous=[r.anomalous for r in rows],
+            ),
+            anomaly_list=[r for r in rows if r.anomalous],
+            drill_down=rows,
+        )
+
 
 # --- traffic stats ---------------------------------------------------------------------------------------
 class PeriodOut(_Out):
@@ -295,6 +418,20 @@ class PeriodOut(_Out):
     transactions: int
     statuses: dict[str, int]
     approved_revenue: dict[str, str] = Field(description="per currency, decimal strings")
+
+    @classmethod
+    def from_bucket(cls, bucket: Bucket) -> PeriodOut:
+        return cls(**_period(bucket))
+
+
+def _period(bucket: Bucket) -> dict[str, Any]:
+    """A bucket's counts: every status named (zero when none), revenue per currency as decimal strings."""
+    return {
+        "start": bucket.start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "transactions": bucket.transactions,
+        "statuses": {s: bucket.count(s) for s in STATUSES},
+        "approved_revenue": {c: str(a) for c, a in sorted(bucket.revenue.items())},
+    }
 
 
 class MinutesOut(_Out):
@@ -311,11 +448,23 @@ class DailyOut(_Out):
     currency: str
     days: list[DayOut]
 
+    @classmethod
+    def from_report(cls, report: DailyReport) -> DailyOut:
+        days = [
+            DayOut(**_period(d.bucket), date=d.day.isoformat(), complete=d.complete, low_performance=d.low_performance)
+            for d in report.days
+        ]
+        return cls(currency=report.currency, days=days)
+
 
 # --- dashboard and analytics -----------------------------------------------------------------------------
 class TimeWindowOut(_Out):
     since: Timestamp
     until: Timestamp
+
+    @classmethod
+    def from_window(cls, window: Window) -> TimeWindowOut:
+        return cls(since=to_iso(window.since), until=to_iso(window.until))
 
 
 class DashboardMetrics(_Out):
@@ -330,6 +479,10 @@ class DashboardMetrics(_Out):
     mean_time_to_triage_seconds: float | None
     cases: CaseMetricsOut | None = Field(default=None, description="time to first action and to close (cases)")
 
+    @classmethod
+    def from_metrics(cls, metrics: Metrics) -> DashboardMetrics:
+        return cls(**_fields(metrics, window=TimeWindowOut.from_window(metrics.window)))
+
 
 class HourOut(_Out):
     start: Timestamp
@@ -339,10 +492,18 @@ class HourOut(_Out):
     high: int
     critical: int
 
+    @classmethod
+    def from_hour(cls, hour: HourCount) -> HourOut:
+        return cls(start=to_iso(hour.start), total=hour.total, **hour.by_severity)
+
 
 class AlertsTrend(_Out):
     window: TimeWindowOut
     hours: list[HourOut]
+
+    @classmethod
+    def from_trend(cls, trend: Trend) -> AlertsTrend:
+        return cls(window=TimeWindowOut.from_window(trend.window), hours=[HourOut.from_hour(h) for h in trend.hours])
 
 
 class SeverityDistribution(_Out):
@@ -350,6 +511,10 @@ class SeverityDistribution(_Out):
     total: int
     severities: dict[str, int]
     statuses: dict[str, int]
+
+    @classmethod
+    def from_distribution(cls, distribution: Distribution) -> SeverityDistribution:
+        return cls(**_fields(distribution, window=TimeWindowOut.from_window(distribution.window)))
 
 
 class DetectorRow(_Out):
@@ -365,6 +530,13 @@ class DetectorAnalytics(_Out):
     window: TimeWindowOut
     detectors: list[DetectorRow]
 
+    @classmethod
+    def from_outcomes(cls, outcomes: DetectorOutcomes) -> DetectorAnalytics:
+        return cls(
+            window=TimeWindowOut.from_window(outcomes.window),
+            detectors=[DetectorRow(**_fields(row)) for row in outcomes.detectors],
+        )
+
 
 class ConfusionMatrix(_Out):
     window: TimeWindowOut
@@ -376,6 +548,10 @@ class ConfusionMatrix(_Out):
     precision: float | None
     recall: float | None
 
+    @classmethod
+    def from_confusion(cls, confusion: Confusion) -> ConfusionMatrix:
+        return cls(**_fields(confusion, window=TimeWindowOut.from_window(confusion.window)))
+
 
 # --- reports, catalog, health ----------------------------------------------------------------------------
 class ReportOut(_Out):
@@ -385,6 +561,17 @@ class ReportOut(_Out):
     count: int
     lines: list[str]
     alerts: list[AlertOut]
+
+    @classmethod
+    def from_report(cls, report: Report) -> ReportOut:
+        return cls(
+            detector=report.detector,
+            title=report.title,
+            date=report.day.isoformat(),
+            count=report.count,
+            lines=list(report.lines),
+            alerts=[AlertOut.from_alert(a) for a in report.alerts],
+        )
 
 
 class ProductOut(_Out):
@@ -397,6 +584,18 @@ class ProductOut(_Out):
     )
     changed_at: str | None = Field(description="when (RFC 3339, UTC); null if loaded by the CLI")
 
+    @classmethod
+    def from_record(cls, record: CatalogRecord) -> ProductOut:
+        entry = record.entry
+        return cls(
+            sku=entry.sku,
+            price=str(entry.price),
+            currency=entry.currency,
+            name=entry.name,
+            changed_by=record.changed_by,
+            changed_at=to_iso(record.changed_at) if record.changed_at else None,
+        )
+
 
 class ProductsStored(_Out):
     stored: int
@@ -405,6 +604,10 @@ class ProductsStored(_Out):
 class SessionOut(_Out):
     token: str = Field(description="the Cognito ID token: send it as `Authorization: Bearer <token>`")
     expires_at: Timestamp = Field(description="when the token stops working; sign in again then")
+
+    @classmethod
+    def from_session(cls, session: Session) -> SessionOut:
+        return cls(token=session.token, expires_at=session.expires_at)
 
 
 class HealthOut(_Out):
@@ -424,6 +627,23 @@ class ModelOut(_Out):
     )
     metadata: dict[str, Any] = Field(description="everything the training run recorded (data period, features...)")
 
+    @classmethod
+    def from_record(cls, record: ModelRecord) -> ModelOut:
+        """`rows`, `label_counts` and `holdout_metrics` are read from the run's metadata as
+        shopwatch.training.pipeline records them (`rows`, `labels`, `learning.holdout`)."""
+        metadata = record.metadata
+        rows = metadata.get("rows")
+        return cls(
+            version=record.version,
+            status=record.status.value,
+            created_at=record.created_at,
+            trained_by=record.trained_by,
+            rows=int(rows) if isinstance(rows, int | float) else None,
+            label_counts={str(k): int(v) for k, v in (metadata.get("labels") or {}).items()},
+            holdout_metrics=dict((metadata.get("learning") or {}).get("holdout") or {}),
+            metadata=metadata,
+        )
+
 
 class ModelHistoryOut(_Out):
     action: Literal["challenger", "promote", "rollback"]
@@ -432,6 +652,10 @@ class ModelHistoryOut(_Out):
     by: str
     at: Timestamp
 
+    @classmethod
+    def from_entry(cls, entry: HistoryEntry) -> ModelHistoryOut:
+        return cls(**_fields(entry, action=entry.action.value))
+
 
 class ModelsOut(_Out):
     champion: str | None = Field(description="null: detection uses the model layer's default")
@@ -439,11 +663,24 @@ class ModelsOut(_Out):
     models: list[ModelOut] = Field(description="every version, newest first")
     history: list[ModelHistoryOut] = Field(description="every change, newest first")
 
+    @classmethod
+    def from_registry(cls, pointers: Pointers, records: list[ModelRecord], history: list[HistoryEntry]) -> ModelsOut:
+        return cls(
+            champion=pointers.champion,
+            challenger=pointers.challenger,
+            models=[ModelOut.from_record(r) for r in records],
+            history=[ModelHistoryOut.from_entry(e) for e in history[:HISTORY_SHOWN]],
+        )
+
 
 class ModelPointersOut(_Out):
     champion: str | None
     challenger: str | None
     previous: list[str] = Field(description="the champions before, newest last: what rollback returns to")
+
+    @classmethod
+    def from_pointers(cls, pointers: Pointers) -> ModelPointersOut:
+        return cls(champion=pointers.champion, challenger=pointers.challenger, previous=list(pointers.previous))
 
 
 class TrainingStarted(_Out):
@@ -474,6 +711,10 @@ class ModelAnalyticsOut(_Out):
     paging_budget: float
     labelled: int
     models: list[ModelOutcomeOut]
+
+    @classmethod
+    def from_comparison(cls, comparison: Comparison) -> ModelAnalyticsOut:
+        return cls(**_fields(comparison, models=[ModelOutcomeOut(**_fields(m)) for m in comparison.models]))
 
 
 # --- entities --------------------------------------------------------------------------------------------
@@ -530,9 +771,22 @@ class DurationsOut(_Out):
     median_seconds: float | None
     p90_seconds: float | None
 
+    @classmethod
+    def from_durations(cls, durations: Durations) -> DurationsOut:
+        return cls(count=durations.count, median_seconds=durations.median_seconds, p90_seconds=durations.p90_seconds)
+
 
 class CaseMetricsOut(_Out):
     opened: int = Field(description="cases created in the window")
     closed: int = Field(description="cases closed in the window")
     time_to_first_action: DurationsOut = Field(description="over the cases created in the window")
     time_to_close: DurationsOut = Field(description="over the cases closed in the window")
+
+    @classmethod
+    def from_metrics(cls, metrics: CaseMetrics) -> CaseMetricsOut:
+        return cls(
+            opened=metrics.opened,
+            closed=metrics.closed,
+            time_to_first_action=DurationsOut.from_durations(metrics.time_to_first_action),
+            time_to_close=DurationsOut.from_durations(metrics.time_to_close),
+        )

@@ -6,12 +6,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StrictStr,
+    WithJsonSchema,
+    model_validator,
+)
 
-from shopwatch.domain.clock import parse_rfc3339
+from shopwatch.analytics.service import Window
+from shopwatch.domain.clock import parse_rfc3339, to_iso
 from shopwatch.domain.input_rules import ONE_LINE_TEXT
 from shopwatch.domain.severity import Severity
-from shopwatch.rules.definitions import ListKind, ListMode, RuleMode
+from shopwatch.rules.analytics import RuleStats
+from shopwatch.rules.changes import content
+from shopwatch.rules.definitions import ListItem, ListKind, ListMode, RuleMode
+from shopwatch.rules.expressions import ExpressionProblem
 from shopwatch.rules.service import (
     DESCRIPTION_PATTERN,
     ID_PATTERN,
@@ -21,7 +34,12 @@ from shopwatch.rules.service import (
     MAX_NAME,
     MAX_REASON,
     RESERVED_IDS,
+    ItemsAdded,
+    ListDetail,
+    ListSummary,
+    RuleDetail,
 )
+from shopwatch.storage.rules import ListHead, RuleVersion, StoredRule
 
 Timestamp = Annotated[str, Field(description="RFC 3339, UTC")]
 Moment = Annotated[
@@ -63,7 +81,7 @@ class RuleIn(_Body):
     mode: RuleMode
     # typed without None so the schema refuses null; absent, they default to None
     severity: Severity = Field(default=None, description="raise an alert of this severity on a match")  # type: ignore[assignment]
-    decision: Literal["review", "block"] = Field(default=None, description="the checkout's answer on a match")  # type: ignore[assignment]
+    decision: Literal["review", "block"] = Field(default=None, description="the checkout's answer on a match")  # type: ignore[arg-type]
     score: int = Field(default=None, ge=1, le=100, description="added to the transaction's risk_score")  # type: ignore[assignment]
 
     @model_validator(mode="after")
@@ -73,12 +91,15 @@ class RuleIn(_Body):
         return self
 
 
+_RESERVED: list[JsonValue] = [*sorted(RESERVED_IDS)]
+
+
 class NewRuleIn(RuleIn):
     rule_id: str | None = Field(
         default=None,
         pattern=ID_PATTERN,
         description="default: made from the name; a taken id is a 409",
-        json_schema_extra={"not": {"enum": sorted(RESERVED_IDS)}},
+        json_schema_extra={"not": {"enum": _RESERVED}},
     )
 
 
@@ -136,6 +157,23 @@ class RuleOut(_Out):
     created_at: Timestamp = Field(description="when the rule's first version was made")
     updated_at: Timestamp = Field(description="when the current version was made")
 
+    @classmethod
+    def from_stored(cls, stored: StoredRule) -> Self:
+        """The current version, with who made it, when the rule was created and when it last changed."""
+        return cls.model_validate(_rule_fields(stored))
+
+
+def _rule_fields(stored: StoredRule) -> dict[str, Any]:
+    rule = stored.rule
+    return {
+        "rule_id": rule.rule_id,
+        "version": rule.version,
+        **content(rule),
+        "author": rule.author,
+        "created_at": to_iso(stored.first_created_at),
+        "updated_at": to_iso(rule.saved_at),
+    }
+
 
 class FieldChangeOut(_Out):
     field: str
@@ -156,9 +194,27 @@ class RuleVersionOut(_Out):
     score: int | None
     diff: list[FieldChangeOut] = Field(description="what this version changed against the one before")
 
+    @classmethod
+    def from_version(cls, version: RuleVersion) -> RuleVersionOut:
+        rule = version.rule
+        return cls.model_validate(
+            {
+                "version": rule.version,
+                "author": rule.author,
+                "created_at": to_iso(rule.saved_at),
+                **content(rule),
+                "diff": [change.to_json() for change in version.diff],
+            }
+        )
+
 
 class RuleDetailOut(RuleOut):
     versions: list[RuleVersionOut] = Field(description="newest first")
+
+    @classmethod
+    def from_detail(cls, detail: RuleDetail) -> RuleDetailOut:
+        versions = [RuleVersionOut.from_version(v) for v in detail.versions]
+        return cls.model_validate(_rule_fields(detail.stored) | {"versions": versions})
 
 
 class ReferenceFieldOut(_Out):
@@ -193,6 +249,10 @@ class ValidationOut(_Out):
     valid: bool
     problems: list[ProblemOut]
 
+    @classmethod
+    def from_problems(cls, problems: list[ExpressionProblem]) -> ValidationOut:
+        return cls(valid=not problems, problems=[ProblemOut.model_validate(p.to_json()) for p in problems])
+
 
 class DayMatchesOut(_Out):
     day: str
@@ -211,6 +271,21 @@ class RuleStatsOut(_Out):
     labelled_legitimate: int
     precision: float | None = Field(description="fraud among the labelled matches; null without labels")
 
+    @classmethod
+    def from_stats(cls, stats: RuleStats) -> RuleStatsOut:
+        rule = stats.stored.rule
+        return cls(
+            rule_id=rule.rule_id,
+            name=rule.name,
+            mode=rule.mode,
+            matches_per_day=[DayMatchesOut(day=d.day, mode=d.mode, matches=d.matches) for d in stats.per_day],
+            matches=stats.matches,
+            shadow_matches=stats.shadow_matches,
+            labelled_fraud=stats.labelled_fraud,
+            labelled_legitimate=stats.labelled_legitimate,
+            precision=stats.precision,
+        )
+
 
 class RuleStatsWindowOut(_Out):
     since: Timestamp
@@ -220,6 +295,13 @@ class RuleStatsWindowOut(_Out):
 class RuleAnalyticsOut(_Out):
     window: RuleStatsWindowOut
     rules: list[RuleStatsOut]
+
+    @classmethod
+    def from_stats(cls, window: Window, stats: list[RuleStats]) -> RuleAnalyticsOut:
+        return cls(
+            window=RuleStatsWindowOut(since=to_iso(window.since), until=to_iso(window.until)),
+            rules=[RuleStatsOut.from_stats(s) for s in stats],
+        )
 
 
 class ListSummaryOut(_Out):
@@ -231,6 +313,21 @@ class ListSummaryOut(_Out):
     updated_by: str
     updated_at: Timestamp
 
+    @classmethod
+    def from_summary(cls, summary: ListSummary) -> ListSummaryOut:
+        return cls(**_head_fields(summary.head), items_count=summary.items_count)
+
+
+def _head_fields(head: ListHead) -> dict[str, Any]:
+    return {
+        "name": head.name,
+        "kind": head.kind,
+        "mode": head.mode,
+        "description": head.description,
+        "updated_by": head.updated_by,
+        "updated_at": to_iso(head.updated_at),
+    }
+
 
 class ListItemOut(_Out):
     value: str
@@ -239,9 +336,24 @@ class ListItemOut(_Out):
     added_at: Timestamp
     expires_at: Timestamp | None
 
+    @classmethod
+    def from_item(cls, item: ListItem) -> ListItemOut:
+        return cls(
+            value=item.value,
+            reason=item.reason,
+            added_by=item.added_by,
+            added_at=to_iso(item.saved_at),
+            expires_at=to_iso(item.expires_at) if item.expires_at else None,
+        )
+
 
 class ListOut(ListSummaryOut):
     items: list[ListItemOut]
+
+    @classmethod
+    def from_detail(cls, detail: ListDetail) -> ListOut:
+        items = [ListItemOut.from_item(i) for i in detail.items]
+        return cls(**_head_fields(detail.head), items_count=len(detail.items), items=items)
 
 
 class ListsOut(_Out):
@@ -251,3 +363,10 @@ class ListsOut(_Out):
 class ItemsAddedOut(ListSummaryOut):
     added: int = Field(description="values that were not on the list")
     updated: int = Field(description="values that were, now with the new reason and expiry")
+
+    @classmethod
+    def from_result(cls, result: ItemsAdded) -> ItemsAddedOut:
+        summary = result.summary
+        return cls(
+            **_head_fields(summary.head), items_count=summary.items_count, added=result.added, updated=result.updated
+        )

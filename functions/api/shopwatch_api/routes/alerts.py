@@ -10,12 +10,11 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from shopwatch.auth.callers import Action
-from shopwatch.domain.alert import AlertStatus, describe_lifecycle
+from shopwatch.domain.alert import Alert, AlertStatus, describe_lifecycle
 from shopwatch.domain.clock import utcnow
 from shopwatch.domain.severity import Severity
 from shopwatch.domain.triage import add_note, assign, change_status, give_feedback
 from shopwatch.triage.service import AlertQuery, TriageService
-from shopwatch.triage.views import alert_json
 from shopwatch_api.acting import acting
 from shopwatch_api.models import AlertPatch, FeedbackIn, NoteIn
 from shopwatch_api.params import AlertId, DetectorFilter, Limit, PageToken, filter_moment, moment_query
@@ -44,12 +43,12 @@ def router(triage: TriageService) -> Router:
         query = AlertQuery(
             status, min_severity, detector and detector.value, customer_id, since_at, until_at, limit, next_token
         )
-        return triage.list(query, utcnow())
+        return AlertPage.from_page(triage.list(query, utcnow()))
 
     @router.get("/alerts/<alert_id>")
     def get_alert(alert_id: AlertId) -> AlertOut:
         """One alert with its reasons, summary, narrative, notes and history."""
-        return alert_json(triage.get(alert_id))
+        return AlertOut.from_alert(triage.get(alert_id))
 
     @router.patch(
         "/alerts/<alert_id>",
@@ -60,7 +59,7 @@ def router(triage: TriageService) -> Router:
         """Move the status along the lifecycle (describe_lifecycle) or (re)assign."""
         by, now = acting(router, Action.TRIAGE), utcnow()
 
-        def apply(current):
+        def apply(current: Alert) -> Alert:
             alert = current
             if "assignee" in patch.model_fields_set and patch.assignee != alert.assignee:
                 alert = assign(alert, patch.assignee, by, now)
@@ -69,7 +68,7 @@ def router(triage: TriageService) -> Router:
             # one request is one write: two changes in it still move the version once (it is saved over `current`'s)
             return alert if alert is current else replace(alert, version=current.version + 1)
 
-        return alert_json(triage.change(alert_id, apply))
+        return AlertOut.from_alert(triage.change(alert_id, apply))
 
     @router.post(
         "/alerts/<alert_id>/notes",
@@ -81,13 +80,13 @@ def router(triage: TriageService) -> Router:
         """Add an investigation note."""
         by, now = acting(router, Action.TRIAGE), utcnow()
         alert = triage.change(alert_id, lambda a: add_note(a, note.text, by, now))
-        return Response(201, content_types.APPLICATION_JSON, alert_json(alert))
+        return Response(201, content_types.APPLICATION_JSON, AlertOut.from_alert(alert))
 
     @router.post("/alerts/<alert_id>/feedback")
     def post_feedback(alert_id: AlertId, feedback: FeedbackIn) -> AlertOut:
         """Label the alert fraud or legitimate; it settles an open alert and counts in the precision figures."""
         by, now = acting(router, Action.TRIAGE), utcnow()
         alert = triage.change(alert_id, lambda a: give_feedback(a, feedback.label, by, now, feedback.comment))
-        return alert_json(alert)
+        return AlertOut.from_alert(alert)
 
     return router

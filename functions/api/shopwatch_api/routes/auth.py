@@ -22,6 +22,6 @@ def router(sign_in: SignIn) -> Router:
     )
     def login(credentials: LoginIn) -> SessionOut:
         """Sign a person in: the token goes in `Authorization: Bearer <token>` on every other route."""
-        return sign_in.login(credentials.username, credentials.password, utcnow()).to_json()
+        return SessionOut.from_session(sign_in.login(credentials.username, credentials.password, utcnow()))
 
     return router

@@ -14,7 +14,7 @@ with its id, BacktestFunction invoked asynchronously, progress and result in Sta
 
 import os
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -24,7 +24,7 @@ from shopwatch.auth.callers import Action, authorize
 from shopwatch.backtest.period import Period
 from shopwatch.backtest.rule_book import StoredRuleBook
 from shopwatch.backtest.target import resolve
-from shopwatch.domain.clock import to_iso, utcnow
+from shopwatch.domain.clock import utcnow
 from shopwatch.errors import NotFound, ShopwatchError
 from shopwatch.storage.backtests import BacktestJobs, BacktestRuns
 from shopwatch.storage.transactions import TransactionRepository
@@ -38,7 +38,7 @@ JobId = Annotated[str, Path(min_length=32, max_length=32, pattern="^[0-9a-f]{32}
 class BacktestRefused(ShopwatchError):
     """A refusal BacktestFunction answered an inline run with (its status and code, passed on)."""
 
-    def __init__(self, error: dict) -> None:
+    def __init__(self, error: dict[str, Any]) -> None:
         super().__init__(error["message"], error.get("details"))
         self.status, self.code = int(error["status"]), str(error["code"])
 
@@ -62,7 +62,7 @@ def router(transactions_table: str, state_table: str, function_name: str) -> Rou
             503: {"description": "two backtests are running: retry after Retry-After seconds", "content": ERROR_CONTENT},
         },
     )  # fmt: skip
-    def backtest(body: BacktestIn) -> Response[dict]:
+    def backtest(body: BacktestIn) -> Response[dict[str, Any]]:
         """Replay the stored transactions of [since, until] through detection's offline path and judge each with
         the expression (a draft, or a saved rule's version): matches per day, labelled fraud and legitimate,
         precision, recall, overlap with alerts and up to 50 examples. Analysts and admins."""
@@ -99,16 +99,6 @@ def router(transactions_table: str, state_table: str, function_name: str) -> Rou
         job = jobs.get(job_id)
         if job is None:
             raise NotFound(f"no backtest job {job_id}", {"job_id": job_id})
-        return {
-            "job_id": job.job_id,
-            "status": job.status.value,
-            "progress": job.progress,
-            "requested_by": job.requested_by,
-            "created_at": to_iso(job.created_at),
-            "updated_at": to_iso(job.updated_at),
-            "request": job.request,
-            "result": job.result,
-            "error": job.error,
-        }
+        return BacktestJobOut.from_job(job)
 
     return router

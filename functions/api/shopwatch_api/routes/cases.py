@@ -19,9 +19,6 @@ from shopwatch_api.cases_models import (
     CasePage,
     CasePatch,
     CaseStatusFilter,
-    case_detail_json,
-    case_json,
-    settlement_json,
 )
 from shopwatch_api.models import NoteIn
 from shopwatch_api.params import Limit, PageToken
@@ -41,12 +38,12 @@ def router(cases: CaseService) -> Router:
     ) -> CasePage:
         """Cases most recently updated first; by default the work queue (open and investigating)."""
         found, token = cases.list(status.statuses(), min_severity, limit, next_token)
-        return {"cases": [case_json(c) for c in found], "next_token": token}
+        return CasePage.from_page(found, token)
 
     @router.get("/cases/<case_id>")
     def get_case(case_id: CaseId) -> CaseDetailOut:
         """One case: its accounts, shared entities, alerts (those of a folded customer case too), history, notes."""
-        return case_detail_json(cases.get(case_id))
+        return CaseDetailOut.from_detail(cases.get(case_id))
 
     @router.patch(
         "/cases/<case_id>",
@@ -60,7 +57,7 @@ def router(cases: CaseService) -> Router:
         by, now = acting(router, Action.TRIAGE), utcnow()
         assignee = (patch.assignee,) if "assignee" in patch.model_fields_set else None
         detail, settlement = cases.change(case_id, patch.status, assignee, by, now)
-        return case_detail_json(detail) | {"settlement": settlement_json(settlement)}
+        return CaseChanged.from_change(detail, settlement)
 
     @router.post(
         "/cases/<case_id>/notes",
@@ -71,6 +68,8 @@ def router(cases: CaseService) -> Router:
     def post_case_note(case_id: CaseId, note: NoteIn) -> Response[CaseDetailOut]:
         """Add an investigation note to the case."""
         by, now = acting(router, Action.TRIAGE), utcnow()
-        return Response(201, content_types.APPLICATION_JSON, case_detail_json(cases.note(case_id, note.text, by, now)))
+        return Response(
+            201, content_types.APPLICATION_JSON, CaseDetailOut.from_detail(cases.note(case_id, note.text, by, now))
+        )
 
     return router

@@ -20,11 +20,14 @@ from shopwatch_api.responses import ProductOut, ProductsStored
 def router(catalog: CatalogService) -> Router:
     router = Router()
 
-    def _put_product(sku: str, product: ProductIn, by: str) -> dict:
-        return catalog.put(sku, product.price, product.currency, product.name, by, utcnow())
+    def _put_product(sku: str, product: ProductIn, by: str) -> ProductOut:
+        return ProductOut.from_record(catalog.put(sku, product.price, product.currency, product.name, by, utcnow()))
 
-    def _put_products(body: ProductsIn, by: str) -> dict:
-        return catalog.put_many([(p.sku, p.price, p.currency, p.name) for p in body.products], by, utcnow())
+    def _put_products(body: ProductsIn, by: str) -> ProductsStored:
+        rows: list[tuple[str, object, str | None, str | None]] = [
+            (p.sku, p.price, p.currency, p.name) for p in body.products
+        ]
+        return ProductsStored(stored=catalog.put_many(rows, by, utcnow()))
 
     @router.put("/products/<sku>")
     def put_product(sku: Sku, product: ProductIn) -> ProductOut:
@@ -49,6 +52,6 @@ def router(catalog: CatalogService) -> Router:
     @router.get("/products/<sku>")
     def get_product(sku: Sku) -> ProductOut:
         """A product's catalog entry, with who set it last."""
-        return catalog.get(sku)
+        return ProductOut.from_record(catalog.get(sku))
 
     return router

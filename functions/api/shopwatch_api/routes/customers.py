@@ -20,18 +20,18 @@ def router(customers: CustomerService) -> Router:
         next_token: PageToken = None,
     ) -> CustomerPage:
         """Customers, most recently active first."""
-        return customers.list(limit, next_token)
+        return CustomerPage.from_page(customers.list(limit, next_token))
 
     @router.get("/customers/<customer_id>")
     def get_customer(customer_id: CustomerId) -> CustomerDetail:
         """A customer's profile, recent alerts and recent transactions."""
-        return customers.detail(customer_id)
+        return CustomerDetail.from_view(customers.detail(customer_id))
 
     @router.get("/customers/<customer_id>/anomalies")
     def customer_anomalies(
         customer_id: CustomerId, metric: Annotated[Metric, Query()] = Metric.AMOUNT
     ) -> CustomerAnomalies:
         """A customer's recent transactions through one metric: chart data, baseline and drill-down rows."""
-        return customers.anomalies(customer_id, metric)
+        return CustomerAnomalies.from_view(customer_id, customers.anomalies(customer_id, metric))
 
     return router

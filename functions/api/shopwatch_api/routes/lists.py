@@ -16,7 +16,6 @@ from shopwatch_api.acting import acting
 from shopwatch_api.docs import success
 from shopwatch_api.routes.rules import CONFLICT
 from shopwatch_api.rules_models import ItemIn, ItemsAddedOut, ItemsIn, ListIn, ListOut, ListsOut, ListSummaryOut
-from shopwatch_api.rules_views import items_added_json, list_json, list_summary_json
 
 ListName = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 ItemValue = Annotated[str, Path(min_length=1, max_length=254, description="as stored (see GET /lists/{name})")]
@@ -34,30 +33,30 @@ def router(state_table: str) -> Router:
     @router.get("/lists")
     def list_lists() -> ListsOut:
         """Every list with its count of unexpired entries."""
-        return {"lists": [list_summary_json(summary) for summary in lists.list(utcnow())]}
+        return ListsOut(lists=[ListSummaryOut.from_summary(summary) for summary in lists.list(utcnow())])
 
     @router.put("/lists/<name>", responses=success(ListSummaryOut, "the list") | CONFLICT)
     def put_list(name: ListName, body: ListIn) -> ListSummaryOut:
         """Create or change a list (admins); `items`, when given, replace every entry."""
         by = acting(router, Action.MANAGE_RULES, person=True)
         items = None if body.items is None else _items(body.items)
-        return list_summary_json(lists.put(name, body.kind, body.mode, body.description, items, by, utcnow()))
+        return ListSummaryOut.from_summary(lists.put(name, body.kind, body.mode, body.description, items, by, utcnow()))
 
     @router.get("/lists/<name>")
     def get_list(name: ListName) -> ListOut:
         """A list with its unexpired entries, by value."""
-        return list_json(lists.get(name, utcnow()))
+        return ListOut.from_detail(lists.get(name, utcnow()))
 
     @router.post("/lists/<name>/items", responses=success(ItemsAddedOut, "the list, and what changed") | CONFLICT)
     def add_list_items(name: ListName, body: ItemsIn) -> ItemsAddedOut:
         """Add entries (admins); a value already there takes the new reason and expiry."""
         by = acting(router, Action.MANAGE_RULES, person=True)
-        return items_added_json(lists.add_items(name, _items(body.items), by, utcnow()))
+        return ItemsAddedOut.from_result(lists.add_items(name, _items(body.items), by, utcnow()))
 
     @router.delete("/lists/<name>/items/<value>", responses=success(ListSummaryOut, "the list") | CONFLICT)
     def remove_list_item(name: ListName, value: ItemValue) -> ListSummaryOut:
         """Remove an entry (admins); the value as the list stores it, or in any form that normalises to it."""
         by = acting(router, Action.MANAGE_RULES, person=True)
-        return list_summary_json(lists.remove_item(name, value, by, utcnow()))
+        return ListSummaryOut.from_summary(lists.remove_item(name, value, by, utcnow()))
 
     return router

@@ -6,10 +6,10 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from shopwatch.auth.callers import Action
 from shopwatch.domain.clock import utcnow
-from shopwatch.models_view import pointers_json, registry_json
 from shopwatch.storage.models import VERSION_PATTERN, ModelRegistry
 from shopwatch.storage.training_runs import TrainingRuns
 from shopwatch_api.acting import acting
@@ -17,11 +17,11 @@ from shopwatch_api.docs import ERROR_CONTENT
 from shopwatch_api.responses import ModelPointersOut, ModelsOut, TrainingStarted
 
 ModelVersion = Annotated[str, Path(min_length=1, max_length=64, pattern=VERSION_PATTERN)]
-_MODEL_CONFLICT = {
+_MODEL_CONFLICT: OpenAPIResponse = {
     "description": "the models changed meanwhile, or the change makes no sense now",
     "content": ERROR_CONTENT,
 }
-_MODEL_POINTERS = {
+_MODEL_POINTERS: OpenAPIResponse = {
     "description": "the pointers after the change",
     "content": {"application/json": {"model": ModelPointersOut}},
 }
@@ -33,7 +33,7 @@ def router(registry: ModelRegistry, training: TrainingRuns) -> Router:
     @router.get("/models")
     def list_models() -> ModelsOut:
         """Every trained version with its status (champion, challenger, retired), training figures and history."""
-        return registry_json(registry)
+        return ModelsOut.from_registry(registry.pointers(), registry.versions(), registry.history())
 
     @router.post(
         "/models/train",
@@ -43,10 +43,8 @@ def router(registry: ModelRegistry, training: TrainingRuns) -> Router:
         """Start a training run now (admins). It runs asynchronously; its model becomes the challenger."""
         by = acting(router, Action.MANAGE_MODELS, person=True)
         training.start(by)
-        body = {"requested_by": by, "function": training.function_name}
-        return Response(
-            202, content_types.APPLICATION_JSON, TrainingStarted.model_validate(body).model_dump(mode="json")
-        )
+        body = TrainingStarted(requested_by=by, function=training.function_name)
+        return Response(202, content_types.APPLICATION_JSON, body)
 
     @router.post(
         "/models/<version>/promote",
@@ -60,12 +58,12 @@ def router(registry: ModelRegistry, training: TrainingRuns) -> Router:
         """Make `version` the champion (admins); the champion before is retired and kept for rollback. Recorded
         with who and when; DetectFunction picks it up within MODEL_REFRESH_SECONDS."""
         by = acting(router, Action.MANAGE_MODELS, person=True)
-        return pointers_json(registry.promote(version, by, utcnow()))
+        return ModelPointersOut.from_pointers(registry.promote(version, by, utcnow()))
 
     @router.post("/models/rollback", responses={200: _MODEL_POINTERS, 409: _MODEL_CONFLICT})
     def rollback_model() -> ModelPointersOut:
         """The champion before the current one becomes champion again (admins); recorded with who and when."""
         by = acting(router, Action.MANAGE_MODELS, person=True)
-        return pointers_json(registry.rollback(by, utcnow()))
+        return ModelPointersOut.from_pointers(registry.rollback(by, utcnow()))
 
     return router

@@ -1,6 +1,6 @@
 """Seed 000's plain-language endpoint: one day's alerts of one detector as sentences."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -37,12 +37,12 @@ def router(reports: ReportService) -> Router:
             ),
         ] = None,
         format: Annotated[Literal["json", "text"], Query()] = "json",
-    ) -> Response[dict | str]:
+    ) -> Response[dict[str, Any] | str]:
         """One day's alerts of one detector in plain language: price anomalies, low-sales periods, spam and bot
         customers, failed transactions..."""
         report = reports.report(detector, date, utcnow())
         if format == "text":
             return Response(200, "text/plain; charset=utf-8", report_text(report))
-        return Response(200, content_types.APPLICATION_JSON, ReportOut.model_validate(report).model_dump(mode="json"))
+        return Response(200, content_types.APPLICATION_JSON, ReportOut.from_report(report).model_dump(mode="json"))
 
     return router

@@ -9,7 +9,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from shopwatch.auth.callers import Action
 from shopwatch.domain.clock import utcnow
@@ -38,20 +38,10 @@ from shopwatch_api.rules_models import (
     RulesOut,
     ValidationOut,
 )
-from shopwatch_api.rules_views import (
-    rule_detail_json,
-    rule_json,
-    rule_stats_json,
-    validation_json,
-)
 
 RuleId = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
-CONFLICT = {409: {"description": "changed meanwhile (see expected_version), an id taken, or a limit reached",
+CONFLICT: dict[int, OpenAPIResponse] = {409: {"description": "changed meanwhile (see expected_version), an id taken, or a limit reached",
                   "content": ERROR_CONTENT}}  # fmt: skip
-
-
-def _json(status: int, model: type[BaseModel], body: dict) -> Response:
-    return Response(status, content_types.APPLICATION_JSON, model.model_validate(body).model_dump(mode="json"))
 
 
 def _draft(body: RuleIn) -> RuleDraft:
@@ -76,7 +66,7 @@ def router(state_table: str, alerts: AlertRepository, labels: LabelRepository) -
     @router.get("/rules")
     def list_rules() -> RulesOut:
         """Every rule's current version (disabled ones too), by id."""
-        return {"rules": [rule_json(stored) for stored in rules.list()]}
+        return RulesOut(rules=[RuleOut.from_stored(stored) for stored in rules.list()])
 
     @router.post(
         "/rules",
@@ -86,52 +76,53 @@ def router(state_table: str, alerts: AlertRepository, labels: LabelRepository) -
         """A new rule (admins). Its expression is checked against the documented variables first: a refused one
         is a 400 `invalid_expression` listing each problem with its line and column."""
         by = acting(router, Action.MANAGE_RULES, person=True)
-        return _json(201, RuleOut, rule_json(rules.create(_draft(body), body.rule_id, by, utcnow())))
+        created = RuleOut.from_stored(rules.create(_draft(body), body.rule_id, by, utcnow()))
+        return Response(201, content_types.APPLICATION_JSON, created)
 
     @router.post("/rules/validate")
     def validate_expression(body: ExpressionIn) -> ValidationOut:
         """Check an expression without saving it (the editor's inline check): each problem with its position."""
         acting(router, Action.READ, person=True)
-        return validation_json(rules.validate(body.expression))
+        return ValidationOut.from_problems(rules.validate(body.expression))
 
     @router.get("/rules/reference")
     def rule_reference() -> RuleReferenceOut:
         """What an expression may use: each variable with its fields and types, and the functions."""
-        return {"variables": variables.reference()}
+        return RuleReferenceOut.model_validate({"variables": variables.reference()})
 
     @router.get("/rules/<rule_id>")  # after /rules/reference: the first route that matches answers
     def get_rule(rule_id: RuleId) -> RuleDetailOut:
         """A rule's current version and every version before it, newest first, each with its diff."""
-        return rule_detail_json(rules.get(rule_id))
+        return RuleDetailOut.from_detail(rules.get(rule_id))
 
     @router.put("/rules/<rule_id>", responses=success(RuleOut, "the new version") | CONFLICT)
     def update_rule(rule_id: RuleId, body: RuleChangeIn) -> RuleOut:
         """A new version with this content (admins); an unchanged rule stays at its version."""
         by = acting(router, Action.MANAGE_RULES, person=True)
-        return rule_json(rules.update(rule_id, _draft(body), by, utcnow(), body.expected_version))
+        return RuleOut.from_stored(rules.update(rule_id, _draft(body), by, utcnow(), body.expected_version))
 
     @router.delete("/rules/<rule_id>", responses=success(RuleOut, "the disabled version") | CONFLICT)
     def disable_rule(rule_id: RuleId) -> RuleOut:
         """Disable the rule (admins): a new version in mode disabled; its history stays."""
         by = acting(router, Action.MANAGE_RULES, person=True)
-        return rule_json(rules.set_mode(rule_id, RuleMode.DISABLED, by, utcnow()))
+        return RuleOut.from_stored(rules.set_mode(rule_id, RuleMode.DISABLED, by, utcnow()))
 
     @router.post("/rules/<rule_id>/mode", responses=success(RuleOut, "the new version") | CONFLICT)
     def set_rule_mode(rule_id: RuleId, body: ModeIn) -> RuleOut:
         """Publish (active), shadow (matches counted, never alerting or deciding) or disable (admins)."""
         by = acting(router, Action.MANAGE_RULES, person=True)
-        return rule_json(rules.set_mode(rule_id, body.mode, by, utcnow(), body.expected_version))
+        return RuleOut.from_stored(rules.set_mode(rule_id, body.mode, by, utcnow(), body.expected_version))
 
     @router.post("/rules/<rule_id>/rollback", responses=success(RuleOut, "the new version") | CONFLICT)
     def rollback_rule(rule_id: RuleId, body: RollbackIn) -> RuleOut:
         """A new version copying `version`'s content, mode included (admins)."""
         by = acting(router, Action.MANAGE_RULES, person=True)
-        return rule_json(rules.rollback(rule_id, body.version, by, utcnow(), body.expected_version))
+        return RuleOut.from_stored(rules.rollback(rule_id, body.version, by, utcnow(), body.expected_version))
 
     @router.get("/analytics/rules")
     def rule_analytics(days: Days = 30) -> RuleAnalyticsOut:
         """Per rule: matches per day (active and shadow), and precision from feedback and chargebacks."""
         window, stats = analytics.per_rule(days, utcnow())
-        return rule_stats_json(window, stats)
+        return RuleAnalyticsOut.from_stats(window, stats)
 
     return router

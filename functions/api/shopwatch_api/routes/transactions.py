@@ -38,7 +38,7 @@ def transaction_detail(view: TransactionView) -> TransactionDetail:
         checkout=None
         if checkout is None
         else CheckoutOut(
-            decision=checkout.decision.value,  # type: ignore[arg-type]
+            decision=checkout.decision.value,
             reasons=[CheckoutReasonOut.model_validate(r) for r in checkout.reasons],
             risk_score=float(checkout.risk_score),
         ),

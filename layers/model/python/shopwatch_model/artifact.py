@@ -55,7 +55,7 @@ class ModelArtifact:
         arrays |= {f"forest/{k}": v for k, v in self.forest.arrays().items()}
         if self.autoencoder is not None:
             arrays |= {f"autoencoder/{k}": v for k, v in self.autoencoder.arrays().items()}
-        np.savez_compressed(directory / "arrays.npz", **arrays)
+        np.savez_compressed(directory / "arrays.npz", allow_pickle=False, **arrays)  # numbers only, never objects
         metadata = {
             "format_version": FORMAT_VERSION,
             "feature_names": list(self.feature_names),

@@ -59,7 +59,10 @@ class _Network:
         layers = list(itertools.pairwise(sizes))
         total = sum(fan_in * fan_out + fan_out for fan_in, fan_out in layers)
         self.params, self.grads = np.empty(total), np.empty(total)
-        self.coefs, self.intercepts, self.coef_grads, self.intercept_grads = [], [], [], []
+        self.coefs: list[np.ndarray] = []
+        self.intercepts: list[np.ndarray] = []
+        self.coef_grads: list[np.ndarray] = []
+        self.intercept_grads: list[np.ndarray] = []
         at = 0
         for fan_in, fan_out in layers:  # scikit-learn's order: each layer's weights, then its biases
             bound = math.sqrt(6.0 / (fan_in + fan_out))

@@ -240,7 +240,7 @@ def fit_isolation_forest(
         rows = rng.choice(X.shape[0], size=psi, replace=False)
         grown.append(_grow(X32[rows], max_depth, rng))
     forest = _as_scorer(grown, psi, X.shape[1])
-    if contamination == "auto":
+    if isinstance(contamination, str):  # "auto", the only text _check_contamination lets through
         return forest
     offset = float(np.percentile(chunked_scores(forest, X), 100.0 * contamination))
     return dataclasses.replace(forest, offset=offset)

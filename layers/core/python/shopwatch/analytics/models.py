@@ -115,6 +115,16 @@ def compare_version(
     )
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """GET /analytics/models: each version's outcome on `labelled` labelled transactions over `days` days."""
+
+    days: int
+    paging_budget: float
+    labelled: int
+    models: list[VersionOutcome]
+
+
 class ModelAnalytics:
     def __init__(
         self, registry: ModelRegistry, labels: LabelRepository, state: StateRepository, stats: ModelStatsRepository
@@ -124,7 +134,7 @@ class ModelAnalytics:
         self.state = state
         self.stats = stats
 
-    def compare(self, days: int, now: datetime) -> dict[str, Any]:
+    def compare(self, days: int, now: datetime) -> Comparison:
         pointers = self.registry.pointers()
         labels = self.labels.all()
         scores = self._scores(labels)
@@ -142,13 +152,8 @@ class ModelAnalytics:
             labelled = [(is_fraud, score.score) for is_fraud, score in mine]
             risks = [(is_fraud, score.risk_score) for is_fraud, score in mine if score.risk_score is not None]
             days_stats = self.stats.days(version, since, until)
-            compared.append(compare_version(role, version, labelled, days_stats, risks).__dict__)
-        return {
-            "days": days,
-            "paging_budget": PAGING_BUDGET,
-            "labelled": len(labels),
-            "models": compared,
-        }
+            compared.append(compare_version(role, version, labelled, days_stats, risks))
+        return Comparison(days, PAGING_BUDGET, len(labels), compared)
 
     def _scores(self, labels: list[dict[str, Any]]) -> dict[str, tuple[ModelScore, ...]]:
         """Each labelled transaction's model scores: kept on its label, else read from its marker."""

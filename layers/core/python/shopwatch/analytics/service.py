@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from shopwatch.domain.alert import Alert, AlertStatus
 from shopwatch.domain.buckets import Grain, dense
-from shopwatch.domain.clock import parse_iso, to_iso
+from shopwatch.domain.clock import parse_iso
 from shopwatch.domain.severity import Severity
 from shopwatch.domain.triage import outcome
 from shopwatch.storage.alerts import AlertRepository
@@ -40,8 +39,70 @@ class Window:
     def days(cls, days: int, now: datetime) -> Window:
         return cls(Grain.DAY.start_of(now) - timedelta(days=days - 1), now)
 
-    def to_json(self) -> dict[str, str]:
-        return {"since": to_iso(self.since), "until": to_iso(self.until)}
+
+# --- what the service answers: one frozen result per figure, mapped to the API's response models once ---------
+@dataclass(frozen=True)
+class Metrics:
+    window: Window
+    transactions: int
+    alerts: int
+    alerts_by_severity: dict[str, int]
+    open_alerts: int
+    investigating_alerts: int
+    alert_rate: float | None
+    triaged: int
+    mean_time_to_triage_seconds: float | None
+
+
+@dataclass(frozen=True)
+class HourCount:
+    """Alerts created in one hour, in all and per severity (`by_severity` names every severity)."""
+
+    start: datetime
+    total: int
+    by_severity: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Trend:
+    window: Window
+    hours: list[HourCount]
+
+
+@dataclass(frozen=True)
+class Distribution:
+    window: Window
+    total: int
+    severities: dict[str, int]
+    statuses: dict[str, int]
+
+
+@dataclass(frozen=True)
+class DetectorOutcome:
+    detector: str
+    alerts: int
+    confirmed: int
+    dismissed: int
+    pending: int
+    precision: float | None
+
+
+@dataclass(frozen=True)
+class DetectorOutcomes:
+    window: Window
+    detectors: list[DetectorOutcome]
+
+
+@dataclass(frozen=True)
+class Confusion:
+    window: Window
+    true_positive: int
+    false_positive: int
+    false_negative: int
+    true_negative: int
+    pending: int
+    precision: float | None
+    recall: float | None
 
 
 class AnalyticsService:
@@ -53,7 +114,7 @@ class AnalyticsService:
     def _alerts(self, window: Window) -> list[Alert]:
         return self.alerts.created_between(window.since, window.until)
 
-    def metrics(self, window: Window) -> dict[str, Any]:
+    def metrics(self, window: Window) -> Metrics:
         hours = dense(
             self.buckets.get_range(Grain.HOUR, window.since, window.until), Grain.HOUR, window.since, window.until
         )
@@ -61,44 +122,42 @@ class AnalyticsService:
         alerts = self._alerts(window)
         severities = Counter(a.severity.value for a in alerts)
         triage_seconds = [(a.triaged_at - a.created_at).total_seconds() for a in alerts if a.triaged_at]
-        return {
-            "window": window.to_json(),
-            "transactions": transactions,
-            "alerts": len(alerts),
-            "alerts_by_severity": {s.value: severities.get(s.value, 0) for s in Severity},
-            "open_alerts": self.alerts.count_in_status(AlertStatus.OPEN),
-            "investigating_alerts": self.alerts.count_in_status(AlertStatus.INVESTIGATING),
-            "alert_rate": _ratio(len(alerts), transactions),
-            "triaged": len(triage_seconds),
-            "mean_time_to_triage_seconds": round(sum(triage_seconds) / len(triage_seconds), 1)
-            if triage_seconds
-            else None,
-        }
+        return Metrics(
+            window=window,
+            transactions=transactions,
+            alerts=len(alerts),
+            alerts_by_severity={s.value: severities.get(s.value, 0) for s in Severity},
+            open_alerts=self.alerts.count_in_status(AlertStatus.OPEN),
+            investigating_alerts=self.alerts.count_in_status(AlertStatus.INVESTIGATING),
+            alert_rate=_ratio(len(alerts), transactions),
+            triaged=len(triage_seconds),
+            mean_time_to_triage_seconds=round(sum(triage_seconds) / len(triage_seconds), 1) if triage_seconds else None,
+        )
 
-    def alerts_trend(self, window: Window) -> dict[str, Any]:
+    def alerts_trend(self, window: Window) -> Trend:
         counts: dict[datetime, Counter[str]] = {h: Counter() for h in Grain.HOUR.starts(window.since, window.until)}
         for alert in self._alerts(window):
             counts.setdefault(Grain.HOUR.start_of(alert.created_at), Counter())[alert.severity.value] += 1
-        return {
-            "window": window.to_json(),
-            "hours": [
-                {"start": to_iso(h), "total": sum(c.values())} | {s.value: c.get(s.value, 0) for s in Severity}
+        return Trend(
+            window,
+            [
+                HourCount(h, sum(c.values()), {s.value: c.get(s.value, 0) for s in Severity})
                 for h, c in sorted(counts.items())
             ],
-        }
+        )
 
-    def severity_distribution(self, window: Window) -> dict[str, Any]:
+    def severity_distribution(self, window: Window) -> Distribution:
         alerts = self._alerts(window)
         severities = Counter(a.severity.value for a in alerts)
         statuses = Counter(a.status.value for a in alerts)
-        return {
-            "window": window.to_json(),
-            "total": len(alerts),
-            "severities": {s.value: severities.get(s.value, 0) for s in Severity},
-            "statuses": {s.value: statuses.get(s.value, 0) for s in AlertStatus},
-        }
+        return Distribution(
+            window,
+            len(alerts),
+            {s.value: severities.get(s.value, 0) for s in Severity},
+            {s.value: statuses.get(s.value, 0) for s in AlertStatus},
+        )
 
-    def detectors(self, window: Window) -> dict[str, Any]:
+    def detectors(self, window: Window) -> DetectorOutcomes:
         per: dict[str, Counter[str]] = {}
         for alert in self._alerts(window):
             per.setdefault(alert.detector, Counter())[outcome(alert)] += 1
@@ -106,18 +165,18 @@ class AnalyticsService:
         for detector, c in sorted(per.items()):
             reviewed = c["confirmed"] + c["dismissed"]
             rows.append(
-                {
-                    "detector": detector,
-                    "alerts": sum(c.values()),
-                    "confirmed": c["confirmed"],
-                    "dismissed": c["dismissed"],
-                    "pending": c["pending"],
-                    "precision": _ratio(c["confirmed"], reviewed),
-                }
+                DetectorOutcome(
+                    detector,
+                    sum(c.values()),
+                    c["confirmed"],
+                    c["dismissed"],
+                    c["pending"],
+                    _ratio(c["confirmed"], reviewed),
+                )
             )
-        return {"window": window.to_json(), "detectors": rows}
+        return DetectorOutcomes(window, rows)
 
-    def confusion_matrix(self, window: Window) -> dict[str, Any]:
+    def confusion_matrix(self, window: Window) -> Confusion:
         """TP: alerts confirmed; FP: alerts dismissed; FN: transactions labelled fraud that no alert covered;
         TN: transactions labelled legitimate that no alert covered. Pending alerts are counted apart."""
         outcomes = Counter(outcome(a) for a in self._alerts(window))
@@ -127,13 +186,13 @@ class AnalyticsService:
             if not label.get("alert_ids") and window.since <= parse_iso(label["at"]) <= window.until
         )
         tp, fp, fn = outcomes["confirmed"], outcomes["dismissed"], silent["fraud"]
-        return {
-            "window": window.to_json(),
-            "true_positive": tp,
-            "false_positive": fp,
-            "false_negative": fn,
-            "true_negative": silent["legitimate"],
-            "pending": outcomes["pending"],
-            "precision": _ratio(tp, tp + fp),
-            "recall": _ratio(tp, tp + fn),
-        }
+        return Confusion(
+            window,
+            true_positive=tp,
+            false_positive=fp,
+            false_negative=fn,
+            true_negative=silent["legitimate"],
+            pending=outcomes["pending"],
+            precision=_ratio(tp, tp + fp),
+            recall=_ratio(tp, tp + fn),
+        )

@@ -26,9 +26,6 @@ class Session:
     token: str
     expires_at: str  # RFC 3339, from the token's own `exp`
 
-    def to_json(self) -> dict[str, str]:
-        return {"token": self.token, "expires_at": self.expires_at}
-
 
 def token_expiry(token: str) -> datetime:
     """The `exp` of a JWT Cognito just gave us over TLS (read, not verified: API Gateway verifies it on use)."""

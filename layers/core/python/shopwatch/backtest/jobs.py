@@ -38,8 +38,8 @@ def run_inline(backtester: Backtester, request: dict[str, Any]) -> dict[str, Any
     except ExpressionRefused as refused:
         return {"error": {"status": refused.status} | refused.body()["error"]}
     except TooManyTransactions as exc:
-        refused = PeriodTooLarge(f"{exc}: backtest a shorter period", {"limit": exc.limit})
-        return {"error": {"status": refused.status} | refused.body()["error"]}
+        too_large = PeriodTooLarge(f"{exc}: backtest a shorter period", {"limit": exc.limit})
+        return {"error": {"status": too_large.status} | too_large.body()["error"]}
     return {"result": result.to_json()}
 
 

@@ -10,6 +10,7 @@ already in its status and settles whatever alerts are still behind: the same out
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -86,7 +87,7 @@ class CaseService:
         case = self._case(case_id)
         return CaseDetail(case, self.alerts_of(case))
 
-    def alerts_of(self, case: Case) -> list[Alert]:
+    def alerts_of(self, case: Case) -> builtins.list[Alert]:  # `list` here is the method above
         """The case's alerts and those of the customer cases folded into it (a ring's first account), oldest first."""
         alerts = self.cases.alerts_of(case.case_id)
         if case.anchor_kind != "customer" and case.customer_ids:

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from shopwatch.detectors.history import CatalogEntry
-from shopwatch.domain.clock import to_iso
 from shopwatch.domain.geography import normalize_currency
 from shopwatch.domain.input_rules import has_control_characters, reject_unaddressable
 from shopwatch.domain.money import to_decimal
@@ -38,15 +36,6 @@ def make_entry(sku: str, price: object, currency: str | None, name: str | None, 
     return CatalogEntry(sku, amount, normalize_currency(currency or default_currency), (name or "").strip() or None)
 
 
-def entry_json(entry: CatalogEntry) -> dict[str, Any]:
-    return {"sku": entry.sku, "price": str(entry.price), "currency": entry.currency, "name": entry.name}
-
-
-def record_json(record: CatalogRecord) -> dict[str, Any]:
-    changed_at = record.changed_at and to_iso(record.changed_at)
-    return entry_json(record.entry) | {"changed_by": record.changed_by, "changed_at": changed_at}
-
-
 class CatalogService:
     def __init__(self, repository: CatalogRepository, default_currency: str) -> None:
         self.repository = repository
@@ -60,22 +49,22 @@ class CatalogService:
 
     def put(
         self, sku: str, price: object, currency: str | None, name: str | None, by: str, now: datetime
-    ) -> dict[str, Any]:
+    ) -> CatalogRecord:
         """Store one product; `by` is the caller API Gateway authenticated (an admin's user name, or the shop)."""
         record = CatalogRecord(self._entry(sku, price, currency, name), by, now)
         self.repository.put(record)
-        return record_json(record)
+        return record
 
-    def get(self, sku: str) -> dict[str, Any]:
+    def get(self, sku: str) -> CatalogRecord:
         found = self.repository.get(sku) if 0 < len(sku) <= MAX_SKU_LENGTH else None
         if found is None:
             raise NotFound(f"no product {sku}", {"sku": sku})
-        return record_json(found)
+        return found
 
-    def put_many(
-        self, rows: list[tuple[str, object, str | None, str | None]], by: str, now: datetime
-    ) -> dict[str, Any]:
-        entries, problems = [], []
+    def put_many(self, rows: list[tuple[str, object, str | None, str | None]], by: str, now: datetime) -> int:
+        """Store every row or none; the number of products stored (a repeated sku counts once)."""
+        entries: list[CatalogEntry] = []
+        problems: list[dict[str, object]] = []
         for index, (sku, price, currency, name) in enumerate(rows):
             try:
                 entries.append(make_entry(sku, price, currency, name, self.default_currency))
@@ -85,4 +74,4 @@ class CatalogService:
             raise ValidationFailed(f"{len(problems)} of {len(rows)} products refused; nothing stored", problems)
         latest = list({e.sku: e for e in entries}.values())  # a repeated sku: its last row, as a CSV load does
         self.repository.put_many([CatalogRecord(entry, by, now) for entry in latest])
-        return {"stored": len(latest)}
+        return len(latest)

@@ -9,12 +9,11 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 
-from shopwatch.domain.clock import to_iso
 from shopwatch.domain.transaction import Transaction
 
 Z_LIMIT = 3.0
@@ -65,7 +64,33 @@ def leave_one_out_z(numbers: list[float]) -> list[float]:
     return scores
 
 
-def anomaly_view(metric: Metric, transactions: list[Transaction], alerted: dict[str, list[str]]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Point:
+    """One transaction through the metric: its value, its z-score against the customer's other points, whether it
+    stands out (by that score, an unusual country, or an alert) and the alerts that cover it."""
+
+    transaction: Transaction
+    value: Decimal
+    z_score: float
+    anomalous: bool
+    alert_ids: list[str]
+
+
+@dataclass(frozen=True)
+class AnomalyView:
+    """The points oldest first, and the baseline of all of them (the chart's band)."""
+
+    metric: Metric
+    mean: float
+    std: float
+    points: list[Point]
+
+    @property
+    def anomalies(self) -> list[Point]:
+        return [p for p in self.points if p.anomalous]
+
+
+def anomaly_view(metric: Metric, transactions: list[Transaction], alerted: dict[str, list[str]]) -> AnomalyView:
     """The series, the baseline of all the customer's transactions (the chart's band), and each point's z-score
     against the others (`leave_one_out_z`)."""
     ordered = sorted(transactions, key=lambda t: (t.timestamp, t.transaction_id))
@@ -73,33 +98,9 @@ def anomaly_view(metric: Metric, transactions: list[Transaction], alerted: dict[
     numbers = [float(v) for v in values]
     mean = statistics.fmean(numbers) if numbers else 0.0
     std = statistics.pstdev(numbers) if len(numbers) > 1 else 0.0
-    rows = []
+    points = []
     for tx, value, z in zip(ordered, values, leave_one_out_z(numbers), strict=True):
         unusual = metric is Metric.COUNTRY and value == 1
         flagged = abs(z) > Z_LIMIT or unusual or bool(alerted.get(tx.transaction_id))
-        rows.append(
-            {
-                "transaction_id": tx.transaction_id,
-                "timestamp": to_iso(tx.timestamp),
-                "status": tx.status,
-                "amount": str(tx.amount),
-                "currency": tx.currency,
-                "country": tx.country,
-                "metric_value": str(value),
-                "z_score": round(z, 2),
-                "anomalous": flagged,
-                "alert_ids": alerted.get(tx.transaction_id, []),
-            }
-        )
-    return {
-        "metric": metric.value,
-        "baseline": {"mean": round(mean, 4), "std": round(std, 4), "transactions": len(rows)},
-        "chart_data": {
-            "transaction_id": [r["transaction_id"] for r in rows],
-            "timestamp": [r["timestamp"] for r in rows],
-            "value": [r["metric_value"] for r in rows],
-            "anomalous": [r["anomalous"] for r in rows],
-        },
-        "anomaly_list": [r for r in rows if r["anomalous"]],
-        "drill_down": rows,
-    }
+        points.append(Point(tx, value, round(z, 2), flagged, alerted.get(tx.transaction_id, [])))
+    return AnomalyView(metric, round(mean, 4), round(std, 4), points)

@@ -601,7 +601,9 @@ class DetectionService:
         window = self.settings.alert_group_window_seconds
         alert_id = alert_id_for(finding.detector, tx.customer_id, floor_window(tx.timestamp, window))
         if alert_id not in batch.alerts:
-            batch.alerts.update(self.alerts.get_many([alert_id]) or {alert_id: None})
+            found: dict[str, Alert | None] = {alert_id: None}  # None: no alert yet, open one
+            found.update(self.alerts.get_many([alert_id]))
+            batch.alerts.update(found)
         current = batch.alerts[alert_id]
         if current is None:
             return open_alert(finding, severity, assessment.risk_score, tx, window, now)

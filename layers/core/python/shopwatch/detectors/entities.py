@@ -300,12 +300,12 @@ def _plan_update(
             adds[name] = value
     link_adds: dict[str, frozenset[str]] = {}
     granularities = (HOURS, DAYS, YEARS) if key.kind in LONG_LINKED else (HOURS, DAYS)
-    for kind, value in links.items():
+    for kind, linked in links.items():
         for granularity in granularities:
             name = counted.link_names[(kind, granularity.code)]
             known = history.links.get(name, frozenset())
-            if value not in known and len(known) < LINK_CAP and not (late and _stale(name, newest, current)):
-                link_adds[name] = frozenset({value})
+            if linked not in known and len(known) < LINK_CAP and not (late and _stale(name, newest, current)):
+                link_adds[name] = frozenset({linked})
     removes = frozenset(n for n in (*history.buckets, *history.links) if _stale(n, newest, current))
     seen = {}
     if history.first_seen is None or tx.timestamp < history.first_seen:

@@ -69,6 +69,7 @@ def _price_ratio(data: DetectionInput) -> float:
         if item.quantity <= 0 or item.unit_price <= 0:
             continue
         entry = data.catalog.get(item.sku)
+        reference: Decimal | None
         if entry is not None and entry.currency == data.tx.currency and entry.price > 0:
             reference = entry.price
         else:

@@ -94,10 +94,13 @@ def _line(item: LineItem, data: DetectionInput, settings: DetectionSettings) -> 
         return None
     if len(history.price_bins) >= settings.price_unpriced_levels:
         return None
-    low, high = history.usual_price_range()
+    usual, median = history.usual_price_range(), history.median_price()
+    if usual is None or median is None:  # no priced line (only when price_min_history is 0)
+        return None
+    low, high = usual
     known = low <= item.unit_price <= high or history.lines_near(item.unit_price) >= settings.price_seen_lines
     lowest, highest = history.price_quantile(0.0), history.price_quantile(1.0)
-    return _Line(item, history.median_price(), low, high, known, history.log_price_spread(), lowest, highest)
+    return _Line(item, median, low, high, known, history.log_price_spread(), lowest, highest)
 
 
 def price_list_factor(lines: list[_Line], settings: DetectionSettings) -> Decimal:
@@ -109,7 +112,7 @@ def price_list_factor(lines: list[_Line], settings: DetectionSettings) -> Decima
     learned = [line for line in lines if not line.from_catalog]
     up = [line.ratio for line in learned if line.ratio > 1 + tolerance]
     down = [line.ratio for line in learned if line.ratio < 1 - tolerance]
-    moved = sorted(max(up, down, key=len))
+    moved = sorted(up if len(up) >= len(down) else down)  # the larger side; up on a tie
     if len(moved) < settings.price_list_min_lines:
         return Decimal(1)
     factor = moved[len(moved) // 2]
@@ -162,7 +165,7 @@ def _judge(line: _Line, factor: Decimal, sigma: Decimal, settings: DetectionSett
         source = "usual price" if line.low == line.high else f"usual {'lowest' if price < low else 'highest'} price"
         source += " on this basket's price list" if factor != 1 else ""
     judged = _Judged(line, reference, source, (price - reference) / reference, factor)
-    if not line.from_catalog and price > 0:
+    if line.spread is not None and price > 0:  # a learned price (a catalog price has no spread)
         z = abs((line.ratio / factor).ln()) / max(line.spread, settings.price_log_sigma_floor)
         if z <= sigma and judged.unexplained(settings) is None:
             return None  # within the SKU's own spread, and not past every price the shop ever charged for it

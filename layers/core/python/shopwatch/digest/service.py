@@ -56,7 +56,7 @@ def template_overview(digest: Digest) -> str:
     if digest.total == 0:
         opening = f"On {digest.day:%A %d %B %Y} Shopwatch raised no alerts."
     else:
-        severities = Counter()
+        severities: Counter[str] = Counter()
         for counts in digest.by_detector.values():
             severities.update(counts)
         parts = [f"{severities[s.value]} {s.value}" for s in reversed(Severity) if severities[s.value]]
@@ -148,12 +148,12 @@ class DigestService:
             for cid, own in ranked
         ]
         stale = self._stale(now)
-        rows = self.analytics.detectors(Window.days(PRECISION_DAYS, now))["detectors"]
-        confirmed = sum(r["confirmed"] for r in rows)
-        reviewed = confirmed + sum(r["dismissed"] for r in rows)
+        rows = self.analytics.detectors(Window.days(PRECISION_DAYS, now)).detectors
+        confirmed = sum(r.confirmed for r in rows)
+        reviewed = confirmed + sum(r.dismissed for r in rows)
         precision = {
             "overall": round(confirmed / reviewed, 4) if reviewed else None,
-            "detectors": {r["detector"]: r["precision"] for r in rows},
+            "detectors": {r.detector: r.precision for r in rows},
         }
         return Digest(day, by_detector, top, stale[:10], len(stale), precision, len(alerts))
 

@@ -77,14 +77,6 @@ class Bucket:
             revenue[currency] = revenue.get(currency, Decimal(0)) + amount
         return Bucket(self.grain, self.start, self.transactions + other.transactions, statuses, revenue)
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "start": self.start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "transactions": self.transactions,
-            "statuses": {s: self.count(s) for s in STATUSES},
-            "approved_revenue": {c: str(a) for c, a in sorted(self.revenue.items())},
-        }
-
 
 def bucket_of(tx: Transaction, grain: Grain) -> Bucket:
     """One transaction's contribution to its bucket; revenue counts approved sales only."""

@@ -49,7 +49,8 @@ def to_decimal(value: object, *, places: int, maximum: Decimal, allow_negative: 
         raise ValueError(f"must not exceed {maximum}")
     if number != number.quantize(Decimal(1).scaleb(-places)):
         raise ValueError(f"must have at most {places} decimal places")
-    return number.quantize(Decimal(1).scaleb(-places)) if number.as_tuple().exponent < -places else number
+    exponent = number.as_tuple().exponent  # an int: the number is finite
+    return number.quantize(Decimal(1).scaleb(-places)) if isinstance(exponent, int) and exponent < -places else number
 
 
 def round_cents(amount: Decimal) -> Decimal:

@@ -26,16 +26,16 @@ class Severity(StrEnum):
     def from_rank(cls, rank: int) -> Severity:
         return _BY_RANK[max(1, min(4, rank))]
 
-    def __ge__(self, other: object) -> bool:  # type: ignore[override]
+    def __ge__(self, other: str) -> bool:
         return self.rank >= Severity(other).rank
 
-    def __gt__(self, other: object) -> bool:  # type: ignore[override]
+    def __gt__(self, other: str) -> bool:
         return self.rank > Severity(other).rank
 
-    def __le__(self, other: object) -> bool:  # type: ignore[override]
+    def __le__(self, other: str) -> bool:
         return self.rank <= Severity(other).rank
 
-    def __lt__(self, other: object) -> bool:  # type: ignore[override]
+    def __lt__(self, other: str) -> bool:
         return self.rank < Severity(other).rank
 
 

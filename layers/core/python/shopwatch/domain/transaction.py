@@ -28,6 +28,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import JsonDict
 
 from shopwatch.domain.clock import parse_iso, parse_rfc3339, to_iso
 from shopwatch.domain.geography import COUNTRY_INPUTS, CURRENCY_INPUTS, country_from_input, currency_from_input
@@ -69,12 +70,12 @@ class Status(StrEnum):
 
 # --- what /openapi.json states about each field: the rules the validators below apply, and nothing more ------
 # (issue 15: the schema is the server). Rules a JSON Schema cannot state are `x-` notes next to the field.
-_LINE = {"pattern": SINGLE_LINE_TEXT}
-_ADDRESSABLE = {"not": {"pattern": DOT_SEGMENT}}
-_NO_CARD_NUMBER = {
+_LINE: JsonDict = {"pattern": SINGLE_LINE_TEXT}
+_ADDRESSABLE: JsonDict = {"not": {"pattern": DOT_SEGMENT}}
+_NO_CARD_NUMBER: JsonDict = {
     "x-refuses": "a full card number: 13 to 19 digits, alone or grouped by spaces or dashes, that pass the Luhn check"
 }
-_MOMENT = {"format": "date-time", "description": "RFC 3339 date-time with an offset (Z or +HH:MM)"}
+_MOMENT: JsonDict = {"format": "date-time", "description": "RFC 3339 date-time with an offset (Z or +HH:MM)"}
 
 
 def money_schema(places: int, description: str) -> dict[str, Any]:
@@ -178,7 +179,7 @@ class TransactionIn(BaseModel):
 
     transaction_id: StrictStr = Field(pattern=TRANSACTION_ID_PATTERN, json_schema_extra=_ADDRESSABLE)
     customer_id: StrictStr = Field(
-        min_length=1, max_length=128, json_schema_extra={"pattern": ONE_LINE_TEXT} | _ADDRESSABLE
+        min_length=1, max_length=128, json_schema_extra={"pattern": ONE_LINE_TEXT, **_ADDRESSABLE}
     )
     timestamp: StrictStr | None = Field(
         default=None,

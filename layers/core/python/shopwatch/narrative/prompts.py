@@ -5,9 +5,12 @@ break, control or bidi character from a customer's name or a SKU's name reaches 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shopwatch.domain.text import one_line_values
+
+if TYPE_CHECKING:  # the type only: importing openai stays with the writer
+    from openai.types.chat import ChatCompletionMessageParam
 
 ALERT_INSTRUCTIONS = (
     "You are a fraud analyst writing for an online shop's owner. In at most three short sentences, explain the "
@@ -23,7 +26,7 @@ DIGEST_INSTRUCTIONS = (
 )
 
 
-def messages(instructions: str, facts: dict[str, Any]) -> list[dict[str, str]]:
+def messages(instructions: str, facts: dict[str, Any]) -> list[ChatCompletionMessageParam]:
     return [
         {"role": "system", "content": instructions},
         {"role": "user", "content": json.dumps(one_line_values(facts), ensure_ascii=False, sort_keys=True)},

@@ -16,6 +16,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 
 from shopwatch.config import NarrativeSettings
 from shopwatch.domain.clock import utcnow
@@ -72,7 +73,7 @@ class ChatModel:
             self._clients = {api_key: openai.OpenAI(api_key=api_key, max_retries=0)}  # a rotated key replaces it
         return self._clients[api_key]
 
-    def complete(self, api_key: str, messages: list[dict[str, str]], timeout: float) -> str:
+    def complete(self, api_key: str, messages: list[ChatCompletionMessageParam], timeout: float) -> str:
         response = (
             self._client(api_key)
             .with_options(timeout=timeout, max_retries=0)
@@ -106,7 +107,7 @@ class Narrator:
     def enabled(self) -> bool:
         return self.keys.configured
 
-    def write(self, messages: list[dict[str, str]]) -> NarrativeResult:
+    def write(self, messages: list[ChatCompletionMessageParam]) -> NarrativeResult:
         """A narrative for these messages within the timeout, or none and why."""
         if not self.enabled:
             return NarrativeResult()
@@ -119,7 +120,7 @@ class Narrator:
         except Unavailable as exc:
             return NarrativeResult(cause=exc.cause)
 
-    def _attempts(self, messages: list[dict[str, str]], deadline: float) -> str:
+    def _attempts(self, messages: list[ChatCompletionMessageParam], deadline: float) -> str:
         try:
             key = self.keys.get()
         except MissingKey as exc:

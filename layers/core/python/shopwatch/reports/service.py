@@ -5,15 +5,14 @@ catalog price..."), as JSON or as plain text. Template sentences, so a report re
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from shopwatch.detectors.findings import DETECTOR_LABELS
 from shopwatch.domain.alert import Alert, AlertStatus
 from shopwatch.domain.text import one_line
 from shopwatch.errors import NotFound, ValidationFailed
 from shopwatch.storage.alerts import AlertRepository
-from shopwatch.triage.views import alert_json
 
 FIRST_DAY = date(2000, 1, 1)  # ingest refuses older timestamps, so no alert is older
 _FULL_DATE = re.compile(
@@ -47,30 +46,38 @@ def report_line(alert: Alert) -> str:
     return one_line(line + ".")
 
 
-def report_text(report: dict[str, Any]) -> str:
-    header = f"{report['title']} on {report['date']}: {report['count']}"
-    if not report["count"]:
+@dataclass(frozen=True)
+class Report:
+    """One detector's alerts of one UTC day, oldest first, with a sentence per alert."""
+
+    detector: str
+    title: str
+    day: date
+    lines: list[str]
+    alerts: list[Alert]
+
+    @property
+    def count(self) -> int:
+        return len(self.alerts)
+
+
+def report_text(report: Report) -> str:
+    header = f"{report.title} on {report.day.isoformat()}: {report.count}"
+    if not report.count:
         return f"{header}. Nothing to report.\n"
-    return header + "\n" + "\n".join(report["lines"]) + "\n"
+    return header + "\n" + "\n".join(report.lines) + "\n"
 
 
 class ReportService:
     def __init__(self, alerts: AlertRepository) -> None:
         self.alerts = alerts
 
-    def report(self, detector: str, day_text: str | None, now: datetime) -> dict[str, Any]:
+    def report(self, detector: str, day_text: str | None, now: datetime) -> Report:
         if detector not in DETECTOR_LABELS:
             raise NotFound(f"no report {detector!r}", {"reports": sorted(DETECTOR_LABELS)})
         day = self._day(day_text, now)
         alerts = self._alerts_of(day, detector) if FIRST_DAY <= day <= now.date() else []
-        return {
-            "detector": detector,
-            "title": TITLES[detector],
-            "date": day.isoformat(),
-            "count": len(alerts),
-            "lines": [report_line(a) for a in alerts],
-            "alerts": [alert_json(a) for a in alerts],
-        }
+        return Report(detector, TITLES[detector], day, [report_line(a) for a in alerts], alerts)
 
     def _alerts_of(self, day: date, detector: str) -> list[Alert]:
         since = datetime.combine(day, time.min, UTC)

@@ -83,6 +83,13 @@ class Rule:
     def evaluated(self) -> bool:
         return self.mode is not RuleMode.DISABLED
 
+    @property
+    def saved_at(self) -> datetime:
+        """When this version was saved: every stored version has it; only a draft being built has none."""
+        if self.created_at is None:
+            raise ValueError(f"rule {self.rule_id} version {self.version} was never saved")
+        return self.created_at
+
     def with_mode(self, mode: RuleMode) -> Rule:
         return replace(self, mode=mode)
 
@@ -128,6 +135,13 @@ class ListItem:
 
     def active(self, now: datetime) -> bool:
         return self.expires_at is None or self.expires_at > now
+
+    @property
+    def saved_at(self) -> datetime:
+        """When the entry was added: every stored entry has it; only one being built has none."""
+        if self.added_at is None:
+            raise ValueError(f"list entry {self.value!r} was never saved")
+        return self.added_at
 
     def to_json(self) -> dict[str, Any]:
         return {

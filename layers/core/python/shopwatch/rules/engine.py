@@ -162,7 +162,7 @@ def _normalised(kind: ListKind, value: str) -> str:
 
 
 class _Local(threading.local):
-    matcher: Callable[[str, str], bool]
+    matcher: Callable[[str, str], bool] | None  # set while an engine evaluates on this thread
 
 
 _CURRENT = _Local()

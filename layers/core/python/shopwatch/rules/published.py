@@ -24,9 +24,14 @@ logger = Logger(child=True)
 class Snapshot(Protocol):
     """What a load gives (storage.rules.Published): the rules and lists, and what was left out past a limit."""
 
-    rules: Sequence[Rule]
-    lists: Sequence[RuleList]
-    truncated: Sequence[str]
+    @property
+    def rules(self) -> Sequence[Rule]: ...
+
+    @property
+    def lists(self) -> Sequence[RuleList]: ...
+
+    @property
+    def truncated(self) -> Sequence[str]: ...
 
 
 Loader = Callable[[datetime], Snapshot]

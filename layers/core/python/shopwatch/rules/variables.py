@@ -181,14 +181,14 @@ def message_class(name: str) -> type:
 
 def reference() -> list[dict[str, object]]:
     """The documented variables and functions, for GET /rules/reference and the dashboard's editor."""
-    return [
-        {
-            "name": variable,
-            "description": description,
-            "fields": _fields_doc(message),
-        }
+    variables: list[dict[str, object]] = [
+        {"name": variable, "description": description, "fields": _fields_doc(message)}
         for variable, (message, description) in VARIABLES.items()
-    ] + [{"name": f["name"], "description": f["description"], "signature": f["signature"]} for f in FUNCTIONS]
+    ]
+    functions: list[dict[str, object]] = [
+        {"name": f["name"], "description": f["description"], "signature": f["signature"]} for f in FUNCTIONS
+    ]
+    return variables + functions
 
 
 def _fields_doc(message: str) -> list[dict[str, object]]:

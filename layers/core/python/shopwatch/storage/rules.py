@@ -171,7 +171,7 @@ class RuleRepository:
         expected = previous.rule.version if previous else 0
         if rule.version != expected + 1:
             raise ValueError(f"version {rule.version} does not follow version {expected}")
-        stored = StoredRule(rule, previous.first_created_at if previous else rule.created_at)
+        stored = StoredRule(rule, previous.first_created_at if previous else rule.saved_at)
         head = {
             "pk": RULES_PARTITION,
             "sk": f"RULE#{rule.rule_id}",
@@ -329,7 +329,7 @@ class ListRepository:
             "sk": entry.value,
             "reason": entry.reason,
             "added_by": entry.added_by,
-            "added_at": to_iso(entry.added_at),
+            "added_at": to_iso(entry.saved_at),
         }
         if entry.expires_at is not None:
             item["expiry"] = to_iso(entry.expires_at)

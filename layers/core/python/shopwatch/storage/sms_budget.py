@@ -62,7 +62,7 @@ class SmsBudget:
     def _open(
         self, recipient: str, event_key: str, held: tuple[str, ...], version: str, now: datetime, period: timedelta
     ) -> None:
-        values = {
+        values: dict[str, dict[str, str | list[str]]] = {
             ":until": {"N": str(epoch_seconds(now + period))},
             ":owner": {"S": event_key},
             ":version": {"N": version},

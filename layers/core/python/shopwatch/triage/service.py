@@ -11,7 +11,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from shopwatch.detectors.findings import DETECTOR_LABELS
 from shopwatch.domain.alert import Alert, AlertStatus
@@ -19,11 +18,19 @@ from shopwatch.domain.severity import Severity
 from shopwatch.errors import NotFound, ServiceUnavailable, ValidationFailed
 from shopwatch.pagination import decode_token, encode_token, scope_of
 from shopwatch.storage.alerts import AlertFilter, AlertRepository
-from shopwatch.triage.views import alert_json
 
 ALERT_ID = re.compile(r"^al_[0-9a-f]{24}$")
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 WRITE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class AlertsPage:
+    """One page of the feed: the alerts themselves (the API maps them to its response once) and the token of the
+    next page, bound to the same filters."""
+
+    alerts: list[Alert]
+    next_token: str | None
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,7 @@ class TriageService:
     def __init__(self, alerts: AlertRepository) -> None:
         self.alerts = alerts
 
-    def list(self, query: AlertQuery, now: datetime) -> dict[str, Any]:
+    def list(self, query: AlertQuery, now: datetime) -> AlertsPage:
         if query.detector is not None and query.detector not in DETECTOR_LABELS:
             raise ValidationFailed(
                 f"unknown detector {query.detector!r}", {"field": "detector", "allowed": sorted(DETECTOR_LABELS)}
@@ -55,12 +62,9 @@ class TriageService:
         )  # fmt: skip
         after = decode_token(query.next_token, scope)
         if since > until:  # an empty window: nothing matches (a refusal would be a rule no schema can state)
-            return {"alerts": [], "next_token": None}
+            return AlertsPage([], None)
         alerts, cursor = self.alerts.page(wanted, after, query.limit)
-        return {
-            "alerts": [alert_json(a) for a in alerts],
-            "next_token": encode_token(cursor, scope) if cursor else None,
-        }
+        return AlertsPage(alerts, encode_token(cursor, scope) if cursor else None)
 
     def get(self, alert_id: str) -> Alert:
         alert = self.alerts.get(alert_id) if ALERT_ID.match(alert_id) else None

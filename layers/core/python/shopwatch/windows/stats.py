@@ -4,11 +4,10 @@ with the low-performance flag (seed 000's low-sale report), both from the traffi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
 
 from shopwatch.detectors.volume import VolumeSettings, low_day
-from shopwatch.domain.buckets import Grain, dense
+from shopwatch.domain.buckets import Bucket, Grain, dense
 from shopwatch.errors import ValidationFailed
 from shopwatch.storage.buckets import BucketRepository
 from shopwatch.windows.service import PERIOD_LOOKBACK, history_since_traffic_began
@@ -20,24 +19,39 @@ DEFAULT_DAYS = 30
 
 
 @dataclass(frozen=True)
+class DayReport:
+    """One day's bucket, whether the day is over, and the low-performance flag (None: not judged)."""
+
+    bucket: Bucket
+    day: date
+    complete: bool
+    low_performance: bool | None
+
+
+@dataclass(frozen=True)
+class DailyReport:
+    currency: str
+    days: list[DayReport]
+
+
+@dataclass(frozen=True)
 class StatsService:
     buckets: BucketRepository
     currency: str
     volume: VolumeSettings = field(default_factory=VolumeSettings)
 
-    def minutes(self, since: datetime | None, until: datetime | None, now: datetime) -> dict[str, Any]:
+    def minutes(self, since: datetime | None, until: datetime | None, now: datetime) -> list[Bucket]:
         """Each minute of [since, until]. A window longer than a day answers its last MAX_MINUTES minutes, and
         `since` after `until` none: both are answers a schema can promise, where a refusal would depend on
         how two parameters compare, which no schema can state."""
         end = until or now
         start = since or end - timedelta(minutes=DEFAULT_MINUTES - 1)
         if start > end:
-            return {"minutes": []}
+            return []
         start = max(start, Grain.MINUTE.start_of(end) - timedelta(minutes=MAX_MINUTES - 1))
-        found = dense(self.buckets.get_range(Grain.MINUTE, start, end), Grain.MINUTE, start, end)
-        return {"minutes": [b.to_json() for b in found]}
+        return dense(self.buckets.get_range(Grain.MINUTE, start, end), Grain.MINUTE, start, end)
 
-    def daily(self, days: int, now: datetime) -> dict[str, Any]:
+    def daily(self, days: int, now: datetime) -> DailyReport:
         if not 1 <= days <= MAX_DAYS:
             raise ValidationFailed(f"days must be between 1 and {MAX_DAYS}", {"field": "days", "value": days})
         today = Grain.DAY.start_of(now)
@@ -51,7 +65,5 @@ class StatsService:
             closed = day.start < today
             history = history_since_traffic_began(every[max(0, index - PERIOD_LOOKBACK[Grain.DAY].days) : index])
             flag = low_day(day, history, self.currency, self.volume) if closed else None
-            report.append(
-                day.to_json() | {"date": day.start.date().isoformat(), "complete": closed, "low_performance": flag}
-            )
-        return {"currency": self.currency, "days": report}
+            report.append(DayReport(day, day.start.date(), closed, flag))
+        return DailyReport(self.currency, report)
