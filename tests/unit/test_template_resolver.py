@@ -26,7 +26,7 @@ def test_parameters_conditions_and_lists_resolve_with_defaults_and_overrides():
 
 def test_a_functions_environment_merges_globals_and_its_own():
     resources = LocalResources(
-        tables={"TransactionsTable": "tx", "AlertsTable": "al", "StateTable": "st"},
+        tables={"TransactionsTable": "tx", "AlertsTable": "al", "StateTable": "st", "CasesTable": "cs"},
         topics={"AlertsTopic": "arn:aws:sns:us-east-1:123456789012:topic"},
     )
     env = function_environment(TEMPLATE, "NotifyFunction", resources.resolver(TEMPLATE))
@@ -39,5 +39,5 @@ def test_a_functions_environment_merges_globals_and_its_own():
 def test_tables_are_created_with_the_templates_keys_indexes_and_stream():
     kwargs = create_table_kwargs(TEMPLATE["Resources"]["AlertsTable"]["Properties"], "alerts")
     assert kwargs["KeySchema"] == [{"AttributeName": "alert_id", "KeyType": "HASH"}]
-    assert [i["IndexName"] for i in kwargs["GlobalSecondaryIndexes"]] == ["by-status", "by-customer"]
+    assert [i["IndexName"] for i in kwargs["GlobalSecondaryIndexes"]] == ["by-status", "by-customer", "by-case"]
     assert kwargs["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
