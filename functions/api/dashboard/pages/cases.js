@@ -14,7 +14,6 @@ function duration(seconds) {
   return Math.floor(s / 86400) + " d " + Math.round((s % 86400) / 3600) + " h";
 }
 function age(iso) { return duration((Date.now() - new Date(iso).getTime()) / 1000); }
-function entityHref(kind, value) { return "#/entities/" + enc(kind) + "/" + enc(value); }
 function anchorText(anchor) { return (anchor.kind === "customer" ? "account" : anchor.kind) + " " + anchor.value; }
 
 function buildCasesView() {

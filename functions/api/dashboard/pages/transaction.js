@@ -7,7 +7,7 @@ const SIGNAL_NAMES = { account_age: "young account", linked_accounts: "accounts 
   model_isolation: "model isolation", other: "other signals (not kept with the transaction: linked accounts, model isolation, rule points)" };
 
 // "3 days", "5 h", "12 min": how old an account was
-function age(seconds) {
+function accountAge(seconds) {
   if (seconds == null) return null;
   if (seconds < 3600) return number(Math.floor(seconds / 60)) + " min";
   if (seconds < 2 * 86400) return number(seconds / 3600, 1) + " h";
@@ -31,7 +31,7 @@ function renderTransaction(view, d) {
   fact(facts, "Amount", money(t.amount, t.currency));
   fact(facts, "Status", t.status);
   fact(facts, "Account", el("span", {}, entityLink("customer", t.customer_id), t.customer_name ? " (" + t.customer_name + ")" : ""));
-  fact(facts, "Account age", t.account_created_at ? age(d.account_age_seconds) + " (opened " + when(t.account_created_at) + ")" : "not sent by the shop");
+  fact(facts, "Account age", t.account_created_at ? accountAge(d.account_age_seconds) + " (opened " + when(t.account_created_at) + ")" : "not sent by the shop");
   fact(facts, "E-mail", t.email ? entityLink("email", entityValue(d, "email", t.email), t.email) : null);
   fact(facts, "IP", t.ip ? entityLink("ip", t.ip) : null);
   fact(facts, "Buyer's country", t.country ? t.country + " (where the shop located the buyer)" : null);
