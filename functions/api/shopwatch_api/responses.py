@@ -430,3 +430,27 @@ class ModelAnalyticsOut(_Out):
     paging_budget: float
     labelled: int
     models: list[ModelOutcomeOut]
+
+
+# --- POST /alerts/bulk ---------------------------------------------------------------------------------------
+class ErrorDetailOut(_Out):
+    code: str
+    message: str
+    details: Any = None
+
+
+class BulkItemOut(_Out):
+    alert_id: str
+    outcome: Literal["changed", "unchanged", "refused"] = Field(
+        description="unchanged: already as asked (a retry changes nothing twice)"
+    )
+    http_status: int = Field(description="what a single change of this alert would have answered (200, 404, 409)")
+    alert: AlertOut | None = None
+    error: ErrorDetailOut | None = None
+
+
+class BulkOut(_Out):
+    results: list[BulkItemOut] = Field(description="one per alert_id, in the request's order")
+    changed: int
+    unchanged: int
+    refused: int

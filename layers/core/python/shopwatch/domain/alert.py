@@ -65,6 +65,14 @@ def alert_id_for(detector: str, subject: str, window_start: datetime) -> str:
     return f"al_{digest[:24]}"
 
 
+def risk_order(risk_score: Decimal, created_at: datetime) -> str:
+    """The queue's sort key (GSI by-risk): highest risk first, then the longest waiting. DynamoDB sorts a
+    string key ascending, so the risk is stored as its distance from 100 in hundredths, zero-padded
+    ("01550" for 84.5), followed by the creation time; every alert item carries it, so the index is complete."""
+    hundredths = int((Decimal(100) - min(max(risk_score, Decimal(0)), Decimal(100))) * 100)
+    return f"{hundredths:05d}#{to_iso(created_at)}"
+
+
 def summary_for(finding: Finding, severity: Severity) -> str:
     return f"{finding.description}: {severity.value} {DETECTOR_LABELS.get(finding.detector, finding.detector)}"
 
@@ -119,6 +127,7 @@ class Alert:
             "history": list(self.history),
             "last_change": self.last_change,
             "version": self.version,
+            "risk_order": risk_order(self.risk_score, self.created_at),
         }
         for name in ("customer_id", "customer_name", "narrative", "model_version", "assignee", "feedback"):
             value = getattr(self, name)
@@ -134,7 +143,7 @@ class Alert:
             "alert_id", "detector", "severity", "severity_rank", "risk_score", "subject", "window_start", "window_end",
             "reasons", "summary", "created_at", "updated_at", "transaction_ids", "customer_id", "customer_name",
             "narrative", "status", "occurrences", "notes", "history", "model_version", "last_change", "version",
-            "assignee", "feedback", "triaged_at",
+            "assignee", "feedback", "triaged_at", "risk_order",
         }  # fmt: skip
         return cls(
             alert_id=item["alert_id"],
