@@ -64,7 +64,7 @@ def mixed(repository):
             status=list(AlertStatus)[i % 5].value,
             severity=severities[i % 4],
             detector="price" if i % 3 else "geo",
-        )  # fmt: skip
+        )
         for i, r in enumerate(risks)
     ]
 

@@ -96,19 +96,18 @@ class TriageService:
         """`apply` to each alert on its own (one read-modify-write each), so one unknown id or illegal move
         refuses that alert only; `apply` returns the alert itself when it is already as asked, which makes a
         retried request change nothing twice."""
-        outcomes = []
-        for alert_id in alert_ids:
-            moved: list[bool] = []
+        return [self._change_one(alert_id, apply) for alert_id in alert_ids]
 
-            def tracked(current: Alert) -> Alert:
-                changed = apply(current)
-                moved.append(changed is not current)
-                return changed
+    def _change_one(self, alert_id: str, apply: Callable[[Alert], Alert]) -> EachOutcome:
+        moved: list[bool] = []
 
-            try:
-                alert = self.change(alert_id, tracked)
-            except ShopwatchError as refusal:
-                outcomes.append(EachOutcome(alert_id, "refused", error=refusal))
-            else:
-                outcomes.append(EachOutcome(alert_id, "changed" if moved[-1] else "unchanged", alert))
-        return outcomes
+        def tracked(current: Alert) -> Alert:
+            changed = apply(current)
+            moved.append(changed is not current)
+            return changed
+
+        try:
+            alert = self.change(alert_id, tracked)
+        except ShopwatchError as refusal:
+            return EachOutcome(alert_id, "refused", error=refusal)
+        return EachOutcome(alert_id, "changed" if moved[-1] else "unchanged", alert)
