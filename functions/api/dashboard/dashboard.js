@@ -173,7 +173,7 @@ function alertRow(a) {
   const row = el("tr", { "data-alert-id": a.alert_id, tabindex: "-1", "aria-selected": "false" },
     el("td", { class: "pick" }, box),
     el("td", { class: "severity" }, el("span", { class: "badge " + a.severity }, a.severity)),
-    el("td", { class: "risk" }, Math.round(a.risk_score)),
+    el("td", { class: "risk" }, number(a.risk_score, 1)),
     el("td", { class: "who", title: alertWho(a) }, alertWho(a)),
     el("td", { class: "what", title: alertWhat(a) }, alertWhat(a)),
     el("td", { class: "amount" }, a.amount == null ? "" : money(a.amount, a.currency)),

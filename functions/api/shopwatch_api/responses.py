@@ -66,6 +66,8 @@ class AlertOut(_Out):
     created_at: Timestamp
     updated_at: Timestamp
     triaged_at: Timestamp | None
+    amount: Money | None = Field(default=None, description="the money of its transactions, when known")
+    currency: str | None = None
 
 
 class AlertPage(_Out):

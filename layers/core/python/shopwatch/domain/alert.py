@@ -104,6 +104,8 @@ class Alert:
     assignee: str | None = None
     feedback: dict[str, Any] | None = None
     triaged_at: datetime | None = None
+    amount: Decimal | None = None  # the money of its transactions (one currency); None when not known
+    currency: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def to_item(self) -> dict[str, Any]:
@@ -129,7 +131,9 @@ class Alert:
             "version": self.version,
             "risk_order": risk_order(self.risk_score, self.created_at),
         }
-        for name in ("customer_id", "customer_name", "narrative", "model_version", "assignee", "feedback"):
+        for name in (
+            "customer_id", "customer_name", "narrative", "model_version", "assignee", "feedback", "amount", "currency",
+        ):  # fmt: skip
             value = getattr(self, name)
             if value is not None:
                 item[name] = value
@@ -143,7 +147,7 @@ class Alert:
             "alert_id", "detector", "severity", "severity_rank", "risk_score", "subject", "window_start", "window_end",
             "reasons", "summary", "created_at", "updated_at", "transaction_ids", "customer_id", "customer_name",
             "narrative", "status", "occurrences", "notes", "history", "model_version", "last_change", "version",
-            "assignee", "feedback", "triaged_at", "risk_order",
+            "assignee", "feedback", "triaged_at", "risk_order", "amount", "currency",
         }  # fmt: skip
         return cls(
             alert_id=item["alert_id"],
@@ -171,6 +175,8 @@ class Alert:
             assignee=item.get("assignee"),
             feedback=item.get("feedback"),
             triaged_at=parse_iso(item["triaged_at"]) if "triaged_at" in item else None,
+            amount=Decimal(item["amount"]) if "amount" in item else None,
+            currency=item.get("currency"),
             extra={k: v for k, v in item.items() if k not in known},
         )
 
@@ -196,14 +202,19 @@ def open_alert(
         customer_name=tx.customer_name,
         history=({"at": to_iso(now), "by": SYSTEM_ACTOR, "action": "created", "severity": severity.value},),
         model_version=finding.model_version,
+        amount=tx.amount,
+        currency=tx.currency,
     )
 
 
 def add_occurrence(
     alert: Alert, finding: Finding, severity: Severity, risk: Decimal, tx: Transaction, now: datetime
 ) -> Alert:
-    """Count one more transaction in the alert; a higher severity escalates it and takes over its summary."""
-    return grow(alert, finding, severity, risk, now, tx.transaction_id, tx.customer_name)
+    """Count one more transaction in the alert; a higher severity escalates it and takes over its summary. Its
+    amount adds up (the queue shows what is at stake); a second currency makes the sum unknown."""
+    grown = grow(alert, finding, severity, risk, now, tx.transaction_id, tx.customer_name)
+    same_money = alert.amount is not None and alert.currency == tx.currency
+    return replace(grown, amount=alert.amount + tx.amount if same_money else None)
 
 
 def open_window_alert(

@@ -32,4 +32,6 @@ def alert_json(alert: Alert) -> dict[str, Any]:
         "created_at": to_iso(alert.created_at),
         "updated_at": to_iso(alert.updated_at),
         "triaged_at": to_iso(alert.triaged_at) if alert.triaged_at else None,
+        "amount": alert.amount,
+        "currency": alert.currency,
     }
