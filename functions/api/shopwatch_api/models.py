@@ -147,6 +147,7 @@ def _bulk_rules(schema: dict[str, Any]) -> None:
     """The rules between fields, stated in the schema too: a status action needs a reason, assign an assignee
     (and only assign takes one)."""
     settle = sorted(a.value for a in BULK_STATUS)
+    schema["properties"]["reason"].pop("default", None)  # absent, or a text: never null
     schema["allOf"] = [
         {"if": {"properties": {"action": {"enum": settle}}}, "then": {"required": ["reason"]}},
         {
@@ -166,8 +167,8 @@ class BulkIn(_Body):
         min_length=1, max_length=MAX_BULK, json_schema_extra={"uniqueItems": True}
     )
     action: BulkAction
-    reason: Text | None = Field(default=None, min_length=1, max_length=1000, description="why; required to settle")
-    assignee: Text | None = Field(default=None, min_length=1, max_length=128, description="for action assign")
+    reason: Text = Field(default=None, min_length=1, max_length=1000, description="why; required to settle")  # type: ignore[assignment]
+    assignee: Text | None = Field(default=None, min_length=1, max_length=128, description="for assign; null unassigns")
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -175,6 +176,6 @@ class BulkIn(_Body):
             raise ValueError("alert_ids must be unique")
         if self.action in BULK_STATUS and self.reason is None:
             raise ValueError(f"action {self.action.value} needs a reason")
-        if (self.action is BulkAction.ASSIGN) != (self.assignee is not None):
+        if (self.action is BulkAction.ASSIGN) != ("assignee" in self.model_fields_set):
             raise ValueError("assignee goes with action assign, and only with it")
         return self
