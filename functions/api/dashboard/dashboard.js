@@ -421,7 +421,7 @@ function renderAlert(a) {
     el("li", {}, r.message, r.expected != null ? el("span", { class: "muted" }, " (value " + r.value + ", expected " + r.expected + ")") : "")));
   $("detail-notes").replaceChildren(...a.notes.map((n) => el("li", {}, el("span", { class: "muted" }, when(n.at) + " " + n.by + ": "), n.text)));
   $("detail-history").replaceChildren(...a.history.map((h) =>
-    el("li", {}, when(h.at) + " · " + h.by + " · " + h.action + (h.to ? " → " + h.to : "") + (h.label ? " (" + h.label + ")" : ""))));
+    el("li", {}, when(h.at) + " · " + h.by + " · " + h.action + (h.to ? " → " + h.to : "") + (h.label ? " (" + h.label + ")" : "") + (h.reason ? ": " + h.reason : ""))));
   const next = NEXT_STATUSES[a.status] || [];
   $("status-select").replaceChildren(...next.map((s) => el("option", { value: s }, s)));
   $("status-form").querySelector("button").disabled = next.length === 0;
