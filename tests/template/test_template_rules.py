@@ -179,7 +179,7 @@ def test_stream_views_and_ttl_follow_the_design():
         "Enabled": True,
     }
     indexes = {i["IndexName"] for i in RESOURCES["AlertsTable"]["Properties"]["GlobalSecondaryIndexes"]}
-    assert indexes == {"by-status", "by-customer"}
+    assert indexes == {"by-status", "by-customer", "by-risk"}
 
 
 def test_topic_and_queue_are_encrypted():
