@@ -107,7 +107,7 @@ def test_on_a_phone_each_alert_is_a_card_and_nothing_scrolls_sideways(browser, l
              .filter((e) => e.scrollWidth - e.clientWidth > 1)
              .map((e) => (e.querySelector('table') || e).id || e.className || e.tagName)"""
     )
-    summary = row.locator("td").nth(3).bounding_box()
+    summary = row.locator("td.what").bounding_box()
     card = row.bounding_box()
     phone.screenshot(path=str(ARTIFACTS / "dashboard-phone-cards.png"), full_page=True)
     context.close()

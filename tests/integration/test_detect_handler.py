@@ -25,7 +25,8 @@ from tests.conftest import Stack, load_event
 
 DEFAULT_MODEL = ModelArtifact.load(DEFAULT_ARTIFACT)
 
-VOLATILE = {"processed_at", "created_at", "updated_at", "expires_at", "at"}
+# risk_order ends in created_at, so it is as volatile
+VOLATILE = {"processed_at", "created_at", "updated_at", "expires_at", "at", "risk_order"}
 
 
 def normalized(items: list[dict]) -> list[dict]:

@@ -179,7 +179,7 @@ def test_stream_views_and_ttl_follow_the_design():
         "Enabled": True,
     }
     indexes = {i["IndexName"] for i in RESOURCES["AlertsTable"]["Properties"]["GlobalSecondaryIndexes"]}
-    assert indexes == {"by-status", "by-customer", "by-case"}  # by-case: a case's alerts (shopwatch.cases)
+    assert indexes == {"by-status", "by-customer", "by-case", "by-risk"}  # by-case: shopwatch.cases; by-risk: the queue
 
 
 def test_topic_and_queue_are_encrypted():

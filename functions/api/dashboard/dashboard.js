@@ -138,41 +138,259 @@ async function loadKpis() {
     el("div", { class: "tile", id: "kpi-" + id }, el("span", { class: "value" }, value), el("span", { class: "label" }, label))));
 }
 
-// --- the live alert feed -----------------------------------------------------------------------------------
+// --- the alert queue -------------------------------------------------------------------------------------------
+// The analyst's queue: medium and above, highest risk first then the longest waiting (GET /alerts?order=risk),
+// one line per alert, worked from the keyboard. The periodic refresh never moves rows under the analyst: alerts
+// not on screen are announced in a bar ("3 new alerts — show") and shown when it is clicked. It renders at once
+// only when that moves nothing anyone is looking at: the list is empty, or it is scrolled to its top with no
+// current row, no alert open and nothing selected.
+const queue = { alerts: [], cursor: null, checked: new Set(), filtersOf: null };
+const DEFAULT_FILTER = { name: "Medium+ open", status: "open", min_severity: "medium", order: "risk" };
+const MAX_SAVED_FILTERS = 20;
+const MAX_BULK = 100;
+
 function feedQuery(token) {
-  const q = new URLSearchParams({ limit: "50" });
+  const q = new URLSearchParams({ limit: "50", order: $("filter-order").value });
   if ($("filter-status").value) q.set("status", $("filter-status").value);
   if ($("filter-severity").value) q.set("min_severity", $("filter-severity").value);
   if (token) q.set("next_token", token);
   return "alerts?" + q;
 }
+function age(iso) {
+  const minutes = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 60000));
+  if (minutes < 1) return "now";
+  if (minutes < 60) return minutes + " min";
+  const hours = Math.floor(minutes / 60);
+  return hours < 48 ? hours + " h" : Math.floor(hours / 24) + " d";
+}
+function alertWho(a) { return a.customer_name || a.customer_id || a.subject; }
+function alertWhat(a) { return a.detector.replace(/_/g, " ") + " · " + a.summary; }
 function alertRow(a) {
-  const row = el("tr", { "data-alert-id": a.alert_id },
-    el("td", {}, when(a.created_at)),
-    el("td", {}, el("span", { class: "badge " + a.severity }, a.severity)),
-    el("td", {}, a.detector),
-    el("td", {}, a.summary),
-    el("td", { class: "status" }, a.status),
-    el("td", {}, a.occurrences));
+  const box = el("input", { type: "checkbox", "aria-label": "select the alert about " + alertWho(a) });
+  box.checked = queue.checked.has(a.alert_id);
+  box.addEventListener("click", (event) => event.stopPropagation());
+  box.addEventListener("change", () => check(a.alert_id, box.checked));
+  const row = el("tr", { "data-alert-id": a.alert_id, tabindex: "-1", "aria-selected": "false" },
+    el("td", { class: "pick" }, box),
+    el("td", { class: "severity" }, el("span", { class: "badge " + a.severity }, a.severity)),
+    el("td", { class: "risk" }, number(a.risk_score, 1)),
+    el("td", { class: "who", title: alertWho(a) }, alertWho(a)),
+    el("td", { class: "what", title: alertWhat(a) }, alertWhat(a)),
+    el("td", { class: "amount" }, a.amount == null ? "" : money(a.amount, a.currency)),
+    el("td", { class: "age" }, el("time", { datetime: a.created_at, title: when(a.created_at) }, age(a.created_at))),
+    el("td", { class: "status", title: a.status }, a.status));
   if (a.alert_id === state.selected) row.classList.add("selected");
-  row.addEventListener("click", () => openAlert(a.alert_id));
+  row.addEventListener("click", () => { moveCursor(a.alert_id, false); openAlert(a.alert_id); });
   return row;
 }
-async function loadFeed() {
-  const page = await api(feedQuery());
-  $("alerts").tBodies[0].replaceChildren(...page.alerts.map(alertRow));
-  state.feedToken = page.next_token;
-  $("more-alerts").hidden = !page.next_token;
+function queueRows() { return [...$("alerts").tBodies[0].rows]; }
+function markCursor(focus) {
+  const rows = queueRows();
+  for (const row of rows) {
+    const current = row.dataset.alertId === queue.cursor;
+    row.classList.toggle("current", current);
+    row.setAttribute("aria-selected", String(current));
+    row.tabIndex = current ? 0 : -1;
+    if (current && focus) { row.focus(); row.scrollIntoView({ block: "nearest" }); }
+  }
+  if (!queue.cursor && rows.length) rows[0].tabIndex = 0;  // Tab still reaches the list
 }
+function moveCursor(id, focus) { queue.cursor = id; markCursor(focus); }
+function step(by) {
+  const rows = queueRows();
+  if (!rows.length) return;
+  const at = rows.findIndex((r) => r.dataset.alertId === queue.cursor);
+  const next = at < 0 ? (by > 0 ? 0 : rows.length - 1) : Math.min(rows.length - 1, Math.max(0, at + by));
+  moveCursor(rows[next].dataset.alertId, true);
+}
+// `keepAt`: the row index the cursor was on, for when its alert left the list (triaged out of the filter): the
+// cursor stays where it was, on the next alert in line.
+function renderQueue(alerts, nextToken, keepAt) {
+  queue.alerts = alerts;
+  const ids = new Set(alerts.map((a) => a.alert_id));
+  for (const id of [...queue.checked]) if (!ids.has(id)) queue.checked.delete(id);
+  if (queue.cursor && !ids.has(queue.cursor)) {
+    queue.cursor = keepAt != null && alerts.length ? alerts[Math.min(keepAt, alerts.length - 1)].alert_id : null;
+  }
+  $("alerts").tBodies[0].replaceChildren(...alerts.map(alertRow));
+  $("new-alerts").hidden = true;
+  state.feedToken = nextToken;
+  $("more-alerts").hidden = !nextToken;
+  showChecked();
+}
+function quietToRender() {
+  return queue.alerts.length === 0 ||
+    ($("queue-scroll").scrollTop === 0 && !queue.cursor && !state.selected && queue.checked.size === 0);
+}
+async function loadFeed({ background = false, keepAt = null, focus = false } = {}) {
+  if (queue.filtersOf !== (sessionStorage.getItem("shopwatch.user") || "")) listFilters();
+  const page = await api(feedQuery());
+  if (background && !quietToRender()) {
+    const shown = new Set(queue.alerts.map((a) => a.alert_id));
+    const fresh = page.alerts.filter((a) => !shown.has(a.alert_id)).length;
+    $("new-alerts").textContent = fresh + (fresh === 1 ? " new alert" : " new alerts") + " — show";
+    $("new-alerts").hidden = fresh === 0;
+    for (const time of $("alerts").querySelectorAll("td.age time")) time.textContent = age(time.getAttribute("datetime"));
+    return;
+  }
+  renderQueue(page.alerts, page.next_token, keepAt);
+  markCursor(focus);
+}
+$("new-alerts").addEventListener("click", () => loadFeed({ focus: !!queue.cursor }).catch(showError));
 $("more-alerts").addEventListener("click", async () => {
   try {
     const page = await api(feedQuery(state.feedToken));
-    $("alerts").tBodies[0].append(...page.alerts.map(alertRow));
+    const shown = new Set(queue.alerts.map((a) => a.alert_id));
+    const added = page.alerts.filter((a) => !shown.has(a.alert_id));
+    queue.alerts = queue.alerts.concat(added);
+    $("alerts").tBodies[0].append(...added.map(alertRow));
+    markCursor(false);
     state.feedToken = page.next_token;
     $("more-alerts").hidden = !page.next_token;
   } catch (e) { showError(e); }
 });
-for (const id of ["filter-status", "filter-severity"]) $(id).addEventListener("change", () => loadFeed().catch(showError));
+for (const id of ["filter-status", "filter-severity", "filter-order"]) {
+  $(id).addEventListener("change", () => { listFilters(); loadFeed().catch(showError); });
+}
+
+// selection and the bulk action (POST /alerts/bulk: each alert on its own, with the reason in its history)
+function check(id, on) {
+  if (on) queue.checked.add(id); else queue.checked.delete(id);
+  const box = $("alerts").querySelector(`tr[data-alert-id="${CSS.escape(id)}"] input[type=checkbox]`);
+  if (box) box.checked = on;
+  showChecked();
+}
+function showChecked() {
+  const n = queue.checked.size;
+  $("bulk-bar").hidden = n === 0;
+  $("bulk-count").textContent = n + (n === 1 ? " alert selected" : " alerts selected");
+  for (const row of queueRows()) row.classList.toggle("checked", queue.checked.has(row.dataset.alertId));
+}
+$("bulk-clear").addEventListener("click", () => { queue.checked.clear(); renderQueue(queue.alerts, state.feedToken); markCursor(false); });
+$("bulk-bar").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const ids = [...queue.checked], reason = $("bulk-reason").value.trim();
+  if (!reason) { say("bulk-status", "Give a reason: it is kept in each alert's history.", true); return; }
+  if (ids.length > MAX_BULK) { say("bulk-status", "At most " + MAX_BULK + " alerts at once.", true); return; }
+  try {
+    const answer = await api("alerts/bulk", post({ alert_ids: ids, action: $("bulk-action").value, reason }));
+    const refused = answer.results.filter((r) => r.outcome === "refused");
+    say("bulk-status", answer.changed + " changed, " + answer.unchanged + " already so" +
+      (refused.length ? "; " + refused.length + " refused: " + refused.map((r) => r.error.message).join("; ") : "") + ".", refused.length > 0);
+    queue.checked.clear();
+    $("bulk-reason").value = "";
+    await loadFeed();
+    if (state.selected && ids.includes(state.selected)) await openAlert(state.selected);
+  } catch (e) { say("bulk-status", problemMessage(e), true); }
+});
+
+// the keyboard: j/k (or the arrows in the list) move, Enter/o open, a assign to me, f fraud, l legitimate,
+// x select, ? the list of keys; never while a text field has the focus, nor with a modifier key
+async function actOnCurrent(path, method, body, done) {
+  const id = queue.cursor;
+  if (!id) { say("bulk-status", "No current alert: move to one with j or k."); return; }
+  const at = queueRows().findIndex((r) => r.dataset.alertId === id);
+  try {
+    clearError();
+    const alert = await api("alerts/" + encodeURIComponent(id) + path, { method, body: JSON.stringify(body) });
+    if (state.selected === id) renderAlert(alert);
+    say("bulk-status", done + ": " + alertWho(alert) + " (" + alert.status + ").");
+    await loadFeed({ keepAt: at, focus: true });
+  } catch (e) { showError(e); }
+}
+function typing(target) {
+  if (!(target instanceof Element)) return false;
+  if (target.isContentEditable || target.closest("textarea, select, dialog")) return true;
+  return target.tagName === "INPUT" && !["checkbox", "radio", "button", "submit"].includes(target.type);
+}
+const QUEUE_KEYS = {
+  j: () => step(1),
+  k: () => step(-1),
+  o: () => { if (queue.cursor) openAlert(queue.cursor); },
+  a: () => actOnCurrent("", "PATCH", { assignee: sessionStorage.getItem("shopwatch.user") }, "Assigned to you"),
+  f: () => actOnCurrent("/feedback", "POST", { label: "fraud" }, "Marked fraud"),
+  l: () => actOnCurrent("/feedback", "POST", { label: "legitimate" }, "Marked legitimate"),
+  x: () => { if (queue.cursor) check(queue.cursor, !queue.checked.has(queue.cursor)); },
+  "?": () => $("shortcuts").showModal(),
+};
+document.addEventListener("keydown", (event) => {
+  if (currentView() !== "overview" || !signedIn() || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (typing(event.target) || document.querySelector("dialog[open]")) return;
+  const inList = event.target instanceof Element && event.target.closest("#alerts") !== null;
+  let key = event.key;
+  if (key === "ArrowDown" || key === "ArrowUp") {
+    if (!inList) return;  // elsewhere the arrows scroll the page, as ever
+    key = key === "ArrowDown" ? "j" : "k";
+  }
+  if (key === "Enter") {
+    if (!(inList && event.target.tagName === "TR")) return;  // Enter on a button or link keeps its meaning
+    key = "o";
+  }
+  if (!Object.hasOwn(QUEUE_KEYS, key)) return;
+  event.preventDefault();
+  QUEUE_KEYS[key]();
+});
+$("shortcuts-open").addEventListener("click", () => $("shortcuts").showModal());
+$("shortcuts-close").addEventListener("click", () => $("shortcuts").close());
+
+// saved filters: per user name in localStorage (this browser only), at most 20, and the built-in "Medium+ open"
+function filtersKey() { return "shopwatch.filters." + (sessionStorage.getItem("shopwatch.user") || ""); }
+function savedFilters() {
+  try {
+    const stored = JSON.parse(localStorage.getItem(filtersKey()) || "[]");
+    return Array.isArray(stored) ? stored.filter((f) => f && typeof f.name === "string" && f.name.length <= 40) : [];
+  } catch (e) { return []; }  // a value this page did not write: as if none
+}
+function currentFilter(name) {
+  return { name, status: $("filter-status").value, min_severity: $("filter-severity").value, order: $("filter-order").value };
+}
+function sameFilter(a, b) { return a.status === b.status && a.min_severity === b.min_severity && a.order === b.order; }
+function listFilters() {
+  queue.filtersOf = sessionStorage.getItem("shopwatch.user") || "";
+  const all = [DEFAULT_FILTER, ...savedFilters()];
+  const now = currentFilter("");
+  const matching = all.find((f) => sameFilter(f, now));
+  $("saved-filters").replaceChildren(el("option", { value: "" }, "—"), ...all.map((f) => el("option", { value: f.name }, f.name)));
+  $("saved-filters").value = matching ? matching.name : "";
+  $("remove-filter").disabled = !matching || matching === DEFAULT_FILTER;
+}
+function setSelect(id, value) {
+  if ([...$(id).options].some((o) => o.value === value)) $(id).value = value;
+}
+$("saved-filters").addEventListener("change", () => {
+  const chosen = [DEFAULT_FILTER, ...savedFilters()].find((f) => f.name === $("saved-filters").value);
+  if (!chosen) return;
+  setSelect("filter-status", chosen.status);
+  setSelect("filter-severity", chosen.min_severity);
+  setSelect("filter-order", chosen.order);
+  listFilters();
+  loadFeed().catch(showError);
+});
+$("save-filter-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const name = $("save-filter-name").value.trim();
+  const saved = savedFilters();
+  if (!name || name.length > 40) { say("filter-status-text", "A filter's name has 1 to 40 characters.", true); return; }
+  if (name === DEFAULT_FILTER.name) { say("filter-status-text", "That is the built-in filter's name.", true); return; }
+  const others = saved.filter((f) => f.name !== name);
+  if (others.length >= MAX_SAVED_FILTERS) {
+    say("filter-status-text", "At most " + MAX_SAVED_FILTERS + " saved filters: remove one first.", true);
+    return;
+  }
+  localStorage.setItem(filtersKey(), JSON.stringify([...others, currentFilter(name)]));
+  $("save-filter-name").value = "";
+  listFilters();
+  $("saved-filters").value = name;
+  $("remove-filter").disabled = false;
+  say("filter-status-text", "Saved “" + name + "”.");
+});
+$("remove-filter").addEventListener("click", () => {
+  const name = $("saved-filters").value;
+  if (!name || name === DEFAULT_FILTER.name) return;
+  localStorage.setItem(filtersKey(), JSON.stringify(savedFilters().filter((f) => f.name !== name)));
+  listFilters();
+  say("filter-status-text", "Removed “" + name + "”.");
+});
 
 // --- alert detail and triage ---------------------------------------------------------------------------------
 function fact(list, name, value) { list.append(el("dt", {}, name), el("dd", {}, value == null || value === "" ? "—" : value)); }
@@ -206,7 +424,7 @@ function renderAlert(a) {
     el("li", {}, r.message, r.expected != null ? el("span", { class: "muted" }, " (value " + r.value + ", expected " + r.expected + ")") : "")));
   $("detail-notes").replaceChildren(...a.notes.map((n) => el("li", {}, el("span", { class: "muted" }, when(n.at) + " " + n.by + ": "), n.text)));
   $("detail-history").replaceChildren(...a.history.map((h) =>
-    el("li", {}, when(h.at) + " · " + h.by + " · " + h.action + (h.to ? " → " + h.to : "") + (h.label ? " (" + h.label + ")" : ""))));
+    el("li", {}, when(h.at) + " · " + h.by + " · " + h.action + (h.to ? " → " + h.to : "") + (h.label ? " (" + h.label + ")" : "") + (h.reason ? ": " + h.reason : ""))));
   const next = NEXT_STATUSES[a.status] || [];
   $("status-select").replaceChildren(...next.map((s) => el("option", { value: s }, s)));
   $("status-form").querySelector("button").disabled = next.length === 0;
@@ -224,7 +442,7 @@ async function triage(path, method, body) {
   try {
     clearError();
     renderAlert(await api("alerts/" + encodeURIComponent(id) + path, { method, body: JSON.stringify(body) }));
-    await loadFeed();
+    await loadFeed({ keepAt: queueRows().findIndex((r) => r.dataset.alertId === id) });
   } catch (e) { showError(e); }
 }
 $("status-form").addEventListener("submit", (e) => { e.preventDefault(); triage("", "PATCH", { status: $("status-select").value }); });
@@ -1041,7 +1259,7 @@ async function refreshFeed() {
   if (!signedIn()) { if (sessionStorage.getItem("shopwatch.token")) signOut("Your session ended; sign in again."); return; }
   if (currentView() !== "overview") return;
   try {
-    await Promise.all([loadFeed(), loadKpis()]);
+    await Promise.all([loadFeed({ background: true }), loadKpis()]);
     $("refreshed").textContent = "updated " + new Date().toLocaleTimeString();
   } catch (e) { showError(e); }
 }

@@ -5,6 +5,7 @@ rule as every other way into the catalog."""
 from __future__ import annotations
 
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Any, Self
 
 from pydantic import (
@@ -124,3 +125,57 @@ class ProductsIn(_Body):
     products: list[ProductRow] = Field(
         min_length=1, max_length=500, description="a sku given twice takes its last row, as a row-by-row load would"
     )
+
+
+# --- POST /alerts/bulk (the queue's multi-select) ---------------------------------------------------------
+class BulkAction(StrEnum):
+    RESOLVE = "resolve"
+    FALSE_POSITIVE = "false_positive"
+    CONFIRMED_FRAUD = "confirmed_fraud"
+    ASSIGN = "assign"
+
+
+BULK_STATUS = {
+    BulkAction.RESOLVE: AlertStatus.RESOLVED,
+    BulkAction.FALSE_POSITIVE: AlertStatus.FALSE_POSITIVE,
+    BulkAction.CONFIRMED_FRAUD: AlertStatus.CONFIRMED_FRAUD,
+}
+MAX_BULK = 100
+
+
+def _bulk_rules(schema: dict[str, Any]) -> None:
+    """The rules between fields, stated in the schema too: a status action needs a reason, assign an assignee
+    (and only assign takes one)."""
+    settle = sorted(a.value for a in BULK_STATUS)
+    schema["properties"]["reason"].pop("default", None)  # absent, or a text: never null
+    schema["allOf"] = [
+        {"if": {"properties": {"action": {"enum": settle}}}, "then": {"required": ["reason"]}},
+        {
+            "if": {"properties": {"action": {"const": BulkAction.ASSIGN.value}}},
+            "then": {"required": ["assignee"]},
+            "else": {"not": {"required": ["assignee"]}},
+        },
+    ]
+
+
+class BulkIn(_Body):
+    """Several alerts changed alike; each one on its own, reported one by one."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_bulk_rules)
+
+    alert_ids: list[Annotated[StrictStr, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=MAX_BULK, json_schema_extra={"uniqueItems": True}
+    )
+    action: BulkAction
+    reason: Text = Field(default=None, min_length=1, max_length=1000, description="why; required to settle")  # type: ignore[assignment]
+    assignee: Text | None = Field(default=None, min_length=1, max_length=128, description="for assign; null unassigns")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if len(set(self.alert_ids)) != len(self.alert_ids):
+            raise ValueError("alert_ids must be unique")
+        if self.action in BULK_STATUS and self.reason is None:
+            raise ValueError(f"action {self.action.value} needs a reason")
+        if (self.action is BulkAction.ASSIGN) != ("assignee" in self.model_fields_set):
+            raise ValueError("assignee goes with action assign, and only with it")
+        return self

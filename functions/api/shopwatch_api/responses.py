@@ -35,7 +35,7 @@ from shopwatch.domain.triage import FeedbackLabel
 from shopwatch.reports.service import Report
 from shopwatch.storage.catalog import CatalogRecord
 from shopwatch.storage.models import HistoryEntry, ModelRecord, Pointers
-from shopwatch.triage.service import AlertsPage
+from shopwatch.triage.service import AlertsPage, EachOutcome
 from shopwatch.windows.stats import DailyReport
 
 Money = Annotated[
@@ -95,6 +95,9 @@ class AlertOut(_Out):
     created_at: Timestamp
     updated_at: Timestamp
     triaged_at: Timestamp | None
+    amount: Money | None = Field(default=None, description="the money of its transactions, when known")
+    currency: str | None = None
+    case_id: str | None = Field(default=None, description="the case it belongs to (GET /cases/{case_id})")
 
     @classmethod
     def from_alert(cls, alert: Alert) -> AlertOut:
@@ -123,6 +126,9 @@ class AlertOut(_Out):
             created_at=to_iso(alert.created_at),
             updated_at=to_iso(alert.updated_at),
             triaged_at=to_iso(alert.triaged_at) if alert.triaged_at else None,
+            amount=alert.amount,
+            currency=alert.currency,
+            case_id=alert.case_id,
         )
 
 
@@ -790,3 +796,42 @@ class CaseMetricsOut(_Out):
             time_to_first_action=DurationsOut.from_durations(metrics.time_to_first_action),
             time_to_close=DurationsOut.from_durations(metrics.time_to_close),
         )
+
+
+# --- POST /alerts/bulk ---------------------------------------------------------------------------------------
+class ErrorDetailOut(_Out):
+    code: str
+    message: str
+    details: Any = None
+
+
+class BulkItemOut(_Out):
+    alert_id: str
+    outcome: Literal["changed", "unchanged", "refused"] = Field(
+        description="unchanged: already as asked (a retry changes nothing twice)"
+    )
+    http_status: int = Field(description="what a single change of this alert would have answered (200, 404, 409)")
+    alert: AlertOut | None = None
+    error: ErrorDetailOut | None = None
+
+    @classmethod
+    def from_outcome(cls, each: EachOutcome) -> BulkItemOut:
+        if each.error is not None:
+            error = each.error.body()["error"]
+            return cls(alert_id=each.alert_id, outcome=each.outcome, http_status=each.error.status,
+                       error=ErrorDetailOut(**error))  # fmt: skip
+        alert = AlertOut.from_alert(each.alert) if each.alert is not None else None  # an error's absence: the alert
+        return cls(alert_id=each.alert_id, outcome=each.outcome, http_status=200, alert=alert)
+
+
+class BulkOut(_Out):
+    results: list[BulkItemOut] = Field(description="one per alert_id, in the request's order")
+    changed: int
+    unchanged: int
+    refused: int
+
+    @classmethod
+    def from_outcomes(cls, outcomes: list[EachOutcome]) -> BulkOut:
+        results = [BulkItemOut.from_outcome(o) for o in outcomes]
+        counts = {k: sum(r.outcome == k for r in results) for k in ("changed", "unchanged", "refused")}
+        return cls(results=results, **counts)

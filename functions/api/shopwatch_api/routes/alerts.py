@@ -14,11 +14,12 @@ from shopwatch.domain.alert import Alert, AlertStatus, describe_lifecycle
 from shopwatch.domain.clock import utcnow
 from shopwatch.domain.severity import Severity
 from shopwatch.domain.triage import add_note, assign, change_status, give_feedback
+from shopwatch.storage.alerts import AlertOrder
 from shopwatch.triage.service import AlertQuery, TriageService
 from shopwatch_api.acting import acting
-from shopwatch_api.models import AlertPatch, FeedbackIn, NoteIn
+from shopwatch_api.models import BULK_STATUS, AlertPatch, BulkAction, BulkIn, FeedbackIn, NoteIn
 from shopwatch_api.params import AlertId, DetectorFilter, Limit, PageToken, filter_moment, moment_query
-from shopwatch_api.responses import AlertOut, AlertPage
+from shopwatch_api.responses import AlertOut, AlertPage, BulkOut
 
 tracer = Tracer()
 
@@ -37,11 +38,15 @@ def router(triage: TriageService) -> Router:
         until: Annotated[str | None, moment_query("created at or before; since after until matches nothing")] = None,
         limit: Limit = 50,
         next_token: PageToken = None,
+        order: Annotated[
+            AlertOrder,
+            Query(description="newest: newest first; risk: highest risk_score first, then the oldest (the queue)"),
+        ] = AlertOrder.NEWEST,
     ) -> AlertPage:
-        """Alerts newest first, filtered; `next_token` from a page fetches the next one with the same filters."""
+        """Alerts in `order`, filtered; `next_token` from a page fetches the next one with the same filters."""
         since_at, until_at = filter_moment("since", since), filter_moment("until", until)
         query = AlertQuery(
-            status, min_severity, detector and detector.value, customer_id, since_at, until_at, limit, next_token
+            status, min_severity, detector and detector.value, customer_id, since_at, until_at, limit, next_token, order
         )
         return AlertPage.from_page(triage.list(query, utcnow()))
 
@@ -88,5 +93,19 @@ def router(triage: TriageService) -> Router:
         by, now = acting(router, Action.TRIAGE), utcnow()
         alert = triage.change(alert_id, lambda a: give_feedback(a, feedback.label, by, now, feedback.comment))
         return AlertOut.from_alert(alert)
+
+    @router.post("/alerts/bulk", description=f"Change up to 100 alerts alike, each on its own. {describe_lifecycle()}")
+    def post_bulk(bulk: BulkIn) -> BulkOut:
+        """Settle (with a reason) or assign several alerts: each is one read-modify-write, reported changed,
+        unchanged (already so, as on a retry) or refused with its own 404/409; one refusal stops no other."""
+        by, now = acting(router, Action.TRIAGE), utcnow()
+
+        def apply(current: Alert) -> Alert:
+            if bulk.action is BulkAction.ASSIGN:
+                return current if current.assignee == bulk.assignee else assign(current, bulk.assignee, by, now)
+            target = BULK_STATUS[bulk.action]
+            return current if current.status is target else change_status(current, target, by, now, bulk.reason)
+
+        return BulkOut.from_outcomes(triage.change_each(bulk.alert_ids, apply))
 
     return router

@@ -65,6 +65,14 @@ def alert_id_for(detector: str, subject: str, window_start: datetime) -> str:
     return f"al_{digest[:24]}"
 
 
+def risk_order(risk_score: Decimal, created_at: datetime) -> str:
+    """The queue's sort key (GSI by-risk): highest risk first, then the longest waiting. DynamoDB sorts a
+    string key ascending, so the risk is stored as its distance from 100 in hundredths, zero-padded
+    ("01550" for 84.5), followed by the creation time; every alert item carries it, so the index is complete."""
+    hundredths = int((Decimal(100) - min(max(risk_score, Decimal(0)), Decimal(100))) * 100)
+    return f"{hundredths:05d}#{to_iso(created_at)}"
+
+
 def summary_for(finding: Finding, severity: Severity) -> str:
     return f"{finding.description}: {severity.value} {DETECTOR_LABELS.get(finding.detector, finding.detector)}"
 
@@ -97,6 +105,8 @@ class Alert:
     feedback: dict[str, Any] | None = None
     triaged_at: datetime | None = None
     case_id: str | None = None  # the case it was put in when opened (see shopwatch.cases): an alert keeps it
+    amount: Decimal | None = None  # the money of its transactions (one currency); None when not known
+    currency: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def to_item(self) -> dict[str, Any]:
@@ -120,8 +130,12 @@ class Alert:
             "history": list(self.history),
             "last_change": self.last_change,
             "version": self.version,
+            "risk_order": risk_order(self.risk_score, self.created_at),
         }
-        for name in ("customer_id", "customer_name", "narrative", "model_version", "assignee", "feedback", "case_id"):
+        for name in (
+            "customer_id", "customer_name", "narrative", "model_version", "assignee", "feedback", "case_id", "amount",
+            "currency",
+        ):  # fmt: skip
             value = getattr(self, name)
             if value is not None:
                 item[name] = value
@@ -135,7 +149,7 @@ class Alert:
             "alert_id", "detector", "severity", "severity_rank", "risk_score", "subject", "window_start", "window_end",
             "reasons", "summary", "created_at", "updated_at", "transaction_ids", "customer_id", "customer_name",
             "narrative", "status", "occurrences", "notes", "history", "model_version", "last_change", "version",
-            "assignee", "feedback", "triaged_at", "case_id",
+            "assignee", "feedback", "triaged_at", "case_id", "risk_order", "amount", "currency",
         }  # fmt: skip
         return cls(
             alert_id=item["alert_id"],
@@ -164,6 +178,8 @@ class Alert:
             feedback=item.get("feedback"),
             triaged_at=parse_iso(item["triaged_at"]) if "triaged_at" in item else None,
             case_id=item.get("case_id"),
+            amount=Decimal(item["amount"]) if "amount" in item else None,
+            currency=item.get("currency"),
             extra={k: v for k, v in item.items() if k not in known},
         )
 
@@ -189,14 +205,19 @@ def open_alert(
         customer_name=tx.customer_name,
         history=({"at": to_iso(now), "by": SYSTEM_ACTOR, "action": "created", "severity": severity.value},),
         model_version=finding.model_version,
+        amount=tx.amount,
+        currency=tx.currency,
     )
 
 
 def add_occurrence(
     alert: Alert, finding: Finding, severity: Severity, risk: Decimal, tx: Transaction, now: datetime
 ) -> Alert:
-    """Count one more transaction in the alert; a higher severity escalates it and takes over its summary."""
-    return grow(alert, finding, severity, risk, now, tx.transaction_id, tx.customer_name)
+    """Count one more transaction in the alert; a higher severity escalates it and takes over its summary. Its
+    amount adds up (the queue shows what is at stake); a second currency makes the sum unknown."""
+    grown = grow(alert, finding, severity, risk, now, tx.transaction_id, tx.customer_name)
+    same_money = alert.amount is not None and alert.currency == tx.currency
+    return replace(grown, amount=alert.amount + tx.amount if alert.amount is not None and same_money else None)
 
 
 def open_window_alert(

@@ -51,7 +51,7 @@ def _status_changes(alert: Alert, to: AlertStatus, now: datetime) -> dict[str, A
     return changes
 
 
-def change_status(alert: Alert, to: AlertStatus, by: str, now: datetime) -> Alert:
+def change_status(alert: Alert, to: AlertStatus, by: str, now: datetime, reason: str | None = None) -> Alert:
     allowed = ALLOWED_TRANSITIONS[alert.status]
     if to not in allowed:
         raise Conflict(
@@ -59,6 +59,8 @@ def change_status(alert: Alert, to: AlertStatus, by: str, now: datetime) -> Aler
             {"from": alert.status.value, "to": to.value, "allowed": sorted(s.value for s in allowed)},
         )
     entry = {"by": by, "action": "status", "from": alert.status.value, "to": to.value}
+    if reason is not None:  # a bulk change says why (the history is where an auditor looks)
+        entry["reason"] = reason
     return _changed(alert, now, entry, **_status_changes(alert, to, now))
 
 

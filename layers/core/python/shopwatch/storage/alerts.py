@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from shopwatch.domain.alert import Alert, AlertStatus
+from shopwatch.domain.alert import Alert, AlertStatus, risk_order
 from shopwatch.domain.clock import to_iso
 from shopwatch.domain.severity import Severity
 from shopwatch.pagination import Cursor
@@ -20,6 +21,17 @@ from shopwatch.storage.aws import client, with_retries
 from shopwatch.storage.batch_reads import get_many
 from shopwatch.storage.items import from_attributes, to_attributes
 from shopwatch.storage.newest_first import IndexQuery
+
+
+class AlertOrder(StrEnum):
+    """newest: created_at, newest first. risk: the analyst's queue, highest risk_score first, then oldest
+    first among equal risk (the alert waiting longest), read from the by-risk index (status + risk_order)."""
+
+    NEWEST = "newest"
+    RISK = "risk"
+
+
+RISK_ORDER_RANGE = ("0", "~")  # every risk_order ("00000#…" to "10000#…") sorts between these
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,7 @@ class AlertFilter:
     min_severity: Severity | None = None
     detector: str | None = None
     customer_id: str | None = None
+    order: AlertOrder = AlertOrder.NEWEST
 
 
 class AlertRepository:
@@ -86,8 +99,10 @@ class AlertRepository:
         )
 
     def _query(self, wanted: AlertFilter) -> tuple[IndexQuery, list[str]]:
-        """The cheapest index for the filters: a customer's partition, one status, or all five statuses."""
+        """The cheapest index for the filters: a customer's partition, one status, or all five statuses; by
+        risk, the by-risk index's status partitions, the time window then a filter (its key starts with risk)."""
         conditions, names, values = [], {}, {}
+        by_risk = wanted.order is AlertOrder.RISK and wanted.customer_id is None
         if wanted.min_severity is not None:
             conditions.append("severity_rank >= :rank")
             values[":rank"] = {"N": str(wanted.min_severity.rank)}
@@ -101,26 +116,49 @@ class AlertRepository:
                 names["#status"] = "status"
                 values[":status"] = {"S": wanted.status.value}
         else:
-            index, partition_attribute = "by-status", "status"
+            index, partition_attribute = ("by-risk" if by_risk else "by-status"), "status"
             partitions = [wanted.status.value] if wanted.status else [s.value for s in AlertStatus]
+        low, high = to_iso(wanted.since), to_iso(wanted.until)
+        if by_risk:
+            conditions.append("created_at BETWEEN :since AND :until")
+            values |= {":since": {"S": low}, ":until": {"S": high}}
+            low, high = RISK_ORDER_RANGE
         query = IndexQuery(
             table_name=self.table_name,
             index_name=index,
             partition_attribute=partition_attribute,
-            sort_attribute="created_at",
+            sort_attribute="risk_order" if by_risk else "created_at",
             id_attribute="alert_id",
-            low=to_iso(wanted.since),
-            high=to_iso(wanted.until),
+            low=low,
+            high=high,
             filter_expression=" AND ".join(conditions) or None,
             names=names,
             values=values,
+            ascending=by_risk,
         )
         return query, partitions
 
     def page(self, wanted: AlertFilter, after: Cursor | None, limit: int) -> tuple[list[Alert], Cursor | None]:
         query, partitions = self._query(wanted)
+        if wanted.order is AlertOrder.RISK and wanted.customer_id is not None:
+            return self._customer_by_risk(query, partitions, after, limit)
         items, cursor = query.page(partitions, after, limit)
         return [Alert.from_item(i) for i in items], cursor
+
+    @staticmethod
+    def _customer_by_risk(
+        query: IndexQuery, partitions: list[str], after: Cursor | None, limit: int
+    ) -> tuple[list[Alert], Cursor | None]:
+        """One customer's alerts by risk: their partition of by-customer is read whole and sorted here (it
+        holds one customer's alerts, not the shop's, so this stays small where the queue's would not)."""
+
+        def position(a: Alert) -> Cursor:
+            return Cursor(risk_order(a.risk_score, a.created_at), a.alert_id)
+
+        ranked = sorted((Alert.from_item(i) for i in query.all(partitions)), key=position)
+        rest = [a for a in ranked if after is None or position(a) > after]
+        page = rest[:limit]
+        return page, position(page[-1]) if len(rest) > limit else None
 
     def created_between(
         self, since: datetime, until: datetime, detector: str | None = None, status: AlertStatus | None = None
