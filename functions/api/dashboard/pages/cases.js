@@ -13,7 +13,7 @@ function duration(seconds) {
   if (s < 86400) return Math.floor(s / 3600) + " h " + Math.round((s % 3600) / 60) + " min";
   return Math.floor(s / 86400) + " d " + Math.round((s % 86400) / 3600) + " h";
 }
-function age(iso) { return duration((Date.now() - new Date(iso).getTime()) / 1000); }
+function caseAge(iso) { return duration((Date.now() - new Date(iso).getTime()) / 1000); }
 function anchorText(anchor) { return (anchor.kind === "customer" ? "account" : anchor.kind) + " " + anchor.value; }
 
 function buildCasesView() {
@@ -94,7 +94,7 @@ function caseRow(c) {
     el("td", {}, anchorText(c.anchor)),
     el("td", { class: "number" }, number(c.accounts.length)),
     el("td", { class: "number" }, number(c.alert_count)),
-    el("td", {}, age(c.created_at)),
+    el("td", {}, caseAge(c.created_at)),
     el("td", { class: "status" }, c.status),
     el("td", {}, c.assignee || "—"));
   if (c.case_id === cases.current) row.classList.add("selected");
@@ -144,7 +144,7 @@ function renderCase(c) {
   fact(facts, "Severity", c.severity + " (risk " + number(c.risk_score) + ")");
   fact(facts, "Assignee", c.assignee);
   fact(facts, "Alerts", number(c.alerts.length) + " on " + number(c.accounts.length) + " account(s)");
-  fact(facts, "Opened", when(c.created_at) + " (" + age(c.created_at) + " ago)");
+  fact(facts, "Opened", when(c.created_at) + " (" + caseAge(c.created_at) + " ago)");
   fact(facts, "Time to first action", duration(c.time_to_first_action_seconds));
   fact(facts, "Time to close", duration(c.time_to_close_seconds));
   fact(facts, "Case id", c.case_id);
