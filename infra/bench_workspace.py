@@ -234,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  detection drained {time.monotonic() - started:.0f} s after the last batch", flush=True)
         natural = len(_scan_items(stack.client("dynamodb"), stack.table("AlertsTable"), "alert_id"))
         seeded = seed_alerts(stack, max(0, args.alerts - natural))
+        if not stack.wait_until_idle(timeout=3600, settle=2.0):  # the alerts' stream (notifications) drained too
+            raise SystemExit("the stack did not drain after the alerts were written")
         cases = len(_scan_items(stack.client("dynamodb"), stack.table("CasesTable"), "case_id"))
         total = len(_scan_items(stack.client("dynamodb"), stack.table("AlertsTable"), "alert_id"))
         print(
