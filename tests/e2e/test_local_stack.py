@@ -238,8 +238,9 @@ def test_the_local_stack_has_exactly_the_templates_resources(local_stack):
     assert served == {(r.method, r.path, r.function) for r in routes_from_template(template)}
     assert {f for m, p, f in served if (m, p) != ("POST", "/transactions")} == {"ApiFunction"}
     # the shop's POST /transactions and catalog writes, the people's routes, and the admins' two catalog writes
-    # 28 + the five model routes + 15 rules and lists routes + the two backtest routes
-    assert ("POST", "/transactions", "IngestFunction") in served and len(served) == 50
+    # 28 + the five model routes + 15 rules and lists routes + the two backtest routes + the four case routes,
+    # POST /alerts/bulk and GET /entities/{kind}/{value}
+    assert ("POST", "/transactions", "IngestFunction") in served and len(served) == 56
     assert set(local_stack.resources.user_pools) == set(resources_of_type(template, "AWS::Cognito::UserPool"))
     assert set(local_stack.resources.user_pool_clients) == set(
         resources_of_type(template, "AWS::Cognito::UserPoolClient")
