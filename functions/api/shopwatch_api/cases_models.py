@@ -6,13 +6,13 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field
 
 from shopwatch.cases.model import Case
 from shopwatch.cases.service import CaseDetail, Settlement
 from shopwatch.domain.alert import AlertStatus
 from shopwatch.domain.clock import to_iso
-from shopwatch_api.models import Text, _Body, _status_or_assignee
+from shopwatch_api.models import AlertPatch
 from shopwatch_api.responses import AlertOut, Timestamp, _Out
 
 
@@ -35,17 +35,9 @@ class CaseStatusFilter(StrEnum):
         return [AlertStatus(self.value)]
 
 
-class CasePatch(_Body):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_status_or_assignee)
-
-    status: AlertStatus = Field(default=None, description="the next status; an illegal move is a 409")  # type: ignore[assignment]
-    assignee: Text | None = Field(default=None, max_length=128, description="null unassigns")
-
-    @model_validator(mode="after")
-    def _changes_something(self) -> Self:
-        if not self.model_fields_set:
-            raise ValueError("give status and/or assignee")
-        return self
+class CasePatch(AlertPatch):
+    """A case moves along the alerts' lifecycle and is assigned like one: the same body and rules, under a name of
+    its own in /openapi.json."""
 
 
 class EntityRefOut(_Out):
