@@ -19,6 +19,7 @@ from shopwatch.config import required_env
 from shopwatch.domain.clock import utcnow
 from shopwatch.domain.text import log_json
 from shopwatch.domain.transaction import Transaction
+from shopwatch.storage.aws import with_retries
 from shopwatch.storage.buckets import BucketRepository
 from shopwatch.streams import is_insert, new_image, require_sequence_numbers
 
@@ -26,6 +27,9 @@ logger = Logger(json_serializer=log_json)  # one escaped line per record, whatev
 tracer = Tracer()
 metrics = Metrics()
 buckets = BucketRepository(required_env("STATE_TABLE"))
+# A write throttled past the SDK's retries is tried again here before the batch is failed (each failed try
+# costs the shard one of its MaximumRetryAttempts); counted records are recognised by their markers.
+BATCH_ATTEMPTS = 4
 
 
 @logger.inject_lambda_context
@@ -46,7 +50,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
             failed_at = index
             break
     try:
-        applied = buckets.add(transactions, utcnow())
+        applied = with_retries(lambda: buckets.add(transactions, utcnow()), attempts=BATCH_ATTEMPTS)
     except Exception:
         logger.exception("bucket write failed; the batch is retried from its first record")
         failed_at = 0

@@ -28,6 +28,7 @@ from shopwatch.domain.text import log_json
 from shopwatch.domain.transaction import Transaction
 from shopwatch.rules.published import PublishedRules
 from shopwatch.storage.alerts import AlertRepository
+from shopwatch.storage.aws import with_retries
 from shopwatch.storage.cases import CaseRepository
 from shopwatch.storage.model_stats import ModelStatsRepository
 from shopwatch.storage.models import ModelRegistry
@@ -40,6 +41,12 @@ tracer = Tracer()
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 settings = DetectionSettings.from_env()
+# A record whose DynamoDB calls were throttled past the SDK's own retries is processed again here, a few times,
+# before it is reported failed: a stream retry restarts from it and counts against MaximumRetryAttempts for
+# every record after it too, so a throttling burst would otherwise spend the shard's retry budget and send
+# sound records to the dead-letter queue. Processing a record again is what a stream retry does anyway
+# (every step is recognised by its marker or token), so it is as exactly-once as that.
+RECORD_ATTEMPTS = 4
 
 
 def _count(name: str) -> None:
@@ -109,7 +116,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> PartialItemFailureRes
         tx = parsed.get(id(record.raw_event))
         if tx is None:  # unreadable up front: parsed again here, so that this record alone fails
             tx = Transaction.from_item(new_image(record))
-        outcome = service.process(batch, tx)
+        outcome = with_retries(lambda: service.process(batch, tx), attempts=RECORD_ATTEMPTS)
         if outcome.replayed:
             counts["TransactionsReplayed"] += 1
             return

@@ -150,6 +150,42 @@ def test_a_batch_retried_after_a_failed_write_counts_every_transaction_once(stac
     assert max(writes) <= 100
 
 
+def test_a_write_throttled_past_the_sdk_retries_is_tried_again_before_the_batch_fails(stack, monkeypatch):
+    """Throttling that outlasted the SDK's retries: the handler tries the batch again itself (a failed batch
+    would cost the shard one of its MaximumRetryAttempts); what the throttled try wrote is not counted twice.
+    A throttle on every try fails the batch whole, as before."""
+    transactions = traffic(300, minutes=90)
+    event = ingest(stack, transactions)
+    handler = stack.handler("AggregateFunction")
+    module = sys.modules["shopwatch_fn_aggregate_app"]
+    monkeypatch.setattr(sys.modules["shopwatch.storage.aws"].time, "sleep", lambda seconds: None)
+    writes = []
+
+    def throttled(every_time: bool):
+        def write(actions, **kwargs):
+            writes.append(len(actions))
+            if every_time or len(writes) == 2:  # the second chunk: the first is written already
+                raise ClientError(
+                    {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "throttled"}},
+                    "TransactWriteItems",
+                )
+            write_atomically(actions, **kwargs)
+
+        return write
+
+    monkeypatch.setattr(sys.modules["shopwatch.storage.unit_of_work"], "write_atomically", throttled(False))
+    assert handler(copy.deepcopy(event)) == {"batchItemFailures": []}
+    assert stored(stack, Grain.MINUTE, START, START + timedelta(hours=2)) == expected_minutes(transactions)
+
+    writes.clear()
+    fresh = [{**t, "transaction_id": f"new-{t['transaction_id']}"} for t in traffic(20, minutes=2)]
+    again = ingest(stack, fresh)  # new records (counted ones would write nothing)
+    monkeypatch.setattr(sys.modules["shopwatch.storage.unit_of_work"], "write_atomically", throttled(True))
+    response = handler(copy.deepcopy(again))
+    assert len(response["batchItemFailures"]) == len(again["Records"])
+    assert len(writes) == module.BATCH_ATTEMPTS
+
+
 def test_a_conflicting_write_is_tried_again(stack, monkeypatch):
     """DynamoDB cancels a transaction that meets another on a hot bucket (TransactionConflict); it applied
     nothing, and the unit of work tries it again: every transaction is counted once."""

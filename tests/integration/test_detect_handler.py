@@ -388,6 +388,57 @@ def test_a_batch_retried_after_a_partial_failure_ends_as_one_delivery(stack, ref
     assert snapshot(stack) == after_retry
 
 
+def test_a_record_throttled_past_the_sdk_retries_is_processed_again_in_place(stack, reference, monkeypatch):
+    """DynamoDB throttling that outlasted the SDK's retries, on a record's transaction and on an entity write
+    after it: the handler processes the record again itself rather than spend the shard's retry budget, and
+    the tables end exactly as after one clean delivery (bar the model's score counts, at most once). A throttle
+    on every attempt still fails the record."""
+    from botocore.exceptions import ClientError
+
+    event = ingest_and_read(stack, mixed_batch())
+    expected = run_once(reference, copy.deepcopy(event))
+    handler = stack.handler("DetectFunction")
+    module = sys.modules["shopwatch_fn_detect_app"]
+    monkeypatch.setattr(sys.modules["shopwatch.storage.aws"].time, "sleep", lambda seconds: None)
+    throttled = {"bot3": 0, "abroad": 0}
+    limit = {"n": 2}
+
+    def throttle():
+        return ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "throttled"}},
+            "TransactWriteItems",
+        )
+
+    def flaky(actions, **kwargs):
+        marker = actions[0]["Put"]["Item"]["pk"]["S"].removeprefix("TXN#") if "Put" in actions[0] else ""
+        if marker in throttled and throttled[marker] < limit["n"]:
+            throttled[marker] += 1
+            raise throttle()
+        write_atomically(actions, **kwargs)
+
+    real_apply, applies = StateRepository.apply_guarded, {"n": 0}
+
+    def apply(self, update, tx, tokens, now):  # the ring's first entity write after its transaction committed
+        if tx.transaction_id == "ring1" and applies["n"] == 0:
+            applies["n"] += 1
+            raise throttle()
+        return real_apply(self, update, tx, tokens, now)
+
+    monkeypatch.setattr(sys.modules["shopwatch.storage.unit_of_work"], "write_atomically", flaky)
+    monkeypatch.setattr(StateRepository, "apply_guarded", apply)
+    assert handler(copy.deepcopy(event)) == {"batchItemFailures": []}
+    assert throttled == {"bot3": 2, "abroad": 2} and applies["n"] == 1
+    after = snapshot(stack)  # ring1 committed before its throttle: processed again, it is a replay (not scored)
+    assert exact(after) == exact(expected)
+    assert counted_at_most_once(after, expected)
+
+    limit["n"] = module.RECORD_ATTEMPTS  # every attempt throttled: the record fails, Lambda retries it
+    again = ingest_and_read(stack, [{**mixed_batch()[0], "transaction_id": "bot3-again"}])
+    throttled["bot3-again"] = 0
+    failed = handler(copy.deepcopy(again))["batchItemFailures"]
+    assert len(failed) == 1 and throttled["bot3-again"] == module.RECORD_ATTEMPTS
+
+
 def counters(snap: tuple[list[dict], list[dict]]) -> list[dict]:
     """Profiles, recent activity and SKU statistics: what must be exact whatever order records are applied in."""
     return [i for i in snap[0] if not i["pk"].startswith(("TXN#", MODEL_COUNTS))]
