@@ -229,6 +229,82 @@ def test_a_query_on_the_table_key_reads_its_partition_only_with_the_same_answer(
     assert [i["sk"]["S"][:20] for page in plain[0] for i in page] == ["2026-01-01T00:00:02Z", "2026-01-01T00:00:03Z"]
 
 
+def _every_page(dynamodb, **kwargs) -> list[list[dict]]:
+    pages = []
+    while True:
+        response = dynamodb.query(**kwargs)
+        pages.append(response["Items"])
+        if "LastEvaluatedKey" not in response:
+            return pages
+        kwargs = {**kwargs, "ExclusiveStartKey": response["LastEvaluatedKey"]}
+
+
+def test_an_index_query_reads_the_matching_items_only_with_the_same_answer(stack):
+    """The index hint and raw-value sort: the same items, order, pages, key conditions, filters and
+    projections as moto's whole-table index query, on string and number sort keys; an index whose partition
+    is a number takes moto's own path, and its answer is the same too."""
+    alerts = stack.table("AlertsTable")
+    for i in range(60):
+        item = {"alert_id": {"S": f"al_{(i * 37) % 60:03d}"}, "status": {"S": ("open", "closed", "snoozed")[i % 3]},
+                "customer_id": {"S": f"c{i % 4}"}, "created_at": {"S": f"2026-01-0{1 + i % 5}T00:00:{i % 7:02d}Z"},
+                "risk": {"N": str(i % 11)}}  # fmt: skip
+        if i % 4:  # sparse indexes: an alert without a case or a risk order is in neither
+            item["case_id"] = {"S": f"case-{i % 3}"}
+            item["risk_order"] = {"S": f"{(100 - i % 11) * 100:05d}#{item['created_at']['S']}"}
+        stack.dynamodb.put_item(TableName=alerts, Item=item)
+    stack.dynamodb.create_table(
+        TableName="numbers", BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": t} for n, t in
+                              (("pk", "S"), ("sk", "N"), ("group", "S"), ("score", "N"), ("bucket", "N"))],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[
+            {"IndexName": "by-score", "Projection": {"ProjectionType": "ALL"},
+             "KeySchema": [{"AttributeName": "group", "KeyType": "HASH"}, {"AttributeName": "score", "KeyType": "RANGE"}]},
+            {"IndexName": "by-bucket", "Projection": {"ProjectionType": "KEYS_ONLY"},
+             "KeySchema": [{"AttributeName": "bucket", "KeyType": "HASH"}]},
+        ],
+    )  # fmt: skip
+    for i in range(40):
+        stack.dynamodb.put_item(TableName="numbers", Item={
+            "pk": {"S": f"p{i % 5}"}, "sk": {"N": str(i)}, "group": {"S": f"g{i % 2}"},
+            "score": {"N": str((i * 7) % 13 - 6) + (".5" if i % 3 == 0 else "")}, "bucket": {"N": str(i % 3)}})  # fmt: skip
+
+    def values(**names):
+        return {f":{k}": ({"N": v[1:]} if v.startswith("#") else {"S": v}) for k, v in names.items()}
+
+    asks = [
+        {"TableName": alerts, "IndexName": "by-risk", "KeyConditionExpression": "#s = :s",
+         "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": values(s="open"), "Limit": 4},
+        {"TableName": alerts, "IndexName": "by-risk", "KeyConditionExpression": "#s = :s AND begins_with(risk_order, :p)",
+         "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": values(s="closed", p="099"),
+         "ScanIndexForward": False, "Limit": 2},
+        {"TableName": alerts, "IndexName": "by-case", "KeyConditionExpression": "case_id = :c AND created_at BETWEEN :a AND :b",
+         "ExpressionAttributeValues": values(c="case-1", a="2026-01-02", b="2026-01-04~"), "Limit": 3},
+        {"TableName": alerts, "IndexName": "by-customer", "KeyConditionExpression": "customer_id = :c",
+         "FilterExpression": "risk > :r", "ExpressionAttributeValues": {**values(c="c2"), ":r": {"N": "4"}},
+         "ProjectionExpression": "alert_id, risk", "Limit": 5},
+        {"TableName": alerts, "IndexName": "by-status", "KeyConditionExpression": "#s = :s",
+         "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": values(s="nobody")},
+        {"TableName": "numbers", "IndexName": "by-score", "KeyConditionExpression": "#g = :g AND score >= :lo",
+         "ExpressionAttributeNames": {"#g": "group"}, "ExpressionAttributeValues": values(g="g1", lo="#-2.5"), "Limit": 3},
+        {"TableName": "numbers", "IndexName": "by-score", "KeyConditionExpression": "#g = :g",
+         "ExpressionAttributeNames": {"#g": "group"}, "ExpressionAttributeValues": values(g="g0"), "ScanIndexForward": False},
+        {"TableName": "numbers", "IndexName": "by-bucket", "KeyConditionExpression": "bucket = :b",
+         "ExpressionAttributeValues": values(b="#1"), "Limit": 4},
+    ]  # fmt: skip
+    plain = [_every_page(stack.dynamodb, **ask) for ask in asks]
+    moto_speedups.install()
+    try:
+        fast = [_every_page(stack.dynamodb, **ask) for ask in asks]
+    finally:
+        moto_speedups.uninstall()
+    assert fast == plain
+    assert sum(len(page) for page in plain[0]) == 15 and len(plain[0]) > 3  # the premise: several pages of many
+    assert plain[4] == [[]] and all(any(pages) for pages in plain[:4] + plain[5:])
+    scores = [float(i["score"]["N"]) for page in plain[6] for i in page]
+    assert scores == sorted(scores, reverse=True) and len(set(scores)) > 5  # numbers ordered as numbers
+
+
 def test_an_entity_update_with_removals_ends_as_on_stock_moto(stack):
     """ADD to counters and string sets, SET, and REMOVE of stale buckets: the fast path and moto's own
     update_item leave the same item."""
