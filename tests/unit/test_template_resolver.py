@@ -39,5 +39,10 @@ def test_a_functions_environment_merges_globals_and_its_own():
 def test_tables_are_created_with_the_templates_keys_indexes_and_stream():
     kwargs = create_table_kwargs(TEMPLATE["Resources"]["AlertsTable"]["Properties"], "alerts")
     assert kwargs["KeySchema"] == [{"AttributeName": "alert_id", "KeyType": "HASH"}]
-    assert [i["IndexName"] for i in kwargs["GlobalSecondaryIndexes"]] == ["by-status", "by-customer", "by-case", "by-risk"]
+    assert [i["IndexName"] for i in kwargs["GlobalSecondaryIndexes"]] == [
+        "by-status",
+        "by-customer",
+        "by-case",
+        "by-risk",
+    ]
     assert kwargs["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
