@@ -20,6 +20,7 @@ moto's internals patched (moto 5.2.5): `Table.put_item`, `Table.delete_item`, `D
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -63,9 +64,26 @@ class DirtyKeys:
 
 DIRTY = DirtyKeys()
 
+# A new number after every change to any item, recording or not: what moto_speedups' index-query cache is
+# valid for. Each change takes a number never handed out before, so a value read before a change is never the
+# value after it, whatever order two writers store theirs in.
+_NUMBERS = itertools.count(1)
+_generation = 0
+
+
+def generation() -> int | None:
+    """The number of the last change to any item; None while not installed (changes are not seen then)."""
+    return _generation if _ORIGINALS else None
+
+
+def _changed() -> None:
+    global _generation
+    _generation = next(_NUMBERS)
+
 
 def note(table_name: str, hash_key: Any, range_key: Any) -> None:
     """Record a change made without moto's methods (the TTL sweeper's deletions)."""
+    _changed()
     DIRTY.note(table_name, hash_key, range_key)
 
 
@@ -76,14 +94,20 @@ def _marked(function: Callable[..., Any]) -> Callable[..., Any]:
 
 @_marked
 def _put_item(self: Table, *args: Any, **kwargs: Any) -> Any:
-    item = _ORIGINALS[(Table, "put_item")](self, *args, **kwargs)
+    try:
+        item = _ORIGINALS[(Table, "put_item")](self, *args, **kwargs)
+    finally:
+        _changed()
     DIRTY.note(self.name, item.hash_key, item.range_key)
     return item
 
 
 @_marked
 def _delete_item(self: Table, hash_key: Any, range_key: Any) -> Any:
-    item = _ORIGINALS[(Table, "delete_item")](self, hash_key, range_key)
+    try:
+        item = _ORIGINALS[(Table, "delete_item")](self, hash_key, range_key)
+    finally:
+        _changed()
     if item is not None:
         DIRTY.note(self.name, item.hash_key, item.range_key)
     return item
@@ -95,8 +119,10 @@ def _update_item(self: DynamoDBBackend, table_name: str, *args: Any, **kwargs: A
         item = _ORIGINALS[(DynamoDBBackend, "update_item")](self, table_name, *args, **kwargs)
     except Exception:
         # a validation error raised after part of an update was applied in place still changed the item
+        _changed()
         _note_key(self, table_name, args[0] if args else kwargs.get("key"))
         raise
+    _changed()
     DIRTY.note(table_name, item.hash_key, item.range_key)
     return item
 
@@ -135,4 +161,4 @@ def uninstall() -> None:
     DIRTY.stop()
 
 
-__all__ = ["DIRTY", "DirtyKeys", "install", "note", "uninstall"]
+__all__ = ["DIRTY", "DirtyKeys", "generation", "install", "note", "uninstall"]

@@ -1,4 +1,4 @@
-"""A faster TransactWriteItems for the local stack's in-process moto.
+"""A faster TransactWriteItems (and Query) for the local stack's in-process moto.
 
 moto 5 implements TransactWriteItems by deep-copying every table the transaction touches, for rollback. That
 is O(table size) per call: after ten thousand transactions the local stack would crawl. This version keeps
@@ -491,8 +491,36 @@ def _all_items(self: Table) -> list[Item]:
         if conditions is None:
             partition = self.items.get(_QUERY_HINT.hash_key, {})
             return sorted(partition.values(), key=lambda item: item.range_key)  # type: ignore[union-attr]
+        cached = _cached_partition(self)
+        if cached is not None:
+            _QUERY_HINT.presorted = True
+            return list(cached)  # moto reverses its matches in place for a backward query
         return [item for item in _every_item(self) if _matches(item, conditions)]
     return _ORIGINAL_ALL_ITEMS(self)
+
+
+# An index partition, sorted, kept on its table until any item anywhere changes (moto_dirty_items' generation):
+# the queue asks for the same partition page after page, and each ask sorted the whole partition again.
+_CACHE_ATTRIBUTE = "_shopwatch_sorted_partitions"
+
+
+def _cache_key() -> tuple[Any, ...]:
+    return (_QUERY_HINT.index_name, _QUERY_HINT.index_conditions, _QUERY_HINT.range_equalities)
+
+
+def _cached_partition(table: Table) -> list[Item] | None:
+    if _QUERY_HINT.generation is None:
+        return None
+    hit = table.__dict__.get(_CACHE_ATTRIBUTE, {}).get(_cache_key())
+    return hit[1] if hit is not None and hit[0] == _QUERY_HINT.generation else None
+
+
+def _remember_partition(table: Table, items: list[Item]) -> None:
+    if _QUERY_HINT.generation is not None:
+        kept = table.__dict__.setdefault(_CACHE_ATTRIBUTE, {})
+        if len(kept) >= 64:  # a bound: a few index partitions are asked for again and again, not hundreds
+            kept.clear()
+        kept[_cache_key()] = (_QUERY_HINT.generation, list(items))
 
 
 def _every_item(table: Table) -> Any:
@@ -518,11 +546,16 @@ def _query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) 
         if not conditions or any(value.type != "S" for _, value in conditions):
             return _ORIGINAL_QUERY(self, hash_key, *args, **kwargs)
         _QUERY_HINT.index_conditions = tuple((name, value.value) for name, value in conditions)
+        _QUERY_HINT.index_name = index_name
+        ranges = kwargs.get("range_key_conditions") or []
+        _QUERY_HINT.range_equalities = tuple((name, repr(values[0].to_json())) for name, _, values in ranges[:-1])
+        # read before the items are: a change after this number was taken makes whatever is built now stale
+        _QUERY_HINT.generation = moto_dirty_items.generation()
     elif hash_key is None or not self.range_key_attr:
         return _ORIGINAL_QUERY(self, hash_key, *args, **kwargs)
     else:
         _QUERY_HINT.index_conditions = None
-    _QUERY_HINT.table, _QUERY_HINT.hash_key = self, hash_key
+    _QUERY_HINT.table, _QUERY_HINT.hash_key, _QUERY_HINT.presorted = self, hash_key, False
     try:
         return _ORIGINAL_QUERY(self, hash_key, *args, **kwargs)
     finally:
@@ -544,7 +577,11 @@ def _raw_sort_key(value: DynamoType) -> Any:
 def _sorted_items(
     self: Table, hash_key_attrs: list[str], range_key_attrs: list[str | None], items: list[Item]
 ) -> list[Item]:
-    """moto's sort of a query's matches, by raw values instead of DynamoType comparisons (see above)."""
+    """moto's sort of a query's matches, by raw values instead of DynamoType comparisons (see above); an index
+    partition served from the cache is in this order already (moto's filter of it keeps every item, in order)."""
+    hinted = getattr(_QUERY_HINT, "table", None) is self and _QUERY_HINT.index_conditions is not None
+    if hinted and _QUERY_HINT.presorted:
+        return items
     names = self._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
 
     def key(item: Item) -> tuple[Any, ...]:
@@ -555,6 +592,8 @@ def _sorted_items(
         items.sort(key=key)
     except _Unsortable:
         return _ORIGINAL_SORTED_ITEMS(self, hash_key_attrs, range_key_attrs, items)  # type: ignore[no-any-return]
+    if hinted:
+        _remember_partition(self, items)
     return items
 
 

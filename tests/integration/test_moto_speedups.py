@@ -305,6 +305,91 @@ def test_an_index_query_reads_the_matching_items_only_with_the_same_answer(stack
     assert scores == sorted(scores, reverse=True) and len(set(scores)) > 5  # numbers ordered as numbers
 
 
+def test_a_cached_index_partition_follows_every_change_to_the_items(stack):
+    """With moto_dirty_items installed (as on the local stack) a sorted index partition is kept until any item
+    changes: asked again it answers from the cache, and after a put, an update in place (moving an alert to
+    another partition or order), a refused UpdateItem, a delete or a change noted by the
+    TTL sweeper, every answer is again the one stock moto gives."""
+    from infra.local import moto_dirty_items
+
+    alerts = stack.table("AlertsTable")
+
+    def put(i: int, status: str = "open") -> None:
+        created = f"2026-01-01T00:{i:02d}:00Z"
+        stack.dynamodb.put_item(TableName=alerts, Item={
+            "alert_id": {"S": f"al_{i:03d}"}, "status": {"S": status}, "customer_id": {"S": f"c{i % 3}"},
+            "created_at": {"S": created}, "risk_order": {"S": f"{(100 - i % 9) * 100:05d}#{created}"}})  # fmt: skip
+
+    for i in range(30):
+        put(i, ("open", "closed")[i % 2])
+    asks = [
+        {"TableName": alerts, "IndexName": "by-risk", "KeyConditionExpression": "#s = :s",
+         "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": {":s": {"S": "open"}}, "Limit": 4},
+        {"TableName": alerts, "IndexName": "by-status", "KeyConditionExpression": "#s = :s",
+         "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": {":s": {"S": "closed"}},
+         "ScanIndexForward": False},
+    ]  # fmt: skip
+
+    def answers() -> list[list[list[dict]]]:
+        return [_every_page(stack.dynamodb, **ask) for ask in asks]
+
+    def set_status(alert_id: str, status: str) -> None:
+        stack.dynamodb.update_item(
+            TableName=alerts, Key={"alert_id": {"S": alert_id}}, UpdateExpression="SET #s = :s",
+            ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": {"S": status}},
+        )  # fmt: skip
+
+    def failing_update() -> None:  # refused: whatever moto did to the item by then is what both paths answer
+        with pytest.raises(ClientError):
+            stack.dynamodb.update_item(
+                TableName=alerts, Key={"alert_id": {"S": "al_004"}}, UpdateExpression="SET #s = :s, nothere.x = :s",
+                ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": {"S": "closed"}},
+            )  # fmt: skip
+
+    def ttl_deletion() -> None:  # what the TTL sweeper does: out of moto's methods, then noted
+        table = moto_backend_table(stack, alerts)
+        item = table.items.pop(next(k for k in table.items if k.value == "al_006"))
+        moto_dirty_items.note(alerts, item.hash_key, None)
+
+    changes = [
+        lambda: put(40),
+        lambda: set_status("al_002", "closed"),
+        lambda: stack.dynamodb.update_item(
+            TableName=alerts,
+            Key={"alert_id": {"S": "al_008"}},
+            UpdateExpression="SET risk_order = :r",
+            ExpressionAttributeValues={":r": {"S": "00000#first"}},
+        ),
+        failing_update,
+        lambda: stack.dynamodb.delete_item(TableName=alerts, Key={"alert_id": {"S": "al_010"}}),
+        ttl_deletion,
+    ]
+    moto_dirty_items.install()
+    try:
+        for change in [lambda: None, *changes]:
+            change()
+            plain = answers()
+            moto_speedups.install()
+            try:
+                fast, again = answers(), answers()
+                kept = moto_backend_table(stack, alerts).__dict__.get("_shopwatch_sorted_partitions", {})
+            finally:
+                moto_speedups.uninstall()
+            assert fast == again == plain
+            assert len(kept) == 2  # both partitions were served from the cache the second time
+    finally:
+        moto_dirty_items.uninstall()
+    statuses = {i["alert_id"]["S"]: i["status"]["S"] for page in plain[1] for i in page}
+    assert statuses.get("al_002") == "closed" and "al_010" not in statuses and "al_006" not in statuses
+
+
+def moto_backend_table(stack, name):
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    return dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables[name]
+
+
 def test_an_entity_update_with_removals_ends_as_on_stock_moto(stack):
     """ADD to counters and string sets, SET, and REMOVE of stale buckets: the fast path and moto's own
     update_item leave the same item."""
