@@ -43,7 +43,8 @@ PATCHES: tuple[Patch, ...] = (
           "DynamoDBBackend put/update/delete/transact_write_items, DynamoHandler reads",
           "tests/integration/test_moto_item_lock.py"),
     Patch("infra.local.moto_speedups", "5.2.5",
-          "DynamoDBBackend.transact_write_items/update_item, Item.__init__, Table.query/all_items/sorted_items, "
+          "DynamoDBBackend.transact_write_items/update_item, Item.__init__, Table.query/all_items/sorted_items/"
+          "_item_comes_before_dct, "
           "ConditionExpressionParser.parse (and its private steps), "
           "dynamodb.responses.UpdateExpressionParser, botocore.useragent.sanitize_user_agent_string_component",
           "tests/integration/test_moto_speedups.py"),

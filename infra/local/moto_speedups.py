@@ -11,6 +11,7 @@ the local stack only; the tests of the handlers run on stock moto (with the item
 
 from __future__ import annotations
 
+import bisect
 import copy
 import functools
 import re
@@ -494,7 +495,7 @@ def _all_items(self: Table) -> list[Item]:
         cached = _cached_partition(self)
         if cached is not None:
             _QUERY_HINT.presorted = True
-            return list(cached)  # moto reverses its matches in place for a backward query
+            return _from_start_key(*cached)  # a new list: moto reverses its matches in place for a backward query
         return [item for item in _every_item(self) if _matches(item, conditions)]
     return _ORIGINAL_ALL_ITEMS(self)
 
@@ -508,19 +509,40 @@ def _cache_key() -> tuple[Any, ...]:
     return (_QUERY_HINT.index_name, _QUERY_HINT.index_conditions, _QUERY_HINT.range_equalities)
 
 
-def _cached_partition(table: Table) -> list[Item] | None:
+def _cached_partition(table: Table) -> tuple[list[Item], list[tuple[Any, ...]], list[str]] | None:
     if _QUERY_HINT.generation is None:
         return None
     hit = table.__dict__.get(_CACHE_ATTRIBUTE, {}).get(_cache_key())
-    return hit[1] if hit is not None and hit[0] == _QUERY_HINT.generation else None
+    return hit[1:] if hit is not None and hit[0] == _QUERY_HINT.generation else None
 
 
-def _remember_partition(table: Table, items: list[Item]) -> None:
+def _remember_partition(table: Table, items: list[Item], keys: list[tuple[Any, ...]], names: list[str]) -> None:
     if _QUERY_HINT.generation is not None:
         kept = table.__dict__.setdefault(_CACHE_ATTRIBUTE, {})
         if len(kept) >= 64:  # a bound: a few index partitions are asked for again and again, not hundreds
             kept.clear()
-        kept[_cache_key()] = (_QUERY_HINT.generation, list(items))
+        kept[_cache_key()] = (_QUERY_HINT.generation, list(items), keys, names)
+
+
+def _from_start_key(items: list[Item], keys: list[tuple[Any, ...]], names: list[str]) -> list[Item]:
+    """The cached partition from a page's ExclusiveStartKey on: moto would walk (and test) every item before it.
+    What moto skips is what sorts at or before the key in the query's direction (`_item_comes_before_dct`):
+    forward, the items up to and including it; backward, those from it on. Without a usable key, all of them."""
+    start = _QUERY_HINT.exclusive_start_key
+    if not start:
+        return list(items)
+    key = []
+    for name in names:
+        value = start.get(name)
+        if not isinstance(value, dict) or len(value) != 1 or not ({"S", "N"} & value.keys()):
+            return list(items)
+        key.append(value["S"] if "S" in value else Decimal(value["N"]))
+    try:
+        if _QUERY_HINT.forward:
+            return items[bisect.bisect_right(keys, tuple(key)) :]
+        return items[: bisect.bisect_left(keys, tuple(key))]
+    except TypeError:  # a key of another type than the items' (moto compares them its own way)
+        return list(items)
 
 
 def _every_item(table: Table) -> Any:
@@ -551,6 +573,8 @@ def _query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) 
         _QUERY_HINT.range_equalities = tuple((name, repr(values[0].to_json())) for name, _, values in ranges[:-1])
         # read before the items are: a change after this number was taken makes whatever is built now stale
         _QUERY_HINT.generation = moto_dirty_items.generation()
+        _QUERY_HINT.exclusive_start_key = kwargs.get("exclusive_start_key", args[3] if len(args) > 3 else None)
+        _QUERY_HINT.forward = kwargs.get("scan_index_forward", args[4] if len(args) > 4 else True) is not False
     elif hash_key is None or not self.range_key_attr:
         return _ORIGINAL_QUERY(self, hash_key, *args, **kwargs)
     else:
@@ -589,12 +613,43 @@ def _sorted_items(
         return tuple([v.value if (v := attrs[name]).type == "S" else _raw_sort_key(v) for name in names])
 
     try:
-        items.sort(key=key)
+        keys = [key(item) for item in items]
     except _Unsortable:
         return _ORIGINAL_SORTED_ITEMS(self, hash_key_attrs, range_key_attrs, items)  # type: ignore[no-any-return]
-    if hinted:
-        _remember_partition(self, items)
+    order = sorted(range(len(items)), key=keys.__getitem__)
+    items[:] = [items[i] for i in order]
+    if hinted:  # the whole partition, also on a later page (moto skips to the start key after this sort)
+        _remember_partition(self, items, [keys[i] for i in order], names)
     return items
+
+
+_ORIGINAL_COMES_BEFORE = Table._item_comes_before_dct
+
+
+def _item_comes_before_dct(
+    self: Table,
+    item: Item,
+    dct: dict[str, Any],
+    hash_key_attrs: list[str],
+    range_key_attrs: list[str | None],
+    scan_index_forward: bool,
+) -> bool:
+    """moto's test of an item against a page's ExclusiveStartKey, run on every item before it (so a deep page
+    costs its depth), by raw string and number values; anything else is moto's own comparison."""
+    for name in self._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs):
+        mine = item.attrs.get(name)
+        if mine is None:
+            continue
+        theirs = dct.get(name)
+        if not isinstance(theirs, dict) or len(theirs) != 1 or mine.type not in ("S", "N") or mine.type not in theirs:
+            return _ORIGINAL_COMES_BEFORE(self, item, dct, hash_key_attrs, range_key_attrs, scan_index_forward)  # type: ignore[no-any-return]
+        if mine.type == "S":
+            a, b = mine.value, theirs["S"]
+        else:
+            a, b = Decimal(mine.value), Decimal(theirs["N"])
+        if a != b:
+            return bool((a < b) == scan_index_forward)
+    return True
 
 
 _ORIGINAL_BACKEND_UPDATE: Any = None
@@ -638,6 +693,7 @@ def install() -> None:
     Table.query = _query  # type: ignore[method-assign]
     Table.all_items = _all_items  # type: ignore[method-assign]
     Table.sorted_items = _sorted_items  # type: ignore[method-assign]
+    Table._item_comes_before_dct = _item_comes_before_dct  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
@@ -658,6 +714,7 @@ def uninstall() -> None:
     Table.query = _ORIGINAL_QUERY  # type: ignore[method-assign]
     Table.all_items = _ORIGINAL_ALL_ITEMS  # type: ignore[method-assign]
     Table.sorted_items = _ORIGINAL_SORTED_ITEMS  # type: ignore[method-assign]
+    Table._item_comes_before_dct = _ORIGINAL_COMES_BEFORE  # type: ignore[method-assign]
 
 
 __all__ = ["install", "uninstall"]

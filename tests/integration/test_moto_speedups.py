@@ -327,7 +327,7 @@ def test_a_cached_index_partition_follows_every_change_to_the_items(stack):
          "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": {":s": {"S": "open"}}, "Limit": 4},
         {"TableName": alerts, "IndexName": "by-status", "KeyConditionExpression": "#s = :s",
          "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": {":s": {"S": "closed"}},
-         "ScanIndexForward": False},
+         "ScanIndexForward": False, "Limit": 3},
     ]  # fmt: skip
 
     def answers() -> list[list[list[dict]]]:

@@ -179,9 +179,17 @@ async function showCases(id) {
   buildCasesView();
   clearError();
   say("case-said", "");
-  await Promise.all([loadCases(), loadCaseFigures()]);
-  if (id) renderCase(await api("cases/" + enc(decodeURIComponent(id))));
-  else { cases.current = null; $("case-detail").hidden = true; }
+  if (!id) {
+    cases.current = null;
+    $("case-detail").hidden = true;
+    await Promise.all([loadCases(), loadCaseFigures()]);
+    return;
+  }
+  // Opening a case: the case first. The list and the week's figures (they count a week of alerts) are loaded
+  // after it, and only when the page has no list yet (a link straight to a case); a click from the list keeps it.
+  const listed = $("cases-table").tBodies[0].rows.length > 0;
+  renderCase(await api("cases/" + enc(decodeURIComponent(id))));
+  if (!listed) await Promise.all([loadCases(), loadCaseFigures()]);
 }
 
 registerPage("cases", /^#\/cases(?:\/([^/]+))?$/, (match) => showCases(match[1]));
