@@ -35,7 +35,7 @@ from moto.dynamodb.exceptions import (
 from moto.dynamodb.limits import HASH_KEY_MAX_LENGTH, RANGE_KEY_MAX_LENGTH
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
-from moto.dynamodb.models.table import Table
+from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, Table
 from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 
@@ -495,7 +495,8 @@ def _all_items(self: Table) -> list[Item]:
         cached = _cached_partition(self)
         if cached is not None:
             _QUERY_HINT.presorted = True
-            return _from_start_key(*cached)  # a new list: moto reverses its matches in place for a backward query
+            # a new list: moto reverses its matches in place for a backward query
+            return _page_prefix(_from_start_key(*cached))
         return [item for item in _every_item(self) if _matches(item, conditions)]
     return _ORIGINAL_ALL_ITEMS(self)
 
@@ -545,6 +546,31 @@ def _from_start_key(items: list[Item], keys: list[tuple[Any, ...]], names: list[
         return list(items)
 
 
+def _page_prefix(items: list[Item]) -> list[Item]:
+    """As much of the partition (from the start key on, ascending) as moto's page loop will look at: it stops at
+    the first item it meets with `Limit` results taken or the 1 MB read, counting the items within the key
+    condition's range. The same count here, with moto's own range test, so that its loop over the rest, and
+    its pass over every candidate before that, are not run for items that cannot be on this page."""
+    limit, comparison, objects = _QUERY_HINT.limit, _QUERY_HINT.range_comparison, _QUERY_HINT.range_objects
+    ranges = _QUERY_HINT.range_conditions
+    if limit is None or _QUERY_HINT.filter_kwargs or (comparison and not ranges):
+        return items
+    attribute = ranges[-1][0] if ranges else None
+    order = items if _QUERY_HINT.forward else items[::-1]
+    taken, size = 0, 0
+    for position, item in enumerate(order):
+        item_size = item.size()
+        if taken == limit or size + item_size > RESULT_SIZE_LIMIT:
+            seen = order[: position + 1]
+            return seen if _QUERY_HINT.forward else seen[::-1]
+        in_range = not comparison or (
+            attribute and item.attrs.get(attribute) and item.attrs[attribute].compare(comparison, objects)
+        )
+        if in_range:
+            taken, size = taken + 1, size + item_size
+    return items
+
+
 def _every_item(table: Table) -> Any:
     if table.range_key_attr:
         for partition in table.items.values():
@@ -561,6 +587,12 @@ def _matches(item: Item, conditions: tuple[tuple[str, str], ...]) -> bool:
     return True
 
 
+_QUERY_PARAMETERS = frozenset(
+    {"range_comparison", "range_objs", "limit", "exclusive_start_key", "scan_index_forward", "projection_expressions",
+     "index_name", "consistent_read", "filter_expression", "hash_key_conditions", "range_key_conditions"}
+)  # fmt: skip  # Table.query's named parameters; any other keyword is a legacy QueryFilter (filter_kwargs)
+
+
 def _query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
     index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
     if index_name:
@@ -575,6 +607,11 @@ def _query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) 
         _QUERY_HINT.generation = moto_dirty_items.generation()
         _QUERY_HINT.exclusive_start_key = kwargs.get("exclusive_start_key", args[3] if len(args) > 3 else None)
         _QUERY_HINT.forward = kwargs.get("scan_index_forward", args[4] if len(args) > 4 else True) is not False
+        _QUERY_HINT.limit = kwargs.get("limit", args[2] if len(args) > 2 else None)
+        _QUERY_HINT.range_comparison = kwargs.get("range_comparison", args[0] if args else None)
+        _QUERY_HINT.range_objects = kwargs.get("range_objs", args[1] if len(args) > 1 else [])
+        _QUERY_HINT.range_conditions = ranges
+        _QUERY_HINT.filter_kwargs = {k: v for k, v in kwargs.items() if k not in _QUERY_PARAMETERS}
     elif hash_key is None or not self.range_key_attr:
         return _ORIGINAL_QUERY(self, hash_key, *args, **kwargs)
     else:
