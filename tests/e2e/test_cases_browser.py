@@ -6,6 +6,7 @@ with the case open. Screenshots go to $SHOPWATCH_ARTIFACTS (default test-artifac
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlparse
 
 from shopwatch.domain.clock import to_iso, utcnow
 from tests.e2e.test_dashboard_accessibility_browser import violations
@@ -53,9 +54,13 @@ def test_a_device_ring_is_opened_from_the_cases_page_and_marked_fraud_settling_i
     row = page.locator(f"#cases-table tbody tr[data-case-id='{case['case_id']}']")
     row.wait_for(timeout=20_000)
     expect(row).to_contain_text("device ringb-DEVICE")
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(urlparse(request.url).path.lstrip("/")))
     row.click()
     detail = page.locator("#case-detail")
     expect(detail).to_have_attribute("data-case-id", case["case_id"])
+    # opened from the list: the case alone, not the list and the week's figures again (they count a week of alerts)
+    assert [a for a in asked if not a.startswith("alerts")] == ["cases/" + case["case_id"]], asked
     assert page.url.endswith("#/cases/" + case["case_id"])
     expect(page.locator("#case-alerts tbody tr")).to_have_count(len(alert_ids))
     expect(page.locator("#case-accounts li")).to_have_count(3)
